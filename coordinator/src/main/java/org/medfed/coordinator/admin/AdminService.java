@@ -1,0 +1,207 @@
+package org.medfed.coordinator.admin;
+
+import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import java.util.Optional;
+import java.util.OptionalInt;
+import org.medfed.coordinator.job.InvalidJobSpecException;
+import org.medfed.coordinator.job.Job;
+import org.medfed.coordinator.job.JobEvent;
+import org.medfed.coordinator.job.JobSpecParser;
+import org.medfed.coordinator.job.JobStatus;
+import org.medfed.coordinator.job.RoundRecord;
+import org.medfed.coordinator.model.GlobalModel;
+import org.medfed.coordinator.model.ModelExport;
+import org.medfed.coordinator.round.JobManager;
+import org.medfed.coordinator.session.FederationService;
+import org.medfed.coordinator.session.NodeRegistry;
+import org.medfed.coordinator.store.CheckpointStore;
+import org.medfed.proto.v1.AdminModelRequest;
+import org.medfed.proto.v1.AdminServiceGrpc;
+import org.medfed.proto.v1.Chunk;
+import org.medfed.proto.v1.GetJobRequest;
+import org.medfed.proto.v1.JobDetail;
+import org.medfed.proto.v1.JobState;
+import org.medfed.proto.v1.JobSummary;
+import org.medfed.proto.v1.ListJobsRequest;
+import org.medfed.proto.v1.ListJobsResponse;
+import org.medfed.proto.v1.ListNodesRequest;
+import org.medfed.proto.v1.ListNodesResponse;
+import org.medfed.proto.v1.NodeInfo;
+import org.medfed.proto.v1.SubmitJobRequest;
+import org.medfed.wire.ChunkedPayload;
+
+/** The consortium's gRPC API: a thin adapter from the wire to {@link JobManager}. */
+public final class AdminService extends AdminServiceGrpc.AdminServiceImplBase {
+  private final JobManager jobs;
+  private final NodeRegistry nodes;
+  private final CheckpointStore checkpoints;
+
+  public AdminService(JobManager jobs, NodeRegistry nodes, CheckpointStore checkpoints) {
+    this.jobs = jobs;
+    this.nodes = nodes;
+    this.checkpoints = checkpoints;
+  }
+
+  @Override
+  public void submitJob(SubmitJobRequest request, StreamObserver<JobSummary> responses) {
+    Job job;
+    try {
+      job = jobs.submit(JobSpecParser.parse(request.getJobDocument()));
+    } catch (InvalidJobSpecException e) {
+      responses.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
+      return;
+    }
+    responses.onNext(summary(job));
+    responses.onCompleted();
+  }
+
+  @Override
+  public void listJobs(ListJobsRequest request, StreamObserver<ListJobsResponse> responses) {
+    responses.onNext(ListJobsResponse.newBuilder().addAllJobs(jobs.list().stream().map(AdminService::summary).toList())
+        .build());
+    responses.onCompleted();
+  }
+
+  @Override
+  public void getJob(GetJobRequest request, StreamObserver<JobDetail> responses) {
+    find(request.getJobId(), responses).ifPresent(job -> {
+      JobDetail.Builder detail = JobDetail.newBuilder().setSummary(summary(job))
+          .setSpecJson(JobSpecParser.toJson(job.spec()));
+      for (RoundRecord record : job.rounds()) {
+        detail.addRounds(org.medfed.proto.v1.RoundRecord.newBuilder()
+            .setRound(record.round())
+            .addAllParticipants(record.participants())
+            .addAllDropped(record.dropped().entrySet().stream().map(e -> e.getKey() + ": " + e.getValue()).toList())
+            .putAllMetrics(record.metrics())
+            .setSeconds(record.took().toMillis() / 1000.0));
+      }
+      responses.onNext(detail.build());
+      responses.onCompleted();
+    });
+  }
+
+  @Override
+  public void watchJob(GetJobRequest request, StreamObserver<org.medfed.proto.v1.JobEvent> responses) {
+    find(request.getJobId(), responses).ifPresent(job -> {
+      var call = (ServerCallStreamObserver<org.medfed.proto.v1.JobEvent>) responses;
+      Object lock = new Object();
+      Runnable[] stop = new Runnable[1];
+      boolean[] closed = {false};
+      call.setOnCancelHandler(() -> {
+        synchronized (lock) {
+          closed[0] = true;
+        }
+      });
+      stop[0] = job.watch(event -> {
+        synchronized (lock) {
+          if (closed[0]) {
+            return;
+          }
+          call.onNext(toProto(event));
+          if (event.status().isTerminal()) {
+            closed[0] = true;
+            call.onCompleted();
+          }
+        }
+      });
+      job.finished().thenRun(() -> {
+        if (stop[0] != null) {
+          stop[0].run();
+        }
+      });
+    });
+  }
+
+  @Override
+  public void cancelJob(GetJobRequest request, StreamObserver<JobSummary> responses) {
+    find(request.getJobId(), responses).ifPresent(job -> {
+      job.cancel("cancelled by an administrator");
+      nodes.signal();
+      responses.onNext(summary(job));
+      responses.onCompleted();
+    });
+  }
+
+  @Override
+  public void downloadModel(AdminModelRequest request, StreamObserver<Chunk> responses) {
+    Optional<Job> job = find(request.getJobId(), responses);
+    if (job.isEmpty()) {
+      return;
+    }
+    OptionalInt round = request.getRound() > 0 ? OptionalInt.of(request.getRound())
+        : checkpoints.latestRound(job.get().id());
+    Optional<GlobalModel> model = round.isPresent() ? checkpoints.read(job.get().id(), round.getAsInt())
+        : Optional.empty();
+    if (model.isEmpty()) {
+      responses.onError(Status.NOT_FOUND.withDescription("job '" + request.getJobId() + "' has no checkpoint"
+          + (request.getRound() > 0 ? " for round " + request.getRound() : " yet; wait for its first round"))
+          .asRuntimeException());
+      return;
+    }
+    ChunkedPayload payload = new ChunkedPayload(ModelExport.toDl4jZip(model.get()));
+    if (request.getStartChunk() < 0 || request.getStartChunk() >= payload.chunkCount()) {
+      responses.onError(Status.OUT_OF_RANGE.withDescription("start_chunk " + request.getStartChunk()
+          + " is outside 0.." + (payload.chunkCount() - 1)).asRuntimeException());
+      return;
+    }
+    FederationService.streamChunks(payload, request.getStartChunk(), (ServerCallStreamObserver<Chunk>) responses);
+  }
+
+  @Override
+  public void listNodes(ListNodesRequest request, StreamObserver<ListNodesResponse> responses) {
+    ListNodesResponse.Builder list = ListNodesResponse.newBuilder();
+    nodes.connected().forEach(n -> list.addNodes(NodeInfo.newBuilder()
+        .setNodeId(n.nodeId())
+        .setSoftwareVersion(n.softwareVersion())
+        .setConnectedSinceUnixMillis(n.connectedAt().toEpochMilli())
+        .setLastSeenUnixMillis(n.lastSeen().toEpochMilli())
+        .addAllDatasets(n.datasets().stream().map(d -> d.getName() + " (" + d.getKind() + ", "
+            + d.getTrainSamples() + " train / " + d.getTestSamples() + " test)").toList())));
+    responses.onNext(list.build());
+    responses.onCompleted();
+  }
+
+  private Optional<Job> find(String id, StreamObserver<?> responses) {
+    Optional<Job> job = jobs.find(id);
+    if (job.isEmpty()) {
+      responses.onError(Status.NOT_FOUND.withDescription("no job with id '" + id + "'; list jobs to see the ids")
+          .asRuntimeException());
+    }
+    return job;
+  }
+
+  static JobSummary summary(Job job) {
+    return JobSummary.newBuilder()
+        .setJobId(job.id())
+        .setName(job.spec().name())
+        .setState(toProto(job.status()))
+        .setRoundsCompleted(job.roundsCompleted())
+        .setRoundsTotal(job.spec().rounds())
+        .setMessage(job.message())
+        .build();
+  }
+
+  static org.medfed.proto.v1.JobEvent toProto(JobEvent event) {
+    return org.medfed.proto.v1.JobEvent.newBuilder()
+        .setJobId(event.jobId())
+        .setAtUnixMillis(event.at().toEpochMilli())
+        .setRound(event.round())
+        .setPhase(event.phase())
+        .setMessage(event.message())
+        .putAllMetrics(event.metrics())
+        .setState(toProto(event.status()))
+        .build();
+  }
+
+  static JobState toProto(JobStatus status) {
+    return switch (status) {
+      case PENDING -> JobState.PENDING;
+      case RUNNING -> JobState.RUNNING;
+      case SUCCEEDED -> JobState.SUCCEEDED;
+      case FAILED -> JobState.FAILED;
+      case CANCELLED -> JobState.CANCELLED;
+    };
+  }
+}

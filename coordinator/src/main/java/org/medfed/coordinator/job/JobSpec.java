@@ -1,0 +1,70 @@
+package org.medfed.coordinator.job;
+
+import java.util.Arrays;
+import java.util.Objects;
+
+/**
+ * A validated federated training job. Every constraint is checked here, once, with the offending
+ * field named, so that nothing downstream re-validates.
+ *
+ * @param inputShape per-sample input shape the hospitals' datasets must have
+ * @param fractionPerRound share of the eligible connected hospitals selected each round, in (0, 1]
+ */
+public record JobSpec(String name, String dataset, ModelSpec model, long[] inputShape, int numClasses,
+    int rounds, int minNodes, double fractionPerRound, int localEpochs, int batchSize, double learningRate,
+    long seed, StageDeadlines deadlines, StrategyName strategy) {
+
+  public JobSpec {
+    Objects.requireNonNull(model, "model");
+    Objects.requireNonNull(deadlines, "deadlines");
+    Objects.requireNonNull(strategy, "strategy");
+    require(name != null && name.matches("[A-Za-z0-9][A-Za-z0-9 ._-]{0,99}"), "name",
+        "must be 1-100 letters, digits, spaces, '.', '_' or '-', got '" + name + "'");
+    require(dataset != null && !dataset.isBlank(), "dataset", "must name the dataset hospitals declared");
+    require(inputShape.length == 1 || inputShape.length == 3, "input_shape",
+        "must be [features] or [channels, height, width], got " + Arrays.toString(inputShape));
+    require(Arrays.stream(inputShape).allMatch(d -> d > 0), "input_shape",
+        "dimensions must be positive, got " + Arrays.toString(inputShape));
+    require(numClasses >= 2, "num_classes", "must be >= 2, got " + numClasses);
+    require(rounds >= 1 && rounds <= 100_000, "rounds", "must be in 1..100000, got " + rounds);
+    require(minNodes >= 1, "min_nodes", "must be >= 1, got " + minNodes);
+    require(fractionPerRound > 0 && fractionPerRound <= 1, "fraction", "must be in (0, 1], got " + fractionPerRound);
+    require(localEpochs >= 1 && localEpochs <= 1000, "local_epochs", "must be in 1..1000, got " + localEpochs);
+    require(batchSize >= 1, "batch_size", "must be >= 1, got " + batchSize);
+    require(learningRate > 0 && learningRate < 10, "learning_rate", "must be in (0, 10), got " + learningRate);
+    inputShape = inputShape.clone();
+  }
+
+  @Override
+  public long[] inputShape() {
+    return inputShape.clone();
+  }
+
+  private static void require(boolean ok, String field, String problem) {
+    if (!ok) {
+      throw new InvalidJobSpecException(field, problem);
+    }
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof JobSpec s && name.equals(s.name) && dataset.equals(s.dataset) && model.equals(s.model)
+        && Arrays.equals(inputShape, s.inputShape) && numClasses == s.numClasses && rounds == s.rounds
+        && minNodes == s.minNodes && fractionPerRound == s.fractionPerRound && localEpochs == s.localEpochs
+        && batchSize == s.batchSize && learningRate == s.learningRate && seed == s.seed
+        && deadlines.equals(s.deadlines) && strategy == s.strategy;
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(name, dataset, model, Arrays.hashCode(inputShape), rounds, seed);
+  }
+
+  @Override
+  public String toString() {
+    return "JobSpec[" + name + ", dataset=" + dataset + ", model=" + model + ", shape="
+        + Arrays.toString(inputShape) + ", classes=" + numClasses + ", rounds=" + rounds + ", minNodes="
+        + minNodes + ", fraction=" + fractionPerRound + ", epochs=" + localEpochs + ", batch=" + batchSize
+        + ", lr=" + learningRate + ", seed=" + seed + ", strategy=" + strategy + "]";
+  }
+}

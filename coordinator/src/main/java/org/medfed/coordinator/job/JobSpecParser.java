@@ -1,0 +1,253 @@
+package org.medfed.coordinator.job;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Parses a job document (YAML, or JSON, which is YAML) into a {@link JobSpec}. Unknown fields are
+ * errors, not ignored, so that a typo such as {@code roundz} cannot silently fall back to a default.
+ *
+ * <pre>
+ * name: imaging-demo
+ * dataset: scans
+ * model: {architecture: small-cnn}
+ * input_shape: [1, 28, 28]
+ * num_classes: 4
+ * rounds: 20
+ * min_nodes: 3
+ * local_epochs: 1
+ * deadlines: {training: 5m}
+ * </pre>
+ */
+public final class JobSpecParser {
+  private static final Set<String> FIELDS = Set.of("name", "dataset", "model", "input_shape", "num_classes",
+      "rounds", "min_nodes", "fraction", "local_epochs", "batch_size", "learning_rate", "seed", "deadlines",
+      "strategy");
+  private static final Set<String> MODEL_FIELDS = Set.of("architecture", "hidden", "dl4j_json");
+  private static final Set<String> DEADLINE_FIELDS = Set.of("selection", "training", "evaluation");
+  private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h)");
+  private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private JobSpecParser() {}
+
+  /** @throws InvalidJobSpecException naming the offending field */
+  public static JobSpec parse(String document) {
+    JsonNode root;
+    try {
+      root = YAML.readTree(document);
+    } catch (JsonProcessingException e) {
+      throw new InvalidJobSpecException("(document)", "not valid YAML or JSON: "
+          + e.getOriginalMessage() + locationOf(e));
+    }
+    if (root == null || !root.isObject()) {
+      throw new InvalidJobSpecException("(document)", "expected a mapping of job fields such as name, dataset, model");
+    }
+    checkKnown("", root, FIELDS);
+    StageDeadlines defaults = StageDeadlines.defaults();
+    JsonNode deadlines = root.path("deadlines");
+    if (!deadlines.isMissingNode()) {
+      requireObject("deadlines", deadlines);
+      checkKnown("deadlines.", deadlines, DEADLINE_FIELDS);
+    }
+    return new JobSpec(
+        requiredText(root, "name"),
+        requiredText(root, "dataset"),
+        model(root.get("model")),
+        shape(root.get("input_shape")),
+        (int) integer(root, "num_classes", null),
+        (int) integer(root, "rounds", null),
+        (int) integer(root, "min_nodes", 2L),
+        number(root, "fraction", 1.0),
+        (int) integer(root, "local_epochs", 1L),
+        (int) integer(root, "batch_size", 32L),
+        number(root, "learning_rate", 0.001),
+        integer(root, "seed", 42L),
+        new StageDeadlines(
+            duration(deadlines, "deadlines.selection", defaults.selection()),
+            duration(deadlines, "deadlines.training", defaults.training()),
+            duration(deadlines, "deadlines.evaluation", defaults.evaluation())),
+        enumValue("strategy", root.path("strategy").asText("fedavg"), StrategyName.class));
+  }
+
+  /** The spec as canonical JSON: shown back to users and checkpointed beside the model. */
+  public static String toJson(JobSpec spec) {
+    ObjectNode root = JSON.createObjectNode();
+    root.put("name", spec.name());
+    root.put("dataset", spec.dataset());
+    ObjectNode model = root.putObject("model");
+    if (spec.model() instanceof ModelSpec.BuiltIn b) {
+      model.put("architecture", b.architecture().name().toLowerCase(Locale.ROOT).replace('_', '-'));
+      ArrayNode hidden = model.putArray("hidden");
+      b.hiddenUnits().forEach(hidden::add);
+    } else if (spec.model() instanceof ModelSpec.Dl4jJson j) {
+      model.put("dl4j_json", j.json());
+    }
+    ArrayNode shape = root.putArray("input_shape");
+    Arrays.stream(spec.inputShape()).forEach(shape::add);
+    root.put("num_classes", spec.numClasses());
+    root.put("rounds", spec.rounds());
+    root.put("min_nodes", spec.minNodes());
+    root.put("fraction", spec.fractionPerRound());
+    root.put("local_epochs", spec.localEpochs());
+    root.put("batch_size", spec.batchSize());
+    root.put("learning_rate", spec.learningRate());
+    root.put("seed", spec.seed());
+    ObjectNode deadlines = root.putObject("deadlines");
+    deadlines.put("selection", spec.deadlines().selection().toMillis() + "ms");
+    deadlines.put("training", spec.deadlines().training().toMillis() + "ms");
+    deadlines.put("evaluation", spec.deadlines().evaluation().toMillis() + "ms");
+    root.put("strategy", spec.strategy().name().toLowerCase(Locale.ROOT));
+    try {
+      return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(root);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("cannot serialise a job spec", e);
+    }
+  }
+
+  private static ModelSpec model(JsonNode node) {
+    if (node == null) {
+      throw new InvalidJobSpecException("model", "missing; give {architecture: small-cnn|mlp} or {dl4j_json: ...}");
+    }
+    requireObject("model", node);
+    checkKnown("model.", node, MODEL_FIELDS);
+    boolean builtIn = node.has("architecture");
+    boolean custom = node.has("dl4j_json");
+    if (builtIn == custom) {
+      throw new InvalidJobSpecException("model", "give exactly one of 'architecture' or 'dl4j_json'");
+    }
+    if (custom) {
+      JsonNode json = node.get("dl4j_json");
+      return new ModelSpec.Dl4jJson(json.isTextual() ? json.asText() : json.toString());
+    }
+    ModelSpec.Architecture architecture = enumValue("model.architecture", node.get("architecture").asText(),
+        ModelSpec.Architecture.class);
+    List<Integer> hidden = new ArrayList<>();
+    JsonNode hiddenNode = node.get("hidden");
+    if (hiddenNode != null) {
+      if (!hiddenNode.isArray()) {
+        throw new InvalidJobSpecException("model.hidden", "must be a list of layer sizes, got " + hiddenNode);
+      }
+      for (JsonNode units : hiddenNode) {
+        if (!units.canConvertToInt() || !units.isIntegralNumber()) {
+          throw new InvalidJobSpecException("model.hidden", "layer sizes must be integers, got " + hiddenNode);
+        }
+        hidden.add(units.asInt());
+      }
+    }
+    return new ModelSpec.BuiltIn(architecture, hidden);
+  }
+
+  private static long[] shape(JsonNode node) {
+    if (node == null || !node.isArray() || node.isEmpty()) {
+      throw new InvalidJobSpecException("input_shape", "missing; give [features] or [channels, height, width]");
+    }
+    long[] shape = new long[node.size()];
+    for (int i = 0; i < shape.length; i++) {
+      if (!node.get(i).isIntegralNumber()) {
+        throw new InvalidJobSpecException("input_shape", "dimensions must be integers, got " + node);
+      }
+      shape[i] = node.get(i).asLong();
+    }
+    return shape;
+  }
+
+  private static String requiredText(JsonNode root, String field) {
+    JsonNode node = root.get(field);
+    if (node == null || node.isNull()) {
+      throw new InvalidJobSpecException(field, "missing");
+    }
+    if (!node.isTextual()) {
+      throw new InvalidJobSpecException(field, "must be text, got " + node);
+    }
+    return node.asText();
+  }
+
+  private static long integer(JsonNode root, String field, Long fallback) {
+    JsonNode node = root.get(field);
+    if (node == null || node.isNull()) {
+      if (fallback == null) {
+        throw new InvalidJobSpecException(field, "missing");
+      }
+      return fallback;
+    }
+    if (!node.isIntegralNumber()) {
+      throw new InvalidJobSpecException(field, "must be an integer, got " + node);
+    }
+    return node.asLong();
+  }
+
+  private static double number(JsonNode root, String field, double fallback) {
+    JsonNode node = root.get(field);
+    if (node == null || node.isNull()) {
+      return fallback;
+    }
+    if (!node.isNumber()) {
+      throw new InvalidJobSpecException(field, "must be a number, got " + node);
+    }
+    return node.asDouble();
+  }
+
+  private static Duration duration(JsonNode parent, String field, Duration fallback) {
+    JsonNode node = parent.get(field.substring(field.indexOf('.') + 1));
+    if (node == null || node.isNull()) {
+      return fallback;
+    }
+    if (node.isIntegralNumber()) {
+      return Duration.ofSeconds(node.asLong());
+    }
+    Matcher m = DURATION.matcher(node.asText().trim());
+    if (!m.matches()) {
+      throw new InvalidJobSpecException(field, "'" + node.asText() + "' is not a duration such as 90s, 5m or 1h");
+    }
+    long amount = Long.parseLong(m.group(1));
+    return switch (m.group(2)) {
+      case "ms" -> Duration.ofMillis(amount);
+      case "s" -> Duration.ofSeconds(amount);
+      case "m" -> Duration.ofMinutes(amount);
+      default -> Duration.ofHours(amount);
+    };
+  }
+
+  private static <E extends Enum<E>> E enumValue(String field, String value, Class<E> type) {
+    try {
+      return Enum.valueOf(type, value.trim().toUpperCase(Locale.ROOT).replace('-', '_'));
+    } catch (IllegalArgumentException e) {
+      List<String> allowed = Arrays.stream(type.getEnumConstants())
+          .map(c -> c.name().toLowerCase(Locale.ROOT).replace('_', '-')).toList();
+      throw new InvalidJobSpecException(field, "'" + value + "' is not one of " + allowed);
+    }
+  }
+
+  private static void requireObject(String field, JsonNode node) {
+    if (!node.isObject()) {
+      throw new InvalidJobSpecException(field, "must be a mapping, got " + node);
+    }
+  }
+
+  private static void checkKnown(String prefix, JsonNode node, Set<String> known) {
+    node.fieldNames().forEachRemaining(name -> {
+      if (!known.contains(name)) {
+        throw new InvalidJobSpecException(prefix + name, "unknown field; known fields are " + new TreeSet<>(known));
+      }
+    });
+  }
+
+  private static String locationOf(JsonProcessingException e) {
+    return e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ", column "
+        + e.getLocation().getColumnNr() + ")";
+  }
+}

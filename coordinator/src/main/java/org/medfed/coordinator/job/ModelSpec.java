@@ -1,0 +1,35 @@
+package org.medfed.coordinator.job;
+
+import java.util.List;
+
+/** The model a job trains: a built-in architecture, or any DL4J MultiLayerConfiguration as JSON. */
+public sealed interface ModelSpec {
+
+  /** A named architecture from {@link org.medfed.coordinator.model.ModelCatalog}. */
+  record BuiltIn(Architecture architecture, List<Integer> hiddenUnits) implements ModelSpec {
+    public BuiltIn {
+      hiddenUnits = List.copyOf(hiddenUnits);
+      for (int units : hiddenUnits) {
+        if (units < 1) {
+          throw new InvalidJobSpecException("model.hidden", "layer sizes must be >= 1, got " + hiddenUnits);
+        }
+      }
+    }
+  }
+
+  /** A user-supplied DL4J {@code MultiLayerConfiguration.toJson()}. */
+  record Dl4jJson(String json) implements ModelSpec {
+    public Dl4jJson {
+      if (json.isBlank()) {
+        throw new InvalidJobSpecException("model.dl4j_json", "must not be empty");
+      }
+    }
+  }
+
+  enum Architecture {
+    /** Two convolution blocks and a dense layer, for small grayscale scans. */
+    SMALL_CNN,
+    /** Fully connected layers, for expression or genotype vectors. */
+    MLP
+  }
+}

@@ -1,0 +1,19 @@
+package org.medfed.coordinator.job;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What happened in one completed round.
+ *
+ * @param dropped selected nodes whose update was not aggregated, with the reason
+ */
+public record RoundRecord(int round, List<String> participants, Map<String, String> dropped,
+    Map<String, Double> metrics, Duration took) {
+  public RoundRecord {
+    participants = List.copyOf(participants);
+    dropped = Map.copyOf(dropped);
+    metrics = Map.copyOf(metrics);
+  }
+}

@@ -1,0 +1,112 @@
+package org.medfed.coordinator.model;
+
+import java.util.List;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.nn.weights.WeightInit;
+import org.medfed.coordinator.job.InvalidJobSpecException;
+import org.medfed.coordinator.job.JobSpec;
+import org.medfed.coordinator.job.ModelSpec;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.config.Adam;
+import org.nd4j.linalg.lossfunctions.LossFunctions;
+
+/** Builds a job's initial global model: the built-in architectures, or a user's DL4J JSON. */
+public final class ModelCatalog {
+  private static final List<Integer> DEFAULT_MLP_HIDDEN = List.of(128, 64);
+
+  private ModelCatalog() {}
+
+  /**
+   * @throws InvalidJobSpecException if the architecture does not fit the job's input shape or the
+   *     DL4J JSON is not a valid configuration
+   */
+  public static GlobalModel initialModel(JobSpec spec) {
+    MultiLayerConfiguration configuration = configuration(spec);
+    Nd4j.getRandom().setSeed(spec.seed());
+    MultiLayerNetwork net = new MultiLayerNetwork(configuration);
+    try {
+      net.init();
+    } catch (RuntimeException e) {
+      throw new InvalidJobSpecException("model", "DL4J cannot initialise this model: " + e.getMessage());
+    }
+    return new GlobalModel(configuration.toJson(), net.params().dup().data().asFloat());
+  }
+
+  static MultiLayerConfiguration configuration(JobSpec spec) {
+    if (spec.model() instanceof ModelSpec.Dl4jJson custom) {
+      try {
+        return MultiLayerConfiguration.fromJson(custom.json());
+      } catch (RuntimeException e) {
+        throw new InvalidJobSpecException("model.dl4j_json", "not a DL4J MultiLayerConfiguration: "
+            + firstLine(e.getMessage()));
+      }
+    }
+    ModelSpec.BuiltIn builtIn = (ModelSpec.BuiltIn) spec.model();
+    long[] shape = spec.inputShape();
+    return switch (builtIn.architecture()) {
+      case SMALL_CNN -> {
+        if (shape.length != 3 || shape[1] < 12 || shape[2] < 12) {
+          throw new InvalidJobSpecException("input_shape", "small-cnn needs [channels, height, width] of at "
+              + "least 12x12, got " + java.util.Arrays.toString(shape));
+        }
+        yield smallCnn((int) shape[0], (int) shape[1], (int) shape[2], spec.numClasses(), spec.learningRate(),
+            spec.seed(), builtIn.hiddenUnits().isEmpty() ? 64 : builtIn.hiddenUnits().get(0));
+      }
+      case MLP -> {
+        if (shape.length != 1) {
+          throw new InvalidJobSpecException("input_shape", "mlp needs [features], got "
+              + java.util.Arrays.toString(shape));
+        }
+        yield mlp((int) shape[0], spec.numClasses(), spec.learningRate(), spec.seed(),
+            builtIn.hiddenUnits().isEmpty() ? DEFAULT_MLP_HIDDEN : builtIn.hiddenUnits());
+      }
+    };
+  }
+
+  /** conv5x5(16) - maxpool - conv3x3(32) - maxpool - dense - softmax: ~50k parameters at 28x28. */
+  static MultiLayerConfiguration smallCnn(int channels, int height, int width, int classes, double lr, long seed,
+      int dense) {
+    return new NeuralNetConfiguration.Builder()
+        .seed(seed)
+        .weightInit(WeightInit.XAVIER)
+        .updater(new Adam(lr))
+        .list()
+        .layer(new ConvolutionLayer.Builder(5, 5).nOut(16).activation(Activation.RELU).build())
+        .layer(new SubsamplingLayer.Builder(SubsamplingLayer.PoolingType.MAX).kernelSize(2, 2).stride(2, 2).build())
+        .layer(new ConvolutionLayer.Builder(3, 3).nOut(32).activation(Activation.RELU).build())
+        .layer(new SubsamplingLayer.Builder(SubsamplingLayer.PoolingType.MAX).kernelSize(2, 2).stride(2, 2).build())
+        .layer(new DenseLayer.Builder().nOut(dense).activation(Activation.RELU).build())
+        .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(classes)
+            .activation(Activation.SOFTMAX).build())
+        .setInputType(InputType.convolutional(height, width, channels))
+        .build();
+  }
+
+  static MultiLayerConfiguration mlp(int features, int classes, double lr, long seed, List<Integer> hidden) {
+    var builder = new NeuralNetConfiguration.Builder()
+        .seed(seed)
+        .weightInit(WeightInit.XAVIER)
+        .updater(new Adam(lr))
+        .list();
+    for (int units : hidden) {
+      builder.layer(new DenseLayer.Builder().nOut(units).activation(Activation.RELU).build());
+    }
+    return builder
+        .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(classes)
+            .activation(Activation.SOFTMAX).build())
+        .setInputType(InputType.feedForward(features))
+        .build();
+  }
+
+  private static String firstLine(String message) {
+    return message == null ? "unreadable" : message.lines().findFirst().orElse(message);
+  }
+}

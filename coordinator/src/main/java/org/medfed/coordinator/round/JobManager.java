@@ -1,0 +1,72 @@
+package org.medfed.coordinator.round;
+
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.medfed.coordinator.job.InvalidJobSpecException;
+import org.medfed.coordinator.job.Job;
+import org.medfed.coordinator.job.JobSpec;
+import org.medfed.coordinator.job.JobSpecParser;
+import org.medfed.coordinator.model.GlobalModel;
+import org.medfed.coordinator.model.ModelCatalog;
+
+/** Accepts jobs, runs each on its own thread, and keeps them for the admin API. Thread-safe. */
+public final class JobManager implements AutoCloseable {
+  private final Map<String, Job> jobs = new ConcurrentHashMap<>();
+  private final ExecutorService runners = Executors.newCachedThreadPool(r -> {
+    Thread thread = new Thread(r, "medfed-job");
+    thread.setDaemon(true);
+    return thread;
+  });
+  private final RoundServices services;
+
+  public JobManager(RoundServices services) {
+    this.services = services;
+  }
+
+  /**
+   * Validates the model against the spec, records the job and starts it.
+   *
+   * @throws InvalidJobSpecException if the model cannot be built for the spec
+   */
+  public Job submit(JobSpec spec) {
+    GlobalModel initial = ModelCatalog.initialModel(spec);
+    String id = spec.name().toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9]+", "-")
+        + "-" + UUID.randomUUID().toString().substring(0, 8);
+    Job job = new Job(id, spec, services.clock());
+    jobs.put(id, job);
+    services.checkpoints().writeSpec(id, JobSpecParser.toJson(spec));
+    job.progress(0, "SUBMITTED", "job " + id + " accepted: " + spec + ", model with " + initial.parameterCount()
+        + " parameters", Map.of());
+    runners.execute(new JobRunner(job, initial, services));
+    return job;
+  }
+
+  public Optional<Job> find(String id) {
+    return Optional.ofNullable(jobs.get(id));
+  }
+
+  public List<Job> list() {
+    Collection<Job> all = jobs.values();
+    return all.stream().sorted(Comparator.comparing(Job::id)).toList();
+  }
+
+  @Override
+  public void close() {
+    jobs.values().forEach(j -> j.cancel("coordinator shutting down"));
+    services.nodes().signal();
+    runners.shutdownNow();
+    try {
+      runners.awaitTermination(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

@@ -1,0 +1,281 @@
+package org.medfed.coordinator.round;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.medfed.coordinator.job.Job;
+import org.medfed.coordinator.job.JobSpec;
+import org.medfed.coordinator.job.RoundRecord;
+import org.medfed.coordinator.model.GlobalModel;
+import org.medfed.coordinator.session.NodeSession;
+import org.medfed.coordinator.session.TaskBoard;
+import org.medfed.coordinator.session.TaskResult;
+import org.medfed.coordinator.strategy.Aggregate;
+import org.medfed.coordinator.strategy.ClientUpdate;
+import org.medfed.coordinator.strategy.Strategy;
+import org.medfed.proto.v1.CancelTask;
+import org.medfed.proto.v1.CoordinatorMessage;
+import org.medfed.proto.v1.EvaluateTask;
+import org.medfed.proto.v1.TrainTask;
+import org.medfed.proto.v1.TrainingPlan;
+
+/**
+ * One federated round, as an explicit sequence of phases:
+ *
+ * <ol>
+ *   <li>{@link Phase#SELECT}: wait (up to the selection deadline) for min_nodes connected hospitals
+ *       that hold the job's dataset, then draw the job's fraction of them;
+ *   <li>{@link Phase#TRAIN}: publish the global model, send each selected node a training task, and
+ *       collect validated updates until all answered, too few can still answer, or the deadline;
+ *   <li>{@link Phase#AGGREGATE}: hand the accepted updates to the job's strategy;
+ *   <li>{@link Phase#EVALUATE}: every connected hospital with the dataset evaluates the new model on
+ *       its held-out split; metrics are weighted by sample count;
+ *   <li>{@link Phase#CHECKPOINT}: write model and metrics to disk.
+ * </ol>
+ *
+ * Every wait has a deadline, so a round always ends: {@link RoundOutcome.Completed}, or
+ * {@link RoundOutcome.Failed} naming the nodes that were missing, or {@link RoundOutcome.Cancelled}.
+ * Deadlines, node selection and dropout handling live here and nowhere else.
+ */
+public final class RoundStateMachine {
+
+  public enum Phase { SELECT, TRAIN, AGGREGATE, EVALUATE, CHECKPOINT }
+
+  private final Job job;
+  private final JobSpec spec;
+  private final RoundServices services;
+  private final Strategy strategy;
+
+  public RoundStateMachine(Job job, RoundServices services, Strategy strategy) {
+    this.job = job;
+    this.spec = job.spec();
+    this.services = services;
+    this.strategy = strategy;
+  }
+
+  public RoundOutcome run(int round, GlobalModel model) throws InterruptedException {
+    Instant started = services.clock().instant();
+
+    enter(round, Phase.SELECT, "waiting for " + spec.minNodes() + " nodes with dataset '" + spec.dataset() + "'");
+    List<NodeSession> eligible = services.nodes().awaitAtLeast(spec.minNodes(), this::holdsDataset,
+        started.plus(spec.deadlines().selection()), job::isCancelled);
+    if (job.isCancelled()) {
+      return new RoundOutcome.Cancelled(job.cancellation().getNow("cancelled"));
+    }
+    if (eligible.size() < spec.minNodes()) {
+      return new RoundOutcome.Failed("round " + round + ": only " + eligible.size() + " connected node(s) hold dataset '"
+          + spec.dataset() + "' " + ids(eligible) + " after waiting " + seconds(spec.deadlines().selection())
+          + "; min_nodes is " + spec.minNodes() + "; connected nodes: " + services.nodes().connectedIds());
+    }
+    List<NodeSession> selected = select(eligible, round);
+
+    enter(round, Phase.TRAIN, "training on " + ids(selected));
+    Map<String, TaskResult> results = trainOn(selected, round, model);
+    List<ClientUpdate> updates = new ArrayList<>();
+    Map<String, String> dropped = new LinkedHashMap<>();
+    results.forEach((node, result) -> {
+      if (result instanceof TaskResult.Trained trained) {
+        updates.add(new ClientUpdate(node, trained.update(), trained.numSamples(), trained.metrics()));
+      } else {
+        dropped.put(node, describe(result));
+      }
+    });
+    if (job.isCancelled()) {
+      return new RoundOutcome.Cancelled(job.cancellation().getNow("cancelled"));
+    }
+    if (updates.size() < spec.minNodes()) {
+      return new RoundOutcome.Failed("round " + round + ": only " + updates.size() + " of " + selected.size()
+          + " selected nodes returned an accepted update and min_nodes is " + spec.minNodes() + "; missing: "
+          + format(dropped));
+    }
+
+    enter(round, Phase.AGGREGATE, "aggregating " + updates.size() + " updates with " + strategy);
+    Aggregate aggregate = strategy.aggregate(round, model.parameters(), updates);
+    if (aggregate instanceof Aggregate.Skipped skipped) {
+      return new RoundOutcome.Failed("round " + round + ": " + skipped.reason());
+    }
+    Aggregate.Updated updated = (Aggregate.Updated) aggregate;
+    GlobalModel next = new GlobalModel(model.configJson(), updated.parameters());
+    Map<String, Double> metrics = new LinkedHashMap<>();
+    updated.metrics().forEach((name, value) -> metrics.put(name.startsWith("train_") ? name : "train_" + name, value));
+
+    enter(round, Phase.EVALUATE, "evaluating the new global model");
+    metrics.putAll(evaluate(round, next));
+
+    enter(round, Phase.CHECKPOINT, "writing checkpoint");
+    services.checkpoints().write(job.id(), round, next, metrics);
+
+    Duration took = Duration.between(started, services.clock().instant());
+    return new RoundOutcome.Completed(next, new RoundRecord(round, updates.stream().map(ClientUpdate::nodeId).toList(),
+        dropped, metrics, took));
+  }
+
+  private boolean holdsDataset(NodeSession node) {
+    return node.dataset(spec.dataset()).isPresent();
+  }
+
+  /** A seeded draw, so a job with the same seed selects the same nodes. */
+  private List<NodeSession> select(List<NodeSession> eligible, int round) {
+    List<NodeSession> shuffled = new ArrayList<>(eligible);
+    Collections.shuffle(shuffled, new Random(spec.seed() * 1_000_003L + round));
+    int wanted = Math.max(spec.minNodes(), (int) Math.ceil(spec.fractionPerRound() * eligible.size()));
+    return List.copyOf(shuffled.subList(0, Math.min(wanted, shuffled.size())));
+  }
+
+  private Map<String, TaskResult> trainOn(List<NodeSession> selected, int round, GlobalModel model)
+      throws InterruptedException {
+    String modelId = services.models().publish(job.id(), round, "global", model.parameters());
+    Instant deadline = services.clock().instant().plus(spec.deadlines().training());
+    try {
+      Map<TaskBoard.Issued, NodeSession> issued = new LinkedHashMap<>();
+      for (NodeSession node : selected) {
+        TaskBoard.Issued task = services.tasks().issue(node.nodeId(), TaskBoard.Kind.TRAIN,
+            update -> UpdateChecks.problem(update, model.parameterCount()));
+        issued.put(task, node);
+        node.send(CoordinatorMessage.newBuilder().setTrain(TrainTask.newBuilder()
+            .setTaskId(task.taskId()).setJobId(job.id()).setRound(round).setDataset(spec.dataset())
+            .setPlan(plan(model)).setModelId(modelId).setDeadlineUnixMillis(deadline.toEpochMilli())).build());
+      }
+      // Stop waiting as soon as min_nodes accepted updates are no longer possible.
+      int tolerableLosses = selected.size() - spec.minNodes();
+      return await(issued, deadline, "training", tolerableLosses, round);
+    } finally {
+      services.models().withdraw(modelId);
+    }
+  }
+
+  private Map<String, Double> evaluate(int round, GlobalModel model) throws InterruptedException {
+    List<NodeSession> evaluators = services.nodes().connected(this::holdsDataset);
+    String modelId = services.models().publish(job.id(), round, "evaluate", model.parameters());
+    Instant deadline = services.clock().instant().plus(spec.deadlines().evaluation());
+    Map<String, TaskResult> results;
+    try {
+      Map<TaskBoard.Issued, NodeSession> issued = new LinkedHashMap<>();
+      for (NodeSession node : evaluators) {
+        TaskBoard.Issued task = services.tasks().issue(node.nodeId(), TaskBoard.Kind.EVALUATE, u -> java.util.Optional.empty());
+        issued.put(task, node);
+        node.send(CoordinatorMessage.newBuilder().setEvaluate(EvaluateTask.newBuilder()
+            .setTaskId(task.taskId()).setJobId(job.id()).setRound(round).setDataset(spec.dataset())
+            .setPlan(plan(model)).setModelId(modelId).setDeadlineUnixMillis(deadline.toEpochMilli())).build());
+      }
+      results = await(issued, deadline, "evaluation", issued.size(), round);
+    } finally {
+      services.models().withdraw(modelId);
+    }
+    Map<String, Double> sums = new LinkedHashMap<>();
+    long samples = 0;
+    for (TaskResult result : results.values()) {
+      if (result instanceof TaskResult.Evaluated evaluated && evaluated.numSamples() > 0) {
+        samples += evaluated.numSamples();
+        evaluated.metrics().forEach((name, value) -> sums.merge("eval_" + name, value * evaluated.numSamples(), Double::sum));
+      }
+    }
+    Map<String, Double> metrics = new LinkedHashMap<>();
+    for (Map.Entry<String, Double> sum : sums.entrySet()) {
+      metrics.put(sum.getKey(), sum.getValue() / samples);
+    }
+    metrics.put("eval_samples", (double) samples);
+    metrics.put("eval_nodes", (double) results.values().stream().filter(r -> r instanceof TaskResult.Evaluated).count());
+    return metrics;
+  }
+
+  /**
+   * Waits for the tasks until all have ended, more than {@code tolerableLosses} have failed, the
+   * job is cancelled, or the deadline passes. Unfinished tasks are cancelled at their nodes.
+   */
+  private Map<String, TaskResult> await(Map<TaskBoard.Issued, NodeSession> issued, Instant deadline, String stage,
+      int tolerableLosses, int round) throws InterruptedException {
+    CompletableFuture<Void> allDone = CompletableFuture.allOf(
+        issued.keySet().stream().map(TaskBoard.Issued::result).toArray(CompletableFuture[]::new));
+    CompletableFuture<Void> hopeless = new CompletableFuture<>();
+    AtomicInteger losses = new AtomicInteger();
+    for (TaskBoard.Issued task : issued.keySet()) {
+      task.result().thenAccept(result -> {
+        if (!(result instanceof TaskResult.Trained || result instanceof TaskResult.Evaluated)) {
+          job.progress(round, stage.toUpperCase(java.util.Locale.ROOT), "node '" + task.nodeId() + "': "
+              + describe(result), Map.of());
+          if (losses.incrementAndGet() > tolerableLosses) {
+            hopeless.complete(null);
+          }
+        }
+      });
+    }
+    long waitMillis = Math.max(0, deadline.toEpochMilli() - services.clock().millis());
+    try {
+      CompletableFuture.anyOf(allDone, hopeless, job.cancellation()).get(waitMillis, TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      // Handled below: every unfinished task is marked as having missed the deadline.
+    } catch (ExecutionException e) {
+      throw new IllegalStateException("a task future failed unexpectedly", e.getCause());
+    }
+    Map<String, TaskResult> results = new LinkedHashMap<>();
+    for (Map.Entry<TaskBoard.Issued, NodeSession> entry : issued.entrySet()) {
+      TaskBoard.Issued task = entry.getKey();
+      Duration limit = stage.equals("training") ? spec.deadlines().training() : spec.deadlines().evaluation();
+      String reason = job.isCancelled() ? "job cancelled"
+          : hopeless.isDone() ? "round abandoned: too few nodes could still answer"
+          : "no " + stage + " result before the " + seconds(limit) + " deadline";
+      if (!task.result().isDone()) {
+        entry.getValue().send(CoordinatorMessage.newBuilder()
+            .setCancel(CancelTask.newBuilder().setTaskId(task.taskId()).setReason(reason)).build());
+      }
+      services.tasks().retire(task, new TaskResult.Failed(reason));
+      results.put(task.nodeId(), task.result().join());
+    }
+    return results;
+  }
+
+  private TrainingPlan plan(GlobalModel model) {
+    TrainingPlan.Builder plan = TrainingPlan.newBuilder()
+        .setModelConfigJson(model.configJson())
+        .setParameterCount(model.parameterCount())
+        .setNumClasses(spec.numClasses())
+        .setLocalEpochs(spec.localEpochs())
+        .setBatchSize(spec.batchSize())
+        .setLearningRate(spec.learningRate())
+        .setSeed(spec.seed());
+    for (long dim : spec.inputShape()) {
+      plan.addInputShape(dim);
+    }
+    return plan.build();
+  }
+
+  private void enter(int round, Phase phase, String text) {
+    job.progress(round, phase.name(), "round " + round + "/" + spec.rounds() + " " + phase + ": " + text, Map.of());
+  }
+
+  private static String describe(TaskResult result) {
+    if (result instanceof TaskResult.Declined d) {
+      return "declined (" + d.reason() + ")";
+    } else if (result instanceof TaskResult.Failed f) {
+      return f.reason();
+    } else if (result instanceof TaskResult.Rejected r) {
+      return "update rejected (" + r.reason() + ")";
+    }
+    return result.toString();
+  }
+
+  private static String format(Map<String, String> dropped) {
+    List<String> parts = new ArrayList<>();
+    dropped.forEach((node, why) -> parts.add(node + " (" + why + ")"));
+    return parts.isEmpty() ? "none" : String.join(", ", parts);
+  }
+
+  private static List<String> ids(List<NodeSession> nodes) {
+    return nodes.stream().map(NodeSession::nodeId).toList();
+  }
+
+  private static String seconds(Duration duration) {
+    return duration.toMillis() % 1000 == 0 ? duration.toSeconds() + " s" : duration.toMillis() / 1000.0 + " s";
+  }
+}

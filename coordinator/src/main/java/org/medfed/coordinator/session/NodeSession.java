@@ -1,0 +1,120 @@
+package org.medfed.coordinator.session;
+
+import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import org.medfed.proto.v1.CoordinatorMessage;
+import org.medfed.proto.v1.DatasetDescriptor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One connected hospital agent: its identity, what it announced, and the stream to send it tasks.
+ * Thread-safe: the round, the registry and gRPC all use it.
+ */
+public final class NodeSession {
+  private static final Logger log = LoggerFactory.getLogger(NodeSession.class);
+
+  private final String sessionId;
+  private final String nodeId;
+  private final String softwareVersion;
+  private final List<DatasetDescriptor> datasets;
+  private final Instant connectedAt;
+  private final ServerCallStreamObserver<CoordinatorMessage> stream;
+  private volatile Instant lastSeen;
+  private volatile boolean open = true;
+
+  NodeSession(String sessionId, String nodeId, String softwareVersion, List<DatasetDescriptor> datasets,
+      Instant connectedAt, ServerCallStreamObserver<CoordinatorMessage> stream) {
+    this.sessionId = sessionId;
+    this.nodeId = nodeId;
+    this.softwareVersion = softwareVersion;
+    this.datasets = List.copyOf(datasets);
+    this.connectedAt = connectedAt;
+    this.lastSeen = connectedAt;
+    this.stream = stream;
+  }
+
+  public String nodeId() {
+    return nodeId;
+  }
+
+  public String sessionId() {
+    return sessionId;
+  }
+
+  public String softwareVersion() {
+    return softwareVersion;
+  }
+
+  public List<DatasetDescriptor> datasets() {
+    return datasets;
+  }
+
+  public Optional<DatasetDescriptor> dataset(String name) {
+    return datasets.stream().filter(d -> d.getName().equals(name)).findFirst();
+  }
+
+  public Instant connectedAt() {
+    return connectedAt;
+  }
+
+  public Instant lastSeen() {
+    return lastSeen;
+  }
+
+  void touch(Instant now) {
+    lastSeen = now;
+  }
+
+  public boolean isOpen() {
+    return open;
+  }
+
+  /** Sends a message; returns false if the session is already closed. */
+  public boolean send(CoordinatorMessage message) {
+    synchronized (stream) {
+      if (!open || stream.isCancelled()) {
+        return false;
+      }
+      try {
+        stream.onNext(message);
+        return true;
+      } catch (RuntimeException e) {
+        log.debug("send to node '{}' failed: {}", nodeId, e.getMessage());
+        return false;
+      }
+    }
+  }
+
+  void close(Status status) {
+    synchronized (stream) {
+      if (!open) {
+        return;
+      }
+      open = false;
+      try {
+        if (status.isOk()) {
+          stream.onCompleted();
+        } else {
+          stream.onError(status.asRuntimeException());
+        }
+      } catch (RuntimeException e) {
+        log.debug("closing node '{}' session: {}", nodeId, e.getMessage());
+      }
+    }
+  }
+
+  void markClosed() {
+    synchronized (stream) {
+      open = false;
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "NodeSession[" + nodeId + ", " + softwareVersion + ", session " + sessionId + "]";
+  }
+}

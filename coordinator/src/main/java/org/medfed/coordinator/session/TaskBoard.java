@@ -1,0 +1,153 @@
+package org.medfed.coordinator.session;
+
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+import org.medfed.proto.v1.Chunk;
+import org.medfed.proto.v1.UploadHeader;
+import org.medfed.wire.ChunkAssembler;
+import org.medfed.wire.Tensors;
+
+/**
+ * Tasks issued to nodes and not yet finished. Results arrive here from gRPC threads and complete
+ * the task's future, which the round awaits. A task id is an unguessable token known only to the
+ * node it was sent to, so an upload for an unknown id comes from a node that was not selected.
+ * Thread-safe.
+ */
+public final class TaskBoard {
+  private final Map<String, Issued> open = new ConcurrentHashMap<>();
+  private final long maxUploadBytes;
+
+  public TaskBoard(long maxUploadBytes) {
+    this.maxUploadBytes = maxUploadBytes;
+  }
+
+  public enum Kind { TRAIN, EVALUATE }
+
+  /** A task handed to a node; {@link #result()} completes exactly once. */
+  public static final class Issued {
+    private final String taskId;
+    private final String nodeId;
+    private final Kind kind;
+    private final Function<float[], Optional<String>> updateCheck;
+    private final CompletableFuture<TaskResult> result = new CompletableFuture<>();
+    private ChunkAssembler upload;
+
+    Issued(String taskId, String nodeId, Kind kind, Function<float[], Optional<String>> updateCheck) {
+      this.taskId = taskId;
+      this.nodeId = nodeId;
+      this.kind = kind;
+      this.updateCheck = updateCheck;
+    }
+
+    public String taskId() {
+      return taskId;
+    }
+
+    public String nodeId() {
+      return nodeId;
+    }
+
+    public Kind kind() {
+      return kind;
+    }
+
+    public CompletableFuture<TaskResult> result() {
+      return result;
+    }
+  }
+
+  /**
+   * @param updateCheck for training tasks: returns why an uploaded update is unacceptable, if it is
+   */
+  public Issued issue(String nodeId, Kind kind, Function<float[], Optional<String>> updateCheck) {
+    Issued task = new Issued(UUID.randomUUID().toString(), nodeId, kind, updateCheck);
+    open.put(task.taskId, task);
+    return task;
+  }
+
+  /** Forgets a task; a late result for it is then refused as not open. */
+  public void retire(Issued task, TaskResult ifUnfinished) {
+    open.remove(task.taskId);
+    task.result.complete(ifUnfinished);
+  }
+
+  /** Results from a session count only for tasks that were issued to that same node. */
+  void complete(String nodeId, String taskId, TaskResult result) {
+    Issued task = open.get(taskId);
+    if (task != null && task.nodeId.equals(nodeId)) {
+      task.result.complete(result);
+    }
+  }
+
+  void nodeDeparted(String nodeId, String why) {
+    open.values().stream().filter(t -> t.nodeId.equals(nodeId))
+        .forEach(t -> t.result.complete(new TaskResult.Failed(why)));
+  }
+
+  /** The outcome of one upload call, answered to the uploading agent. */
+  sealed interface UploadStep {
+    record NeedMore() implements UploadStep {}
+
+    record Accepted(byte[] sha256) implements UploadStep {}
+
+    /** The whole update was refused and will not be aggregated. */
+    record Refused(io.grpc.Status status) implements UploadStep {}
+  }
+
+  /**
+   * Feeds one uploaded chunk to its task. Corrupt chunks throw {@link ChunkAssembler.CorruptChunkException}
+   * and leave the upload resumable from that chunk.
+   */
+  UploadStep acceptChunk(UploadHeader header, Chunk chunk) {
+    Issued task = open.get(header.getTaskId());
+    if (task == null || task.kind != Kind.TRAIN || task.result.isDone()) {
+      return new UploadStep.Refused(io.grpc.Status.FAILED_PRECONDITION.withDescription("task '"
+          + header.getTaskId() + "' is not open for an update: it was not issued to a selected node, or its "
+          + "round has moved on; the update was not aggregated"));
+    }
+    Optional<byte[]> payload;
+    synchronized (task) {
+      if (task.upload == null || chunk.getIndex() == 0) {
+        task.upload = new ChunkAssembler(maxUploadBytes);
+      }
+      try {
+        payload = task.upload.accept(chunk);
+      } catch (ChunkAssembler.CorruptChunkException e) {
+        throw e;
+      } catch (ChunkAssembler.TransferException e) {
+        task.upload = null;
+        return new UploadStep.Refused(io.grpc.Status.INVALID_ARGUMENT.withDescription(
+            "upload for task '" + task.taskId + "' refused: " + e.getMessage()));
+      }
+    }
+    if (payload.isEmpty()) {
+      return new UploadStep.NeedMore();
+    }
+    byte[] sha256 = chunk.getPayloadSha256().toByteArray();
+    Optional<String> problem = payload.get().length % Float.BYTES != 0
+        ? Optional.of("payload of " + payload.get().length + " bytes is not a float32 vector")
+        : Optional.empty();
+    float[] update = problem.isPresent() ? new float[0] : Tensors.fromBytes(payload.get());
+    if (problem.isEmpty()) {
+      problem = task.updateCheck.apply(update);
+    }
+    if (header.getNumSamples() <= 0 && problem.isEmpty()) {
+      problem = Optional.of("num_samples is " + header.getNumSamples() + "; an update must report the samples it used");
+    }
+    if (problem.isPresent()) {
+      task.result.complete(new TaskResult.Rejected(problem.get()));
+      return new UploadStep.Refused(io.grpc.Status.INVALID_ARGUMENT.withDescription(
+          "update for task '" + task.taskId + "' rejected and not aggregated: " + problem.get()));
+    }
+    task.result.complete(new TaskResult.Trained(update, header.getNumSamples(), header.getMetricsMap()));
+    return new UploadStep.Accepted(sha256);
+  }
+
+  int openCount() {
+    return open.size();
+  }
+}

@@ -1,0 +1,40 @@
+package org.medfed.coordinator.session;
+
+import java.util.Map;
+
+/** How one issued task ended. Every issued task ends in exactly one of these. */
+public sealed interface TaskResult {
+
+  /** An update that passed validation. Only the round state machine reads it. */
+  record Trained(float[] update, long numSamples, Map<String, Double> metrics) implements TaskResult {
+    public Trained {
+      update = update.clone();
+      metrics = Map.copyOf(metrics);
+    }
+
+    @Override
+    public float[] update() {
+      return update.clone();
+    }
+
+    @Override
+    public String toString() {
+      return "Trained[" + update.length + " values, " + numSamples + " samples]";
+    }
+  }
+
+  record Evaluated(long numSamples, Map<String, Double> metrics) implements TaskResult {
+    public Evaluated {
+      metrics = Map.copyOf(metrics);
+    }
+  }
+
+  /** The hospital refused the task (no such dataset, shape mismatch, policy). */
+  record Declined(String reason) implements TaskResult {}
+
+  /** The task did not finish: the node failed, disconnected or missed the deadline. */
+  record Failed(String reason) implements TaskResult {}
+
+  /** The node answered, but its update failed validation and was not aggregated. */
+  record Rejected(String reason) implements TaskResult {}
+}

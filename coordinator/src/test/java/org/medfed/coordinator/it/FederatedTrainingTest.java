@@ -1,0 +1,58 @@
+package org.medfed.coordinator.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.medfed.proto.v1.JobDetail;
+import org.medfed.proto.v1.JobEvent;
+import org.medfed.proto.v1.JobState;
+import org.medfed.proto.v1.JobSummary;
+
+class FederatedTrainingTest {
+  static final String JOB = """
+      name: blobs
+      dataset: expression
+      model: {architecture: mlp, hidden: [16]}
+      input_shape: [20]
+      num_classes: 3
+      rounds: 4
+      min_nodes: 3
+      local_epochs: 1
+      batch_size: 16
+      learning_rate: 0.01
+      seed: 7
+      deadlines: {selection: 30s, training: 60s, evaluation: 30s}
+      """;
+
+  @TempDir Path dataDir;
+
+  @Test
+  void threeHospitals_globalAccuracyRisesOverRounds() throws Exception {
+    try (Federation federation = new Federation(dataDir)) {
+      federation.agent("hospital-a", Blobs.dataset("expression", 1, 60, 40, 20));
+      federation.agent("hospital-b", Blobs.dataset("expression", 2, 60, 40, 20));
+      federation.agent("hospital-c", Blobs.dataset("expression", 3, 60, 40, 20));
+
+      JobSummary submitted = federation.submit(JOB);
+      List<JobEvent> events = federation.watch(submitted.getJobId(), Duration.ofMinutes(3));
+      JobDetail detail = federation.job(submitted.getJobId());
+
+      assertEquals(JobState.SUCCEEDED, detail.getSummary().getState(), detail.getSummary().getMessage());
+      assertEquals(4, detail.getRoundsCount());
+      double first = detail.getRounds(0).getMetricsOrThrow("eval_accuracy");
+      double last = detail.getRounds(3).getMetricsOrThrow("eval_accuracy");
+      assertTrue(last > first, "accuracy should rise: round 1 " + first + ", round 4 " + last);
+      assertTrue(last > 0.6, "3-class accuracy after 4 rounds should beat chance clearly, got " + last);
+      assertEquals(120.0, detail.getRounds(3).getMetricsOrThrow("eval_samples"));
+      assertEquals(List.of("hospital-a", "hospital-b", "hospital-c"),
+          detail.getRounds(0).getParticipantsList().stream().sorted().toList());
+      assertTrue(events.stream().anyMatch(e -> e.getPhase().equals("ROUND_COMPLETED")));
+      assertEquals(JobState.SUCCEEDED, events.get(events.size() - 1).getState());
+    }
+  }
+}

@@ -1,0 +1,7 @@
+package org.medfed.nodeagent.data;
+
+/** What a dataset holds; decides which loaders and input shapes make sense. */
+public enum DatasetKind {
+  IMAGING,
+  GENOMIC
+}

@@ -1,0 +1,34 @@
+package org.medfed.nodeagent.session;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import org.medfed.nodeagent.data.DatasetDeclaration;
+
+/**
+ * A hospital agent's configuration: who it is, where the coordinator is, and which local datasets
+ * it offers.
+ */
+public record AgentConfig(String nodeId, String coordinatorHost, int coordinatorPort,
+    List<DatasetDeclaration> datasets, Backoff backoff, Duration heartbeatInterval) {
+  public AgentConfig {
+    Objects.requireNonNull(nodeId, "nodeId");
+    Objects.requireNonNull(coordinatorHost, "coordinatorHost");
+    if (!nodeId.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,63}")) {
+      throw new IllegalArgumentException("node_id '" + nodeId
+          + "' must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit");
+    }
+    if (coordinatorPort < 1 || coordinatorPort > 65535) {
+      throw new IllegalArgumentException("coordinator port must be in 1..65535, got " + coordinatorPort);
+    }
+    if (datasets.isEmpty()) {
+      throw new IllegalArgumentException("agent '" + nodeId + "' declares no datasets; add at least one under 'datasets'");
+    }
+    if (datasets.stream().map(DatasetDeclaration::name).distinct().count() != datasets.size()) {
+      throw new IllegalArgumentException("agent '" + nodeId + "' declares a dataset name twice");
+    }
+    datasets = List.copyOf(datasets);
+    Objects.requireNonNull(backoff, "backoff");
+    Objects.requireNonNull(heartbeatInterval, "heartbeatInterval");
+  }
+}

@@ -1,0 +1,136 @@
+package org.medfed.nodeagent.session;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import org.medfed.nodeagent.data.DatasetDeclaration;
+import org.medfed.nodeagent.data.DatasetFormat;
+import org.medfed.nodeagent.data.DatasetKind;
+
+/**
+ * Reads an agent configuration file (YAML). Relative dataset locations resolve against the file's
+ * folder. Errors name the file and the field.
+ *
+ * <pre>
+ * node_id: hospital-a
+ * coordinator: localhost:7443
+ * datasets:
+ *   - name: scans
+ *     kind: imaging
+ *     format: image_folders
+ *     location: data/scans
+ *     classes: [normal, nodule]
+ * </pre>
+ */
+public final class AgentConfigLoader {
+  private static final Set<String> TOP_LEVEL = Set.of("node_id", "coordinator", "datasets", "heartbeat_seconds");
+  private static final Set<String> DATASET_FIELDS = Set.of("name", "kind", "format", "location", "classes");
+
+  private AgentConfigLoader() {}
+
+  public static AgentConfig load(Path file) {
+    JsonNode root;
+    try {
+      root = new ObjectMapper(new YAMLFactory()).readTree(Files.readString(file));
+    } catch (IOException e) {
+      throw new ConfigException(file + ": cannot be read as YAML (" + e.getMessage().lines().findFirst().orElse("") + ")");
+    }
+    if (root == null || !root.isObject()) {
+      throw new ConfigException(file + ": expected a YAML mapping with node_id, coordinator and datasets");
+    }
+    checkKnown(file, "", root, TOP_LEVEL);
+    String nodeId = text(file, root, "node_id");
+    String coordinator = text(file, root, "coordinator");
+    int colon = coordinator.lastIndexOf(':');
+    if (colon <= 0) {
+      throw new ConfigException(file + ": coordinator '" + coordinator + "' must be host:port");
+    }
+    int port;
+    try {
+      port = Integer.parseInt(coordinator.substring(colon + 1));
+    } catch (NumberFormatException e) {
+      throw new ConfigException(file + ": coordinator port in '" + coordinator + "' is not a number");
+    }
+    JsonNode datasetsNode = root.get("datasets");
+    if (datasetsNode == null || !datasetsNode.isArray()) {
+      throw new ConfigException(file + ": 'datasets' must be a list of dataset declarations");
+    }
+    List<DatasetDeclaration> datasets = new ArrayList<>();
+    Path base = file.toAbsolutePath().getParent();
+    for (int i = 0; i < datasetsNode.size(); i++) {
+      datasets.add(dataset(file, "datasets[" + i + "]", datasetsNode.get(i), base));
+    }
+    Duration heartbeat = Duration.ofSeconds(root.path("heartbeat_seconds").asLong(5));
+    try {
+      return new AgentConfig(nodeId, coordinator.substring(0, colon), port, datasets, Backoff.defaults(), heartbeat);
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(file + ": " + e.getMessage());
+    }
+  }
+
+  private static DatasetDeclaration dataset(Path file, String path, JsonNode node, Path base) {
+    if (!node.isObject()) {
+      throw new ConfigException(file + ": " + path + " must be a mapping");
+    }
+    checkKnown(file, path + ".", node, DATASET_FIELDS);
+    DatasetKind kind = enumValue(file, path + ".kind", text(file, node, "kind"), DatasetKind.class);
+    DatasetFormat format = enumValue(file, path + ".format", text(file, node, "format"), DatasetFormat.class);
+    JsonNode classesNode = node.get("classes");
+    if (classesNode == null || !classesNode.isArray()) {
+      throw new ConfigException(file + ": " + path + ".classes must be a list of class names");
+    }
+    List<String> classes = new ArrayList<>();
+    classesNode.forEach(c -> classes.add(c.asText()));
+    try {
+      return new DatasetDeclaration(text(file, node, "name"), kind, format,
+          base.resolve(text(file, node, "location")).normalize(), classes);
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(file + ": " + path + ": " + e.getMessage());
+    }
+  }
+
+  private static String text(Path file, JsonNode node, String field) {
+    JsonNode value = node.get(field);
+    if (value == null || !value.isValueNode() || value.asText().isBlank()) {
+      throw new ConfigException(file + ": missing required field '" + field + "'");
+    }
+    return value.asText();
+  }
+
+  private static <E extends Enum<E>> E enumValue(Path file, String field, String value, Class<E> type) {
+    try {
+      return Enum.valueOf(type, value.toUpperCase(Locale.ROOT).replace('-', '_'));
+    } catch (IllegalArgumentException e) {
+      List<String> allowed = new ArrayList<>();
+      for (E constant : type.getEnumConstants()) {
+        allowed.add(constant.name().toLowerCase(Locale.ROOT));
+      }
+      throw new ConfigException(file + ": " + field + " is '" + value + "'; expected one of " + allowed);
+    }
+  }
+
+  private static void checkKnown(Path file, String prefix, JsonNode node, Set<String> known) {
+    node.fieldNames().forEachRemaining(name -> {
+      if (!known.contains(name)) {
+        throw new ConfigException(file + ": unknown field '" + prefix + name + "'; known fields: " + known);
+      }
+    });
+  }
+
+  /** The configuration file is wrong; the message names the file and field. */
+  public static final class ConfigException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    public ConfigException(String message) {
+      super(message);
+    }
+  }
+}

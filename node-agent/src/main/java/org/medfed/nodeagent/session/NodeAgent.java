@@ -1,0 +1,231 @@
+package org.medfed.nodeagent.session;
+
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import org.medfed.nodeagent.data.LocalDataset;
+import org.medfed.nodeagent.training.CancellationToken;
+import org.medfed.nodeagent.training.LocalTrainer;
+import org.medfed.proto.v1.AgentMessage;
+import org.medfed.proto.v1.CoordinatorMessage;
+import org.medfed.proto.v1.FederationServiceGrpc;
+import org.medfed.proto.v1.Heartbeat;
+import org.medfed.proto.v1.Hello;
+import org.medfed.wire.ProtocolVersion;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A hospital's node agent: keeps one outbound session to the coordinator, reconnecting with
+ * exponential backoff and jitter, and runs the tasks it receives one at a time on a worker thread.
+ * Thread-safe; {@link #close()} stops it for good.
+ */
+public final class NodeAgent implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(NodeAgent.class);
+  public static final String SOFTWARE_VERSION = "medfed-agent/0.1.0";
+
+  private final AgentConfig config;
+  private final ManagedChannel channel;
+  private final Map<String, LocalDataset> datasets;
+  private final TaskRunner tasks;
+  private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(
+      daemon("medfed-agent-scheduler"));
+  private final CompletableFuture<String> stopped = new CompletableFuture<>();
+  private final CompletableFuture<Void> firstWelcome = new CompletableFuture<>();
+  private final Object sendLock = new Object();
+  private StreamObserver<AgentMessage> outbound;
+  private ScheduledFuture<?> heartbeat;
+  private int failedAttempts;
+  private volatile boolean closing;
+
+  public NodeAgent(AgentConfig config, ManagedChannel channel, List<LocalDataset> datasets, LocalTrainer trainer) {
+    this.config = config;
+    this.channel = channel;
+    this.datasets = datasets.stream().collect(Collectors.toUnmodifiableMap(LocalDataset::name, Function.identity()));
+    ExecutorService worker = Executors.newSingleThreadExecutor(daemon("medfed-agent-worker-" + config.nodeId()));
+    this.tasks = new TaskRunner(config.nodeId(), this.datasets, trainer, new Transfers(channel, 4L << 30),
+        this::send, worker);
+  }
+
+  public String nodeId() {
+    return config.nodeId();
+  }
+
+  /** Starts connecting; returns at once. */
+  public void start() {
+    scheduler.execute(this::connect);
+  }
+
+  /** Completes when the coordinator first accepted this agent's hello. */
+  public CompletableFuture<Void> connected() {
+    return firstWelcome;
+  }
+
+  /** Completes with the reason once the agent stopped for good (closed, or refused by the coordinator). */
+  public CompletableFuture<String> stopped() {
+    return stopped;
+  }
+
+  private void connect() {
+    if (closing) {
+      return;
+    }
+    StreamObserver<AgentMessage> stream = FederationServiceGrpc.newStub(channel).connect(new Inbound());
+    synchronized (sendLock) {
+      outbound = stream;
+    }
+    send(AgentMessage.newBuilder().setHello(Hello.newBuilder()
+        .setProtocolVersion(ProtocolVersion.CURRENT)
+        .setNodeId(config.nodeId())
+        .setSoftwareVersion(SOFTWARE_VERSION)
+        .addAllDatasets(datasets.values().stream().map(d -> Descriptors.toProto(d.descriptor())).toList()))
+        .build());
+  }
+
+  private final class Inbound implements StreamObserver<CoordinatorMessage> {
+    @Override
+    public void onNext(CoordinatorMessage message) {
+      switch (message.getBodyCase()) {
+        case WELCOME -> onWelcome(message);
+        case TRAIN -> tasks.train(message.getTrain());
+        case EVALUATE -> tasks.evaluate(message.getEvaluate());
+        case CANCEL -> tasks.cancel(message.getCancel().getTaskId(), message.getCancel().getReason());
+        case BODY_NOT_SET -> log.warn("ignoring an empty message from the coordinator");
+      }
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      Status status = Status.fromThrowable(t);
+      tasks.cancelAll("session to the coordinator lost: " + status.getCode());
+      if (closing) {
+        return;
+      }
+      switch (status.getCode()) {
+        case FAILED_PRECONDITION, PERMISSION_DENIED, UNAUTHENTICATED, INVALID_ARGUMENT -> {
+          String reason = "coordinator refused node '" + config.nodeId() + "': " + status.getDescription();
+          log.error(reason);
+          stopped.complete(reason);
+          shutdownExecutors();
+        }
+        default -> scheduleReconnect(status.getCode() + (status.getDescription() == null ? ""
+            : " (" + status.getDescription() + ")"));
+      }
+    }
+
+    @Override
+    public void onCompleted() {
+      tasks.cancelAll("coordinator closed the session");
+      if (!closing) {
+        scheduleReconnect("coordinator closed the session");
+      }
+    }
+  }
+
+  private void onWelcome(CoordinatorMessage message) {
+    failedAttempts = 0;
+    log.info("node '{}' connected to {}:{} (session {})", config.nodeId(), config.coordinatorHost(),
+        config.coordinatorPort(), message.getWelcome().getSessionId());
+    long interval = message.getWelcome().getHeartbeatIntervalMillis() > 0
+        ? message.getWelcome().getHeartbeatIntervalMillis() : config.heartbeatInterval().toMillis();
+    scheduler.execute(() -> {
+      if (heartbeat != null) {
+        heartbeat.cancel(false);
+      }
+      heartbeat = scheduler.scheduleAtFixedRate(() -> send(AgentMessage.newBuilder()
+          .setHeartbeat(Heartbeat.newBuilder().setSentAtMillis(System.currentTimeMillis())).build()),
+          interval, interval, TimeUnit.MILLISECONDS);
+    });
+    firstWelcome.complete(null);
+  }
+
+  private void scheduleReconnect(String why) {
+    if (scheduler.isShutdown()) {
+      return;
+    }
+    Duration delay = config.backoff().delay(failedAttempts++, ThreadLocalRandom.current()::nextDouble);
+    log.warn("node '{}': no session with the coordinator at {}:{} ({}); reconnecting in {} ms",
+        config.nodeId(), config.coordinatorHost(), config.coordinatorPort(), why, delay.toMillis());
+    scheduler.execute(() -> {
+      if (heartbeat != null) {
+        heartbeat.cancel(false);
+      }
+    });
+    scheduler.schedule(this::connect, delay.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** StreamObserver is not thread-safe; the worker, the heartbeat and gRPC all send through here. */
+  void send(AgentMessage message) {
+    synchronized (sendLock) {
+      if (outbound == null) {
+        return;
+      }
+      try {
+        outbound.onNext(message);
+      } catch (RuntimeException e) {
+        log.debug("could not send {} to the coordinator: {}", message.getBodyCase(), e.getMessage());
+      }
+    }
+  }
+
+  Optional<LocalDataset> dataset(String name) {
+    return Optional.ofNullable(datasets.get(name));
+  }
+
+  @Override
+  public void close() {
+    closing = true;
+    tasks.cancelAll("agent shutting down");
+    synchronized (sendLock) {
+      if (outbound != null) {
+        try {
+          outbound.onCompleted();
+        } catch (RuntimeException ignored) {
+          // the stream may already be closed; nothing else to release
+        }
+      }
+    }
+    shutdownExecutors();
+    channel.shutdown();
+    try {
+      if (!channel.awaitTermination(5, TimeUnit.SECONDS)) {
+        channel.shutdownNow();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      channel.shutdownNow();
+    }
+    stopped.complete("closed");
+  }
+
+  private void shutdownExecutors() {
+    scheduler.shutdownNow();
+    tasks.shutdown();
+  }
+
+  static java.util.concurrent.ThreadFactory daemon(String name) {
+    return runnable -> {
+      Thread thread = new Thread(runnable, name);
+      thread.setDaemon(true);
+      return thread;
+    };
+  }
+
+  static CancellationToken token() {
+    return new CancellationToken();
+  }
+}

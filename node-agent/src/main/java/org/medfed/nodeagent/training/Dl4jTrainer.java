@@ -1,0 +1,98 @@
+package org.medfed.nodeagent.training;
+
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.medfed.nodeagent.data.LocalDataset;
+import org.nd4j.evaluation.classification.Evaluation;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Trains and evaluates DL4J {@link MultiLayerNetwork}s. The optimiser state starts fresh every
+ * round, as in FedAvg (McMahan et al. 2017, arXiv 1602.05629): only weights are shared.
+ */
+public final class Dl4jTrainer implements LocalTrainer {
+
+  @Override
+  public Trained train(TrainingPlan plan, float[] globalParameters, LocalDataset dataset, CancellationToken cancel) {
+    MultiLayerNetwork net = network(plan, globalParameters);
+    DataSet train = dataset.train().copy();
+    Nd4j.getRandom().setSeed(plan.seed());
+    double lossSum = 0;
+    int batches = 0;
+    for (int epoch = 0; epoch < plan.localEpochs(); epoch++) {
+      train.shuffle(plan.seed() + epoch);
+      lossSum = 0;
+      batches = 0;
+      for (DataSet batch : train.batchBy(plan.batchSize())) {
+        cancel.throwIfCancelled();
+        net.fit(batch);
+        lossSum += net.score();
+        batches++;
+      }
+    }
+    float[] parameters = net.params().dup().data().asFloat();
+    Map<String, Double> metrics = new LinkedHashMap<>();
+    metrics.put("train_loss", batches == 0 ? Double.NaN : lossSum / batches);
+    return new Trained(parameters, dataset.trainSamples(), metrics);
+  }
+
+  @Override
+  public Evaluated evaluate(TrainingPlan plan, float[] parameters, LocalDataset dataset) {
+    return evaluate(network(plan, parameters), dataset.test());
+  }
+
+  /** Accuracy and mean loss of a network on a labelled set; shared with the demo's baselines. */
+  public static Evaluated evaluate(MultiLayerNetwork net, DataSet data) {
+    if (data.isEmpty() || data.numExamples() == 0) {
+      return new Evaluated(0, Map.of());
+    }
+    Evaluation evaluation = new Evaluation(data.getLabels().columns());
+    List<DataSet> batches = data.batchBy(256);
+    double lossSum = 0;
+    for (DataSet batch : batches) {
+      INDArray output = net.output(batch.getFeatures(), false);
+      evaluation.eval(batch.getLabels(), output);
+      lossSum += net.score(batch) * batch.numExamples();
+    }
+    Map<String, Double> metrics = new LinkedHashMap<>();
+    metrics.put("accuracy", evaluation.accuracy());
+    metrics.put("loss", lossSum / data.numExamples());
+    return new Evaluated(data.numExamples(), metrics);
+  }
+
+  /** Builds the network described by the plan and loads the given flat parameter vector into it. */
+  public static MultiLayerNetwork network(TrainingPlan plan, float[] parameters) {
+    MultiLayerConfiguration configuration;
+    try {
+      configuration = MultiLayerConfiguration.fromJson(plan.modelConfigJson());
+    } catch (RuntimeException e) {
+      throw new IllegalArgumentException("the job's model configuration is not a valid DL4J "
+          + "MultiLayerConfiguration: " + e.getMessage(), e);
+    }
+    MultiLayerNetwork net = new MultiLayerNetwork(configuration);
+    net.init();
+    if (net.numParams() != parameters.length || net.numParams() != plan.parameterCount()) {
+      throw new IllegalArgumentException("model has " + net.numParams() + " parameters but the job sent "
+          + parameters.length + " (plan says " + plan.parameterCount() + ")");
+    }
+    net.setParams(Nd4j.create(parameters, new long[] {1, parameters.length}, DataType.FLOAT));
+    net.setLearningRate(plan.learningRate());
+    return net;
+  }
+
+  @Override
+  public String toString() {
+    return "Dl4jTrainer";
+  }
+
+  static String shape(long[] s) {
+    return Arrays.toString(s);
+  }
+}

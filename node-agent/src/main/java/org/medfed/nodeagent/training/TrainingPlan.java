@@ -1,0 +1,59 @@
+package org.medfed.nodeagent.training;
+
+import java.util.Arrays;
+
+/**
+ * Everything a hospital needs to train one round besides the weights: the model architecture as a
+ * DL4J JSON configuration and the hyper-parameters. Arrays are copied in and out.
+ */
+public record TrainingPlan(String modelConfigJson, long parameterCount, long[] inputShape, int numClasses,
+    int localEpochs, int batchSize, double learningRate, long seed) {
+  public TrainingPlan {
+    if (modelConfigJson == null || modelConfigJson.isBlank()) {
+      throw new IllegalArgumentException("training plan has no model configuration");
+    }
+    if (parameterCount <= 0) {
+      throw new IllegalArgumentException("parameterCount must be positive, got " + parameterCount);
+    }
+    if (localEpochs < 1) {
+      throw new IllegalArgumentException("localEpochs must be >= 1, got " + localEpochs);
+    }
+    if (batchSize < 1) {
+      throw new IllegalArgumentException("batchSize must be >= 1, got " + batchSize);
+    }
+    if (!(learningRate > 0)) {
+      throw new IllegalArgumentException("learningRate must be > 0, got " + learningRate);
+    }
+    inputShape = inputShape.clone();
+  }
+
+  @Override
+  public long[] inputShape() {
+    return inputShape.clone();
+  }
+
+  /** The same plan with a different number of local epochs (used for local-only baselines). */
+  public TrainingPlan withLocalEpochs(int epochs) {
+    return new TrainingPlan(modelConfigJson, parameterCount, inputShape, numClasses, epochs, batchSize,
+        learningRate, seed);
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof TrainingPlan p && modelConfigJson.equals(p.modelConfigJson)
+        && parameterCount == p.parameterCount && Arrays.equals(inputShape, p.inputShape)
+        && numClasses == p.numClasses && localEpochs == p.localEpochs && batchSize == p.batchSize
+        && learningRate == p.learningRate && seed == p.seed;
+  }
+
+  @Override
+  public int hashCode() {
+    return modelConfigJson.hashCode() * 31 + Long.hashCode(seed);
+  }
+
+  @Override
+  public String toString() {
+    return "TrainingPlan[params=" + parameterCount + ", shape=" + Arrays.toString(inputShape) + ", classes="
+        + numClasses + ", epochs=" + localEpochs + ", batch=" + batchSize + ", lr=" + learningRate + "]";
+  }
+}
