@@ -29,14 +29,16 @@ import java.util.regex.Pattern;
  * rounds: 20
  * min_nodes: 3
  * local_epochs: 1
+ * optimizer: nesterov
  * deadlines: {training: 5m}
  * </pre>
  */
 public final class JobSpecParser {
   private static final Set<String> FIELDS = Set.of("name", "dataset", "model", "input_shape", "num_classes",
       "rounds", "min_nodes", "fraction", "local_epochs", "batch_size", "learning_rate", "seed", "deadlines",
-      "strategy");
+      "strategy", "optimizer");
   private static final Set<String> MODEL_FIELDS = Set.of("architecture", "hidden", "dl4j_json");
+  private static final Set<String> STRATEGY_FIELDS = Set.of("name", "server_learning_rate", "server_momentum");
   private static final Set<String> DEADLINE_FIELDS = Set.of("selection", "training", "evaluation");
   private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h)");
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
@@ -80,7 +82,8 @@ public final class JobSpecParser {
             duration(deadlines, "deadlines.selection", defaults.selection()),
             duration(deadlines, "deadlines.training", defaults.training()),
             duration(deadlines, "deadlines.evaluation", defaults.evaluation())),
-        enumValue("strategy", root.path("strategy").asText("fedavg"), StrategyName.class));
+        strategy(root.get("strategy")),
+        enumValue("optimizer", root.path("optimizer").asText("adam"), Optimizer.class));
   }
 
   /** The spec as canonical JSON: shown back to users and checkpointed beside the model. */
@@ -110,7 +113,11 @@ public final class JobSpecParser {
     deadlines.put("selection", spec.deadlines().selection().toMillis() + "ms");
     deadlines.put("training", spec.deadlines().training().toMillis() + "ms");
     deadlines.put("evaluation", spec.deadlines().evaluation().toMillis() + "ms");
-    root.put("strategy", spec.strategy().name().toLowerCase(Locale.ROOT));
+    ObjectNode strategy = root.putObject("strategy");
+    strategy.put("name", spec.strategy().name().name().toLowerCase(Locale.ROOT));
+    strategy.put("server_learning_rate", spec.strategy().serverLearningRate());
+    strategy.put("server_momentum", spec.strategy().serverMomentum());
+    root.put("optimizer", spec.optimizer().name().toLowerCase(Locale.ROOT));
     try {
       return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(root);
     } catch (JsonProcessingException e) {
@@ -149,6 +156,22 @@ public final class JobSpecParser {
       }
     }
     return new ModelSpec.BuiltIn(architecture, hidden);
+  }
+
+  /** {@code strategy: fedavg}, or {@code strategy: {name: fedavgm, server_momentum: 0.9}}. */
+  private static StrategySpec strategy(JsonNode node) {
+    if (node == null || node.isNull()) {
+      return StrategySpec.fedAvg();
+    }
+    if (node.isTextual()) {
+      StrategyName name = enumValue("strategy", node.asText(), StrategyName.class);
+      return name == StrategyName.FEDAVGM ? new StrategySpec(name, 1, 0.9) : StrategySpec.fedAvg();
+    }
+    requireObject("strategy", node);
+    checkKnown("strategy.", node, STRATEGY_FIELDS);
+    StrategyName name = enumValue("strategy.name", requiredText(node, "name"), StrategyName.class);
+    double momentumDefault = name == StrategyName.FEDAVGM ? 0.9 : 0;
+    return new StrategySpec(name, number(node, "server_learning_rate", 1.0), number(node, "server_momentum", momentumDefault));
   }
 
   private static long[] shape(JsonNode node) {

@@ -13,9 +13,13 @@ import org.deeplearning4j.nn.weights.WeightInit;
 import org.medfed.coordinator.job.InvalidJobSpecException;
 import org.medfed.coordinator.job.JobSpec;
 import org.medfed.coordinator.job.ModelSpec;
+import org.medfed.coordinator.job.Optimizer;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Adam;
+import org.nd4j.linalg.learning.config.IUpdater;
+import org.nd4j.linalg.learning.config.Nesterovs;
+import org.nd4j.linalg.learning.config.Sgd;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
 
 /** Builds a job's initial global model: the built-in architectures, or a user's DL4J JSON. */
@@ -58,30 +62,30 @@ public final class ModelCatalog {
               + "least 12x12, got " + java.util.Arrays.toString(shape));
         }
         yield smallCnn((int) shape[0], (int) shape[1], (int) shape[2], spec.numClasses(), spec.learningRate(),
-            spec.seed(), builtIn.hiddenUnits().isEmpty() ? 64 : builtIn.hiddenUnits().get(0));
+            spec.seed(), spec.optimizer(), builtIn.hiddenUnits().isEmpty() ? 64 : builtIn.hiddenUnits().get(0));
       }
       case MLP -> {
         if (shape.length != 1) {
           throw new InvalidJobSpecException("input_shape", "mlp needs [features], got "
               + java.util.Arrays.toString(shape));
         }
-        yield mlp((int) shape[0], spec.numClasses(), spec.learningRate(), spec.seed(),
+        yield mlp((int) shape[0], spec.numClasses(), spec.learningRate(), spec.seed(), spec.optimizer(),
             builtIn.hiddenUnits().isEmpty() ? DEFAULT_MLP_HIDDEN : builtIn.hiddenUnits());
       }
     };
   }
 
-  /** conv5x5(16) - maxpool - conv3x3(32) - maxpool - dense - softmax: ~50k parameters at 28x28. */
+  /** conv5x5(8) - maxpool - conv3x3(16) - maxpool - dense - softmax: ~50k parameters at 28x28. */
   static MultiLayerConfiguration smallCnn(int channels, int height, int width, int classes, double lr, long seed,
-      int dense) {
+      Optimizer optimizer, int dense) {
     return new NeuralNetConfiguration.Builder()
         .seed(seed)
         .weightInit(WeightInit.XAVIER)
-        .updater(new Adam(lr))
+        .updater(updater(optimizer, lr))
         .list()
-        .layer(new ConvolutionLayer.Builder(5, 5).nOut(16).activation(Activation.RELU).build())
+        .layer(new ConvolutionLayer.Builder(5, 5).nOut(8).activation(Activation.RELU).build())
         .layer(new SubsamplingLayer.Builder(SubsamplingLayer.PoolingType.MAX).kernelSize(2, 2).stride(2, 2).build())
-        .layer(new ConvolutionLayer.Builder(3, 3).nOut(32).activation(Activation.RELU).build())
+        .layer(new ConvolutionLayer.Builder(3, 3).nOut(16).activation(Activation.RELU).build())
         .layer(new SubsamplingLayer.Builder(SubsamplingLayer.PoolingType.MAX).kernelSize(2, 2).stride(2, 2).build())
         .layer(new DenseLayer.Builder().nOut(dense).activation(Activation.RELU).build())
         .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(classes)
@@ -90,11 +94,12 @@ public final class ModelCatalog {
         .build();
   }
 
-  static MultiLayerConfiguration mlp(int features, int classes, double lr, long seed, List<Integer> hidden) {
+  static MultiLayerConfiguration mlp(int features, int classes, double lr, long seed, Optimizer optimizer,
+      List<Integer> hidden) {
     var builder = new NeuralNetConfiguration.Builder()
         .seed(seed)
         .weightInit(WeightInit.XAVIER)
-        .updater(new Adam(lr))
+        .updater(updater(optimizer, lr))
         .list();
     for (int units : hidden) {
       builder.layer(new DenseLayer.Builder().nOut(units).activation(Activation.RELU).build());
@@ -104,6 +109,14 @@ public final class ModelCatalog {
             .activation(Activation.SOFTMAX).build())
         .setInputType(InputType.feedForward(features))
         .build();
+  }
+
+  static IUpdater updater(Optimizer optimizer, double lr) {
+    return switch (optimizer) {
+      case ADAM -> new Adam(lr);
+      case SGD -> new Sgd(lr);
+      case NESTEROV -> new Nesterovs(lr, 0.9);
+    };
   }
 
   private static String firstLine(String message) {

@@ -3,6 +3,7 @@ package org.medfed.coordinator.round;
 import org.medfed.coordinator.job.Job;
 import org.medfed.coordinator.model.GlobalModel;
 import org.medfed.coordinator.strategy.Strategies;
+import org.medfed.coordinator.strategy.Strategy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,9 +26,10 @@ final class JobRunner implements Runnable {
     job.started();
     GlobalModel model = initial;
     int round = 1;
+    Strategy strategy = Strategies.create(job.spec().strategy());
     try {
       for (; round <= job.spec().rounds(); round++) {
-        RoundOutcome outcome = new RoundStateMachine(job, services, Strategies.forName(job.spec().strategy()))
+        RoundOutcome outcome = new RoundStateMachine(job, services, strategy)
             .run(round, model);
         if (outcome instanceof RoundOutcome.Completed completed) {
           model = completed.model();

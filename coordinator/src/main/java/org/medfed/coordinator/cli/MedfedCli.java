@@ -1,0 +1,356 @@
+package org.medfed.coordinator.cli;
+
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import org.medfed.coordinator.Coordinator;
+import org.medfed.coordinator.CoordinatorConfig;
+import org.medfed.proto.v1.AdminModelRequest;
+import org.medfed.proto.v1.AdminServiceGrpc;
+import org.medfed.proto.v1.Chunk;
+import org.medfed.proto.v1.GetJobRequest;
+import org.medfed.proto.v1.JobDetail;
+import org.medfed.proto.v1.JobEvent;
+import org.medfed.proto.v1.JobState;
+import org.medfed.proto.v1.JobSummary;
+import org.medfed.proto.v1.ListJobsRequest;
+import org.medfed.proto.v1.ListNodesRequest;
+import org.medfed.proto.v1.RoundRecord;
+import org.medfed.proto.v1.SubmitJobRequest;
+import org.medfed.wire.ChunkAssembler;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code medfed}: runs a coordinator ({@code serve}) and drives it ({@code submit}, {@code watch}, ...).
+ * Exit codes: 0 success, 1 the job failed or was cancelled, 2 bad input, 3 coordinator unreachable.
+ */
+@Command(name = "medfed", mixinStandardHelpOptions = true, version = "medfed 0.1.0",
+    description = "Federated learning for hospitals: coordinator and consortium commands.",
+    subcommands = {MedfedCli.Serve.class, MedfedCli.Submit.class, MedfedCli.Jobs.class, MedfedCli.Show.class,
+        MedfedCli.Watch.class, MedfedCli.Cancel.class, MedfedCli.Download.class, MedfedCli.Nodes.class})
+public final class MedfedCli {
+  static final int OK = 0;
+  static final int JOB_FAILED = 1;
+  static final int BAD_INPUT = 2;
+  static final int UNREACHABLE = 3;
+
+  public static void main(String[] args) {
+    System.exit(run(args));
+  }
+
+  /** Downloads and verifies a job's latest model as a DL4J zip. */
+  public static byte[] downloadModel(AdminServiceGrpc.AdminServiceBlockingStub admin, String jobId) {
+    return Download.download(admin, jobId, 0);
+  }
+
+  public static int run(String... args) {
+    return new CommandLine(new MedfedCli())
+        .setExecutionExceptionHandler((e, cmd, parsed) -> {
+          boolean verbose = Arrays.asList(parsed.originalArgs()).contains("--verbose");
+          if (verbose) {
+            e.printStackTrace();
+          }
+          if (e instanceof StatusRuntimeException s) {
+            Status status = s.getStatus();
+            cmd.getErr().println("medfed: " + status.getCode() + ": " + status.getDescription());
+            return status.getCode() == Status.Code.UNAVAILABLE ? UNREACHABLE : BAD_INPUT;
+          }
+          cmd.getErr().println("medfed: " + e.getMessage() + (verbose ? "" : " (run with --verbose for details)"));
+          return BAD_INPUT;
+        })
+        .execute(args);
+  }
+
+  /** Options shared by commands that talk to a coordinator. */
+  static final class Connection {
+    @Option(names = "--coordinator", defaultValue = "localhost:7443", description = "host:port (default: ${DEFAULT-VALUE}).")
+    String address;
+
+    @Option(names = "--verbose", description = "Print stack traces with errors.")
+    boolean verbose;
+
+    ManagedChannel open() {
+      int colon = address.lastIndexOf(':');
+      if (colon <= 0) {
+        throw new CommandLine.ParameterException(new CommandLine(this), "--coordinator must be host:port, got " + address);
+      }
+      return NettyChannelBuilder.forAddress(address.substring(0, colon), Integer.parseInt(address.substring(colon + 1)))
+          .usePlaintext().build();
+    }
+  }
+
+  @Command(name = "serve", mixinStandardHelpOptions = true, description = "Run a coordinator until stopped.")
+  static final class Serve implements Callable<Integer> {
+    @Option(names = "--port", defaultValue = "7443", description = "Port to listen on (default: ${DEFAULT-VALUE}).")
+    int port;
+
+    @Option(names = "--bind", defaultValue = "0.0.0.0", description = "Address to listen on (default: ${DEFAULT-VALUE}).")
+    String bind;
+
+    @Option(names = "--data-dir", defaultValue = "medfed-data", description = "Checkpoints go here (default: ${DEFAULT-VALUE}).")
+    Path dataDir;
+
+    @Option(names = "--allow-nodes", split = ",", description = "Only these node ids may connect.")
+    Set<String> allowNodes;
+
+    @Override
+    public Integer call() throws Exception {
+      CoordinatorConfig config = CoordinatorConfig.defaults(dataDir);
+      if (allowNodes != null) {
+        config = config.withAllowedNodes(allowNodes);
+      }
+      NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(bind, port))
+          // Agents ping every 30 s so that dead hospitals are noticed; allow that, refuse floods.
+          .permitKeepAliveTime(10, TimeUnit.SECONDS)
+          .permitKeepAliveWithoutCalls(true);
+      Coordinator coordinator;
+      try {
+        coordinator = Coordinator.start(config, builder);
+      } catch (IOException e) {
+        System.err.println("medfed: cannot listen on " + bind + ":" + port + ": " + e.getMessage()
+            + " (is another coordinator running? choose --port)");
+        return BAD_INPUT;
+      }
+      Runtime.getRuntime().addShutdownHook(new Thread(coordinator::close, "medfed-shutdown"));
+      System.out.println("medfed coordinator listening on " + bind + ":" + coordinator.port() + ", data in "
+          + dataDir.toAbsolutePath());
+      coordinator.awaitTermination();
+      return OK;
+    }
+  }
+
+  @Command(name = "submit", mixinStandardHelpOptions = true, description = "Submit a job file (YAML or JSON).")
+  static final class Submit implements Callable<Integer> {
+    @Mixin Connection connection;
+
+    @Parameters(paramLabel = "JOB_FILE", description = "The job document.")
+    Path file;
+
+    @Option(names = "--watch", description = "Follow the job until it ends.")
+    boolean watch;
+
+    @Override
+    public Integer call() throws IOException {
+      if (!Files.isRegularFile(file)) {
+        System.err.println("medfed: job file " + file + " does not exist");
+        return BAD_INPUT;
+      }
+      ManagedChannel channel = connection.open();
+      try {
+        JobSummary job = AdminServiceGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS)
+            .submitJob(SubmitJobRequest.newBuilder().setJobDocument(Files.readString(file)).build());
+        System.out.println(job.getJobId());
+        return watch ? Watch.follow(channel, job.getJobId()) : OK;
+      } finally {
+        channel.shutdownNow();
+      }
+    }
+  }
+
+  @Command(name = "jobs", mixinStandardHelpOptions = true, description = "List jobs.")
+  static final class Jobs implements Callable<Integer> {
+    @Mixin Connection connection;
+
+    @Override
+    public Integer call() {
+      ManagedChannel channel = connection.open();
+      try {
+        var jobs = AdminServiceGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS)
+            .listJobs(ListJobsRequest.getDefaultInstance());
+        System.out.printf("%-32s %-10s %-9s %s%n", "JOB", "STATE", "ROUNDS", "MESSAGE");
+        for (JobSummary job : jobs.getJobsList()) {
+          System.out.printf("%-32s %-10s %4d/%-4d %s%n", job.getJobId(), job.getState(), job.getRoundsCompleted(),
+              job.getRoundsTotal(), job.getMessage());
+        }
+        return OK;
+      } finally {
+        channel.shutdownNow();
+      }
+    }
+  }
+
+  @Command(name = "show", mixinStandardHelpOptions = true, description = "Show a job, its spec and its rounds.")
+  static final class Show implements Callable<Integer> {
+    @Mixin Connection connection;
+
+    @Parameters(paramLabel = "JOB_ID")
+    String jobId;
+
+    @Override
+    public Integer call() {
+      ManagedChannel channel = connection.open();
+      try {
+        JobDetail job = AdminServiceGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS)
+            .getJob(GetJobRequest.newBuilder().setJobId(jobId).build());
+        System.out.println(job.getSummary().getJobId() + "  " + job.getSummary().getState() + "  "
+            + job.getSummary().getMessage());
+        System.out.println(job.getSpecJson());
+        for (RoundRecord round : job.getRoundsList()) {
+          System.out.printf("round %3d  %5.1fs  nodes=%s  %s%s%n", round.getRound(), round.getSeconds(),
+              round.getParticipantsList(), new TreeMap<>(round.getMetricsMap()),
+              round.getDroppedCount() == 0 ? "" : "  dropped=" + round.getDroppedList());
+        }
+        return OK;
+      } finally {
+        channel.shutdownNow();
+      }
+    }
+  }
+
+  @Command(name = "watch", mixinStandardHelpOptions = true, description = "Follow a job's progress until it ends.")
+  static final class Watch implements Callable<Integer> {
+    private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("HH:mm:ss").withZone(ZoneId.systemDefault());
+
+    @Mixin Connection connection;
+
+    @Parameters(paramLabel = "JOB_ID")
+    String jobId;
+
+    @Override
+    public Integer call() {
+      ManagedChannel channel = connection.open();
+      try {
+        return follow(channel, jobId);
+      } finally {
+        channel.shutdownNow();
+      }
+    }
+
+    static int follow(ManagedChannel channel, String jobId) {
+      Iterator<JobEvent> events = AdminServiceGrpc.newBlockingStub(channel)
+          .watchJob(GetJobRequest.newBuilder().setJobId(jobId).build());
+      JobState last = JobState.RUNNING;
+      while (events.hasNext()) {
+        JobEvent event = events.next();
+        last = event.getState();
+        System.out.println(TIME.format(Instant.ofEpochMilli(event.getAtUnixMillis())) + "  " + event.getMessage()
+            + (event.getMetricsCount() == 0 ? "" : "  " + formatMetrics(event)));
+      }
+      return last == JobState.SUCCEEDED ? OK : JOB_FAILED;
+    }
+
+    static String formatMetrics(JobEvent event) {
+      StringBuilder text = new StringBuilder();
+      new TreeMap<>(event.getMetricsMap()).forEach((k, v) -> text.append(k).append('=')
+          .append(String.format(java.util.Locale.ROOT, v == Math.rint(v) ? "%.0f" : "%.4f", v)).append(' '));
+      return text.toString().trim();
+    }
+  }
+
+  @Command(name = "cancel", mixinStandardHelpOptions = true, description = "Cancel a job.")
+  static final class Cancel implements Callable<Integer> {
+    @Mixin Connection connection;
+
+    @Parameters(paramLabel = "JOB_ID")
+    String jobId;
+
+    @Override
+    public Integer call() {
+      ManagedChannel channel = connection.open();
+      try {
+        JobSummary job = AdminServiceGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS)
+            .cancelJob(GetJobRequest.newBuilder().setJobId(jobId).build());
+        System.out.println(job.getJobId() + " " + job.getState());
+        return OK;
+      } finally {
+        channel.shutdownNow();
+      }
+    }
+  }
+
+  @Command(name = "download", mixinStandardHelpOptions = true,
+      description = "Download a job's model as a DL4J zip (ModelSerializer.restoreMultiLayerNetwork reads it).")
+  static final class Download implements Callable<Integer> {
+    @Mixin Connection connection;
+
+    @Parameters(paramLabel = "JOB_ID")
+    String jobId;
+
+    @Option(names = {"-o", "--out"}, required = true, description = "Where to write the model zip.")
+    Path out;
+
+    @Option(names = "--round", defaultValue = "0", description = "A checkpointed round; 0 = latest (default).")
+    int round;
+
+    @Override
+    public Integer call() throws IOException {
+      ManagedChannel channel = connection.open();
+      try {
+        byte[] model = download(AdminServiceGrpc.newBlockingStub(channel), jobId, round);
+        Path parent = out.toAbsolutePath().getParent();
+        if (parent != null) {
+          Files.createDirectories(parent);
+        }
+        try (OutputStream file = Files.newOutputStream(out)) {
+          file.write(model);
+        }
+        System.out.println("wrote " + out + " (" + model.length + " bytes)");
+        return OK;
+      } finally {
+        channel.shutdownNow();
+      }
+    }
+
+    /** Downloads and verifies a model, resuming from the last good chunk after a damaged one. */
+    public static byte[] download(AdminServiceGrpc.AdminServiceBlockingStub admin, String jobId, int round) {
+      ChunkAssembler assembler = new ChunkAssembler(4L << 30);
+      for (int attempt = 1; ; attempt++) {
+        Iterator<Chunk> chunks = admin.withDeadlineAfter(10, TimeUnit.MINUTES).downloadModel(AdminModelRequest.newBuilder()
+            .setJobId(jobId).setRound(round).setStartChunk(assembler.nextIndex()).build());
+        try {
+          while (chunks.hasNext()) {
+            Optional<byte[]> whole = assembler.accept(chunks.next());
+            if (whole.isPresent()) {
+              return whole.get();
+            }
+          }
+        } catch (ChunkAssembler.CorruptChunkException e) {
+          if (attempt >= 5) {
+            throw e;
+          }
+        }
+      }
+    }
+  }
+
+  @Command(name = "nodes", mixinStandardHelpOptions = true, description = "List connected hospital nodes.")
+  static final class Nodes implements Callable<Integer> {
+    @Mixin Connection connection;
+
+    @Override
+    public Integer call() {
+      ManagedChannel channel = connection.open();
+      try {
+        var nodes = AdminServiceGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS)
+            .listNodes(ListNodesRequest.getDefaultInstance());
+        System.out.printf("%-20s %-20s %-20s %s%n", "NODE", "VERSION", "LAST SEEN", "DATASETS");
+        nodes.getNodesList().forEach(n -> System.out.printf("%-20s %-20s %-20s %s%n", n.getNodeId(),
+            n.getSoftwareVersion(), Instant.ofEpochMilli(n.getLastSeenUnixMillis()), n.getDatasetsList()));
+        return OK;
+      } finally {
+        channel.shutdownNow();
+      }
+    }
+  }
+}

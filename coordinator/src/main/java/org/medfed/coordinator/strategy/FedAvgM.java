@@ -1,0 +1,55 @@
+package org.medfed.coordinator.strategy;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * FedAvg with server momentum (Hsu, Qi and Brown 2019, arXiv 1909.06335): the averaged update feeds
+ * a momentum buffer, {@code v = beta * v + mean(delta)}, and the model moves by {@code lr * v}.
+ * Under label skew the hospitals' updates partly cancel; momentum keeps the directions they agree on.
+ *
+ * <p>Holds the momentum buffer for one job, so one instance serves exactly one job's rounds, in
+ * order. Not thread-safe.
+ */
+public final class FedAvgM implements Strategy {
+  private final double learningRate;
+  private final double momentum;
+  private double[] velocity;
+
+  public FedAvgM(double learningRate, double momentum) {
+    if (momentum < 0 || momentum >= 1) {
+      throw new IllegalArgumentException("server momentum must be in [0, 1), got " + momentum);
+    }
+    this.learningRate = learningRate;
+    this.momentum = momentum;
+  }
+
+  @Override
+  public Aggregate aggregate(int round, float[] globalParameters, List<ClientUpdate> updates) {
+    if (updates.isEmpty()) {
+      return new Aggregate.Skipped("round " + round + ": no updates to average");
+    }
+    float[] mean = Aggregation.weightedMeanDelta(updates);
+    if (mean.length != globalParameters.length) {
+      throw new IllegalArgumentException("updates have " + mean.length + " values but the model has "
+          + globalParameters.length);
+    }
+    if (velocity == null) {
+      velocity = new double[mean.length];
+    }
+    float[] next = new float[mean.length];
+    for (int i = 0; i < mean.length; i++) {
+      velocity[i] = momentum * velocity[i] + mean[i];
+      next[i] = (float) (globalParameters[i] + learningRate * velocity[i]);
+    }
+    Map<String, Double> metrics = new LinkedHashMap<>(Aggregation.weightedMetrics(updates));
+    metrics.put("samples", (double) updates.stream().mapToLong(ClientUpdate::numSamples).sum());
+    return new Aggregate.Updated(next, metrics);
+  }
+
+  @Override
+  public String toString() {
+    return "FedAvgM(lr=" + learningRate + ", momentum=" + momentum + ")";
+  }
+}

@@ -1,0 +1,147 @@
+package org.medfed.examples.synthetic;
+
+import java.awt.image.BufferedImage;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import javax.imageio.ImageIO;
+
+/**
+ * Writes a synthetic consortium to disk the way hospitals would hold it: per hospital a folder of
+ * PNG scans by class, an expression matrix as CSV, and an agent configuration declaring both.
+ * Deterministic for a given seed.
+ */
+public final class SyntheticConsortium {
+  public static final String IMAGING_DATASET = "scans";
+  public static final String GENOMIC_DATASET = "expression";
+  public static final int IMAGE_SIZE = 28;
+  public static final int GENES = 400;
+
+  /**
+   * @param trainPerHospital average number of training samples per hospital and task; each
+   *     hospital also gets a held-out test split a third that size, drawn from its own distribution
+   */
+  public record Settings(int hospitals, int trainPerHospital, double dirichletAlpha, long seed) {
+    public Settings {
+      if (hospitals < 2) {
+        throw new IllegalArgumentException("a consortium needs at least 2 hospitals, got " + hospitals);
+      }
+    }
+  }
+
+  /** One generated hospital: its id, folder and agent configuration file. */
+  public record Hospital(String id, Path directory, Path agentConfig) {}
+
+  private SyntheticConsortium() {}
+
+  public static String hospitalId(int index) {
+    return "hospital-" + (char) ('a' + index);
+  }
+
+  public static List<Hospital> write(Path root, Settings settings, String coordinatorAddress) {
+    Random random = new Random(settings.seed());
+    int h = settings.hospitals();
+    ScanGenerator scans = new ScanGenerator(IMAGE_SIZE);
+    ExpressionGenerator expression = new ExpressionGenerator(GENES, settings.seed() + 1);
+    int perClassImaging = settings.trainPerHospital() * h * 4 / 3 / ScanGenerator.CLASSES.size();
+    int perClassGenomic = settings.trainPerHospital() * h * 4 / 3 / ExpressionGenerator.CLASSES.size();
+    int[][] imagingCounts = LabelSkew.counts(h, ScanGenerator.CLASSES.size(), perClassImaging,
+        settings.dirichletAlpha(), random);
+    int[][] genomicCounts = LabelSkew.counts(h, ExpressionGenerator.CLASSES.size(), perClassGenomic,
+        settings.dirichletAlpha(), random);
+    List<Hospital> hospitals = new ArrayList<>();
+    try {
+      for (int i = 0; i < h; i++) {
+        String id = hospitalId(i);
+        Path dir = root.resolve(id);
+        Random site = new Random(settings.seed() * 7919 + i);
+        writeScans(dir.resolve(IMAGING_DATASET), scans, ScannerProfile.draw(site), imagingCounts[i], site);
+        writeExpression(dir.resolve(GENOMIC_DATASET), expression, expression.batchEffect(site), genomicCounts[i], site);
+        Path config = dir.resolve("agent.yaml");
+        Files.writeString(config, agentConfig(id, coordinatorAddress));
+        hospitals.add(new Hospital(id, dir, config));
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write synthetic data under " + root, e);
+    }
+    return hospitals;
+  }
+
+  private static void writeScans(Path dir, ScanGenerator generator, ScannerProfile scanner, int[] perClass,
+      Random random) throws IOException {
+    for (int c = 0; c < perClass.length; c++) {
+      int test = perClass[c] / 4;
+      for (int n = 0; n < perClass[c]; n++) {
+        String split = n < test ? "test" : "train";
+        Path folder = dir.resolve(split).resolve(ScanGenerator.CLASSES.get(c));
+        Files.createDirectories(folder);
+        float[] pixels = generator.image(c, scanner, random);
+        BufferedImage image = new BufferedImage(generator.size(), generator.size(), BufferedImage.TYPE_BYTE_GRAY);
+        var raster = image.getRaster();
+        for (int y = 0; y < generator.size(); y++) {
+          for (int x = 0; x < generator.size(); x++) {
+            raster.setSample(x, y, 0, Math.round(pixels[y * generator.size() + x] * 255));
+          }
+        }
+        ImageIO.write(image, "png", folder.resolve(String.format("scan-%04d.png", n)).toFile());
+      }
+    }
+    // Splits must exist even when a hospital has no sample of any class in them.
+    Files.createDirectories(dir.resolve("train"));
+    Files.createDirectories(dir.resolve("test"));
+  }
+
+  private static void writeExpression(Path dir, ExpressionGenerator generator, ExpressionGenerator.BatchEffect batch,
+      int[] perClass, Random random) throws IOException {
+    Files.createDirectories(dir);
+    String header = "sample_id,label," + String.join(",", generator.geneNames());
+    try (BufferedWriter train = Files.newBufferedWriter(dir.resolve("train.csv"));
+        BufferedWriter test = Files.newBufferedWriter(dir.resolve("test.csv"))) {
+      train.write(header);
+      train.newLine();
+      test.write(header);
+      test.newLine();
+      int sample = 0;
+      for (int c = 0; c < perClass.length; c++) {
+        int testCount = perClass[c] / 4;
+        for (int n = 0; n < perClass[c]; n++) {
+          float[] x = generator.sample(c, batch, random);
+          StringBuilder row = new StringBuilder().append("S").append(sample++).append(',')
+              .append(ExpressionGenerator.CLASSES.get(c));
+          for (float v : x) {
+            row.append(',').append(String.format(java.util.Locale.ROOT, "%.4f", v));
+          }
+          BufferedWriter out = n < testCount ? test : train;
+          out.write(row.toString());
+          out.newLine();
+        }
+      }
+    }
+  }
+
+  static String agentConfig(String id, String coordinatorAddress) {
+    return """
+        # Node agent configuration for %s (generated by the medfed demo).
+        node_id: %s
+        coordinator: %s
+        datasets:
+          - name: %s
+            kind: imaging
+            format: image_folders
+            location: %s
+            classes: [%s]
+          - name: %s
+            kind: genomic
+            format: csv_matrix
+            location: %s
+            classes: [%s]
+        """.formatted(id, id, coordinatorAddress, IMAGING_DATASET, IMAGING_DATASET,
+        String.join(", ", ScanGenerator.CLASSES), GENOMIC_DATASET, GENOMIC_DATASET,
+        String.join(", ", ExpressionGenerator.CLASSES));
+  }
+}
