@@ -51,6 +51,8 @@ public final class RoundStateMachine {
 
   public enum Phase { SELECT, TRAIN, AGGREGATE, EVALUATE, CHECKPOINT }
 
+  private static final String ABANDONED = "round abandoned: too few nodes could still answer";
+
   private final Job job;
   private final JobSpec spec;
   private final RoundServices services;
@@ -94,9 +96,17 @@ public final class RoundStateMachine {
       return new RoundOutcome.Cancelled(job.cancellation().getNow("cancelled"));
     }
     if (updates.size() < spec.minNodes()) {
-      return new RoundOutcome.Failed("round " + round + ": only " + updates.size() + " of " + selected.size()
-          + " selected nodes returned an accepted update and min_nodes is " + spec.minNodes() + "; missing: "
-          + format(dropped));
+      Map<String, String> failed = new LinkedHashMap<>(dropped);
+      List<String> abandoned = new ArrayList<>();
+      dropped.forEach((node, why) -> {
+        if (why.equals(ABANDONED)) {
+          abandoned.add(node);
+          failed.remove(node);
+        }
+      });
+      return new RoundOutcome.Failed("round " + round + ": only " + (updates.size() + abandoned.size()) + " of "
+          + selected.size() + " selected nodes could return an accepted update and min_nodes is " + spec.minNodes()
+          + "; missing: " + format(failed) + (abandoned.isEmpty() ? "" : "; stopped waiting for " + abandoned));
     }
 
     enter(round, Phase.AGGREGATE, "aggregating " + updates.size() + " updates with " + strategy);
@@ -223,7 +233,7 @@ public final class RoundStateMachine {
       TaskBoard.Issued task = entry.getKey();
       Duration limit = stage.equals("training") ? spec.deadlines().training() : spec.deadlines().evaluation();
       String reason = job.isCancelled() ? "job cancelled"
-          : hopeless.isDone() ? "round abandoned: too few nodes could still answer"
+          : hopeless.isDone() ? ABANDONED
           : "no " + stage + " result before the " + seconds(limit) + " deadline";
       if (!task.result().isDone()) {
         entry.getValue().send(CoordinatorMessage.newBuilder()

@@ -77,7 +77,8 @@ public final class FederationService extends FederationServiceGrpc.FederationSer
           session.send(CoordinatorMessage.newBuilder().setWelcome(Welcome.newBuilder()
               .setSessionId(session.sessionId())
               .setProtocolVersion(ProtocolVersion.CURRENT)
-              .setHeartbeatIntervalMillis(heartbeatMillis)).build());
+              .setHeartbeatIntervalMillis(heartbeatMillis)
+              .setChunkSizeBytes(models.chunkSize())).build());
           return;
         }
         registry.touch(session);

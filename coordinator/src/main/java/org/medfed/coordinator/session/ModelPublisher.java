@@ -19,6 +19,10 @@ public final class ModelPublisher {
     this.chunkSize = chunkSize;
   }
 
+  public int chunkSize() {
+    return chunkSize;
+  }
+
   /** @return the id under which nodes download these parameters */
   public String publish(String jobId, int round, String purpose, float[] parameters) {
     ChunkedPayload payload = new ChunkedPayload(Tensors.toBytes(parameters), chunkSize);

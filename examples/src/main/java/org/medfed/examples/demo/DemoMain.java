@@ -50,7 +50,7 @@ public final class DemoMain implements Callable<Integer> {
   @Option(names = "--hospitals", defaultValue = "4", description = "Number of hospitals (default: ${DEFAULT-VALUE}).")
   int hospitals;
 
-  @Option(names = "--rounds", description = "Federated rounds per job (default: 25 imaging, 20 genomic).")
+  @Option(names = "--rounds", description = "Federated rounds per job (default: 30 imaging, 20 genomic).")
   Integer rounds;
 
   @Option(names = "--samples", defaultValue = "300", description = "Training samples per hospital (default: ${DEFAULT-VALUE}).")
@@ -97,7 +97,7 @@ public final class DemoMain implements Callable<Integer> {
         AdminServiceGrpc.AdminServiceBlockingStub admin = AdminServiceGrpc.newBlockingStub(channel);
         for (String name : tasks) {
           DemoTask task = switch (name.trim().toLowerCase(Locale.ROOT)) {
-            case "imaging" -> DemoTask.imaging(rounds == null ? 25 : rounds, hospitals, seed);
+            case "imaging" -> DemoTask.imaging(rounds == null ? 30 : rounds, hospitals, seed);
             case "genomic" -> DemoTask.genomic(rounds == null ? 20 : rounds, hospitals, seed);
             default -> throw new CommandLine.ParameterException(new CommandLine(this),
                 "unknown task '" + name + "'; choose imaging and/or genomic");

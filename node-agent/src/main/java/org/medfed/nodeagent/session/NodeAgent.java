@@ -8,7 +8,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -42,6 +41,7 @@ public final class NodeAgent implements AutoCloseable {
   private final ManagedChannel channel;
   private final Map<String, LocalDataset> datasets;
   private final TaskRunner tasks;
+  private final Transfers transfers;
   private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(
       daemon("medfed-agent-scheduler"));
   private final CompletableFuture<String> stopped = new CompletableFuture<>();
@@ -57,8 +57,8 @@ public final class NodeAgent implements AutoCloseable {
     this.channel = channel;
     this.datasets = datasets.stream().collect(Collectors.toUnmodifiableMap(LocalDataset::name, Function.identity()));
     ExecutorService worker = Executors.newSingleThreadExecutor(daemon("medfed-agent-worker-" + config.nodeId()));
-    this.tasks = new TaskRunner(config.nodeId(), this.datasets, trainer, new Transfers(channel, 4L << 30),
-        this::send, worker);
+    this.transfers = new Transfers(channel, 4L << 30);
+    this.tasks = new TaskRunner(config.nodeId(), this.datasets, trainer, transfers, this::send, worker);
   }
 
   public String nodeId() {
@@ -138,6 +138,7 @@ public final class NodeAgent implements AutoCloseable {
 
   private void onWelcome(CoordinatorMessage message) {
     failedAttempts = 0;
+    transfers.useChunkSize(message.getWelcome().getChunkSizeBytes());
     log.info("node '{}' connected to {}:{} (session {})", config.nodeId(), config.coordinatorHost(),
         config.coordinatorPort(), message.getWelcome().getSessionId());
     long interval = message.getWelcome().getHeartbeatIntervalMillis() > 0

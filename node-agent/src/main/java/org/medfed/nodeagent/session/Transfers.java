@@ -1,6 +1,5 @@
 package org.medfed.nodeagent.session;
 
-import com.google.protobuf.ByteString;
 import io.grpc.Context;
 import io.grpc.Deadline;
 import io.grpc.Metadata;
@@ -38,11 +37,19 @@ final class Transfers {
   private final FederationServiceGrpc.FederationServiceStub async;
   private final FederationServiceGrpc.FederationServiceBlockingStub blocking;
   private final long maxModelBytes;
+  private volatile int chunkSize = ChunkedPayload.DEFAULT_CHUNK_SIZE;
 
   Transfers(io.grpc.Channel channel, long maxModelBytes) {
     this.async = FederationServiceGrpc.newStub(channel);
     this.blocking = FederationServiceGrpc.newBlockingStub(channel);
     this.maxModelBytes = maxModelBytes;
+  }
+
+  /** Follows the chunk size the coordinator announced in its welcome. */
+  void useChunkSize(int bytes) {
+    if (bytes > 0) {
+      chunkSize = bytes;
+    }
   }
 
   byte[] download(String modelId, Deadline deadline) {
@@ -77,7 +84,7 @@ final class Transfers {
   }
 
   UploadReceipt upload(String taskId, byte[] data, long numSamples, Map<String, Double> metrics, Deadline deadline) {
-    ChunkedPayload payload = new ChunkedPayload(data);
+    ChunkedPayload payload = new ChunkedPayload(data, chunkSize);
     int from = 0;
     for (int attempt = 1; ; attempt++) {
       UploadHeader header = UploadHeader.newBuilder().setTaskId(taskId).setResumeFrom(from)
@@ -181,7 +188,4 @@ final class Transfers {
     log.warn("{} interrupted ({}); resuming, attempt {} of {}", what, reason, attempt + 1, MAX_ATTEMPTS);
   }
 
-  static ByteString bytes(byte[] data) {
-    return ByteString.copyFrom(data);
-  }
 }

@@ -1,0 +1,303 @@
+package org.medfed.coordinator.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.StreamObserver;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.medfed.nodeagent.session.NodeAgent;
+import org.medfed.proto.v1.AgentMessage;
+import org.medfed.proto.v1.CoordinatorMessage;
+import org.medfed.proto.v1.DatasetDescriptor;
+import org.medfed.proto.v1.DatasetKind;
+import org.medfed.proto.v1.FederationServiceGrpc;
+import org.medfed.proto.v1.Hello;
+import org.medfed.proto.v1.JobDetail;
+import org.medfed.proto.v1.JobEvent;
+import org.medfed.proto.v1.JobState;
+import org.medfed.proto.v1.TrainTask;
+import org.medfed.proto.v1.UpdateUploadMessage;
+import org.medfed.proto.v1.UploadHeader;
+import org.medfed.proto.v1.UploadReceipt;
+import org.medfed.wire.ChunkedPayload;
+import org.medfed.wire.Tensors;
+
+/** Bad inputs and broken hospitals, end to end: every case ends with a clear message and no hang. */
+class FailureEndToEndTest {
+  static final String JOB = """
+      name: robust
+      dataset: expression
+      model: {architecture: mlp, hidden: [8]}
+      input_shape: [20]
+      num_classes: 3
+      rounds: %d
+      min_nodes: %d
+      local_epochs: 1
+      batch_size: 16
+      learning_rate: 0.01
+      deadlines: {selection: 20s, training: %ds, evaluation: 20s}
+      """;
+
+  @TempDir Path dataDir;
+
+  @Test
+  void agentKilledMidRound_roundCompletesWithTheOthers_whenMinNodesRemain() throws Exception {
+    try (Federation federation = new Federation(dataDir)) {
+      federation.agent("hospital-a", Blobs.dataset("expression", 1, 40, 20, 20));
+      federation.agent("hospital-b", Blobs.dataset("expression", 2, 40, 20, 20));
+      ManagedChannel cChannel = federation.channel();
+      // hospital-c's process "dies" while training in round 2: its connection drops without a goodbye.
+      federation.agent("hospital-c", Blobs.dataset("expression", 3, 40, 20, 20),
+          new RecordingTrainer(call -> killOnSecondRound(call, cChannel)), cChannel);
+
+      String jobId = federation.submit(JOB.formatted(3, 2, 60)).getJobId();
+      long started = System.nanoTime();
+      federation.watch(jobId, Duration.ofMinutes(2));
+      JobDetail detail = federation.job(jobId);
+
+      assertEquals(JobState.SUCCEEDED, detail.getSummary().getState(), detail.getSummary().getMessage());
+      assertEquals(List.of("hospital-a", "hospital-b"), detail.getRounds(1).getParticipantsList().stream().sorted().toList());
+      assertTrue(detail.getRounds(1).getDropped(0).startsWith("hospital-c: node 'hospital-c' disconnected"),
+          detail.getRounds(1).getDroppedList().toString());
+      // The departure was noticed at once, not at the 60 s training deadline.
+      assertTrue(System.nanoTime() - started < TimeUnit.SECONDS.toNanos(50), "took too long");
+    }
+  }
+
+  @Test
+  void agentKilledMidRound_jobFailsNamingTheMissingNode_whenTooFewRemain() throws Exception {
+    try (Federation federation = new Federation(dataDir)) {
+      federation.agent("hospital-a", Blobs.dataset("expression", 1, 40, 20, 20));
+      federation.agent("hospital-b", Blobs.dataset("expression", 2, 40, 20, 20));
+      ManagedChannel cChannel = federation.channel();
+      federation.agent("hospital-c", Blobs.dataset("expression", 3, 40, 20, 20),
+          new RecordingTrainer(call -> killOnSecondRound(call, cChannel)), cChannel);
+
+      String jobId = federation.submit(JOB.formatted(3, 3, 60)).getJobId();
+      List<JobEvent> events = federation.watch(jobId, Duration.ofMinutes(2));
+      JobDetail detail = federation.job(jobId);
+
+      assertEquals(JobState.FAILED, detail.getSummary().getState());
+      assertEquals("round 2: only 2 of 3 selected nodes could return an accepted update and min_nodes is 3; "
+          + "missing: hospital-c (node 'hospital-c' disconnected); stopped waiting for [hospital-a, hospital-b]",
+          detail.getSummary().getMessage().replace("[hospital-b, hospital-a]", "[hospital-a, hospital-b]"));
+      assertEquals(JobState.FAILED, events.get(events.size() - 1).getState());
+      assertEquals(1, detail.getRoundsCount());
+    }
+  }
+
+  @Test
+  void silentNode_isDroppedAtTheTrainingDeadline() throws Exception {
+    try (Federation federation = new Federation(dataDir)) {
+      federation.agent("hospital-a", Blobs.dataset("expression", 1, 40, 20, 20));
+      federation.agent("hospital-b", Blobs.dataset("expression", 2, 40, 20, 20));
+      // Connected and announcing the dataset, but never answering a task.
+      RogueAgent silent = RogueAgent.connect(federation.channel(), "hospital-silent", task -> { });
+
+      String jobId = federation.submit(JOB.formatted(1, 2, 3)).getJobId();
+      federation.watch(jobId, Duration.ofMinutes(1));
+      JobDetail detail = federation.job(jobId);
+
+      assertEquals(JobState.SUCCEEDED, detail.getSummary().getState(), detail.getSummary().getMessage());
+      assertEquals(List.of("hospital-silent: no training result before the 3 s deadline"),
+          detail.getRounds(0).getDroppedList());
+      silent.close();
+    }
+  }
+
+  @Test
+  void nanAndWrongLengthUpdates_areRejectedReportedAndNotAggregated() throws Exception {
+    try (Federation federation = new Federation(dataDir)) {
+      federation.agent("hospital-a", Blobs.dataset("expression", 1, 40, 20, 20));
+      federation.agent("hospital-b", Blobs.dataset("expression", 2, 40, 20, 20));
+      CompletableFuture<Status> nanAnswer = new CompletableFuture<>();
+      CompletableFuture<Status> shortAnswer = new CompletableFuture<>();
+      RogueAgent nan = RogueAgent.connect(federation.channel(), "hospital-nan", task -> {
+        float[] update = new float[(int) task.getPlan().getParameterCount()];
+        update[5] = Float.NaN;
+        nanAnswer.complete(RogueAgent.upload(federation.channel(), task.getTaskId(), update));
+      });
+      RogueAgent wrongLength = RogueAgent.connect(federation.channel(), "hospital-short", task ->
+          shortAnswer.complete(RogueAgent.upload(federation.channel(), task.getTaskId(), new float[] {1f, 2f, 3f})));
+
+      String jobId = federation.submit(JOB.formatted(1, 2, 30)).getJobId();
+      List<JobEvent> events = federation.watch(jobId, Duration.ofMinutes(1));
+      JobDetail detail = federation.job(jobId);
+
+      assertEquals(JobState.SUCCEEDED, detail.getSummary().getState(), detail.getSummary().getMessage());
+      assertEquals(List.of("hospital-a", "hospital-b"), detail.getRounds(0).getParticipantsList().stream().sorted().toList());
+      assertEquals(Status.Code.INVALID_ARGUMENT, nanAnswer.get(10, TimeUnit.SECONDS).getCode());
+      assertTrue(nanAnswer.get().getDescription().contains("update contains NaN at index 5"), nanAnswer.get().getDescription());
+      assertEquals(Status.Code.INVALID_ARGUMENT, shortAnswer.get(10, TimeUnit.SECONDS).getCode());
+      List<String> dropped = detail.getRounds(0).getDroppedList().stream().sorted().toList();
+      assertTrue(dropped.get(0).startsWith("hospital-nan: update rejected (update contains NaN at index 5"), dropped.get(0));
+      assertTrue(dropped.get(1).startsWith("hospital-short: update rejected (update has 3 values but the model has "),
+          dropped.get(1));
+      assertTrue(events.stream().anyMatch(e -> e.getMessage().contains("hospital-nan': update rejected")));
+      nan.close();
+      wrongLength.close();
+    }
+  }
+
+  @Test
+  void uploadForATaskThatWasNeverIssued_isRefused() throws Exception {
+    try (Federation federation = new Federation(dataDir)) {
+      Status answer = RogueAgent.upload(federation.channel(), "made-up-task", new float[] {1f});
+
+      assertEquals(Status.Code.FAILED_PRECONDITION, answer.getCode());
+      assertTrue(answer.getDescription().contains("not issued to a selected node"), answer.getDescription());
+    }
+  }
+
+  @Test
+  void malformedJobFile_isInvalidArgumentNamingTheField() throws Exception {
+    try (Federation federation = new Federation(dataDir)) {
+      StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
+          () -> federation.submit(JOB.formatted(0, 2, 30)));
+
+      assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode());
+      assertEquals("job field 'rounds': must be in 1..100000, got 0", e.getStatus().getDescription());
+    }
+  }
+
+  @Test
+  void incompatibleProtocolVersion_isRefusedListingSupportedVersions() throws Exception {
+    try (Federation federation = new Federation(dataDir)) {
+      CompletableFuture<Status> closed = new CompletableFuture<>();
+      StreamObserver<AgentMessage> session = FederationServiceGrpc.newStub(federation.channel())
+          .connect(RogueAgent.observer(message -> { }, closed));
+      session.onNext(AgentMessage.newBuilder().setHello(Hello.newBuilder().setProtocolVersion(99)
+          .setNodeId("hospital-future")).build());
+
+      Status status = closed.get(10, TimeUnit.SECONDS);
+
+      assertEquals(Status.Code.FAILED_PRECONDITION, status.getCode());
+      assertEquals("protocol version 99 is not supported; this coordinator supports versions [1]; install an "
+          + "agent release that speaks one of them", status.getDescription());
+    }
+  }
+
+  @Test
+  void taskForMismatchedInputShape_isDeclinedWithReasonAndTheRoundGoesOn() throws Exception {
+    try (Federation federation = new Federation(dataDir)) {
+      federation.agent("hospital-a", Blobs.dataset("expression", 1, 40, 20, 20));
+      federation.agent("hospital-b", Blobs.dataset("expression", 2, 40, 20, 20));
+      NodeAgent odd = federation.agent("hospital-odd", Blobs.dataset("expression", 3, 40, 20, 12));
+
+      String jobId = federation.submit(JOB.formatted(1, 2, 30)).getJobId();
+      federation.watch(jobId, Duration.ofMinutes(1));
+      JobDetail detail = federation.job(jobId);
+
+      assertEquals(JobState.SUCCEEDED, detail.getSummary().getState(), detail.getSummary().getMessage());
+      assertEquals(List.of("hospital-odd: declined (job expects input shape [20] but dataset 'expression' at node "
+          + "'hospital-odd' has shape [12])"), detail.getRounds(0).getDroppedList());
+      assertTrue(odd.stopped().getNow("running").equals("running"));
+    }
+  }
+
+  private static void killOnSecondRound(int call, ManagedChannel channel) {
+    if (call == 2) {
+      channel.shutdownNow();
+      throw new IllegalStateException("hospital-c crashed");
+    }
+  }
+
+  /** A hand-driven agent for hostile or broken behaviour that the real agent never shows. */
+  static final class RogueAgent implements AutoCloseable {
+    private final StreamObserver<AgentMessage> session;
+    private final ManagedChannel channel;
+
+    private RogueAgent(StreamObserver<AgentMessage> session, ManagedChannel channel) {
+      this.session = session;
+      this.channel = channel;
+    }
+
+    static RogueAgent connect(ManagedChannel channel, String nodeId, java.util.function.Consumer<TrainTask> onTrain)
+        throws Exception {
+      CompletableFuture<Void> welcomed = new CompletableFuture<>();
+      StreamObserver<AgentMessage> session = FederationServiceGrpc.newStub(channel).connect(observer(message -> {
+        if (message.hasWelcome()) {
+          welcomed.complete(null);
+        } else if (message.hasTrain()) {
+          CompletableFuture.runAsync(() -> onTrain.accept(message.getTrain()));
+        }
+      }, new CompletableFuture<>()));
+      session.onNext(AgentMessage.newBuilder().setHello(Hello.newBuilder().setProtocolVersion(1).setNodeId(nodeId)
+          .addDatasets(DatasetDescriptor.newBuilder().setName("expression").setKind(DatasetKind.GENOMIC)
+              .setTrainSamples(40).setTestSamples(20).addInputShape(20).addAllClasses(Blobs.CLASSES))).build());
+      welcomed.get(10, TimeUnit.SECONDS);
+      return new RogueAgent(session, channel);
+    }
+
+    static StreamObserver<CoordinatorMessage> observer(java.util.function.Consumer<CoordinatorMessage> onMessage,
+        CompletableFuture<Status> closed) {
+      return new StreamObserver<>() {
+        @Override
+        public void onNext(CoordinatorMessage value) {
+          onMessage.accept(value);
+        }
+
+        @Override
+        public void onError(Throwable t) {
+          closed.complete(Status.fromThrowable(t));
+        }
+
+        @Override
+        public void onCompleted() {
+          closed.complete(Status.OK);
+        }
+      };
+    }
+
+    /** Uploads {@code update} for a task and returns the coordinator's answer. */
+    static Status upload(ManagedChannel channel, String taskId, float[] update) {
+      CompletableFuture<Status> answer = new CompletableFuture<>();
+      StreamObserver<UpdateUploadMessage> upload = FederationServiceGrpc.newStub(channel)
+          .uploadUpdate(new StreamObserver<UploadReceipt>() {
+            @Override
+            public void onNext(UploadReceipt value) { }
+
+            @Override
+            public void onError(Throwable t) {
+              answer.complete(Status.fromThrowable(t));
+            }
+
+            @Override
+            public void onCompleted() {
+              answer.complete(Status.OK);
+            }
+          });
+      ChunkedPayload payload = new ChunkedPayload(Tensors.toBytes(update));
+      for (int i = 0; i < payload.chunkCount(); i++) {
+        UpdateUploadMessage.Builder message = UpdateUploadMessage.newBuilder().setChunk(payload.chunk(i));
+        if (i == 0) {
+          message.setHeader(UploadHeader.newBuilder().setTaskId(taskId).setNumSamples(40));
+        }
+        upload.onNext(message.build());
+      }
+      upload.onCompleted();
+      return answer.orTimeout(30, TimeUnit.SECONDS).join();
+    }
+
+    @Override
+    public void close() {
+      try {
+        session.onCompleted();
+      } catch (RuntimeException ignored) {
+        // already closed by the coordinator
+      }
+      channel.shutdownNow();
+    }
+
+  }
+}

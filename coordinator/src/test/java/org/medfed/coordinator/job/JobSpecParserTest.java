@@ -1,0 +1,86 @@
+package org.medfed.coordinator.job;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class JobSpecParserTest {
+  static final String VALID = """
+      name: imaging
+      dataset: scans
+      model: {architecture: small-cnn}
+      input_shape: [1, 28, 28]
+      num_classes: 4
+      rounds: 20
+      min_nodes: 3
+      deadlines: {training: 90s, evaluation: 2m}
+      """;
+
+  @Test
+  void parse_validDocument_fillsDefaults() {
+    JobSpec spec = JobSpecParser.parse(VALID);
+
+    assertEquals("scans", spec.dataset());
+    assertEquals(new ModelSpec.BuiltIn(ModelSpec.Architecture.SMALL_CNN, List.of()), spec.model());
+    assertArrayEquals(new long[] {1, 28, 28}, spec.inputShape());
+    assertEquals(1.0, spec.fractionPerRound());
+    assertEquals(Duration.ofSeconds(90), spec.deadlines().training());
+    assertEquals(Duration.ofMinutes(2), spec.deadlines().evaluation());
+    assertEquals(StrategySpec.fedAvg(), spec.strategy());
+    assertEquals(Optimizer.ADAM, spec.optimizer());
+  }
+
+  @Test
+  void toJson_thenParse_givesTheSameSpec() {
+    JobSpec spec = JobSpecParser.parse(VALID + "strategy: {name: fedavgm, server_momentum: 0.8}\n");
+
+    assertEquals(spec, JobSpecParser.parse(JobSpecParser.toJson(spec)));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @CsvSource(delimiter = '|', value = {
+      "rounds: 0                 | rounds      | must be in 1..100000, got 0",
+      "roundz: 5                 | roundz      | unknown field",
+      "num_classes: many         | num_classes | must be an integer",
+      "fraction: 1.5             | fraction    | must be in (0, 1]",
+      "model: {architecture: rnn} | model.architecture | 'rnn' is not one of [small-cnn, mlp]",
+      "deadlines: {training: soon} | deadlines.training | 'soon' is not a duration",
+      "strategy: {name: fedavg, server_momentum: 0.9} | strategy | use fedavgm",
+  })
+  void parse_badField_namesTheField(String override, String field, String problem) {
+    String key = override.substring(0, override.indexOf(':'));
+    String document = VALID.lines().filter(l -> !l.startsWith(key + ":")).reduce("", (a, b) -> a + b + "\n")
+        + override + "\n";
+
+    InvalidJobSpecException e = assertThrows(InvalidJobSpecException.class, () -> JobSpecParser.parse(document));
+
+    assertEquals(field, e.field());
+    assertTrue(e.getMessage().startsWith("job field '" + field + "': "), e.getMessage());
+    assertTrue(e.getMessage().contains(problem), e.getMessage());
+  }
+
+  @Test
+  void parse_missingModel_saysWhatToWrite() {
+    String document = VALID.replace("model: {architecture: small-cnn}\n", "");
+
+    InvalidJobSpecException e = assertThrows(InvalidJobSpecException.class, () -> JobSpecParser.parse(document));
+
+    assertEquals("job field 'model': missing; give {architecture: small-cnn|mlp} or {dl4j_json: ...}", e.getMessage());
+  }
+
+  @Test
+  void parse_notYaml_pointsAtTheLine() {
+    InvalidJobSpecException e = assertThrows(InvalidJobSpecException.class,
+        () -> JobSpecParser.parse("name: x\n  rounds: [1,\n"));
+
+    assertEquals("(document)", e.field());
+    assertTrue(e.getMessage().contains("line"), e.getMessage());
+  }
+}
