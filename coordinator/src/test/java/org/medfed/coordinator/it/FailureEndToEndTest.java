@@ -45,7 +45,7 @@ class FailureEndToEndTest {
       local_epochs: 1
       batch_size: 16
       learning_rate: 0.01
-      deadlines: {selection: 20s, training: %ds, evaluation: 20s}
+      deadlines: {selection: 20s, training: %ds, evaluation: 6s}
       """;
 
   @TempDir Path dataDir;
