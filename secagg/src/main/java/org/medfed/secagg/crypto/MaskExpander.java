@@ -1,0 +1,56 @@
+package org.medfed.secagg.crypto;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.IntBuffer;
+import java.security.GeneralSecurityException;
+import javax.crypto.Cipher;
+import javax.crypto.spec.IvParameterSpec;
+import javax.crypto.spec.SecretKeySpec;
+
+/**
+ * Expands a 32-byte seed into a mask of 32-bit words with AES-256-CTR (JCE, hardware AES) and adds
+ * or subtracts it into a vector mod 2^32. Each seed is used for one mask only (fresh keys every
+ * round), so the all-zero IV is safe; a cryptographic PRG, unlike a seeded Mersenne Twister.
+ */
+public final class MaskExpander {
+  /** 64 KiB per JCE call keeps the AES-CTR intrinsic busy without a large buffer. */
+  private static final int BLOCK_BYTES = 64 * 1024;
+  private static final byte[] ZERO_IV = new byte[16];
+
+  private MaskExpander() {}
+
+  /** {@code vector[i] += sign * mask[i]} mod 2^32, where mask = AES-256-CTR(seed, 0) as little-endian words. */
+  public static void apply(int[] vector, byte[] seed, int sign) {
+    if (sign != 1 && sign != -1) {
+      throw new IllegalArgumentException("sign must be +1 or -1, got " + sign);
+    }
+    Cipher cipher;
+    try {
+      cipher = Cipher.getInstance("AES/CTR/NoPadding");
+      cipher.init(Cipher.ENCRYPT_MODE, new SecretKeySpec(seed, "AES"), new IvParameterSpec(ZERO_IV));
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("AES-256-CTR is required by the JDK", e);
+    }
+    byte[] zeros = new byte[BLOCK_BYTES];
+    byte[] stream = new byte[BLOCK_BYTES];
+    IntBuffer words = ByteBuffer.wrap(stream).order(ByteOrder.LITTLE_ENDIAN).asIntBuffer();
+    for (int offset = 0; offset < vector.length; offset += BLOCK_BYTES / 4) {
+      int count = Math.min(BLOCK_BYTES / 4, vector.length - offset);
+      try {
+        cipher.update(zeros, 0, count * 4, stream, 0);
+      } catch (GeneralSecurityException e) {
+        throw new IllegalStateException("AES-256-CTR failed on an in-memory buffer", e);
+      }
+      if (sign == 1) {
+        for (int i = 0; i < count; i++) {
+          vector[offset + i] += words.get(i);
+        }
+      } else {
+        for (int i = 0; i < count; i++) {
+          vector[offset + i] -= words.get(i);
+        }
+      }
+    }
+  }
+}

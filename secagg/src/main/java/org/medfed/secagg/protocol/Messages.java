@@ -1,0 +1,117 @@
+package org.medfed.secagg.protocol;
+
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/** The messages of the protocol, as immutable values. Arrays are copied in and out. */
+public final class Messages {
+  private Messages() {}
+
+  /** Stage 1, client to server: the two public keys for this round. */
+  public record AdvertiseKeys(int from, byte[] encryptionKey, byte[] maskingKey) {
+    public AdvertiseKeys {
+      encryptionKey = encryptionKey.clone();
+      maskingKey = maskingKey.clone();
+    }
+
+    @Override
+    public byte[] encryptionKey() {
+      return encryptionKey.clone();
+    }
+
+    @Override
+    public byte[] maskingKey() {
+      return maskingKey.clone();
+    }
+  }
+
+  /** Stage 1, server to clients: every key the server received. */
+  public record KeyDirectory(List<AdvertiseKeys> keys) {
+    public KeyDirectory {
+      keys = List.copyOf(keys);
+    }
+  }
+
+  /** One client's Shamir shares for one peer, encrypted so only that peer can read them. */
+  public record EncryptedShare(int from, int to, byte[] ciphertext) {
+    public EncryptedShare {
+      ciphertext = ciphertext.clone();
+    }
+
+    @Override
+    public byte[] ciphertext() {
+      return ciphertext.clone();
+    }
+  }
+
+  /**
+   * Stage 2, client to server.
+   *
+   * @param selfMaskCommitment SHA-256(session id, b_u), so the server can verify its reconstruction
+   */
+  public record ShareKeys(int from, byte[] selfMaskCommitment, List<EncryptedShare> shares) {
+    public ShareKeys {
+      selfMaskCommitment = selfMaskCommitment.clone();
+      shares = List.copyOf(shares);
+    }
+
+    @Override
+    public byte[] selfMaskCommitment() {
+      return selfMaskCommitment.clone();
+    }
+  }
+
+  /** Stage 3, client to server: the input plus all masks, mod 2^32. */
+  public record MaskedInput(int from, int[] masked) {
+    public MaskedInput {
+      masked = masked.clone();
+    }
+
+    @Override
+    public int[] masked() {
+      return masked.clone();
+    }
+
+    /** Read without copying, for the server's running sum. */
+    int at(int i) {
+      return masked[i];
+    }
+
+    int length() {
+      return masked.length;
+    }
+  }
+
+  /** Stage 4, server to one client: which of its peers survived and which dropped out. */
+  public record UnmaskRequest(int to, List<Integer> survivors, List<Integer> dropouts) {
+    public UnmaskRequest {
+      survivors = List.copyOf(survivors);
+      dropouts = List.copyOf(dropouts);
+    }
+  }
+
+  /** Stage 4, client to server: self-mask shares of survivors and key shares of dropouts, by owner. */
+  public record UnmaskResponse(int from, Map<Integer, byte[]> selfMaskShares, Map<Integer, byte[]> keyShares) {
+    public UnmaskResponse {
+      selfMaskShares = copy(selfMaskShares);
+      keyShares = copy(keyShares);
+    }
+
+    @Override
+    public Map<Integer, byte[]> selfMaskShares() {
+      return copy(selfMaskShares);
+    }
+
+    @Override
+    public Map<Integer, byte[]> keyShares() {
+      return copy(keyShares);
+    }
+
+    private static Map<Integer, byte[]> copy(Map<Integer, byte[]> map) {
+      Map<Integer, byte[]> out = new TreeMap<>();
+      map.forEach((k, v) -> out.put(k, v.clone()));
+      return java.util.Collections.unmodifiableMap(out);
+    }
+  }
+}

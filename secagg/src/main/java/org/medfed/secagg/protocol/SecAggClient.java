@@ -1,0 +1,232 @@
+package org.medfed.secagg.protocol;
+
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import org.medfed.secagg.SecAggException;
+import org.medfed.secagg.crypto.MaskExpander;
+import org.medfed.secagg.crypto.Shamir;
+import org.medfed.secagg.crypto.ShareCipher;
+import org.medfed.secagg.crypto.X25519;
+
+/**
+ * One hospital's side of one secure-aggregation instance (Bonawitz et al. 2017, with double
+ * masking). Call the four stage methods in order; each checks what the server sent and refuses,
+ * with the reason, anything a lying server could use to unmask this client's input. Keys are made
+ * in the constructor, so a new instance (every round and every retry) means fresh keys.
+ * Not thread-safe.
+ */
+public final class SecAggClient {
+  private final SecAggConfig config;
+  private final int id;
+  private final SecureRandom random;
+  private final X25519.KeyPair encryptionKeys;
+  private final X25519.KeyPair maskingKeys;
+  private Stage stage = Stage.ADVERTISE_KEYS;
+  private byte[] sessionId;
+  private Map<Integer, Messages.AdvertiseKeys> directory;
+  private byte[] selfMaskSeed;
+  /** Shares this client holds, by owner: [self-mask share, masking-key share]. */
+  private final Map<Integer, byte[][]> held = new TreeMap<>();
+
+  public SecAggClient(SecAggConfig config, int id, SecureRandom random) {
+    if (!config.graph().contains(id)) {
+      throw new IllegalArgumentException("client " + id + " is not a participant of " + config.graph());
+    }
+    this.config = config;
+    this.id = id;
+    this.random = random;
+    this.encryptionKeys = X25519.generate(random);
+    this.maskingKeys = X25519.generate(random);
+  }
+
+  public Stage stage() {
+    return stage;
+  }
+
+  /** Stage 1: this round's two public keys. */
+  public Messages.AdvertiseKeys advertiseKeys() {
+    expect(Stage.ADVERTISE_KEYS);
+    stage = Stage.SHARE_KEYS;
+    return new Messages.AdvertiseKeys(id, encryptionKeys.publicKey(), maskingKeys.publicKey());
+  }
+
+  /** Stage 2: split the self-mask seed and masking key among the neighbours, encrypted to each. */
+  public Messages.ShareKeys shareKeys(Messages.KeyDirectory keys) {
+    expect(Stage.SHARE_KEYS);
+    directory = checkDirectory(keys);
+    sessionId = Session.id(config.context(), keys.keys());
+    selfMaskSeed = new byte[Session.SECRET_BYTES];
+    random.nextBytes(selfMaskSeed);
+    int maxId = config.graph().participants().stream().mapToInt(Integer::intValue).max().orElseThrow();
+    List<byte[]> selfShares = Shamir.split(selfMaskSeed, config.threshold(), maxId, random);
+    List<byte[]> keyShares = Shamir.split(maskingKeys.privateKey(), config.threshold(), maxId, random);
+    List<Messages.EncryptedShare> out = new ArrayList<>();
+    for (int peer : shareholders()) {
+      byte[] selfShare = selfShares.get(peer - 1);
+      byte[] keyShare = keyShares.get(peer - 1);
+      if (peer == id) {
+        held.put(id, new byte[][] {selfShare, keyShare});
+        continue;
+      }
+      byte[] key = Session.shareKey(encryptionKeys.privateKey(), directory.get(peer).encryptionKey(), sessionId);
+      byte[] plaintext = concat(selfShare, keyShare);
+      out.add(new Messages.EncryptedShare(id, peer,
+          ShareCipher.encrypt(key, Session.associatedData(sessionId, id, peer), plaintext, random)));
+    }
+    stage = Stage.MASKED_INPUT;
+    return new Messages.ShareKeys(id, Session.commitment(sessionId, selfMaskSeed), out);
+  }
+
+  /**
+   * Stage 3: decrypts the shares peers sent, then masks {@code input} with the self mask and a
+   * pairwise mask for every peer that shared keys.
+   */
+  public Messages.MaskedInput maskedInput(List<Messages.EncryptedShare> received, int[] input) {
+    expect(Stage.MASKED_INPUT);
+    if (input.length != config.vectorLength()) {
+      throw new IllegalArgumentException("input has " + input.length + " values, the instance sums "
+          + config.vectorLength());
+    }
+    Set<Integer> neighbours = config.graph().neighbours(id);
+    for (Messages.EncryptedShare share : received) {
+      int from = share.from();
+      if (share.to() != id) {
+        throw abort("the server delivered a share addressed to node " + share.to() + " to node " + id);
+      }
+      if (!neighbours.contains(from) || !directory.containsKey(from)) {
+        throw abort("the server delivered a share from node " + from + ", which is not a neighbour that advertised keys");
+      }
+      if (held.containsKey(from)) {
+        throw abort("the server delivered two shares from node " + from);
+      }
+      byte[] key = Session.shareKey(encryptionKeys.privateKey(), directory.get(from).encryptionKey(), sessionId);
+      byte[] plaintext;
+      try {
+        plaintext = ShareCipher.decrypt(key, Session.associatedData(sessionId, from, id), share.ciphertext());
+      } catch (SecAggException e) {
+        throw abort("share from node " + from + ": " + e.getMessage());
+      }
+      held.put(from, new byte[][] {
+          Arrays.copyOfRange(plaintext, 0, plaintext.length / 2),
+          Arrays.copyOfRange(plaintext, plaintext.length / 2, plaintext.length)});
+    }
+    if (held.size() < config.threshold()) {
+      throw abort("only " + held.size() + " nodes (including this one) shared keys with node " + id
+          + ", below the threshold of " + config.threshold());
+    }
+    int[] masked = input.clone();
+    MaskExpander.apply(masked, selfMaskSeed, 1);
+    for (int peer : held.keySet()) {
+      if (peer != id) {
+        byte[] seed = Session.pairSeed(maskingKeys.privateKey(), directory.get(peer).maskingKey(), sessionId);
+        MaskExpander.apply(masked, seed, Session.pairSign(id, peer));
+      }
+    }
+    stage = Stage.UNMASKING;
+    return new Messages.MaskedInput(id, masked);
+  }
+
+  /**
+   * Stage 4: reveals self-mask shares of survivors and masking-key shares of dropouts, after the
+   * checks that stop a lying server from unmasking any single input: the sets must not overlap,
+   * hold duplicates, name nodes that did not share keys with this one, omit this node, or fall below t.
+   */
+  public Messages.UnmaskResponse unmask(Messages.UnmaskRequest request) {
+    expect(Stage.UNMASKING);
+    if (request.to() != id) {
+      throw abort("unmask request addressed to node " + request.to() + " was delivered to node " + id);
+    }
+    Set<Integer> survivors = distinct("survivor", request.survivors());
+    Set<Integer> dropouts = distinct("dropout", request.dropouts());
+    Set<Integer> both = new TreeSet<>(survivors);
+    both.retainAll(dropouts);
+    if (!both.isEmpty()) {
+      throw abort("the server listed nodes " + both + " as both survivors and dropouts, which would reveal both "
+          + "shares of each and so their inputs; refusing to unmask");
+    }
+    Set<Integer> strangers = new TreeSet<>(survivors);
+    strangers.addAll(dropouts);
+    strangers.removeAll(held.keySet());
+    if (!strangers.isEmpty()) {
+      throw abort("the server asked about nodes " + strangers + ", which are not neighbours that shared keys with node "
+          + id + "; refusing to unmask");
+    }
+    if (!survivors.contains(id)) {
+      throw abort("the server listed node " + id + " itself as a dropout; refusing to unmask");
+    }
+    if (survivors.size() < config.threshold()) {
+      throw abort("only " + survivors.size() + " survivors listed, below the threshold of " + config.threshold()
+          + "; refusing to unmask");
+    }
+    Map<Integer, byte[]> selfMaskShares = new TreeMap<>();
+    Map<Integer, byte[]> keyShares = new TreeMap<>();
+    survivors.forEach(v -> selfMaskShares.put(v, held.get(v)[0]));
+    dropouts.forEach(v -> keyShares.put(v, held.get(v)[1]));
+    stage = Stage.DONE;
+    return new Messages.UnmaskResponse(id, selfMaskShares, keyShares);
+  }
+
+  /** The nodes this client shares its secrets with: its neighbours that advertised keys, and itself. */
+  private Set<Integer> shareholders() {
+    Set<Integer> holders = new TreeSet<>(config.graph().neighbours(id));
+    holders.retainAll(directory.keySet());
+    holders.add(id);
+    return holders;
+  }
+
+  private Map<Integer, Messages.AdvertiseKeys> checkDirectory(Messages.KeyDirectory keys) {
+    Map<Integer, Messages.AdvertiseKeys> byId = new TreeMap<>();
+    for (Messages.AdvertiseKeys k : keys.keys()) {
+      if (!config.graph().contains(k.from())) {
+        throw abort("the key directory lists node " + k.from() + ", which is not a participant");
+      }
+      if (byId.put(k.from(), k) != null) {
+        throw abort("the key directory lists node " + k.from() + " twice");
+      }
+    }
+    Messages.AdvertiseKeys mine = byId.get(id);
+    if (mine == null || !Arrays.equals(mine.encryptionKey(), encryptionKeys.publicKey())
+        || !Arrays.equals(mine.maskingKey(), maskingKeys.publicKey())) {
+      throw abort("the key directory does not carry node " + id + "'s own keys unchanged");
+    }
+    Set<Integer> reachable = new HashSet<>(config.graph().neighbours(id));
+    reachable.retainAll(byId.keySet());
+    if (reachable.size() + 1 < config.threshold()) {
+      throw abort("only " + (reachable.size() + 1) + " nodes of node " + id + "'s neighbourhood advertised keys, "
+          + "below the threshold of " + config.threshold());
+    }
+    return byId;
+  }
+
+  private Set<Integer> distinct(String kind, List<Integer> ids) {
+    Set<Integer> set = new TreeSet<>(ids);
+    if (set.size() != ids.size()) {
+      throw abort("the server's " + kind + " list contains duplicates: " + ids);
+    }
+    return set;
+  }
+
+  private void expect(Stage expected) {
+    if (stage != expected) {
+      throw new IllegalStateException("client " + id + " is at stage " + stage + ", not " + expected);
+    }
+  }
+
+  private SecAggException abort(String reason) {
+    stage = Stage.ABORTED;
+    return new SecAggException("node " + id + " aborts secure aggregation: " + reason);
+  }
+
+  private static byte[] concat(byte[] a, byte[] b) {
+    byte[] out = Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, out, a.length, b.length);
+    return out;
+  }
+}

@@ -1,0 +1,206 @@
+package org.medfed.secagg.protocol;
+
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import org.medfed.secagg.SecAggException;
+import org.medfed.secagg.crypto.MaskExpander;
+import org.medfed.secagg.crypto.Shamir;
+import org.medfed.secagg.crypto.X25519;
+
+/**
+ * The coordinator's side of one secure-aggregation instance. It routes what the clients send and,
+ * at the end, learns only the sum of the survivors' inputs: individual masked vectors are folded
+ * into a running sum on arrival and never kept. Below the threshold at any stage it aborts and
+ * reveals nothing. Not thread-safe: the caller serialises the stage calls.
+ */
+public final class SecAggServer {
+  private final SecAggConfig config;
+  private Stage stage = Stage.ADVERTISE_KEYS;
+  private final Map<Integer, Messages.AdvertiseKeys> keys = new TreeMap<>();
+  private final Map<Integer, byte[]> commitments = new TreeMap<>();
+  private final Set<Integer> survivors = new TreeSet<>();
+  private byte[] sessionId;
+  private int[] sum;
+
+  public SecAggServer(SecAggConfig config) {
+    this.config = config;
+  }
+
+  public Stage stage() {
+    return stage;
+  }
+
+  /** Stage 1: the keys of the clients that answered, for every client; requires at least t. */
+  public Messages.KeyDirectory collectKeys(List<Messages.AdvertiseKeys> advertised) {
+    expect(Stage.ADVERTISE_KEYS);
+    for (Messages.AdvertiseKeys k : advertised) {
+      if (!config.graph().contains(k.from())) {
+        throw abort("keys from node " + k.from() + ", which is not a participant");
+      }
+      if (keys.put(k.from(), k) != null) {
+        throw abort("node " + k.from() + " advertised keys twice");
+      }
+    }
+    requireThreshold(keys.size(), "advertised keys");
+    List<Messages.AdvertiseKeys> list = List.copyOf(keys.values());
+    sessionId = Session.id(config.context(), list);
+    stage = Stage.SHARE_KEYS;
+    return new Messages.KeyDirectory(list);
+  }
+
+  /** Stage 2: routes each encrypted share to its recipient; requires at least t senders. */
+  public Map<Integer, List<Messages.EncryptedShare>> routeShares(List<Messages.ShareKeys> shared) {
+    expect(Stage.SHARE_KEYS);
+    Map<Integer, List<Messages.EncryptedShare>> inbox = new TreeMap<>();
+    for (Messages.ShareKeys message : shared) {
+      if (!keys.containsKey(message.from())) {
+        throw abort("shares from node " + message.from() + ", which did not advertise keys");
+      }
+      if (commitments.put(message.from(), message.selfMaskCommitment()) != null) {
+        throw abort("node " + message.from() + " sent its shares twice");
+      }
+      for (Messages.EncryptedShare share : message.shares()) {
+        if (share.from() != message.from()) {
+          throw abort("node " + message.from() + " sent a share claiming to be from node " + share.from());
+        }
+        inbox.computeIfAbsent(share.to(), to -> new ArrayList<>()).add(share);
+      }
+    }
+    requireThreshold(commitments.size(), "shared keys");
+    // Only senders' shares count: a client masks with exactly the peers whose shares it receives.
+    Map<Integer, List<Messages.EncryptedShare>> routed = new TreeMap<>();
+    for (int recipient : commitments.keySet()) {
+      routed.put(recipient, List.copyOf(inbox.getOrDefault(recipient, List.of())));
+    }
+    sum = new int[config.vectorLength()];
+    stage = Stage.MASKED_INPUT;
+    return routed;
+  }
+
+  /**
+   * Stage 3: adds each masked vector to the running sum, then asks every survivor to help unmask;
+   * requires at least t masked inputs.
+   */
+  public Map<Integer, Messages.UnmaskRequest> collectMaskedInputs(List<Messages.MaskedInput> inputs) {
+    expect(Stage.MASKED_INPUT);
+    for (Messages.MaskedInput input : inputs) {
+      if (!commitments.containsKey(input.from())) {
+        throw abort("masked input from node " + input.from() + ", which did not share keys");
+      }
+      if (input.length() != sum.length) {
+        throw abort("masked input from node " + input.from() + " has " + input.length() + " values, expected "
+            + sum.length);
+      }
+      if (!survivors.add(input.from())) {
+        throw abort("node " + input.from() + " sent its masked input twice");
+      }
+      for (int i = 0; i < sum.length; i++) {
+        sum[i] += input.at(i);
+      }
+    }
+    requireThreshold(survivors.size(), "sent masked inputs");
+    Map<Integer, Messages.UnmaskRequest> requests = new TreeMap<>();
+    for (int u : survivors) {
+      List<Integer> alive = new ArrayList<>();
+      List<Integer> dropped = new ArrayList<>();
+      alive.add(u);
+      for (int v : config.graph().neighbours(u)) {
+        if (survivors.contains(v)) {
+          alive.add(v);
+        } else if (commitments.containsKey(v)) {
+          dropped.add(v);
+        }
+      }
+      requests.put(u, new Messages.UnmaskRequest(u, alive, dropped));
+    }
+    stage = Stage.UNMASKING;
+    return requests;
+  }
+
+  /** The nodes whose inputs are in the sum. */
+  public Set<Integer> survivors() {
+    return Set.copyOf(survivors);
+  }
+
+  /**
+   * Stage 4: reconstructs the survivors' self masks and the dropouts' masking keys from at least t
+   * shares each, verifies every reconstruction, and strips the masks.
+   *
+   * @return the sum of the survivors' inputs mod 2^32
+   */
+  public int[] unmask(List<Messages.UnmaskResponse> responses) {
+    expect(Stage.UNMASKING);
+    Map<Integer, Map<Integer, byte[]>> selfShares = new TreeMap<>();
+    Map<Integer, Map<Integer, byte[]>> keyShares = new TreeMap<>();
+    Set<Integer> responders = new TreeSet<>();
+    for (Messages.UnmaskResponse response : responses) {
+      if (!survivors.contains(response.from()) || !responders.add(response.from())) {
+        throw abort("unexpected or repeated unmask response from node " + response.from());
+      }
+      response.selfMaskShares().forEach((owner, share) ->
+          selfShares.computeIfAbsent(owner, o -> new TreeMap<>()).put(response.from(), share));
+      response.keyShares().forEach((owner, share) ->
+          keyShares.computeIfAbsent(owner, o -> new TreeMap<>()).put(response.from(), share));
+    }
+    requireThreshold(responders.size(), "answered the unmasking request");
+    int[] result = sum.clone();
+    for (int u : survivors) {
+      byte[] seed = reconstruct(u, "self-mask seed", selfShares.getOrDefault(u, Map.of()));
+      if (!MessageDigest.isEqual(Session.commitment(sessionId, seed), commitments.get(u))) {
+        throw abort("the self-mask seed reconstructed for node " + u + " does not match its commitment");
+      }
+      MaskExpander.apply(result, seed, -1);
+    }
+    for (int v : commitments.keySet()) {
+      if (survivors.contains(v)) {
+        continue;
+      }
+      byte[] maskingKey = reconstruct(v, "masking key", keyShares.getOrDefault(v, Map.of()));
+      if (!Arrays.equals(X25519.publicKeyOf(maskingKey), keys.get(v).maskingKey())) {
+        throw abort("the masking key reconstructed for dropped node " + v + " does not match its public key");
+      }
+      for (int w : config.graph().neighbours(v)) {
+        if (survivors.contains(w)) {
+          byte[] seed = Session.pairSeed(maskingKey, keys.get(w).maskingKey(), sessionId);
+          MaskExpander.apply(result, seed, -Session.pairSign(w, v));
+        }
+      }
+    }
+    sum = null;
+    stage = Stage.DONE;
+    return result;
+  }
+
+  private byte[] reconstruct(int owner, String what, Map<Integer, byte[]> shares) {
+    if (shares.size() < config.threshold()) {
+      throw abort("only " + shares.size() + " shares of node " + owner + "'s " + what + " arrived, below the "
+          + "threshold of " + config.threshold());
+    }
+    return Shamir.combine(shares);
+  }
+
+  private void requireThreshold(int count, String what) {
+    if (count < config.threshold()) {
+      throw abort("only " + count + " nodes " + what + ", below the threshold of " + config.threshold()
+          + "; the round reveals nothing");
+    }
+  }
+
+  private void expect(Stage expected) {
+    if (stage != expected) {
+      throw new IllegalStateException("server is at stage " + stage + ", not " + expected);
+    }
+  }
+
+  private SecAggException abort(String reason) {
+    stage = Stage.ABORTED;
+    sum = null;
+    return new SecAggException("secure aggregation aborted: " + reason);
+  }
+}

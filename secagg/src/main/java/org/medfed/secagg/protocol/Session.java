@@ -1,0 +1,67 @@
+package org.medfed.secagg.protocol;
+
+import java.nio.ByteBuffer;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Comparator;
+import java.util.List;
+import org.medfed.secagg.crypto.Hkdf;
+import org.medfed.secagg.crypto.X25519;
+
+/**
+ * Derivations both sides must compute identically: the session id that binds every advertised key,
+ * the per-pair share-encryption keys and mask seeds, the ciphertexts' associated data, and the
+ * self-mask commitment.
+ */
+final class Session {
+  static final int SECRET_BYTES = 32;
+
+  private Session() {}
+
+  /** SHA-256 over the instance context and every advertised key, in id order. */
+  static byte[] id(byte[] context, List<Messages.AdvertiseKeys> keys) {
+    MessageDigest sha = sha256();
+    sha.update("medfed-secagg/v1/session".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    sha.update(ByteBuffer.allocate(4).putInt(context.length).array());
+    sha.update(context);
+    keys.stream().sorted(Comparator.comparingInt(Messages.AdvertiseKeys::from)).forEach(k -> {
+      sha.update(ByteBuffer.allocate(4).putInt(k.from()).array());
+      sha.update(k.encryptionKey());
+      sha.update(k.maskingKey());
+    });
+    return sha.digest();
+  }
+
+  static byte[] shareKey(byte[] privateKey, byte[] peerPublicKey, byte[] sessionId) {
+    return Hkdf.derive(X25519.agree(privateKey, peerPublicKey), sessionId, "medfed-secagg/share-encryption", 32);
+  }
+
+  static byte[] pairSeed(byte[] privateKey, byte[] peerPublicKey, byte[] sessionId) {
+    return Hkdf.derive(X25519.agree(privateKey, peerPublicKey), sessionId, "medfed-secagg/pairwise-mask", 32);
+  }
+
+  /** Binds a share ciphertext to its session, sender and recipient. */
+  static byte[] associatedData(byte[] sessionId, int from, int to) {
+    return ByteBuffer.allocate(sessionId.length + 8).put(sessionId).putInt(from).putInt(to).array();
+  }
+
+  static byte[] commitment(byte[] sessionId, byte[] selfMaskSeed) {
+    MessageDigest sha = sha256();
+    sha.update(sessionId);
+    sha.update(selfMaskSeed);
+    return sha.digest();
+  }
+
+  /** Client u adds +PRG(s_uv) for peers v below it and -PRG(s_uv) for peers above, so pairs cancel. */
+  static int pairSign(int self, int peer) {
+    return peer < self ? 1 : -1;
+  }
+
+  static MessageDigest sha256() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("the JDK must provide SHA-256", e);
+    }
+  }
+}
