@@ -98,6 +98,16 @@ public final class MedfedCli {
       return NettyChannelBuilder.forAddress(address.substring(0, colon), Integer.parseInt(address.substring(colon + 1)))
           .usePlaintext().build();
     }
+
+    /** Runs one admin call with a 30 s deadline on a channel that is closed afterwards. */
+    int call(java.util.function.ToIntFunction<AdminServiceGrpc.AdminServiceBlockingStub> body) {
+      ManagedChannel channel = open();
+      try {
+        return body.applyAsInt(AdminServiceGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS));
+      } finally {
+        channel.shutdownNow();
+      }
+    }
   }
 
   @Command(name = "serve", mixinStandardHelpOptions = true, description = "Run a coordinator until stopped.")
@@ -174,19 +184,15 @@ public final class MedfedCli {
 
     @Override
     public Integer call() {
-      ManagedChannel channel = connection.open();
-      try {
-        var jobs = AdminServiceGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS)
-            .listJobs(ListJobsRequest.getDefaultInstance());
+      return connection.call(admin -> {
+        var jobs = admin.listJobs(ListJobsRequest.getDefaultInstance());
         System.out.printf("%-32s %-10s %-9s %s%n", "JOB", "STATE", "ROUNDS", "MESSAGE");
         for (JobSummary job : jobs.getJobsList()) {
           System.out.printf("%-32s %-10s %4d/%-4d %s%n", job.getJobId(), job.getState(), job.getRoundsCompleted(),
               job.getRoundsTotal(), job.getMessage());
         }
         return OK;
-      } finally {
-        channel.shutdownNow();
-      }
+      });
     }
   }
 
@@ -199,10 +205,8 @@ public final class MedfedCli {
 
     @Override
     public Integer call() {
-      ManagedChannel channel = connection.open();
-      try {
-        JobDetail job = AdminServiceGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS)
-            .getJob(GetJobRequest.newBuilder().setJobId(jobId).build());
+      return connection.call(admin -> {
+        JobDetail job = admin.getJob(GetJobRequest.newBuilder().setJobId(jobId).build());
         System.out.println(job.getSummary().getJobId() + "  " + job.getSummary().getState() + "  "
             + job.getSummary().getMessage());
         System.out.println(job.getSpecJson());
@@ -212,9 +216,7 @@ public final class MedfedCli {
               round.getDroppedCount() == 0 ? "" : "  dropped=" + round.getDroppedList());
         }
         return OK;
-      } finally {
-        channel.shutdownNow();
-      }
+      });
     }
   }
 
@@ -267,15 +269,11 @@ public final class MedfedCli {
 
     @Override
     public Integer call() {
-      ManagedChannel channel = connection.open();
-      try {
-        JobSummary job = AdminServiceGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS)
-            .cancelJob(GetJobRequest.newBuilder().setJobId(jobId).build());
+      return connection.call(admin -> {
+        JobSummary job = admin.cancelJob(GetJobRequest.newBuilder().setJobId(jobId).build());
         System.out.println(job.getJobId() + " " + job.getState());
         return OK;
-      } finally {
-        channel.shutdownNow();
-      }
+      });
     }
   }
 
@@ -340,17 +338,13 @@ public final class MedfedCli {
 
     @Override
     public Integer call() {
-      ManagedChannel channel = connection.open();
-      try {
-        var nodes = AdminServiceGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS)
-            .listNodes(ListNodesRequest.getDefaultInstance());
+      return connection.call(admin -> {
+        var nodes = admin.listNodes(ListNodesRequest.getDefaultInstance());
         System.out.printf("%-20s %-20s %-20s %s%n", "NODE", "VERSION", "LAST SEEN", "DATASETS");
         nodes.getNodesList().forEach(n -> System.out.printf("%-20s %-20s %-20s %s%n", n.getNodeId(),
             n.getSoftwareVersion(), Instant.ofEpochMilli(n.getLastSeenUnixMillis()), n.getDatasetsList()));
         return OK;
-      } finally {
-        channel.shutdownNow();
-      }
+      });
     }
   }
 }

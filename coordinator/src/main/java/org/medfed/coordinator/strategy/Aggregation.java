@@ -61,6 +61,27 @@ public final class Aggregation {
     return result;
   }
 
+  /**
+   * The weighted mean delta of a round's updates, checked against the model's size.
+   *
+   * @throws IllegalArgumentException if the updates do not match the model
+   */
+  static float[] meanDelta(float[] globalParameters, List<ClientUpdate> updates) {
+    float[] mean = weightedMeanDelta(updates);
+    if (mean.length != globalParameters.length) {
+      throw new IllegalArgumentException("updates have " + mean.length + " values but the model has "
+          + globalParameters.length);
+    }
+    return mean;
+  }
+
+  /** Training metrics of a round: weighted means plus the total sample count. */
+  static Map<String, Double> roundMetrics(List<ClientUpdate> updates) {
+    Map<String, Double> metrics = new LinkedHashMap<>(weightedMetrics(updates));
+    metrics.put("samples", (double) updates.stream().mapToLong(ClientUpdate::numSamples).sum());
+    return metrics;
+  }
+
   public static float[] add(float[] base, float[] delta) {
     float[] out = new float[base.length];
     for (int i = 0; i < base.length; i++) {

@@ -1,8 +1,6 @@
 package org.medfed.coordinator.strategy;
 
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * FedAvg with server momentum (Hsu, Qi and Brown 2019, arXiv 1909.06335): the averaged update feeds
@@ -30,11 +28,7 @@ public final class FedAvgM implements Strategy {
     if (updates.isEmpty()) {
       return new Aggregate.Skipped("round " + round + ": no updates to average");
     }
-    float[] mean = Aggregation.weightedMeanDelta(updates);
-    if (mean.length != globalParameters.length) {
-      throw new IllegalArgumentException("updates have " + mean.length + " values but the model has "
-          + globalParameters.length);
-    }
+    float[] mean = Aggregation.meanDelta(globalParameters, updates);
     if (velocity == null) {
       velocity = new double[mean.length];
     }
@@ -43,9 +37,7 @@ public final class FedAvgM implements Strategy {
       velocity[i] = momentum * velocity[i] + mean[i];
       next[i] = (float) (globalParameters[i] + learningRate * velocity[i]);
     }
-    Map<String, Double> metrics = new LinkedHashMap<>(Aggregation.weightedMetrics(updates));
-    metrics.put("samples", (double) updates.stream().mapToLong(ClientUpdate::numSamples).sum());
-    return new Aggregate.Updated(next, metrics);
+    return new Aggregate.Updated(next, Aggregation.roundMetrics(updates));
   }
 
   @Override

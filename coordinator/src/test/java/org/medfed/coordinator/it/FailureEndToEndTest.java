@@ -53,12 +53,7 @@ class FailureEndToEndTest {
   @Test
   void agentKilledMidRound_roundCompletesWithTheOthers_whenMinNodesRemain() throws Exception {
     try (Federation federation = new Federation(dataDir)) {
-      federation.agent("hospital-a", Blobs.dataset("expression", 1, 40, 20, 20));
-      federation.agent("hospital-b", Blobs.dataset("expression", 2, 40, 20, 20));
-      ManagedChannel cChannel = federation.channel();
-      // hospital-c's process "dies" while training in round 2: its connection drops without a goodbye.
-      federation.agent("hospital-c", Blobs.dataset("expression", 3, 40, 20, 20),
-          new RecordingTrainer(call -> killOnSecondRound(call, cChannel)), cChannel);
+      startThreeWithCrashingC(federation);
 
       String jobId = federation.submit(JOB.formatted(3, 2, 60)).getJobId();
       long started = System.nanoTime();
@@ -77,11 +72,7 @@ class FailureEndToEndTest {
   @Test
   void agentKilledMidRound_jobFailsNamingTheMissingNode_whenTooFewRemain() throws Exception {
     try (Federation federation = new Federation(dataDir)) {
-      federation.agent("hospital-a", Blobs.dataset("expression", 1, 40, 20, 20));
-      federation.agent("hospital-b", Blobs.dataset("expression", 2, 40, 20, 20));
-      ManagedChannel cChannel = federation.channel();
-      federation.agent("hospital-c", Blobs.dataset("expression", 3, 40, 20, 20),
-          new RecordingTrainer(call -> killOnSecondRound(call, cChannel)), cChannel);
+      startThreeWithCrashingC(federation);
 
       String jobId = federation.submit(JOB.formatted(3, 3, 60)).getJobId();
       List<JobEvent> events = federation.watch(jobId, Duration.ofMinutes(2));
@@ -203,6 +194,15 @@ class FailureEndToEndTest {
           + "'hospital-odd' has shape [12])"), detail.getRounds(0).getDroppedList());
       assertTrue(odd.stopped().getNow("running").equals("running"));
     }
+  }
+
+  /** Hospitals a and b train normally; c's process "dies" while training in round 2, without a goodbye. */
+  private static void startThreeWithCrashingC(Federation federation) {
+    federation.agent("hospital-a", Blobs.dataset("expression", 1, 40, 20, 20));
+    federation.agent("hospital-b", Blobs.dataset("expression", 2, 40, 20, 20));
+    ManagedChannel cChannel = federation.channel();
+    federation.agent("hospital-c", Blobs.dataset("expression", 3, 40, 20, 20),
+        new RecordingTrainer(call -> killOnSecondRound(call, cChannel)), cChannel);
   }
 
   private static void killOnSecondRound(int call, ManagedChannel channel) {
