@@ -12,13 +12,15 @@ import java.util.Objects;
  */
 public record JobSpec(String name, String dataset, ModelSpec model, long[] inputShape, int numClasses,
     int rounds, int minNodes, double fractionPerRound, int localEpochs, int batchSize, double learningRate,
-    long seed, StageDeadlines deadlines, StrategySpec strategy, Optimizer optimizer) {
+    long seed, StageDeadlines deadlines, StrategySpec strategy, Optimizer optimizer,
+    SecureAggregationSpec secureAggregation) {
 
   public JobSpec {
     Objects.requireNonNull(model, "model");
     Objects.requireNonNull(deadlines, "deadlines");
     Objects.requireNonNull(strategy, "strategy");
     Objects.requireNonNull(optimizer, "optimizer");
+    Objects.requireNonNull(secureAggregation, "secureAggregation");
     require(name != null && name.matches("[A-Za-z0-9][A-Za-z0-9 ._-]{0,99}"), "name",
         "must be 1-100 letters, digits, spaces, '.', '_' or '-', got '" + name + "'");
     require(dataset != null && !dataset.isBlank(), "dataset", "must name the dataset hospitals declared");
@@ -53,7 +55,8 @@ public record JobSpec(String name, String dataset, ModelSpec model, long[] input
         && Arrays.equals(inputShape, s.inputShape) && numClasses == s.numClasses && rounds == s.rounds
         && minNodes == s.minNodes && fractionPerRound == s.fractionPerRound && localEpochs == s.localEpochs
         && batchSize == s.batchSize && learningRate == s.learningRate && seed == s.seed
-        && deadlines.equals(s.deadlines) && strategy.equals(s.strategy) && optimizer == s.optimizer;
+        && deadlines.equals(s.deadlines) && strategy.equals(s.strategy) && optimizer == s.optimizer
+        && secureAggregation.equals(s.secureAggregation);
   }
 
   @Override
@@ -66,6 +69,6 @@ public record JobSpec(String name, String dataset, ModelSpec model, long[] input
     return "JobSpec[" + name + ", dataset=" + dataset + ", model=" + model + ", shape="
         + Arrays.toString(inputShape) + ", classes=" + numClasses + ", rounds=" + rounds + ", minNodes="
         + minNodes + ", fraction=" + fractionPerRound + ", epochs=" + localEpochs + ", batch=" + batchSize
-        + ", lr=" + learningRate + ", optimizer=" + optimizer + ", seed=" + seed + ", strategy=" + strategy + "]";
+        + ", lr=" + learningRate + ", optimizer=" + optimizer + ", seed=" + seed + ", strategy=" + strategy + ", secure_aggregation=" + secureAggregation.enabled() + "]";
   }
 }

@@ -36,9 +36,10 @@ import java.util.regex.Pattern;
 public final class JobSpecParser {
   private static final Set<String> FIELDS = Set.of("name", "dataset", "model", "input_shape", "num_classes",
       "rounds", "min_nodes", "fraction", "local_epochs", "batch_size", "learning_rate", "seed", "deadlines",
-      "strategy", "optimizer");
+      "strategy", "optimizer", "secure_aggregation");
   private static final Set<String> MODEL_FIELDS = Set.of("architecture", "hidden", "dl4j_json");
   private static final Set<String> STRATEGY_FIELDS = Set.of("name", "server_learning_rate", "server_momentum");
+  private static final Set<String> SECAGG_FIELDS = Set.of("enabled", "clip", "max_samples_per_node", "stage_deadline");
   private static final Set<String> DEADLINE_FIELDS = Set.of("selection", "training", "evaluation");
   private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h)");
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
@@ -83,7 +84,8 @@ public final class JobSpecParser {
             duration(deadlines, "deadlines.training", defaults.training()),
             duration(deadlines, "deadlines.evaluation", defaults.evaluation())),
         strategy(root.get("strategy")),
-        enumValue("optimizer", root.path("optimizer").asText("adam"), Optimizer.class));
+        enumValue("optimizer", root.path("optimizer").asText("adam"), Optimizer.class),
+        secureAggregation(root.get("secure_aggregation")));
   }
 
   /** The spec as canonical JSON: shown back to users and checkpointed beside the model. */
@@ -118,6 +120,11 @@ public final class JobSpecParser {
     strategy.put("server_learning_rate", spec.strategy().serverLearningRate());
     strategy.put("server_momentum", spec.strategy().serverMomentum());
     root.put("optimizer", spec.optimizer().name().toLowerCase(Locale.ROOT));
+    ObjectNode secure = root.putObject("secure_aggregation");
+    secure.put("enabled", spec.secureAggregation().enabled());
+    secure.put("clip", spec.secureAggregation().clip());
+    secure.put("max_samples_per_node", spec.secureAggregation().maxSamplesPerNode());
+    secure.put("stage_deadline", spec.secureAggregation().stageDeadline().toMillis() + "ms");
     try {
       return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(root);
     } catch (JsonProcessingException e) {
@@ -156,6 +163,29 @@ public final class JobSpecParser {
       }
     }
     return new ModelSpec.BuiltIn(architecture, hidden);
+  }
+
+  /** {@code secure_aggregation: false}, or a mapping of its settings; absent means on with defaults. */
+  private static SecureAggregationSpec secureAggregation(JsonNode node) {
+    SecureAggregationSpec defaults = SecureAggregationSpec.defaults();
+    if (node == null || node.isNull()) {
+      return defaults;
+    }
+    if (node.isBoolean()) {
+      return node.asBoolean() ? defaults : SecureAggregationSpec.off();
+    }
+    if (!node.isObject()) {
+      throw new InvalidJobSpecException("secure_aggregation", "must be true, false or a mapping, got " + node);
+    }
+    checkKnown("secure_aggregation.", node, SECAGG_FIELDS);
+    JsonNode enabled = node.get("enabled");
+    if (enabled != null && !enabled.isBoolean()) {
+      throw new InvalidJobSpecException("secure_aggregation.enabled", "must be true or false, got " + enabled);
+    }
+    return new SecureAggregationSpec(enabled == null || enabled.asBoolean(),
+        number(node, "clip", defaults.clip()),
+        integer(node, "max_samples_per_node", defaults.maxSamplesPerNode()),
+        duration(node, "secure_aggregation.stage_deadline", defaults.stageDeadline()));
   }
 
   /** {@code strategy: fedavg}, or {@code strategy: {name: fedavgm, server_momentum: 0.9}}. */

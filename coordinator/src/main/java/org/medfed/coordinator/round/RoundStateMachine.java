@@ -21,6 +21,7 @@ import org.medfed.coordinator.session.NodeSession;
 import org.medfed.coordinator.session.TaskBoard;
 import org.medfed.coordinator.session.TaskResult;
 import org.medfed.coordinator.strategy.Aggregate;
+import org.medfed.coordinator.strategy.Aggregation;
 import org.medfed.coordinator.strategy.ClientUpdate;
 import org.medfed.coordinator.strategy.Strategy;
 import org.medfed.proto.v1.CancelTask;
@@ -37,6 +38,8 @@ import org.medfed.proto.v1.TrainingPlan;
  *       that hold the job's dataset, then draw the job's fraction of them;
  *   <li>{@link Phase#TRAIN}: publish the global model, send each selected node a training task, and
  *       collect validated updates until all answered, too few can still answer, or the deadline;
+ *       with secure aggregation (the default) {@link SecureTraining} runs the four protocol stages
+ *       instead and yields only the weighted mean of the survivors' updates;
  *   <li>{@link Phase#AGGREGATE}: hand the accepted updates to the job's strategy;
  *   <li>{@link Phase#EVALUATE}: every connected hospital with the dataset evaluates the new model on
  *       its held-out split; metrics are weighted by sample count;
@@ -82,35 +85,24 @@ public final class RoundStateMachine {
     List<NodeSession> selected = select(eligible, round);
 
     enter(round, Phase.TRAIN, "training on " + ids(selected));
-    Map<String, TaskResult> results = trainOn(selected, round, model);
-    List<ClientUpdate> updates = new ArrayList<>();
-    Map<String, String> dropped = new LinkedHashMap<>();
-    results.forEach((node, result) -> {
-      if (result instanceof TaskResult.Trained trained) {
-        updates.add(new ClientUpdate(node, trained.update(), trained.numSamples(), trained.metrics()));
-      } else {
-        dropped.put(node, describe(result));
-      }
-    });
+    Collected collected = spec.secureAggregation().enabled()
+        ? new SecureTraining(job, services).run(round, selected, model, plan(model))
+        : trainInTheClear(round, selected, model);
     if (job.isCancelled()) {
       return new RoundOutcome.Cancelled(job.cancellation().getNow("cancelled"));
     }
-    if (updates.size() < spec.minNodes()) {
-      Map<String, String> failed = new LinkedHashMap<>(dropped);
-      List<String> abandoned = new ArrayList<>();
-      dropped.forEach((node, why) -> {
-        if (why.equals(ABANDONED)) {
-          abandoned.add(node);
-          failed.remove(node);
-        }
-      });
-      return new RoundOutcome.Failed("round " + round + ": only " + (updates.size() + abandoned.size()) + " of "
-          + selected.size() + " selected nodes could return an accepted update and min_nodes is " + spec.minNodes()
-          + "; missing: " + format(failed) + (abandoned.isEmpty() ? "" : "; stopped waiting for " + abandoned));
+    if (collected instanceof Collected.TooFew tooFew) {
+      return new RoundOutcome.Failed(tooFew.reason());
+    }
+    Collected.Combined combined = (Collected.Combined) collected;
+    if (combined.contributors().size() < spec.minNodes()) {
+      return new RoundOutcome.Failed("round " + round + ": only " + combined.contributors().size()
+          + " nodes' updates are in the secure aggregate and min_nodes is " + spec.minNodes() + "; missing: "
+          + format(combined.dropped()));
     }
 
-    enter(round, Phase.AGGREGATE, "aggregating " + updates.size() + " updates with " + strategy);
-    Aggregate aggregate = strategy.aggregate(round, model.parameters(), updates);
+    enter(round, Phase.AGGREGATE, "aggregating " + combined.contributors().size() + " updates with " + strategy);
+    Aggregate aggregate = strategy.aggregate(round, model.parameters(), combined.update());
     if (aggregate instanceof Aggregate.Skipped skipped) {
       return new RoundOutcome.Failed("round " + round + ": " + skipped.reason());
     }
@@ -126,8 +118,38 @@ public final class RoundStateMachine {
     services.checkpoints().write(job.id(), round, next, metrics);
 
     Duration took = Duration.between(started, services.clock().instant());
-    return new RoundOutcome.Completed(next, new RoundRecord(round, updates.stream().map(ClientUpdate::nodeId).toList(),
-        dropped, metrics, took));
+    return new RoundOutcome.Completed(next, new RoundRecord(round, combined.contributors(), combined.dropped(), metrics,
+        took));
+  }
+
+  /** Without secure aggregation: each update is validated and averaged in the clear. */
+  private Collected trainInTheClear(int round, List<NodeSession> selected, GlobalModel model)
+      throws InterruptedException {
+    Map<String, TaskResult> results = trainOn(selected, round, model);
+    List<ClientUpdate> updates = new ArrayList<>();
+    Map<String, String> dropped = new LinkedHashMap<>();
+    results.forEach((node, result) -> {
+      if (result instanceof TaskResult.Trained trained) {
+        updates.add(new ClientUpdate(node, trained.update(), trained.numSamples(), trained.metrics()));
+      } else {
+        dropped.put(node, TaskResult.describe(result));
+      }
+    });
+    if (updates.size() < spec.minNodes()) {
+      Map<String, String> failed = new LinkedHashMap<>(dropped);
+      List<String> abandoned = new ArrayList<>();
+      dropped.forEach((node, why) -> {
+        if (why.equals(ABANDONED)) {
+          abandoned.add(node);
+          failed.remove(node);
+        }
+      });
+      return new Collected.TooFew("round " + round + ": only " + (updates.size() + abandoned.size()) + " of "
+          + selected.size() + " selected nodes could return an accepted update and min_nodes is " + spec.minNodes()
+          + "; missing: " + format(failed) + (abandoned.isEmpty() ? "" : "; stopped waiting for " + abandoned));
+    }
+    return new Collected.Combined(Aggregation.combine(updates), updates.stream().map(ClientUpdate::nodeId).toList(),
+        dropped);
   }
 
   private boolean holdsDataset(NodeSession node) {
@@ -213,7 +235,7 @@ public final class RoundStateMachine {
       task.result().thenAccept(result -> {
         if (!(result instanceof TaskResult.Trained || result instanceof TaskResult.Evaluated)) {
           job.progress(round, stage.toUpperCase(java.util.Locale.ROOT), "node '" + task.nodeId() + "': "
-              + describe(result), Map.of());
+              + TaskResult.describe(result), Map.of());
           if (losses.incrementAndGet() > tolerableLosses) {
             hopeless.complete(null);
           }
@@ -262,17 +284,6 @@ public final class RoundStateMachine {
 
   private void enter(int round, Phase phase, String text) {
     job.progress(round, phase.name(), "round " + round + "/" + spec.rounds() + " " + phase + ": " + text, Map.of());
-  }
-
-  private static String describe(TaskResult result) {
-    if (result instanceof TaskResult.Declined d) {
-      return "declined (" + d.reason() + ")";
-    } else if (result instanceof TaskResult.Failed f) {
-      return f.reason();
-    } else if (result instanceof TaskResult.Rejected r) {
-      return "update rejected (" + r.reason() + ")";
-    }
-    return result.toString();
   }
 
   private static String format(Map<String, String> dropped) {

@@ -93,6 +93,9 @@ public final class FederationService extends FederationServiceGrpc.FederationSer
           case EVALUATION -> tasks.complete(node, message.getEvaluation().getTaskId(),
               new TaskResult.Evaluated(message.getEvaluation().getNumSamples(),
                   message.getEvaluation().getMetricsMap()));
+          case SECAGG_KEYS -> tasks.secureStep(node, message.getSecaggKeys().getTaskId(), message);
+          case SECAGG_SHARES -> tasks.secureStep(node, message.getSecaggShares().getTaskId(), message);
+          case SECAGG_UNMASK -> tasks.secureStep(node, message.getSecaggUnmask().getTaskId(), message);
         }
       }
 

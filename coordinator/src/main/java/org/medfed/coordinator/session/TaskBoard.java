@@ -6,6 +6,7 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
+import org.medfed.proto.v1.AgentMessage;
 import org.medfed.proto.v1.Chunk;
 import org.medfed.proto.v1.UploadHeader;
 import org.medfed.wire.ChunkAssembler;
@@ -33,14 +34,32 @@ public final class TaskBoard {
     private final String nodeId;
     private final Kind kind;
     private final Function<float[], Optional<String>> updateCheck;
+    private final int maskedLength;
     private final CompletableFuture<TaskResult> result = new CompletableFuture<>();
+    private final CompletableFuture<String> departed = new CompletableFuture<>();
+    private final Map<AgentMessage.BodyCase, CompletableFuture<AgentMessage>> secureSteps = new ConcurrentHashMap<>();
     private ChunkAssembler upload;
 
-    Issued(String taskId, String nodeId, Kind kind, Function<float[], Optional<String>> updateCheck) {
+    Issued(String taskId, String nodeId, Kind kind, Function<float[], Optional<String>> updateCheck, int maskedLength) {
       this.taskId = taskId;
       this.nodeId = nodeId;
       this.kind = kind;
       this.updateCheck = updateCheck;
+      this.maskedLength = maskedLength;
+    }
+
+    /** Completes when the node sends its secure-aggregation message of this kind for this task. */
+    public CompletableFuture<AgentMessage> secureStep(AgentMessage.BodyCase kind) {
+      return secureSteps.computeIfAbsent(kind, k -> new CompletableFuture<>());
+    }
+
+    /** Completes with the reason when the node's session ends, even after its result arrived. */
+    public CompletableFuture<String> departed() {
+      return departed;
+    }
+
+    public boolean isSecure() {
+      return maskedLength > 0;
     }
 
     public String taskId() {
@@ -64,9 +83,24 @@ public final class TaskBoard {
    * @param updateCheck for training tasks: returns why an uploaded update is unacceptable, if it is
    */
   public Issued issue(String nodeId, Kind kind, Function<float[], Optional<String>> updateCheck) {
-    Issued task = new Issued(UUID.randomUUID().toString(), nodeId, kind, updateCheck);
+    Issued task = new Issued(UUID.randomUUID().toString(), nodeId, kind, updateCheck, 0);
     open.put(task.taskId, task);
     return task;
+  }
+
+  /** A training task whose update arrives masked, as {@code vectorLength} 32-bit integers. */
+  public Issued issueSecure(String nodeId, int vectorLength) {
+    Issued task = new Issued(UUID.randomUUID().toString(), nodeId, Kind.TRAIN, u -> Optional.empty(), vectorLength);
+    open.put(task.taskId, task);
+    return task;
+  }
+
+  /** A secure-aggregation message from a session; it counts only for a task issued to that node. */
+  void secureStep(String nodeId, String taskId, AgentMessage message) {
+    Issued task = open.get(taskId);
+    if (task != null && task.nodeId.equals(nodeId) && task.isSecure()) {
+      task.secureStep(message.getBodyCase()).complete(message);
+    }
   }
 
   /** Forgets a task; a late result for it is then refused as not open. */
@@ -84,8 +118,10 @@ public final class TaskBoard {
   }
 
   void nodeDeparted(String nodeId, String why) {
-    open.values().stream().filter(t -> t.nodeId.equals(nodeId))
-        .forEach(t -> t.result.complete(new TaskResult.Failed(why)));
+    open.values().stream().filter(t -> t.nodeId.equals(nodeId)).forEach(t -> {
+      t.result.complete(new TaskResult.Failed(why));
+      t.departed.complete(why);
+    });
   }
 
   /** The outcome of one upload call, answered to the uploading agent. */
@@ -128,6 +164,9 @@ public final class TaskBoard {
       return new UploadStep.NeedMore();
     }
     byte[] sha256 = chunk.getPayloadSha256().toByteArray();
+    if (task.isSecure()) {
+      return acceptMasked(task, payload.get(), sha256);
+    }
     Optional<String> problem = payload.get().length % Float.BYTES != 0
         ? Optional.of("payload of " + payload.get().length + " bytes is not a float32 vector")
         : Optional.empty();
@@ -144,6 +183,19 @@ public final class TaskBoard {
           "update for task '" + task.taskId + "' rejected and not aggregated: " + problem.get()));
     }
     task.result.complete(new TaskResult.Trained(update, header.getNumSamples(), header.getMetricsMap()));
+    return new UploadStep.Accepted(sha256);
+  }
+
+  private UploadStep acceptMasked(Issued task, byte[] payload, byte[] sha256) {
+    if (payload.length != task.maskedLength * Integer.BYTES) {
+      String problem = "masked update has " + payload.length + " bytes, expected " + task.maskedLength * Integer.BYTES;
+      task.result.complete(new TaskResult.Rejected(problem));
+      return new UploadStep.Refused(io.grpc.Status.INVALID_ARGUMENT.withDescription(
+          "masked update for task '" + task.taskId + "' rejected: " + problem));
+    }
+    int[] masked = new int[task.maskedLength];
+    java.nio.ByteBuffer.wrap(payload).order(java.nio.ByteOrder.LITTLE_ENDIAN).asIntBuffer().get(masked);
+    task.result.complete(new TaskResult.Masked(masked));
     return new UploadStep.Accepted(sha256);
   }
 

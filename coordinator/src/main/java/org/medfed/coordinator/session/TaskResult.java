@@ -5,6 +5,18 @@ import java.util.Map;
 /** How one issued task ended. Every issued task ends in exactly one of these. */
 public sealed interface TaskResult {
 
+  /** Why a task did not yield a usable result, in words for logs and job records. */
+  static String describe(TaskResult result) {
+    if (result instanceof Declined d) {
+      return "declined (" + d.reason() + ")";
+    } else if (result instanceof Failed f) {
+      return f.reason();
+    } else if (result instanceof Rejected r) {
+      return "update rejected (" + r.reason() + ")";
+    }
+    return result.toString();
+  }
+
   /** An update that passed validation. Only the round state machine reads it. */
   record Trained(float[] update, long numSamples, Map<String, Double> metrics) implements TaskResult {
     public Trained {
@@ -20,6 +32,23 @@ public sealed interface TaskResult {
     @Override
     public String toString() {
       return "Trained[" + update.length + " values, " + numSamples + " samples]";
+    }
+  }
+
+  /** A masked vector for secure aggregation: meaningless alone, it only ever joins the masked sum. */
+  record Masked(int[] masked) implements TaskResult {
+    public Masked {
+      masked = masked.clone();
+    }
+
+    @Override
+    public int[] masked() {
+      return masked.clone();
+    }
+
+    @Override
+    public String toString() {
+      return "Masked[" + masked.length + " values]";
     }
   }
 

@@ -61,32 +61,32 @@ public final class Aggregation {
     return result;
   }
 
-  /**
-   * The weighted mean delta of a round's updates, checked against the model's size.
-   *
-   * @throws IllegalArgumentException if the updates do not match the model
-   */
-  static float[] meanDelta(float[] globalParameters, List<ClientUpdate> updates) {
-    float[] mean = weightedMeanDelta(updates);
-    if (mean.length != globalParameters.length) {
-      throw new IllegalArgumentException("updates have " + mean.length + " values but the model has "
+  /** Combines plaintext updates: the weighted mean delta and the round's training metrics. */
+  public static RoundUpdate combine(List<ClientUpdate> updates) {
+    Map<String, Double> metrics = new LinkedHashMap<>(weightedMetrics(updates));
+    double samples = updates.stream().mapToLong(ClientUpdate::numSamples).sum();
+    return new RoundUpdate(weightedMeanDelta(updates), samples, updates.size(), metrics);
+  }
+
+  /** Checks that a round update fits the model. */
+  static void requireSameLength(float[] globalParameters, RoundUpdate update) {
+    if (update.length() != globalParameters.length) {
+      throw new IllegalArgumentException("the round update has " + update.length() + " values but the model has "
           + globalParameters.length);
     }
-    return mean;
   }
 
-  /** Training metrics of a round: weighted means plus the total sample count. */
-  static Map<String, Double> roundMetrics(List<ClientUpdate> updates) {
-    Map<String, Double> metrics = new LinkedHashMap<>(weightedMetrics(updates));
-    metrics.put("samples", (double) updates.stream().mapToLong(ClientUpdate::numSamples).sum());
-    return metrics;
-  }
-
-  public static float[] add(float[] base, float[] delta) {
+  static float[] add(float[] base, RoundUpdate update) {
     float[] out = new float[base.length];
     for (int i = 0; i < base.length; i++) {
-      out[i] = base[i] + delta[i];
+      out[i] = base[i] + update.at(i);
     }
     return out;
+  }
+
+  static Map<String, Double> withSamples(RoundUpdate update) {
+    Map<String, Double> metrics = new LinkedHashMap<>(update.metrics());
+    metrics.put("samples", update.samples());
+    return metrics;
   }
 }

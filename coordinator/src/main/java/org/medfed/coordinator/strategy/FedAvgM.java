@@ -1,6 +1,5 @@
 package org.medfed.coordinator.strategy;
 
-import java.util.List;
 
 /**
  * FedAvg with server momentum (Hsu, Qi and Brown 2019, arXiv 1909.06335): the averaged update feeds
@@ -24,11 +23,9 @@ public final class FedAvgM implements Strategy {
   }
 
   @Override
-  public Aggregate aggregate(int round, float[] globalParameters, List<ClientUpdate> updates) {
-    if (updates.isEmpty()) {
-      return new Aggregate.Skipped("round " + round + ": no updates to average");
-    }
-    float[] mean = Aggregation.meanDelta(globalParameters, updates);
+  public Aggregate aggregate(int round, float[] globalParameters, RoundUpdate update) {
+    Aggregation.requireSameLength(globalParameters, update);
+    float[] mean = update.meanDelta();
     if (velocity == null) {
       velocity = new double[mean.length];
     }
@@ -37,7 +34,7 @@ public final class FedAvgM implements Strategy {
       velocity[i] = momentum * velocity[i] + mean[i];
       next[i] = (float) (globalParameters[i] + learningRate * velocity[i]);
     }
-    return new Aggregate.Updated(next, Aggregation.roundMetrics(updates));
+    return new Aggregate.Updated(next, Aggregation.withSamples(update));
   }
 
   @Override

@@ -45,6 +45,7 @@ class FailureEndToEndTest {
       local_epochs: 1
       batch_size: 16
       learning_rate: 0.01
+      secure_aggregation: false   # these cases check plaintext validation; SecureAggregationEndToEndTest covers masks
       deadlines: {selection: 20s, training: %ds, evaluation: 6s}
       """;
 

@@ -23,7 +23,7 @@ class FedAvgTest {
         new ClientUpdate("b", new float[] {0f, 4f, -2f}, 30, Map.of("loss", 2.0)),
         new ClientUpdate("c", new float[] {-1f, 1f, 3f}, 60, Map.of("loss", 0.5)));
 
-    Aggregate result = new FedAvg().aggregate(1, global, updates);
+    Aggregate result = new FedAvg().aggregate(1, global, Aggregation.combine(updates));
 
     Aggregate.Updated updated = assertInstanceOf(Aggregate.Updated.class, result);
     assertArrayEquals(new float[] {0.5f, 4.0f, 4.2f}, updated.parameters(), 1e-6f);
@@ -33,28 +33,30 @@ class FedAvgTest {
   }
 
   @Test
-  void aggregate_noUpdates_skipsWithReason() {
-    Aggregate result = new FedAvg().aggregate(4, new float[] {1f}, List.of());
-
-    assertEquals(new Aggregate.Skipped("round 4: no updates to average"), result);
-  }
-
-  @Test
-  void aggregate_updatesOfDifferentLengths_isRefusedNamingTheNode() {
+  void combine_updatesOfDifferentLengths_isRefusedNamingTheNode() {
     List<ClientUpdate> updates = List.of(
         new ClientUpdate("a", new float[] {1f, 2f}, 1, Map.of()),
         new ClientUpdate("b", new float[] {1f}, 1, Map.of()));
 
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> new FedAvg().aggregate(1, new float[] {0f, 0f}, updates));
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Aggregation.combine(updates));
 
     assertEquals("update from 'b' has 1 values, expected 2", e.getMessage());
   }
 
   @Test
+  void aggregate_updateOfWrongLength_isRefused() {
+    RoundUpdate update = new RoundUpdate(new float[] {1f}, 5, 1, Map.of());
+
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> new FedAvg().aggregate(1, new float[] {0f, 0f}, update));
+
+    assertEquals("the round update has 1 values but the model has 2", e.getMessage());
+  }
+
+  @Test
   void fedAvgM_secondRound_addsMomentumOfTheFirst() {
     FedAvgM strategy = new FedAvgM(1.0, 0.5);
-    List<ClientUpdate> round = List.of(new ClientUpdate("a", new float[] {1f}, 5, Map.of()));
+    RoundUpdate round = new RoundUpdate(new float[] {1f}, 5, 1, Map.of());
 
     float[] afterOne = ((Aggregate.Updated) strategy.aggregate(1, new float[] {0f}, round)).parameters();
     float[] afterTwo = ((Aggregate.Updated) strategy.aggregate(2, afterOne, round)).parameters();
@@ -66,13 +68,13 @@ class FedAvgTest {
 
   @Test
   void fedAvgM_withoutMomentum_equalsFedAvg() {
-    List<ClientUpdate> updates = List.of(
+    RoundUpdate update = Aggregation.combine(List.of(
         new ClientUpdate("a", new float[] {1f, -1f}, 3, Map.of()),
-        new ClientUpdate("b", new float[] {2f, 5f}, 1, Map.of()));
+        new ClientUpdate("b", new float[] {2f, 5f}, 1, Map.of())));
     float[] global = {0.25f, 0.5f};
 
-    var plain = (Aggregate.Updated) new FedAvg().aggregate(1, global, updates);
-    var momentumFree = (Aggregate.Updated) new FedAvgM(1.0, 0.0).aggregate(1, global, updates);
+    var plain = (Aggregate.Updated) new FedAvg().aggregate(1, global, update);
+    var momentumFree = (Aggregate.Updated) new FedAvgM(1.0, 0.0).aggregate(1, global, update);
 
     assertArrayEquals(plain.parameters(), momentumFree.parameters(), 1e-7f);
   }

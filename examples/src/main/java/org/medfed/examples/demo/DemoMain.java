@@ -177,7 +177,8 @@ public final class DemoMain implements Callable<Integer> {
     result.put("pooled", round3(pooled));
     result.put("rounds", task.rounds());
     result.put("nodes", hospitals);
-    result.put("secure_aggregation", false);
+    result.put("secure_aggregation", org.medfed.coordinator.job.JobSpecParser.parse(task.jobDocument())
+        .secureAggregation().enabled());
     result.put("seconds", Math.round(seconds * 10) / 10.0);
     return result;
   }

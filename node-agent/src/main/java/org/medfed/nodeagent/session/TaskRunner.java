@@ -1,6 +1,11 @@
 package org.medfed.nodeagent.session;
 
+import com.google.protobuf.ByteString;
 import io.grpc.Deadline;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.security.SecureRandom;
+import java.util.List;
 import io.grpc.StatusRuntimeException;
 import java.util.Arrays;
 import java.util.Map;
@@ -20,6 +25,18 @@ import org.medfed.proto.v1.EvaluationResult;
 import org.medfed.proto.v1.TaskDeclined;
 import org.medfed.proto.v1.TaskFailed;
 import org.medfed.proto.v1.TrainTask;
+import org.medfed.proto.v1.CoordinatorMessage;
+import org.medfed.proto.v1.SecAggKeys;
+import org.medfed.proto.v1.SecAggSetup;
+import org.medfed.proto.v1.SecAggShare;
+import org.medfed.proto.v1.SecAggShares;
+import org.medfed.proto.v1.SecAggUnmaskResponse;
+import org.medfed.secagg.SecAggException;
+import org.medfed.secagg.protocol.MaskingGraph;
+import org.medfed.secagg.protocol.Messages;
+import org.medfed.secagg.protocol.SecAggClient;
+import org.medfed.secagg.protocol.SecAggConfig;
+import org.medfed.secagg.quant.Quantizer;
 import org.medfed.wire.Digests;
 import org.medfed.wire.Tensors;
 import org.slf4j.Logger;
@@ -40,6 +57,8 @@ final class TaskRunner {
   private final Consumer<AgentMessage> send;
   private final ExecutorService worker;
   private final Map<String, CancellationToken> running = new ConcurrentHashMap<>();
+  private final Map<String, TaskMailbox> mailboxes = new ConcurrentHashMap<>();
+  private final SecureRandom secureRandom = new SecureRandom();
 
   TaskRunner(String nodeId, Map<String, LocalDataset> datasets, LocalTrainer trainer, Transfers transfers,
       Consumer<AgentMessage> send, ExecutorService worker) {
@@ -52,7 +71,21 @@ final class TaskRunner {
   }
 
   void train(TrainTask task) {
+    if (task.hasSecureAggregation()) {
+      // Created before the task runs: the coordinator's first reply may arrive before the worker starts.
+      mailboxes.put(task.getTaskId(), new TaskMailbox());
+    }
     submit(task.getTaskId(), token -> runTraining(task, token));
+  }
+
+  /** Routes a secure-aggregation message to the task it belongs to; stale ones are dropped. */
+  void deliver(String taskId, org.medfed.proto.v1.CoordinatorMessage message) {
+    TaskMailbox mailbox = mailboxes.get(taskId);
+    if (mailbox != null) {
+      mailbox.deliver(message);
+    } else {
+      log.debug("ignoring {} for task {}, which is not running", message.getBodyCase(), taskId);
+    }
   }
 
   void evaluate(EvaluateTask task) {
@@ -95,6 +128,7 @@ final class TaskRunner {
           fail(taskId, e.getClass().getSimpleName() + ": " + e.getMessage());
         } finally {
           running.remove(taskId);
+          mailboxes.remove(taskId);
         }
       });
     } catch (RejectedExecutionException e) {
@@ -111,6 +145,10 @@ final class TaskRunner {
     }
     LocalDataset dataset = datasets.get(task.getDataset());
     Deadline deadline = deadline(task.getDeadlineUnixMillis());
+    if (task.hasSecureAggregation()) {
+      new SecureTrainingClient(task, plan, dataset, token, deadline).run();
+      return;
+    }
     float[] global = fetchModel(task.getModelId(), plan, deadline);
     token.throwIfCancelled();
     long started = System.nanoTime();
@@ -129,6 +167,117 @@ final class TaskRunner {
     log.info("job {} round {}: trained on {} samples in {} ms, update sha256={} uploaded", task.getJobId(),
         task.getRound(), trained.numSamples(), (System.nanoTime() - started) / 1_000_000,
         Digests.shortHex(receipt.getSha256().toByteArray()));
+  }
+
+  /**
+   * The client role of secure aggregation around local training: keys and shares first, then
+   * training, then the masked vector [w, w * delta, w * loss] (w = samples / max_samples_per_node)
+   * through the chunked upload, then the unmasking shares. The update, the sample count and the
+   * loss leave the hospital only inside the masked vector.
+   */
+  private final class SecureTrainingClient {
+    private final TrainTask task;
+    private final TrainingPlan plan;
+    private final LocalDataset dataset;
+    private final CancellationToken token;
+    private final Deadline deadline;
+    private final TaskMailbox mailbox;
+
+    SecureTrainingClient(TrainTask task, TrainingPlan plan, LocalDataset dataset, CancellationToken token,
+        Deadline deadline) {
+      this.task = task;
+      this.plan = plan;
+      this.dataset = dataset;
+      this.token = token;
+      this.deadline = deadline;
+      this.mailbox = mailboxes.get(task.getTaskId());
+    }
+
+    void run() {
+      SecAggSetup setup = task.getSecureAggregation();
+      Integer self = setup.getParticipantIdsMap().get(nodeId);
+      if (self == null) {
+        decline(task.getTaskId(), "node '" + nodeId + "' is not among the secure-aggregation participants "
+            + setup.getParticipantIdsMap().keySet());
+        return;
+      }
+      if (dataset.trainSamples() > setup.getMaxSamplesPerNode()) {
+        decline(task.getTaskId(), "dataset '" + dataset.name() + "' has " + dataset.trainSamples()
+            + " training samples, more than the job's secure_aggregation.max_samples_per_node ("
+            + setup.getMaxSamplesPerNode() + "); ask the consortium to raise it");
+        return;
+      }
+      if (setup.getVectorLength() != plan.parameterCount() + 2) {
+        throw new IllegalStateException("secure-aggregation vector length " + setup.getVectorLength()
+            + " does not fit a model of " + plan.parameterCount() + " parameters");
+      }
+      List<Integer> ids = setup.getParticipantIdsMap().values().stream().sorted().toList();
+      SecAggClient client = new SecAggClient(new SecAggConfig(setup.getContext().toByteArray(),
+          MaskingGraph.complete(ids), setup.getThreshold(), setup.getVectorLength()), self, secureRandom);
+      try {
+        Messages.AdvertiseKeys keys = client.advertiseKeys();
+        send.accept(AgentMessage.newBuilder().setSecaggKeys(SecAggKeys.newBuilder().setTaskId(task.getTaskId())
+            .setEncryptionKey(ByteString.copyFrom(keys.encryptionKey()))
+            .setMaskingKey(ByteString.copyFrom(keys.maskingKey()))).build());
+
+        var directory = mailbox.await(CoordinatorMessage.BodyCase.SECAGG_DIRECTORY, deadline, token).getSecaggDirectory();
+        Messages.ShareKeys shares = client.shareKeys(new Messages.KeyDirectory(directory.getKeysList().stream()
+            .map(k -> new Messages.AdvertiseKeys(k.getId(), k.getEncryptionKey().toByteArray(),
+                k.getMaskingKey().toByteArray())).toList()));
+        SecAggShares.Builder sharesMessage = SecAggShares.newBuilder().setTaskId(task.getTaskId())
+            .setSelfMaskCommitment(ByteString.copyFrom(shares.selfMaskCommitment()));
+        shares.shares().forEach(s -> sharesMessage.addShares(SecAggShare.newBuilder().setFrom(s.from()).setTo(s.to())
+            .setCiphertext(ByteString.copyFrom(s.ciphertext()))));
+        send.accept(AgentMessage.newBuilder().setSecaggShares(sharesMessage).build());
+
+        int[] quantized = trainAndQuantize(setup);
+        var inbox = mailbox.await(CoordinatorMessage.BodyCase.SECAGG_INBOX, deadline, token).getSecaggInbox();
+        Messages.MaskedInput masked = client.maskedInput(inbox.getSharesList().stream()
+            .map(s -> new Messages.EncryptedShare(s.getFrom(), s.getTo(), s.getCiphertext().toByteArray())).toList(),
+            quantized);
+        ByteBuffer bytes = ByteBuffer.allocate(masked.masked().length * Integer.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        bytes.asIntBuffer().put(masked.masked());
+        transfers.upload(task.getTaskId(), bytes.array(), 0, Map.of(), deadline);
+
+        var request = mailbox.await(CoordinatorMessage.BodyCase.SECAGG_UNMASK_REQUEST, deadline, token)
+            .getSecaggUnmaskRequest();
+        Messages.UnmaskResponse response = client.unmask(new Messages.UnmaskRequest(self, request.getSurvivorsList(),
+            request.getDropoutsList()));
+        SecAggUnmaskResponse.Builder answer = SecAggUnmaskResponse.newBuilder().setTaskId(task.getTaskId());
+        response.selfMaskShares().forEach((owner, share) -> answer.putSelfMaskShares(owner, ByteString.copyFrom(share)));
+        response.keyShares().forEach((owner, share) -> answer.putKeyShares(owner, ByteString.copyFrom(share)));
+        send.accept(AgentMessage.newBuilder().setSecaggUnmask(answer).build());
+        log.info("job {} round {}: masked update sent and unmasking shares revealed for {} survivors, {} dropouts",
+            task.getJobId(), task.getRound(), request.getSurvivorsCount(), request.getDropoutsCount());
+      } catch (SecAggException e) {
+        log.error("job {} round {}: {}", task.getJobId(), task.getRound(), e.getMessage());
+        fail(task.getTaskId(), e.getMessage());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new CancellationToken.CancelledException("interrupted");
+      }
+    }
+
+    private int[] trainAndQuantize(SecAggSetup setup) {
+      float[] global = fetchModel(task.getModelId(), plan, deadline);
+      token.throwIfCancelled();
+      LocalTrainer.Trained trained = trainer.train(plan, global, dataset, token);
+      token.throwIfCancelled();
+      float[] local = trained.parameters();
+      double weight = (double) trained.numSamples() / setup.getMaxSamplesPerNode();
+      float[] vector = new float[setup.getVectorLength()];
+      vector[0] = (float) weight;
+      for (int i = 0; i < local.length; i++) {
+        vector[i + 1] = (float) (weight * (local[i] - global[i]));
+      }
+      vector[vector.length - 1] = (float) (weight * trained.metrics().getOrDefault("train_loss", 0.0));
+      int bad = Tensors.firstNonFinite(vector);
+      if (bad >= 0) {
+        throw new IllegalStateException("local training produced a non-finite value at index " + bad
+            + "; nothing was sent (lower the learning rate)");
+      }
+      return new Quantizer(setup.getClip(), setup.getBits()).quantize(vector, secureRandom);
+    }
   }
 
   private void runEvaluation(EvaluateTask task, CancellationToken token) {

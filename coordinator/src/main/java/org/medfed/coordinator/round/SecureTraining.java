@@ -1,0 +1,256 @@
+package org.medfed.coordinator.round;
+
+import com.google.protobuf.ByteString;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
+import org.medfed.coordinator.job.Job;
+import org.medfed.coordinator.job.JobSpec;
+import org.medfed.coordinator.job.SecureAggregationSpec;
+import org.medfed.coordinator.model.GlobalModel;
+import org.medfed.coordinator.session.NodeSession;
+import org.medfed.coordinator.session.TaskBoard;
+import org.medfed.coordinator.session.TaskResult;
+import org.medfed.coordinator.strategy.RoundUpdate;
+import org.medfed.proto.v1.AgentMessage;
+import org.medfed.proto.v1.CancelTask;
+import org.medfed.proto.v1.CoordinatorMessage;
+import org.medfed.proto.v1.SecAggKeyDirectory;
+import org.medfed.proto.v1.SecAggPublicKeys;
+import org.medfed.proto.v1.SecAggSetup;
+import org.medfed.proto.v1.SecAggShare;
+import org.medfed.proto.v1.SecAggShareInbox;
+import org.medfed.proto.v1.SecAggUnmaskRequest;
+import org.medfed.proto.v1.TrainTask;
+import org.medfed.proto.v1.TrainingPlan;
+import org.medfed.secagg.SecAggException;
+import org.medfed.secagg.protocol.MaskingGraph;
+import org.medfed.secagg.protocol.Messages;
+import org.medfed.secagg.protocol.SecAggConfig;
+import org.medfed.secagg.protocol.SecAggServer;
+import org.medfed.secagg.quant.Quantizer;
+
+/**
+ * The TRAIN phase with secure aggregation (Bonawitz et al. 2017): the four protocol stages run over
+ * the nodes' sessions while they train, and the coordinator ends with the sum of the survivors'
+ * masked vectors [w, w * delta, w * loss], where w is a node's sample count over
+ * max_samples_per_node. Dividing by the summed weight gives the weighted mean delta; no individual
+ * update, weight or loss is ever held, logged or stored in the clear. Every stage has a deadline;
+ * nodes that miss one are dropped and recovered by the protocol, and below the threshold the round
+ * fails and reveals nothing.
+ */
+final class SecureTraining {
+  private final Job job;
+  private final JobSpec spec;
+  private final RoundServices services;
+
+  SecureTraining(Job job, RoundServices services) {
+    this.job = job;
+    this.spec = job.spec();
+    this.services = services;
+  }
+
+  Collected run(int round, List<NodeSession> selected, GlobalModel model, TrainingPlan plan)
+      throws InterruptedException {
+    SecureAggregationSpec settings = spec.secureAggregation();
+    int n = selected.size();
+    if (n < 2 || n > 255) {
+      return new Collected.TooFew("round " + round + ": secure aggregation needs 2..255 nodes per round, got " + n
+          + "; set min_nodes >= 2, or secure_aggregation: false for a single hospital");
+    }
+    Map<String, Integer> ids = new TreeMap<>();
+    selected.stream().map(NodeSession::nodeId).sorted().forEach(node -> ids.put(node, ids.size() + 1));
+    Map<Integer, String> names = new TreeMap<>();
+    ids.forEach((node, id) -> names.put(id, node));
+    int threshold = Math.min(n, Math.max(spec.minNodes(), SecAggConfig.majority(n)));
+    int length = model.parameterCount() + 2;
+    Quantizer quantizer = Quantizer.forParticipants(settings.clip(), n);
+    // A fresh context per attempt: keys, shares and masks of an earlier attempt never verify again.
+    byte[] context = (job.id() + "/round-" + round + "/" + UUID.randomUUID()).getBytes(StandardCharsets.UTF_8);
+    SecAggServer server = new SecAggServer(new SecAggConfig(context, MaskingGraph.complete(List.copyOf(ids.values())),
+        threshold, length));
+    SecAggSetup setup = SecAggSetup.newBuilder().setContext(ByteString.copyFrom(context)).putAllParticipantIds(ids)
+        .setThreshold(threshold).setClip(settings.clip()).setBits(quantizer.bits())
+        .setMaxSamplesPerNode(settings.maxSamplesPerNode()).setVectorLength(length).build();
+
+    String modelId = services.models().publish(job.id(), round, "global", model.parameters());
+    Instant trainingDeadline = services.clock().instant().plus(spec.deadlines().training());
+    Map<String, TaskBoard.Issued> tasks = new TreeMap<>();
+    Map<String, NodeSession> sessions = new TreeMap<>();
+    Map<String, String> dropped = new LinkedHashMap<>();
+    try {
+      for (NodeSession node : selected) {
+        TaskBoard.Issued task = services.tasks().issueSecure(node.nodeId(), length);
+        tasks.put(node.nodeId(), task);
+        sessions.put(node.nodeId(), node);
+        node.send(CoordinatorMessage.newBuilder().setTrain(TrainTask.newBuilder()
+            .setTaskId(task.taskId()).setJobId(job.id()).setRound(round).setDataset(spec.dataset())
+            .setPlan(plan).setModelId(modelId).setDeadlineUnixMillis(trainingDeadline.toEpochMilli())
+            .setSecureAggregation(setup)).build());
+      }
+      progress(round, "secure aggregation among " + n + " nodes, threshold " + threshold + ", " + quantizer.bits()
+          + "-bit values clipped to +-" + settings.clip());
+
+      Map<String, AgentMessage> keys = awaitStep(tasks, AgentMessage.BodyCase.SECAGG_KEYS, stageDeadline(), dropped,
+          "advertise keys");
+      List<Messages.AdvertiseKeys> advertised = new ArrayList<>();
+      keys.forEach((node, m) -> advertised.add(new Messages.AdvertiseKeys(ids.get(node),
+          m.getSecaggKeys().getEncryptionKey().toByteArray(), m.getSecaggKeys().getMaskingKey().toByteArray())));
+      Messages.KeyDirectory directory = server.collectKeys(advertised);
+      SecAggKeyDirectory.Builder directoryMessage = SecAggKeyDirectory.newBuilder();
+      directory.keys().forEach(k -> directoryMessage.addKeys(SecAggPublicKeys.newBuilder().setId(k.from())
+          .setEncryptionKey(ByteString.copyFrom(k.encryptionKey())).setMaskingKey(ByteString.copyFrom(k.maskingKey()))));
+      keys.keySet().forEach(node -> sessions.get(node).send(CoordinatorMessage.newBuilder().setSecaggDirectory(
+          directoryMessage.setTaskId(tasks.get(node).taskId())).build()));
+
+      Map<String, AgentMessage> shares = awaitStep(subset(tasks, keys.keySet()), AgentMessage.BodyCase.SECAGG_SHARES,
+          stageDeadline(), dropped, "share keys");
+      List<Messages.ShareKeys> shared = new ArrayList<>();
+      shares.forEach((node, m) -> shared.add(new Messages.ShareKeys(ids.get(node),
+          m.getSecaggShares().getSelfMaskCommitment().toByteArray(),
+          m.getSecaggShares().getSharesList().stream().map(s -> new Messages.EncryptedShare(s.getFrom(), s.getTo(),
+              s.getCiphertext().toByteArray())).toList())));
+      Map<Integer, List<Messages.EncryptedShare>> inbox = server.routeShares(shared);
+      for (String node : shares.keySet()) {
+        SecAggShareInbox.Builder message = SecAggShareInbox.newBuilder().setTaskId(tasks.get(node).taskId());
+        inbox.getOrDefault(ids.get(node), List.of()).forEach(s -> message.addShares(SecAggShare.newBuilder()
+            .setFrom(s.from()).setTo(s.to()).setCiphertext(ByteString.copyFrom(s.ciphertext()))));
+        sessions.get(node).send(CoordinatorMessage.newBuilder().setSecaggInbox(message).build());
+      }
+
+      Map<String, TaskResult.Masked> masked = awaitMasked(subset(tasks, shares.keySet()), trainingDeadline, dropped);
+      List<Messages.MaskedInput> inputs = new ArrayList<>();
+      masked.forEach((node, m) -> inputs.add(new Messages.MaskedInput(ids.get(node), m.masked())));
+      masked.clear();
+      Map<Integer, Messages.UnmaskRequest> requests = server.collectMaskedInputs(inputs);
+      inputs.clear();
+      requests.forEach((id, request) -> sessions.get(names.get(id)).send(CoordinatorMessage.newBuilder()
+          .setSecaggUnmaskRequest(SecAggUnmaskRequest.newBuilder().setTaskId(tasks.get(names.get(id)).taskId())
+              .addAllSurvivors(request.survivors()).addAllDropouts(request.dropouts())).build()));
+
+      Map<String, TaskBoard.Issued> survivors = new TreeMap<>();
+      server.survivors().forEach(id -> survivors.put(names.get(id), tasks.get(names.get(id))));
+      Map<String, AgentMessage> unmasked = awaitStep(survivors, AgentMessage.BodyCase.SECAGG_UNMASK, stageDeadline(),
+          dropped, "unmasking");
+      List<Messages.UnmaskResponse> responses = new ArrayList<>();
+      unmasked.forEach((node, m) -> responses.add(new Messages.UnmaskResponse(ids.get(node),
+          m.getSecaggUnmask().getSelfMaskSharesMap().entrySet().stream().collect(
+              java.util.stream.Collectors.toMap(Map.Entry::getKey, e -> e.getValue().toByteArray())),
+          m.getSecaggUnmask().getKeySharesMap().entrySet().stream().collect(
+              java.util.stream.Collectors.toMap(Map.Entry::getKey, e -> e.getValue().toByteArray())))));
+      int[] sum = server.unmask(responses);
+      return combine(quantizer.dequantizeSum(sum, survivors.size()), settings, List.copyOf(survivors.keySet()), dropped);
+    } catch (SecAggException e) {
+      return new Collected.TooFew("round " + round + ": " + e.getMessage() + "; dropped: " + dropped);
+    } finally {
+      services.models().withdraw(modelId);
+      for (Map.Entry<String, TaskBoard.Issued> entry : tasks.entrySet()) {
+        if (!entry.getValue().result().isDone()) {
+          sessions.get(entry.getKey()).send(CoordinatorMessage.newBuilder().setCancel(CancelTask.newBuilder()
+              .setTaskId(entry.getValue().taskId()).setReason("secure-aggregation round over")).build());
+        }
+        services.tasks().retire(entry.getValue(), new TaskResult.Failed("secure-aggregation round over"));
+      }
+    }
+  }
+
+  /** [sum w, sum w*delta..., sum w*loss] becomes the weighted mean delta and loss. */
+  private Collected combine(double[] sums, SecureAggregationSpec settings, List<String> contributors,
+      Map<String, String> dropped) {
+    double weight = sums[0];
+    if (!(weight > 0)) {
+      return new Collected.TooFew("the summed sample weight is " + weight + "; no node reported training samples");
+    }
+    float[] mean = new float[sums.length - 2];
+    for (int i = 0; i < mean.length; i++) {
+      mean[i] = (float) (sums[i + 1] / weight);
+    }
+    Map<String, Double> metrics = Map.of("loss", sums[sums.length - 1] / weight);
+    return new Collected.Combined(new RoundUpdate(mean, weight * settings.maxSamplesPerNode(), contributors.size(),
+        metrics), contributors, dropped);
+  }
+
+  private Instant stageDeadline() {
+    return services.clock().instant().plus(spec.secureAggregation().stageDeadline());
+  }
+
+  private Map<String, AgentMessage> awaitStep(Map<String, TaskBoard.Issued> tasks, AgentMessage.BodyCase step,
+      Instant deadline, Map<String, String> dropped, String stage) throws InterruptedException {
+    return await(tasks, task -> task.secureStep(step).thenApply(m -> (Object) m), deadline, dropped, stage,
+        m -> m instanceof AgentMessage message ? message : null);
+  }
+
+  private Map<String, TaskResult.Masked> awaitMasked(Map<String, TaskBoard.Issued> tasks, Instant deadline,
+      Map<String, String> dropped) throws InterruptedException {
+    return await(tasks, task -> task.result().thenApply(r -> (Object) r), deadline, dropped, "training",
+        r -> r instanceof TaskResult.Masked m ? m : null);
+
+  }
+
+  /**
+   * Waits until every task delivered the awaited message, failed, or the deadline passed; a task
+   * whose node failed (disconnected, declined) stops being waited for at once.
+   */
+  private <T> Map<String, T> await(Map<String, TaskBoard.Issued> tasks,
+      Function<TaskBoard.Issued, CompletableFuture<Object>> awaited, Instant deadline, Map<String, String> dropped,
+      String stage, Function<Object, T> accept) throws InterruptedException {
+    Map<String, CompletableFuture<Object>> outcomes = new TreeMap<>();
+    tasks.forEach((node, task) -> {
+      // Stop waiting for a node as soon as it is gone or its task failed; a delivered masked
+      // vector is success, not a reason to stop waiting for its later stages.
+      CompletableFuture<Object> failure = task.result().thenCompose(r -> r instanceof TaskResult.Masked
+          ? new CompletableFuture<Object>() : CompletableFuture.completedFuture((Object) r));
+      CompletableFuture<Object> gone = task.departed().thenApply(why -> (Object) new TaskResult.Failed(why));
+      outcomes.put(node, CompletableFuture.anyOf(awaited.apply(task), failure, gone));
+    });
+    CompletableFuture<Void> all = CompletableFuture.allOf(outcomes.values().toArray(CompletableFuture[]::new));
+    try {
+      CompletableFuture.anyOf(all, job.cancellation())
+          .get(Math.max(0, deadline.toEpochMilli() - services.clock().millis()), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      // handled below: unanswered nodes are dropped with the deadline as reason
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw new IllegalStateException("a secure-aggregation future failed unexpectedly", e.getCause());
+    }
+    Map<String, T> delivered = new TreeMap<>();
+    outcomes.forEach((node, outcome) -> {
+      Object value = outcome.getNow(null);
+      T accepted = value == null ? null : accept.apply(value);
+      if (accepted != null) {
+        delivered.put(node, accepted);
+      } else {
+        String reason = value instanceof TaskResult result ? TaskResult.describe(result)
+            : job.isCancelled() ? "job cancelled"
+            : "no " + stage + " message before its " + seconds(stage.equals("training")
+                ? spec.deadlines().training() : spec.secureAggregation().stageDeadline()) + " deadline";
+        dropped.putIfAbsent(node, reason + " (secure aggregation: " + stage + ")");
+        job.progress(0, "SECURE_AGGREGATION", "node '" + node + "' dropped at " + stage + ": " + reason, Map.of());
+      }
+    });
+    return delivered;
+  }
+
+  private static Map<String, TaskBoard.Issued> subset(Map<String, TaskBoard.Issued> tasks, java.util.Set<String> keep) {
+    Map<String, TaskBoard.Issued> out = new TreeMap<>(tasks);
+    out.keySet().retainAll(keep);
+    return out;
+  }
+
+  private void progress(int round, String text) {
+    job.progress(round, "TRAIN", "round " + round + "/" + spec.rounds() + " TRAIN: " + text, Map.of());
+  }
+
+  private static String seconds(Duration duration) {
+    return duration.toSeconds() + " s";
+  }
+}
