@@ -1,0 +1,270 @@
+package org.medfed.coordinator.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.grpc.CallOptions;
+import io.grpc.Channel;
+import io.grpc.ClientCall;
+import io.grpc.ClientInterceptor;
+import io.grpc.ForwardingClientCall;
+import io.grpc.ManagedChannel;
+import io.grpc.MethodDescriptor;
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.medfed.coordinator.model.GlobalModel;
+import org.medfed.coordinator.store.CheckpointStore;
+import org.medfed.proto.v1.AgentMessage;
+import org.medfed.proto.v1.JobDetail;
+import org.medfed.proto.v1.JobState;
+import org.medfed.proto.v1.UpdateUploadMessage;
+import org.medfed.secagg.quant.Quantizer;
+
+/**
+ * Secure aggregation end to end over loopback gRPC with real DL4J training and real crypto.
+ *
+ * <p>Error bound: each hospital sends [w, w*delta, w*loss] with w = samples / max_samples_per_node,
+ * quantized with step s = 2 * clip / (2^b - 1). The sum of n vectors is off by at most n*s per
+ * coordinate, so the mean delta (sum of w*delta over sum of w, W) is off by at most n*s / W, plus
+ * float32 rounding. With clip 1, n = 3 (b = 29) and 3 x 40 samples over 100000: 9.3e-6.
+ */
+class SecureAggregationEndToEndTest {
+  static final int SAMPLES = 40;
+
+  @TempDir Path dataDir;
+
+  private static String job(int minNodes, boolean secure) {
+    return """
+        name: secure
+        dataset: expression
+        model: {architecture: mlp, hidden: [8]}
+        input_shape: [20]
+        num_classes: 3
+        rounds: 1
+        min_nodes: %d
+        local_epochs: 1
+        batch_size: 16
+        learning_rate: 0.01
+        secure_aggregation: %s
+        deadlines: {selection: 30s, training: 60s, evaluation: 20s}
+        """.formatted(minNodes, secure ? "{enabled: true, stage_deadline: 20s}" : "false");
+  }
+
+  private static double bound(int contributors, double totalWeight) {
+    Quantizer quantizer = Quantizer.forParticipants(1.0, contributors);
+    return contributors * quantizer.step() / totalWeight + 1e-6;
+  }
+
+  /** The sample-weighted mean of what the recording trainers produced; every hospital has SAMPLES samples. */
+  private static float[] expectedGlobal(float[] global, List<RecordingTrainer> trainers) {
+    float[] expected = global.clone();
+    for (int i = 0; i < expected.length; i++) {
+      double sum = 0;
+      for (RecordingTrainer t : trainers) {
+        sum += t.produced.get(0)[i] - t.received.get(0)[i];
+      }
+      expected[i] = (float) (global[i] + sum / trainers.size());
+    }
+    return expected;
+  }
+
+  private static double maxDifference(float[] a, float[] b) {
+    double max = 0;
+    for (int i = 0; i < a.length; i++) {
+      max = Math.max(max, Math.abs(a[i] - b[i]));
+    }
+    return max;
+  }
+
+  @Test
+  void secureJob_matchesThePlaintextJob_withinTheQuantizationBound() throws Exception {
+    try (Federation federation = new Federation(dataDir)) {
+      List<RecordingTrainer> trainers = new ArrayList<>();
+      for (int h = 0; h < 3; h++) {
+        RecordingTrainer trainer = new RecordingTrainer();
+        trainers.add(trainer);
+        federation.agent("hospital-" + (char) ('a' + h), Blobs.dataset("expression", h + 1, SAMPLES, 20, 20), trainer);
+      }
+
+      String secureJob = federation.submit(job(3, true)).getJobId();
+      federation.watch(secureJob, Duration.ofMinutes(2));
+      String plainJob = federation.submit(job(3, false)).getJobId();
+      federation.watch(plainJob, Duration.ofMinutes(2));
+
+      assertEquals(JobState.SUCCEEDED, federation.job(secureJob).getSummary().getState(),
+          federation.job(secureJob).getSummary().getMessage());
+      CheckpointStore store = new CheckpointStore(dataDir.resolve("jobs"));
+      GlobalModel secure = store.read(secureJob, 1).orElseThrow();
+      GlobalModel plain = store.read(plainJob, 1).orElseThrow();
+      double bound = bound(3, 3.0 * SAMPLES / 100_000);
+      float[] expected = expectedGlobal(trainers.get(0).received.get(0), trainers);
+      double error = maxDifference(expected, secure.parameters());
+      assertTrue(error <= bound, "secure aggregate off by " + error + ", bound " + bound);
+      // Same job without secure aggregation: DL4J training is deterministic here, so the models agree too.
+      double gap = maxDifference(plain.parameters(), secure.parameters());
+      assertTrue(gap <= bound, "secure vs plaintext differ by " + gap + ", bound " + bound);
+      JobDetail detail = federation.job(secureJob);
+      assertTrue(detail.getSpecJson().contains("\"enabled\" : true"), detail.getSpecJson());
+      assertEquals(3.0 * SAMPLES, detail.getRounds(0).getMetricsOrThrow("train_samples"), 0.01);
+    }
+  }
+
+  @Test
+  void agentsKilledAfterShareKeysAndAfterMaskedInput_roundCompletesWithTheSurvivorsExactSum() throws Exception {
+    try (Federation federation = new Federation(dataDir)) {
+      List<RecordingTrainer> inSum = new ArrayList<>();
+      for (int h = 0; h < 3; h++) {
+        RecordingTrainer trainer = new RecordingTrainer();
+        inSum.add(trainer);
+        federation.agent("hospital-" + (char) ('a' + h), Blobs.dataset("expression", h + 1, SAMPLES, 20, 20), trainer);
+      }
+      // hospital-d dies after ShareKeys: training starts only once its shares are sent.
+      ManagedChannel dChannel = federation.channel();
+      federation.agent("hospital-d", Blobs.dataset("expression", 4, SAMPLES, 20, 20), new RecordingTrainer(call -> {
+        dChannel.shutdownNow();
+        throw new IllegalStateException("hospital-d crashed");
+      }), dChannel);
+      // hospital-e dies after MaskedInput: just as it would reveal its unmasking shares.
+      AtomicReference<ManagedChannel> eChannel = new AtomicReference<>();
+      RecordingTrainer eTrainer = new RecordingTrainer();
+      inSum.add(eTrainer);
+      eChannel.set(federation.channel(new DieBeforeUnmasking(eChannel)));
+      federation.agent("hospital-e", Blobs.dataset("expression", 5, SAMPLES, 20, 20), eTrainer, eChannel.get());
+
+      String jobId = federation.submit(job(3, true)).getJobId();
+      federation.watch(jobId, Duration.ofMinutes(2));
+      JobDetail detail = federation.job(jobId);
+
+      assertEquals(JobState.SUCCEEDED, detail.getSummary().getState(), detail.getSummary().getMessage());
+      // e's masked input is in the sum although e never helped unmask; d's is not.
+      assertEquals(List.of("hospital-a", "hospital-b", "hospital-c", "hospital-e"),
+          detail.getRounds(0).getParticipantsList().stream().sorted().toList());
+      assertTrue(detail.getRounds(0).getDroppedList().stream().anyMatch(d -> d.startsWith("hospital-d: ")),
+          detail.getRounds(0).getDroppedList().toString());
+      GlobalModel after = new CheckpointStore(dataDir.resolve("jobs")).read(jobId, 1).orElseThrow();
+      double bound = bound(4, 4.0 * SAMPLES / 100_000);
+      double error = maxDifference(expectedGlobal(inSum.get(0).received.get(0), inSum), after.parameters());
+      assertTrue(error <= bound, "survivors' aggregate off by " + error + ", bound " + bound);
+    }
+  }
+
+  @Test
+  void bytesTheCoordinatorReceivesFromAnAgent_containNeitherItsUpdateNorItsSampleCount() throws Exception {
+    try (Federation federation = new Federation(dataDir)) {
+      Capture capture = new Capture();
+      RecordingTrainer watched = new RecordingTrainer();
+      federation.agent("hospital-a", Blobs.dataset("expression", 1, SAMPLES, 20, 20), watched, capture);
+      federation.agent("hospital-b", Blobs.dataset("expression", 2, SAMPLES, 20, 20));
+      federation.agent("hospital-c", Blobs.dataset("expression", 3, SAMPLES, 20, 20));
+
+      String jobId = federation.submit(job(3, true)).getJobId();
+      federation.watch(jobId, Duration.ofMinutes(2));
+      assertEquals(JobState.SUCCEEDED, federation.job(jobId).getSummary().getState());
+
+      byte[] sent = capture.bytes();
+      float[] received = watched.received.get(0);
+      float[] produced = watched.produced.get(0);
+      float[] delta = new float[produced.length];
+      float[] weighted = new float[produced.length];
+      double weight = SAMPLES / 100_000.0;
+      for (int i = 0; i < delta.length; i++) {
+        delta[i] = produced[i] - received[i];
+        weighted[i] = (float) (weight * delta[i]);
+      }
+      assertTrue(sent.length > 4 * delta.length, "the capture should hold the masked upload, got " + sent.length);
+      for (int start = 0; start + 4 <= delta.length; start += 37) {
+        assertFalse(contains(sent, floats(delta, start, 4)), "plaintext delta found at " + start);
+        assertFalse(contains(sent, floats(weighted, start, 4)), "weighted delta found at " + start);
+        assertFalse(contains(sent, floats(produced, start, 4)), "local weights found at " + start);
+      }
+      ByteBuffer count = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+      assertFalse(contains(sent, count.putLong(0, SAMPLES).array()), "sample count as int64 found");
+      assertFalse(contains(sent, ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putDouble(SAMPLES).array()));
+      assertFalse(contains(sent, ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putFloat((float) weight).array()));
+      assertTrue(capture.uploadHeaders.stream().allMatch(h -> h.getNumSamples() == 0 && h.getMetricsCount() == 0),
+          "upload headers must not carry sample counts or metrics: " + capture.uploadHeaders);
+    }
+  }
+
+  private static byte[] floats(float[] values, int from, int count) {
+    ByteBuffer buffer = ByteBuffer.allocate(count * 4).order(ByteOrder.LITTLE_ENDIAN);
+    for (int i = 0; i < count; i++) {
+      buffer.putFloat(values[from + i]);
+    }
+    return buffer.array();
+  }
+
+  private static boolean contains(byte[] haystack, byte[] needle) {
+    outer:
+    for (int i = 0; i + needle.length <= haystack.length; i++) {
+      for (int j = 0; j < needle.length; j++) {
+        if (haystack[i + j] != needle[j]) {
+          continue outer;
+        }
+      }
+      return true;
+    }
+    return false;
+  }
+
+  /** Records every byte an agent sends to the coordinator, on every call. */
+  static final class Capture implements ClientInterceptor {
+    private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    final List<org.medfed.proto.v1.UploadHeader> uploadHeaders = new CopyOnWriteArrayList<>();
+
+    synchronized byte[] bytes() {
+      return bytes.toByteArray();
+    }
+
+    @Override
+    public <Q, R> ClientCall<Q, R> interceptCall(MethodDescriptor<Q, R> method, CallOptions options, Channel next) {
+      return new ForwardingClientCall.SimpleForwardingClientCall<>(next.newCall(method, options)) {
+        @Override
+        public void sendMessage(Q message) {
+          com.google.protobuf.MessageLite proto = (com.google.protobuf.MessageLite) message;
+          synchronized (Capture.this) {
+            bytes.writeBytes(proto.toByteArray());
+          }
+          if (message instanceof UpdateUploadMessage upload && upload.hasHeader()) {
+            uploadHeaders.add(upload.getHeader());
+          }
+          super.sendMessage(message);
+        }
+      };
+    }
+  }
+
+  /** Kills the agent's connection instead of sending its unmasking shares. */
+  static final class DieBeforeUnmasking implements ClientInterceptor {
+    private final AtomicReference<ManagedChannel> channel;
+
+    DieBeforeUnmasking(AtomicReference<ManagedChannel> channel) {
+      this.channel = channel;
+    }
+
+    @Override
+    public <Q, R> ClientCall<Q, R> interceptCall(MethodDescriptor<Q, R> method, CallOptions options, Channel next) {
+      return new ForwardingClientCall.SimpleForwardingClientCall<>(next.newCall(method, options)) {
+        @Override
+        public void sendMessage(Q message) {
+          if (message instanceof AgentMessage agent && agent.hasSecaggUnmask()) {
+            channel.get().shutdownNow();
+            return;
+          }
+          super.sendMessage(message);
+        }
+      };
+    }
+  }
+
+}
