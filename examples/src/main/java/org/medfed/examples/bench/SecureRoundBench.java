@@ -1,0 +1,136 @@
+package org.medfed.examples.bench;
+
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.ServerStreamTracer;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.medfed.coordinator.Coordinator;
+import org.medfed.coordinator.CoordinatorConfig;
+import org.medfed.examples.synthetic.SyntheticConsortium;
+import org.medfed.nodeagent.AgentMain;
+import org.medfed.proto.v1.AdminServiceGrpc;
+import org.medfed.proto.v1.GetJobRequest;
+import org.medfed.proto.v1.JobDetail;
+import org.medfed.proto.v1.JobEvent;
+import org.medfed.proto.v1.JobState;
+import org.medfed.proto.v1.SubmitJobRequest;
+
+/**
+ * Benchmark harness (run by bench/secure-round-bench.sh): rounds with 10 hospital agent processes
+ * on loopback and a ~1M-parameter model, with secure aggregation on and off, alternating, in the
+ * same run. Prints the ratios of round wall time and of gRPC message bytes (both directions).
+ */
+public final class SecureRoundBench {
+  private static final AtomicLong WIRE_BYTES = new AtomicLong();
+
+  public static void main(String[] args) throws Exception {
+    int hospitals = args.length > 0 ? Integer.parseInt(args[0]) : 10;
+    int repeats = args.length > 1 ? Integer.parseInt(args[1]) : 3;
+    Path work = Files.createTempDirectory("medfed-bench");
+    NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+        .addStreamTracerFactory(new ServerStreamTracer.Factory() {
+          @Override
+          public ServerStreamTracer newServerStreamTracer(String method, Metadata headers) {
+            return new ServerStreamTracer() {
+              @Override
+              public void inboundWireSize(long bytes) {
+                WIRE_BYTES.addAndGet(bytes);
+              }
+
+              @Override
+              public void outboundWireSize(long bytes) {
+                WIRE_BYTES.addAndGet(bytes);
+              }
+            };
+          }
+        });
+    try (Coordinator coordinator = Coordinator.start(CoordinatorConfig.defaults(work.resolve("coordinator")), builder)) {
+      List<SyntheticConsortium.Hospital> sites = SyntheticConsortium.write(work.resolve("hospitals"),
+          new SyntheticConsortium.Settings(hospitals, 60, 0.5, 1), "127.0.0.1:" + coordinator.port());
+      List<Process> agents = new ArrayList<>();
+      for (SyntheticConsortium.Hospital site : sites) {
+        ProcessBuilder process = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"), "-Xmx512m",
+            "-cp", System.getProperty("java.class.path"), AgentMain.class.getName(), "--config", site.agentConfig().toString())
+            .redirectErrorStream(true).redirectOutput(work.resolve(site.id() + ".log").toFile());
+        process.environment().put("OMP_NUM_THREADS", "1");
+        agents.add(process.start());
+      }
+      ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", coordinator.port()).usePlaintext().build();
+      try {
+        AdminServiceGrpc.AdminServiceBlockingStub admin = AdminServiceGrpc.newBlockingStub(channel);
+        run(admin, hospitals, true);   // warm-up: JIT, ND4J, connections
+        List<double[]> off = new ArrayList<>();
+        List<double[]> on = new ArrayList<>();
+        for (int i = 0; i < repeats; i++) {
+          off.add(run(admin, hospitals, false));
+          on.add(run(admin, hospitals, true));
+        }
+        report(off, on, hospitals);
+      } finally {
+        channel.shutdownNow();
+        agents.forEach(Process::destroy);
+      }
+    }
+  }
+
+  /** One job of 2 rounds; returns {seconds of round 2, wire bytes of the whole job / 2}. */
+  private static double[] run(AdminServiceGrpc.AdminServiceBlockingStub admin, int hospitals, boolean secure) {
+    String job = """
+        name: bench
+        dataset: expression
+        model: {architecture: mlp, hidden: [2400]}
+        input_shape: [%d]
+        num_classes: 4
+        rounds: 2
+        min_nodes: %d
+        local_epochs: 1
+        batch_size: 32
+        learning_rate: 0.001
+        secure_aggregation: %s
+        deadlines: {selection: 5m, training: 5m, evaluation: 5m}
+        """.formatted(SyntheticConsortium.GENES, hospitals, secure);
+    long before = WIRE_BYTES.get();
+    String id = admin.submitJob(SubmitJobRequest.newBuilder().setJobDocument(job).build()).getJobId();
+    Iterator<JobEvent> events = admin.withDeadlineAfter(15, TimeUnit.MINUTES)
+        .watchJob(GetJobRequest.newBuilder().setJobId(id).build());
+    events.forEachRemaining(e -> { });
+    JobDetail detail = admin.getJob(GetJobRequest.newBuilder().setJobId(id).build());
+    if (detail.getSummary().getState() != JobState.SUCCEEDED) {
+      throw new IllegalStateException("bench job failed: " + detail.getSummary().getMessage());
+    }
+    double seconds = detail.getRounds(1).getSeconds();
+    double bytes = (WIRE_BYTES.get() - before) / 2.0;
+    System.out.printf(Locale.ROOT, "secure_aggregation=%-5s round 2: %.2f s, %.1f MB per round%n", secure, seconds,
+        bytes / 1e6);
+    return new double[] {seconds, bytes};
+  }
+
+  private static void report(List<double[]> off, List<double[]> on, int hospitals) {
+    double offSeconds = median(off, 0);
+    double onSeconds = median(on, 0);
+    double offBytes = median(off, 1);
+    double onBytes = median(on, 1);
+    System.out.printf(Locale.ROOT, "%n%d agents, medians of %d alternating runs:%n", hospitals, off.size());
+    System.out.printf(Locale.ROOT, "round wall time: off %.2f s, on %.2f s, ratio %.3f (target <= 1.10)%n",
+        offSeconds, onSeconds, onSeconds / offSeconds);
+    System.out.printf(Locale.ROOT, "bytes per round: off %.2f MB, on %.2f MB, ratio %.4f (target <= 1.01)%n",
+        offBytes / 1e6, onBytes / 1e6, onBytes / offBytes);
+  }
+
+  private static double median(List<double[]> runs, int field) {
+    double[] values = runs.stream().mapToDouble(r -> r[field]).sorted().toArray();
+    return values[values.length / 2];
+  }
+
+  private SecureRoundBench() {}
+}
