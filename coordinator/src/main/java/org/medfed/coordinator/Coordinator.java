@@ -18,7 +18,8 @@ import org.medfed.coordinator.store.CheckpointStore;
 /**
  * A running coordinator: the gRPC server with the federation and admin services, and the jobs.
  * The caller supplies the {@link ServerBuilder} (port, TLS, keepalive), so tests and production
- * differ only there.
+ * differ only there. Agents send keepalive pings every 30 s: a Netty builder must permit that
+ * ({@code permitKeepAliveTime(10, SECONDS)}, as {@code medfed serve} does) or gRPC closes their sessions.
  */
 public final class Coordinator implements AutoCloseable {
   private final Server server;
@@ -32,6 +33,10 @@ public final class Coordinator implements AutoCloseable {
   }
 
   public static Coordinator start(CoordinatorConfig config, ServerBuilder<?> builder) throws IOException {
+    // Unmasking a large aggregate is ten times slower before the JIT has compiled the mask loop.
+    Thread warmUp = new Thread(org.medfed.secagg.crypto.MaskExpander::warmUp, "medfed-secagg-warm-up");
+    warmUp.setDaemon(true);
+    warmUp.start();
     Clock clock = Clock.systemUTC();
     NodeRegistry nodes = new NodeRegistry(clock);
     TaskBoard tasks = new TaskBoard(config.maxModelBytes());

@@ -38,6 +38,9 @@ public final class SecureRoundBench {
     int repeats = args.length > 1 ? Integer.parseInt(args[1]) : 3;
     Path work = Files.createTempDirectory("medfed-bench");
     NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+        // As `medfed serve`: agents ping every 30 s, which gRPC's default policy would punish.
+        .permitKeepAliveTime(10, TimeUnit.SECONDS)
+        .permitKeepAliveWithoutCalls(true)
         .addStreamTracerFactory(new ServerStreamTracer.Factory() {
           @Override
           public ServerStreamTracer newServerStreamTracer(String method, Metadata headers) {
@@ -56,7 +59,8 @@ public final class SecureRoundBench {
         });
     try (Coordinator coordinator = Coordinator.start(CoordinatorConfig.defaults(work.resolve("coordinator")), builder)) {
       List<SyntheticConsortium.Hospital> sites = SyntheticConsortium.write(work.resolve("hospitals"),
-          new SyntheticConsortium.Settings(hospitals, 60, 0.5, 1), "127.0.0.1:" + coordinator.port());
+          // Near-uniform labels (alpha 100): the bench measures cost, and every hospital needs samples.
+          new SyntheticConsortium.Settings(hospitals, 60, 100.0, 1), "127.0.0.1:" + coordinator.port());
       List<Process> agents = new ArrayList<>();
       for (SyntheticConsortium.Hospital site : sites) {
         ProcessBuilder process = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"), "-Xmx512m",

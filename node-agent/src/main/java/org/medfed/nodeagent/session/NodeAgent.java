@@ -17,7 +17,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.medfed.nodeagent.data.LocalDataset;
-import org.medfed.nodeagent.training.CancellationToken;
 import org.medfed.nodeagent.training.LocalTrainer;
 import org.medfed.proto.v1.AgentMessage;
 import org.medfed.proto.v1.CoordinatorMessage;
@@ -227,9 +226,5 @@ public final class NodeAgent implements AutoCloseable {
       thread.setDaemon(true);
       return thread;
     };
-  }
-
-  static CancellationToken token() {
-    return new CancellationToken();
   }
 }

@@ -6,6 +6,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.security.SecureRandom;
 import java.util.List;
+import java.util.Random;
 import io.grpc.StatusRuntimeException;
 import java.util.Arrays;
 import java.util.Map;
@@ -276,7 +277,9 @@ final class TaskRunner {
         throw new IllegalStateException("local training produced a non-finite value at index " + bad
             + "; nothing was sent (lower the learning rate)");
       }
-      return new Quantizer(setup.getClip(), setup.getBits()).quantize(vector, secureRandom);
+      // The rounding dither must be unbiased, not secret (the masks hide the values), and a
+      // SecureRandom draw per parameter would cost seconds for a large model.
+      return new Quantizer(setup.getClip(), setup.getBits()).quantize(vector, new Random(secureRandom.nextLong()));
     }
   }
 

@@ -1,6 +1,5 @@
 package org.medfed.nodeagent.training;
 
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -90,9 +89,5 @@ public final class Dl4jTrainer implements LocalTrainer {
   @Override
   public String toString() {
     return "Dl4jTrainer";
-  }
-
-  static String shape(long[] s) {
-    return Arrays.toString(s);
   }
 }
