@@ -130,12 +130,12 @@ class SecureAggregationEndToEndTest {
         inSum.add(trainer);
         federation.agent("hospital-" + (char) ('a' + h), Blobs.dataset("expression", h + 1, SAMPLES, 20, 20), trainer);
       }
-      // hospital-d dies after ShareKeys: training starts only once its shares are sent.
-      ManagedChannel dChannel = federation.channel();
-      federation.agent("hospital-d", Blobs.dataset("expression", 4, SAMPLES, 20, 20), new RecordingTrainer(call -> {
-        dChannel.shutdownNow();
-        throw new IllegalStateException("hospital-d crashed");
-      }), dChannel);
+      // hospital-d dies after ShareKeys: when its share inbox arrives, which the coordinator sends
+      // only once it has every hospital's shares.
+      AtomicReference<ManagedChannel> dChannel = new AtomicReference<>();
+      dChannel.set(federation.channel(new DieOnInbox(dChannel)));
+      federation.agent("hospital-d", Blobs.dataset("expression", 4, SAMPLES, 20, 20), new RecordingTrainer(),
+          dChannel.get());
       // hospital-e dies after MaskedInput: just as it would reveal its unmasking shares.
       AtomicReference<ManagedChannel> eChannel = new AtomicReference<>();
       RecordingTrainer eTrainer = new RecordingTrainer();
@@ -151,8 +151,10 @@ class SecureAggregationEndToEndTest {
       // e's masked input is in the sum although e never helped unmask; d's is not.
       assertEquals(List.of("hospital-a", "hospital-b", "hospital-c", "hospital-e"),
           detail.getRounds(0).getParticipantsList().stream().sorted().toList());
-      assertTrue(detail.getRounds(0).getDroppedList().stream().anyMatch(d -> d.startsWith("hospital-d: ")),
-          detail.getRounds(0).getDroppedList().toString());
+      assertTrue(detail.getRounds(0).getDroppedList().stream().anyMatch(d -> d.startsWith("hospital-d: ")
+          && d.endsWith("(secure aggregation: training)")), detail.getRounds(0).getDroppedList().toString());
+      assertTrue(detail.getRounds(0).getDroppedList().stream().anyMatch(d -> d.startsWith("hospital-e: ")
+          && d.endsWith("(secure aggregation: unmasking)")), detail.getRounds(0).getDroppedList().toString());
       GlobalModel after = new CheckpointStore(dataDir.resolve("jobs")).read(jobId, 1).orElseThrow();
       double bound = bound(5, 4, 4.0 * SAMPLES / 100_000);
       double error = maxDifference(expectedGlobal(inSum.get(0).received.get(0), inSum), after.parameters());
@@ -269,4 +271,31 @@ class SecureAggregationEndToEndTest {
     }
   }
 
+  /** Kills the agent's connection as soon as the coordinator's share inbox reaches it. */
+  static final class DieOnInbox implements ClientInterceptor {
+    private final AtomicReference<ManagedChannel> channel;
+
+    DieOnInbox(AtomicReference<ManagedChannel> channel) {
+      this.channel = channel;
+    }
+
+    @Override
+    public <Q, R> ClientCall<Q, R> interceptCall(MethodDescriptor<Q, R> method, CallOptions options, Channel next) {
+      return new ForwardingClientCall.SimpleForwardingClientCall<>(next.newCall(method, options)) {
+        @Override
+        public void start(ClientCall.Listener<R> listener, io.grpc.Metadata headers) {
+          super.start(new io.grpc.ForwardingClientCallListener.SimpleForwardingClientCallListener<>(listener) {
+            @Override
+            public void onMessage(R message) {
+              if (message instanceof org.medfed.proto.v1.CoordinatorMessage coordinator && coordinator.hasSecaggInbox()) {
+                channel.get().shutdownNow();
+                return;
+              }
+              super.onMessage(message);
+            }
+          }, headers);
+        }
+      };
+    }
+  }
 }

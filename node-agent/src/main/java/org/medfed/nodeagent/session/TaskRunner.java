@@ -11,6 +11,7 @@ import io.grpc.StatusRuntimeException;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
@@ -60,6 +61,12 @@ final class TaskRunner {
   private final Map<String, CancellationToken> running = new ConcurrentHashMap<>();
   private final Map<String, TaskMailbox> mailboxes = new ConcurrentHashMap<>();
   private final SecureRandom secureRandom = new SecureRandom();
+  /** Local training of a secure task runs here while the worker thread does the key exchange. */
+  private final ExecutorService trainerThread = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+    Thread thread = new Thread(r, "medfed-agent-trainer");
+    thread.setDaemon(true);
+    return thread;
+  });
 
   TaskRunner(String nodeId, Map<String, LocalDataset> datasets, LocalTrainer trainer, Transfers transfers,
       Consumer<AgentMessage> send, ExecutorService worker) {
@@ -108,6 +115,7 @@ final class TaskRunner {
   void shutdown() {
     cancelAll("agent shutting down");
     worker.shutdownNow();
+    trainerThread.shutdownNow();
   }
 
   private void submit(String taskId, Consumer<CancellationToken> body) {
@@ -171,8 +179,8 @@ final class TaskRunner {
   }
 
   /**
-   * The client role of secure aggregation around local training: keys and shares first, then
-   * training, then the masked vector [w, w * delta, w * loss] (w = samples / max_samples_per_node)
+   * The client role of secure aggregation around local training: keys and shares while the model
+   * trains, then the masked vector [w, w * delta, w * loss] (w = samples / max_samples_per_node)
    * through the chunked upload, then the unmasking shares. The update, the sample count and the
    * loss leave the hospital only inside the masked vector.
    */
@@ -221,6 +229,8 @@ final class TaskRunner {
             .setEncryptionKey(ByteString.copyFrom(keys.encryptionKey()))
             .setMaskingKey(ByteString.copyFrom(keys.maskingKey()))).build());
 
+        // Train while the key exchange runs: the exchange then costs no time on the critical path.
+        CompletableFuture<int[]> training = CompletableFuture.supplyAsync(() -> trainAndQuantize(setup), trainerThread);
         var directory = mailbox.await(CoordinatorMessage.BodyCase.SECAGG_DIRECTORY, deadline, token).getSecaggDirectory();
         Messages.ShareKeys shares = client.shareKeys(new Messages.KeyDirectory(directory.getKeysList().stream()
             .map(k -> new Messages.AdvertiseKeys(k.getId(), k.getEncryptionKey().toByteArray(),
@@ -231,7 +241,7 @@ final class TaskRunner {
             .setCiphertext(ByteString.copyFrom(s.ciphertext()))));
         send.accept(AgentMessage.newBuilder().setSecaggShares(sharesMessage).build());
 
-        int[] quantized = trainAndQuantize(setup);
+        int[] quantized = joinTraining(training);
         var inbox = mailbox.await(CoordinatorMessage.BodyCase.SECAGG_INBOX, deadline, token).getSecaggInbox();
         Messages.MaskedInput masked = client.maskedInput(inbox.getSharesList().stream()
             .map(s -> new Messages.EncryptedShare(s.getFrom(), s.getTo(), s.getCiphertext().toByteArray())).toList(),
@@ -256,6 +266,20 @@ final class TaskRunner {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new CancellationToken.CancelledException("interrupted");
+      }
+    }
+
+    private int[] joinTraining(CompletableFuture<int[]> training) throws InterruptedException {
+      try {
+        return training.get(Math.max(1, deadline.timeRemaining(TimeUnit.MILLISECONDS)), TimeUnit.MILLISECONDS);
+      } catch (java.util.concurrent.ExecutionException e) {
+        if (e.getCause() instanceof RuntimeException runtime) {
+          throw runtime;
+        }
+        throw new IllegalStateException("local training failed: " + e.getCause(), e.getCause());
+      } catch (java.util.concurrent.TimeoutException e) {
+        token.cancel("task deadline passed");
+        throw new IllegalStateException("local training did not finish before the task deadline");
       }
     }
 
