@@ -73,6 +73,11 @@ public final class MedfedCli {
           }
           if (e instanceof StatusRuntimeException s) {
             Status status = s.getStatus();
+            if (status.getCode() == Status.Code.UNAVAILABLE) {
+              cmd.getErr().println("medfed: cannot reach the coordinator (" + status.getDescription()
+                  + "); is it running, and does --coordinator host:port point at it?");
+              return UNREACHABLE;
+            }
             cmd.getErr().println("medfed: " + status.getCode() + ": " + status.getDescription());
             return status.getCode() == Status.Code.UNAVAILABLE ? UNREACHABLE : BAD_INPUT;
           }
