@@ -33,10 +33,8 @@ public final class Coordinator implements AutoCloseable {
   }
 
   public static Coordinator start(CoordinatorConfig config, ServerBuilder<?> builder) throws IOException {
-    // Unmasking a large aggregate is ten times slower before the JIT has compiled the mask loop.
-    Thread warmUp = new Thread(org.medfed.secagg.crypto.MaskExpander::warmUp, "medfed-secagg-warm-up");
-    warmUp.setDaemon(true);
-    warmUp.start();
+    // Cold, secure aggregation runs several times slower until the JIT has compiled its code.
+    org.medfed.secagg.protocol.WarmUp.startInBackground();
     Clock clock = Clock.systemUTC();
     NodeRegistry nodes = new NodeRegistry(clock);
     TaskBoard tasks = new TaskBoard(config.maxModelBytes());

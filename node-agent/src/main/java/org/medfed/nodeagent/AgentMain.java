@@ -56,10 +56,8 @@ public final class AgentMain implements Callable<Integer> {
         .build();
     NodeAgent agent = new NodeAgent(agentConfig, channel, datasets, new Dl4jTrainer());
     Runtime.getRuntime().addShutdownHook(new Thread(agent::close, "medfed-agent-shutdown"));
-    // Masking a large update is ten times slower before the JIT has compiled the mask loop.
-    Thread warmUp = new Thread(org.medfed.secagg.crypto.MaskExpander::warmUp, "medfed-secagg-warm-up");
-    warmUp.setDaemon(true);
-    warmUp.start();
+    // Cold, secure aggregation runs several times slower until the JIT has compiled its code.
+    org.medfed.secagg.protocol.WarmUp.startInBackground();
     agent.start();
     String reason = agent.stopped().get();
     return "closed".equals(reason) ? 0 : 3;

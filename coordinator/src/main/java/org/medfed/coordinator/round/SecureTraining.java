@@ -50,6 +50,7 @@ import org.medfed.secagg.quant.Quantizer;
  * fails and reveals nothing.
  */
 final class SecureTraining {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(SecureTraining.class);
   private final Job job;
   private final JobSpec spec;
   private final RoundServices services;
@@ -101,6 +102,7 @@ final class SecureTraining {
       progress(round, "secure aggregation among " + n + " nodes, threshold " + threshold + ", " + quantizer.bits()
           + "-bit values clipped to +-" + settings.clip());
 
+      StageClock clock = new StageClock();
       Map<String, AgentMessage> keys = awaitStep(tasks, AgentMessage.BodyCase.SECAGG_KEYS, stageDeadline(), dropped,
           "advertise keys");
       List<Messages.AdvertiseKeys> advertised = new ArrayList<>();
@@ -113,6 +115,7 @@ final class SecureTraining {
       keys.keySet().forEach(node -> sessions.get(node).send(CoordinatorMessage.newBuilder().setSecaggDirectory(
           directoryMessage.setTaskId(tasks.get(node).taskId())).build()));
 
+      clock.lap("keys");
       Map<String, AgentMessage> shares = awaitStep(subset(tasks, keys.keySet()), AgentMessage.BodyCase.SECAGG_SHARES,
           stageDeadline(), dropped, "share keys");
       List<Messages.ShareKeys> shared = new ArrayList<>();
@@ -128,9 +131,11 @@ final class SecureTraining {
         sessions.get(node).send(CoordinatorMessage.newBuilder().setSecaggInbox(message).build());
       }
 
+      clock.lap("shares");
       Map<String, TaskResult.Masked> masked = awaitMasked(subset(tasks, shares.keySet()), trainingDeadline, dropped);
+      clock.lap("masked inputs");
       List<Messages.MaskedInput> inputs = new ArrayList<>();
-      masked.forEach((node, m) -> inputs.add(new Messages.MaskedInput(ids.get(node), m.masked())));
+      masked.forEach((node, m) -> inputs.add(Messages.MaskedInput.fromLittleEndian(ids.get(node), m.words())));
       masked.clear();
       Map<Integer, Messages.UnmaskRequest> requests = server.collectMaskedInputs(inputs);
       inputs.clear();
@@ -140,6 +145,7 @@ final class SecureTraining {
 
       Map<String, TaskBoard.Issued> survivors = new TreeMap<>();
       server.survivors().forEach(id -> survivors.put(names.get(id), tasks.get(names.get(id))));
+      clock.lap("summing");
       Map<String, AgentMessage> unmasked = awaitStep(survivors, AgentMessage.BodyCase.SECAGG_UNMASK, stageDeadline(),
           dropped, "unmasking");
       List<Messages.UnmaskResponse> responses = new ArrayList<>();
@@ -148,7 +154,10 @@ final class SecureTraining {
               java.util.stream.Collectors.toMap(Map.Entry::getKey, e -> e.getValue().toByteArray())),
           m.getSecaggUnmask().getKeySharesMap().entrySet().stream().collect(
               java.util.stream.Collectors.toMap(Map.Entry::getKey, e -> e.getValue().toByteArray())))));
+      clock.lap("unmask shares");
       int[] sum = server.unmask(responses);
+      clock.lap("unmasking");
+      log.info("job {} round {}: secure aggregation stage times {}", job.id(), round, clock);
       return combine(quantizer.dequantizeSum(sum, survivors.size()), settings, List.copyOf(survivors.keySet()), dropped);
     } catch (SecAggException e) {
       return new Collected.TooFew("round " + round + ": " + e.getMessage() + "; dropped: " + dropped);
@@ -178,6 +187,25 @@ final class SecureTraining {
     Map<String, Double> metrics = Map.of("loss", sums[sums.length - 1] / weight);
     return new Collected.Combined(new RoundUpdate(mean, weight * settings.maxSamplesPerNode(), contributors.size(),
         metrics), contributors, dropped);
+  }
+
+  /** Wall time per protocol stage, for the log: where a slow secure round spends its time. */
+  private static final class StageClock {
+    private final Map<String, Long> millis = new LinkedHashMap<>();
+    private long last = System.nanoTime();
+
+    void lap(String stage) {
+      long now = System.nanoTime();
+      millis.put(stage, (now - last) / 1_000_000);
+      last = now;
+    }
+
+    @Override
+    public String toString() {
+      StringBuilder out = new StringBuilder();
+      millis.forEach((stage, ms) -> out.append(out.isEmpty() ? "" : ", ").append(stage).append(' ').append(ms).append(" ms"));
+      return out.toString();
+    }
   }
 
   private Instant stageDeadline() {

@@ -193,9 +193,7 @@ public final class TaskBoard {
       return new UploadStep.Refused(io.grpc.Status.INVALID_ARGUMENT.withDescription(
           "masked update for task '" + task.taskId + "' rejected: " + problem));
     }
-    int[] masked = new int[task.maskedLength];
-    java.nio.ByteBuffer.wrap(payload).order(java.nio.ByteOrder.LITTLE_ENDIAN).asIntBuffer().get(masked);
-    task.result.complete(new TaskResult.Masked(masked));
+    task.result.complete(new TaskResult.Masked(java.nio.ByteBuffer.wrap(payload)));
     return new UploadStep.Accepted(sha256);
   }
 

@@ -35,20 +35,18 @@ public sealed interface TaskResult {
     }
   }
 
-  /** A masked vector for secure aggregation: meaningless alone, it only ever joins the masked sum. */
-  record Masked(int[] masked) implements TaskResult {
+  /**
+   * A masked vector for secure aggregation, as the little-endian words received: meaningless alone,
+   * it only ever joins the masked sum. Held as a read-only view, not copied: it is megabytes.
+   */
+  record Masked(java.nio.ByteBuffer words) implements TaskResult {
     public Masked {
-      masked = masked.clone();
-    }
-
-    @Override
-    public int[] masked() {
-      return masked.clone();
+      words = words.asReadOnlyBuffer();
     }
 
     @Override
     public String toString() {
-      return "Masked[" + masked.length + " values]";
+      return "Masked[" + words.remaining() + " bytes]";
     }
   }
 

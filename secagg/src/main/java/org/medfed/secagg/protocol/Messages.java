@@ -1,10 +1,12 @@
 package org.medfed.secagg.protocol;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
-/** The messages of the protocol, as immutable values. Arrays are copied in and out. */
+/** The messages of the protocol, as immutable values. Arrays are copied in and out (see MaskedInput). */
 public final class Messages {
   private Messages() {}
 
@@ -63,12 +65,51 @@ public final class Messages {
   }
 
   /** Stage 3, client to server: the input plus all masks, mod 2^32. */
-  public record MaskedInput(int from, int[] masked) {
-    public MaskedInput {
-      masked = masked.clone();
+  /**
+   * Stage 3, client to server: the masked vector. Unlike the other messages it is a class, not a
+   * record: a vector has millions of values, so it is copied once on the way in and never on the
+   * way out, and it converts straight to and from the little-endian words that travel.
+   */
+  public static final class MaskedInput {
+    private final int from;
+    private final int[] masked;
+
+    public MaskedInput(int from, int[] masked) {
+      this(from, masked.clone(), true);
     }
 
-    @Override
+    private MaskedInput(int from, int[] owned, boolean unused) {
+      this.from = from;
+      this.masked = owned;
+    }
+
+    /** Takes ownership of a vector the caller built and will not touch again. */
+    static MaskedInput owning(int from, int[] owned) {
+      return new MaskedInput(from, owned, true);
+    }
+
+    /** Decodes the words received on the wire (4 bytes each, little-endian). */
+    public static MaskedInput fromLittleEndian(int from, ByteBuffer words) {
+      if (words.remaining() % Integer.BYTES != 0) {
+        throw new IllegalArgumentException("a masked vector of " + words.remaining()
+            + " bytes is not a whole number of 32-bit words");
+      }
+      int[] masked = new int[words.remaining() / Integer.BYTES];
+      words.duplicate().order(ByteOrder.LITTLE_ENDIAN).asIntBuffer().get(masked);
+      return new MaskedInput(from, masked, true);
+    }
+
+    /** The words to send: 4 bytes per value, little-endian. */
+    public byte[] toLittleEndian() {
+      ByteBuffer bytes = ByteBuffer.allocate(masked.length * Integer.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+      bytes.asIntBuffer().put(masked);
+      return bytes.array();
+    }
+
+    public int from() {
+      return from;
+    }
+
     public int[] masked() {
       return masked.clone();
     }
@@ -80,6 +121,11 @@ public final class Messages {
 
     int length() {
       return masked.length;
+    }
+
+    @Override
+    public String toString() {
+      return "MaskedInput[from=" + from + ", " + masked.length + " values]";
     }
   }
 

@@ -130,7 +130,7 @@ public final class SecAggClient {
       }
     }
     stage = Stage.UNMASKING;
-    return new Messages.MaskedInput(id, masked);
+    return Messages.MaskedInput.owning(id, masked);
   }
 
   /**

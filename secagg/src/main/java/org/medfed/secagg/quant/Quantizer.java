@@ -1,6 +1,6 @@
 package org.medfed.secagg.quant;
 
-import java.util.Random;
+import java.util.random.RandomGenerator;
 
 /**
  * Stochastic quantization of real vectors to b-bit unsigned integers, with b chosen so that the
@@ -44,7 +44,7 @@ public record Quantizer(double clip, int bits) {
     return 2 * clip / levels();
   }
 
-  public int[] quantize(float[] values, Random random) {
+  public int[] quantize(float[] values, RandomGenerator random) {
     int[] out = new int[values.length];
     double scale = levels() / (2 * clip);
     for (int i = 0; i < values.length; i++) {
