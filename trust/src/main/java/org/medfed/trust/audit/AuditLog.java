@@ -1,0 +1,112 @@
+package org.medfed.trust.audit;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * An append-only, hash-chained audit log: one JSON record per line, each carrying the SHA-256 of
+ * the record before it and its own, so editing, deleting or reordering any record breaks the chain
+ * at that point ({@link AuditVerifier} finds it). Records hold identifiers and digests only; callers
+ * must never put an individual update, a key or patient data in one.
+ */
+public final class AuditLog implements AutoCloseable {
+  static final String GENESIS = "0".repeat(64);
+  static final ObjectMapper JSON = new ObjectMapper();
+
+  private final Path file;
+  private final Clock clock;
+  private final FileChannel channel;
+  private long seq;
+  private String last;
+
+  private AuditLog(Path file, Clock clock, FileChannel channel, long seq, String last) {
+    this.file = file;
+    this.clock = clock;
+    this.channel = channel;
+    this.seq = seq;
+    this.last = last;
+  }
+
+  /**
+   * Opens (or creates) the log and continues its chain. An existing log is verified first: appending
+   * to a broken chain would hide where it broke.
+   */
+  public static AuditLog open(Path file, Clock clock) throws IOException {
+    Files.createDirectories(file.toAbsolutePath().getParent());
+    long seq = 0;
+    String last = GENESIS;
+    if (Files.exists(file)) {
+      AuditVerifier.Result result = AuditVerifier.verify(file);
+      if (result.broken().isPresent()) {
+        throw new IOException("audit log " + file + " is broken at " + result.broken().get()
+            + "; move it aside for investigation and start a new one; records are not appended to a broken chain");
+      }
+      seq = result.records();
+      last = result.lastHash();
+    }
+    FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+        StandardOpenOption.APPEND);
+    return new AuditLog(file, clock, channel, seq, last);
+  }
+
+  public Path file() {
+    return file;
+  }
+
+  /**
+   * Appends one record and forces it to disk. {@code details} values are identifiers, digests,
+   * counts and reasons; keys are written in sorted order.
+   */
+  public synchronized void append(String type, Map<String, ?> details) {
+    ObjectNode record = JSON.createObjectNode();
+    record.put("seq", seq + 1);
+    record.put("time", clock.instant().toString());
+    record.put("type", type);
+    ObjectNode body = record.putObject("details");
+    new TreeMap<>(details).forEach((key, value) -> body.set(key, JSON.valueToTree(value)));
+    record.put("prev", last);
+    String hash = hash(record);
+    record.put("hash", hash);
+    try {
+      byte[] line = (JSON.writeValueAsString(record) + "\n").getBytes(StandardCharsets.UTF_8);
+      ByteBuffer buffer = ByteBuffer.wrap(line);
+      while (buffer.hasRemaining()) {
+        channel.write(buffer);
+      }
+      channel.force(false);
+    } catch (IOException e) {
+      throw new IllegalStateException("could not append to the audit log " + file + ": " + e.getMessage(), e);
+    }
+    seq++;
+    last = hash;
+  }
+
+  /** SHA-256 over the record's canonical JSON without its own hash field. */
+  static String hash(JsonNode recordWithoutHash) {
+    try {
+      MessageDigest digest = MessageDigest.getInstance("SHA-256");
+      return HexFormat.of().formatHex(digest.digest(JSON.writeValueAsBytes(recordWithoutHash)));
+    } catch (NoSuchAlgorithmException | IOException e) {
+      throw new IllegalStateException("SHA-256 over an in-memory record failed", e);
+    }
+  }
+
+  @Override
+  public synchronized void close() throws IOException {
+    channel.close();
+  }
+}

@@ -1,0 +1,31 @@
+package org.medfed.trust.tls;
+
+import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
+import io.grpc.netty.shaded.io.netty.handler.ssl.ClientAuth;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContextBuilder;
+import javax.net.ssl.SSLException;
+
+/** Netty TLS contexts for both sides of mutual TLS in a consortium. */
+public final class Tls {
+  private Tls() {}
+
+  /** The coordinator's side: presents its certificate and requires a consortium certificate from every client. */
+  public static SslContext server(TlsFiles.Material material, SecurityEvents events) throws SSLException {
+    return GrpcSslContexts.configure(SslContextBuilder.forServer(material.privateKey(), material.certificate()))
+        .trustManager(new ConsortiumTrustManager(material.ca(), events))
+        .clientAuth(ClientAuth.REQUIRE)
+        .build();
+  }
+
+  /**
+   * An agent's or admin's side: presents its certificate and accepts only a coordinator certificate
+   * from the consortium CA that is valid now and names the host dialled (gRPC checks the name).
+   */
+  public static SslContext client(TlsFiles.Material material) throws SSLException {
+    return GrpcSslContexts.forClient()
+        .keyManager(material.privateKey(), material.certificate())
+        .trustManager(material.ca())
+        .build();
+  }
+}
