@@ -1,12 +1,16 @@
 package org.medfed.coordinator;
 
 import io.grpc.Server;
-import io.grpc.ServerBuilder;
 import io.grpc.Status;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Clock;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.medfed.coordinator.admin.AdminService;
+import org.medfed.coordinator.approval.Approvals;
 import org.medfed.coordinator.round.JobManager;
 import org.medfed.coordinator.round.RoundServices;
 import org.medfed.coordinator.session.FederationService;
@@ -14,40 +18,92 @@ import org.medfed.coordinator.session.ModelPublisher;
 import org.medfed.coordinator.session.NodeRegistry;
 import org.medfed.coordinator.session.TaskBoard;
 import org.medfed.coordinator.store.CheckpointStore;
+import org.medfed.proto.v1.AdminServiceGrpc;
+import org.medfed.proto.v1.FederationServiceGrpc;
+import org.medfed.trust.audit.AuditLog;
+import org.medfed.trust.pki.RevocationList;
+import org.medfed.trust.pki.Role;
+import org.medfed.trust.tls.PeerAuthorization;
+import org.medfed.trust.tls.SecurityEvents;
+import org.medfed.trust.tls.Tls;
+import org.medfed.trust.tls.TlsFiles;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A running coordinator: the gRPC server with the federation and admin services, and the jobs.
- * The caller supplies the {@link ServerBuilder} (port, TLS, keepalive), so tests and production
- * differ only there. Agents send keepalive pings every 30 s: a Netty builder must permit that
+ * The caller supplies the {@link NettyServerBuilder} (port, keepalive); TLS comes from the configuration. Agents send keepalive pings every 30 s: a Netty builder must permit that
  * ({@code permitKeepAliveTime(10, SECONDS)}, as {@code medfed serve} does) or gRPC closes their sessions.
  */
 public final class Coordinator implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Coordinator.class);
   private final Server server;
   private final JobManager jobs;
   private final NodeRegistry nodes;
 
-  private Coordinator(Server server, JobManager jobs, NodeRegistry nodes) {
+  private final RevocationList revocations;
+  private final AuditLog audit;
+
+  private Coordinator(Server server, JobManager jobs, NodeRegistry nodes, RevocationList revocations, AuditLog audit) {
     this.server = server;
     this.jobs = jobs;
     this.nodes = nodes;
+    this.revocations = revocations;
+    this.audit = audit;
   }
 
-  public static Coordinator start(CoordinatorConfig config, ServerBuilder<?> builder) throws IOException {
+  /**
+   * Starts the services on {@code builder}: with mutual TLS when the configuration has it (every
+   * call then passes {@link PeerAuthorization}), in plaintext with a loud warning otherwise.
+   */
+  public static Coordinator start(CoordinatorConfig config, NettyServerBuilder builder) throws IOException {
     // Cold, secure aggregation runs several times slower until the JIT has compiled its code.
     org.medfed.secagg.protocol.WarmUp.startInBackground();
     Clock clock = Clock.systemUTC();
+    AuditLog audit = AuditLog.open(config.auditLog(), clock);
     NodeRegistry nodes = new NodeRegistry(clock);
+    SecurityEvents events = (subject, reason) -> {
+      log.warn("refused {}: {}", subject, reason);
+      audit.append("SECURITY_REFUSED", Map.of("subject", subject, "reason", reason));
+    };
+    RevocationList revocations = RevocationList.none();
+    if (config.tls().isPresent()) {
+      CoordinatorConfig.Security security = config.tls().get();
+      TlsFiles.Material material = security.files().load();
+      AtomicReference<RevocationList> current = new AtomicReference<>(RevocationList.none());
+      PeerAuthorization authorization = new PeerAuthorization(Map.of(
+          FederationServiceGrpc.SERVICE_NAME, Role.HOSPITAL, AdminServiceGrpc.SERVICE_NAME, Role.ADMIN),
+          current::get, clock, events);
+      revocations = RevocationList.watch(security.revocationList(), material.ca(), security.revocationPoll(), list ->
+          // A revoked node's open session ends within one poll interval, not at its next reconnect.
+          nodes.closeWhere(session -> session.identity().flatMap(id -> authorization.problem(id,
+              FederationServiceGrpc.SERVICE_NAME)).map(why -> {
+                events.refused(session.identity().get().toString(), "open session closed: " + why);
+                return why;
+              }), Status.Code.UNAUTHENTICATED));
+      current.set(revocations);
+      builder.sslContext(Tls.server(material, events)).intercept(authorization);
+      log.info("mutual TLS on: coordinator certificate {}, consortium CA '{}', revocation list {}",
+          material.identity(), material.ca().getSubjectX500Principal().getName(), security.revocationList());
+    } else {
+      log.warn("**************************************************************************************");
+      log.warn("INSECURE: plaintext mode. No TLS, no client certificates, no roles: anyone who can reach");
+      log.warn("this port can act as any hospital or admin. For development on one machine only.");
+      log.warn("**************************************************************************************");
+    }
+    audit.append("COORDINATOR_STARTED", Map.of("mutual_tls", config.tls().isPresent()));
     TaskBoard tasks = new TaskBoard(config.maxModelBytes());
     ModelPublisher models = new ModelPublisher(config.chunkSize());
     CheckpointStore checkpoints = new CheckpointStore(config.dataDir().resolve("jobs"));
-    JobManager jobs = new JobManager(new RoundServices(nodes, tasks, models, checkpoints, clock));
+    Approvals approvals = new Approvals(nodes, audit);
+    JobManager jobs = new JobManager(new RoundServices(nodes, tasks, models, checkpoints, approvals, audit, clock));
     Server server = builder
-        .addService(new FederationService(nodes, tasks, models, config.allowedNodes(),
+        .addService(new FederationService(nodes, tasks, models, approvals, config.allowedNodes(),
             config.heartbeatInterval().toMillis()))
-        .addService(new AdminService(jobs, nodes, checkpoints))
+        .addService(new AdminService(jobs, nodes, checkpoints, approvals))
         .build()
         .start();
-    return new Coordinator(server, jobs, nodes);
+    return new Coordinator(server, jobs, nodes, revocations, audit);
   }
 
   public int port() {
@@ -66,8 +122,13 @@ public final class Coordinator implements AutoCloseable {
     server.awaitTermination();
   }
 
+  public Path auditLog() {
+    return audit.file();
+  }
+
   @Override
   public void close() {
+    revocations.close();
     jobs.close();
     nodes.closeAll(Status.UNAVAILABLE.withDescription("coordinator shutting down"));
     server.shutdown();
@@ -78,6 +139,11 @@ public final class Coordinator implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       server.shutdownNow();
+    }
+    try {
+      audit.close();
+    } catch (IOException e) {
+      log.warn("closing the audit log failed: {}", e.getMessage());
     }
   }
 }

@@ -4,15 +4,21 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.Set;
+import org.medfed.trust.tls.TlsFiles;
 
 /**
  * How a coordinator runs.
  *
  * @param allowedNodes when present, only these node ids may connect
  * @param maxModelBytes the largest model or update accepted, bounding memory per transfer
+ * @param tls mutual TLS; empty only in plaintext development mode, which logs a loud warning
  */
 public record CoordinatorConfig(Path dataDir, Optional<Set<String>> allowedNodes, Duration heartbeatInterval,
-    long maxModelBytes, int chunkSize) {
+    long maxModelBytes, int chunkSize, Optional<Security> tls) {
+
+  /** The coordinator's TLS material and the revocation list it re-reads while running. */
+  public record Security(TlsFiles files, Path revocationList, Duration revocationPoll) {}
+
   public CoordinatorConfig {
     allowedNodes = allowedNodes.map(Set::copyOf);
     if (maxModelBytes <= 0) {
@@ -20,16 +26,26 @@ public record CoordinatorConfig(Path dataDir, Optional<Set<String>> allowedNodes
     }
   }
 
+  /** Plaintext defaults: for tests and development only; {@link #withTls} for anything real. */
   public static CoordinatorConfig defaults(Path dataDir) {
     return new CoordinatorConfig(dataDir, Optional.empty(), Duration.ofSeconds(5), 2L << 30,
-        org.medfed.wire.ChunkedPayload.DEFAULT_CHUNK_SIZE);
+        org.medfed.wire.ChunkedPayload.DEFAULT_CHUNK_SIZE, Optional.empty());
   }
 
   public CoordinatorConfig withChunkSize(int bytes) {
-    return new CoordinatorConfig(dataDir, allowedNodes, heartbeatInterval, maxModelBytes, bytes);
+    return new CoordinatorConfig(dataDir, allowedNodes, heartbeatInterval, maxModelBytes, bytes, tls);
   }
 
   public CoordinatorConfig withAllowedNodes(Set<String> nodes) {
-    return new CoordinatorConfig(dataDir, Optional.of(nodes), heartbeatInterval, maxModelBytes, chunkSize);
+    return new CoordinatorConfig(dataDir, Optional.of(nodes), heartbeatInterval, maxModelBytes, chunkSize, tls);
+  }
+
+  public CoordinatorConfig withTls(Security security) {
+    return new CoordinatorConfig(dataDir, allowedNodes, heartbeatInterval, maxModelBytes, chunkSize,
+        Optional.of(security));
+  }
+
+  public Path auditLog() {
+    return dataDir.resolve("audit.log");
   }
 }

@@ -2,10 +2,14 @@ package org.medfed.nodeagent;
 
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
+import org.medfed.nodeagent.approval.ApprovalCommands;
 import org.medfed.nodeagent.data.DataLoadException;
 import org.medfed.nodeagent.data.DatasetLoaders;
 import org.medfed.nodeagent.data.LocalDataset;
@@ -13,15 +17,29 @@ import org.medfed.nodeagent.session.AgentConfig;
 import org.medfed.nodeagent.session.AgentConfigLoader;
 import org.medfed.nodeagent.session.NodeAgent;
 import org.medfed.nodeagent.training.Dl4jTrainer;
-import picocli.CommandLine;
+import org.medfed.trust.tls.Tls;
+import org.medfed.trust.tls.TlsFiles;
+import org.medfed.trust.tls.TlsProblems;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
-/** {@code medfed-agent --config agent.yaml}: runs a hospital's node agent until stopped. */
+/**
+ * {@code medfed-agent --config agent.yaml}: runs a hospital's node agent until stopped; its
+ * subcommands let the hospital operator decide which jobs run and check the audit log.
+ * Exit codes: 0 stopped normally, 2 bad configuration or data, 3 refused by the coordinator,
+ * 5 the audit log failed verification.
+ */
 @Command(name = "medfed-agent", mixinStandardHelpOptions = true, version = NodeAgent.SOFTWARE_VERSION,
-    description = "Runs a hospital node agent: dials out to the coordinator and trains on local data.")
+    description = "Runs a hospital node agent: dials out to the coordinator and trains on local data.",
+    subcommands = {ApprovalCommands.Jobs.class, ApprovalCommands.Show.class, ApprovalCommands.Approve.class,
+        ApprovalCommands.Reject.class, ApprovalCommands.Audit.class})
 public final class AgentMain implements Callable<Integer> {
-  @Option(names = {"-c", "--config"}, required = true, description = "Agent configuration file (YAML).")
+  private static final Logger log = LoggerFactory.getLogger(AgentMain.class);
+
+  @Option(names = {"-c", "--config"}, description = "Agent configuration file (YAML).")
   Path config;
 
   @Option(names = "--verbose", description = "Print stack traces with errors.")
@@ -33,12 +51,18 @@ public final class AgentMain implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (config == null) {
+      System.err.println("medfed-agent: --config agent.yaml is required (see --help)");
+      return 2;
+    }
     AgentConfig agentConfig;
     List<LocalDataset> datasets;
+    ManagedChannel channel;
     try {
       agentConfig = AgentConfigLoader.load(config);
       datasets = agentConfig.datasets().stream().map(DatasetLoaders::load).toList();
-    } catch (AgentConfigLoader.ConfigException | DataLoadException e) {
+      channel = channel(agentConfig);
+    } catch (AgentConfigLoader.ConfigException | DataLoadException | IOException e) {
       System.err.println("medfed-agent: " + e.getMessage());
       if (verbose) {
         e.printStackTrace();
@@ -46,20 +70,42 @@ public final class AgentMain implements Callable<Integer> {
       return 2;
     }
     datasets.forEach(d -> System.out.println("dataset " + d));
-    ManagedChannel channel = NettyChannelBuilder
-        .forAddress(agentConfig.coordinatorHost(), agentConfig.coordinatorPort())
-        .usePlaintext()
-        // Detect a dead coordinator (or a dead NAT mapping) within a minute, not at the next send.
-        .keepAliveTime(30, TimeUnit.SECONDS)
-        .keepAliveTimeout(10, TimeUnit.SECONDS)
-        .keepAliveWithoutCalls(true)
-        .build();
     NodeAgent agent = new NodeAgent(agentConfig, channel, datasets, new Dl4jTrainer());
     Runtime.getRuntime().addShutdownHook(new Thread(agent::close, "medfed-agent-shutdown"));
     // Cold, secure aggregation runs several times slower until the JIT has compiled its code.
     org.medfed.secagg.protocol.WarmUp.startInBackground();
     agent.start();
     String reason = agent.stopped().get();
+    if (!"closed".equals(reason)) {
+      System.err.println("medfed-agent: " + reason);
+    }
     return "closed".equals(reason) ? 0 : 3;
+  }
+
+  /** Mutual TLS from the startup kit (after checking this machine's own certificate), or plaintext with a warning. */
+  static ManagedChannel channel(AgentConfig config) throws IOException {
+    NettyChannelBuilder builder;
+    if (config.tls().isPresent()) {
+      TlsFiles.Material material = config.tls().get().load();
+      Optional<String> problem = TlsProblems.ownCertificateProblem(material.identity(), Instant.now());
+      if (problem.isPresent()) {
+        throw new IOException(problem.get());
+      }
+      if (!material.identity().name().equals(config.nodeId())) {
+        throw new IOException("node_id '" + config.nodeId() + "' does not match the certificate's name '"
+            + material.identity().name() + "'; use the node_id of your startup kit");
+      }
+      builder = Tls.channel(config.coordinatorHost(), config.coordinatorPort(), material);
+    } else {
+      log.warn("INSECURE: insecure_plaintext is set; this agent talks to the coordinator without TLS or a"
+          + " certificate. Use only with a development coordinator on this machine.");
+      builder = NettyChannelBuilder.forAddress(config.coordinatorHost(), config.coordinatorPort()).usePlaintext();
+    }
+    return builder
+        // Detect a dead coordinator (or a dead NAT mapping) within a minute, not at the next send.
+        .keepAliveTime(30, TimeUnit.SECONDS)
+        .keepAliveTimeout(10, TimeUnit.SECONDS)
+        .keepAliveWithoutCalls(true)
+        .build();
   }
 }

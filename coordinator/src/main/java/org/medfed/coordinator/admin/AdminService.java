@@ -5,6 +5,7 @@ import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.util.Optional;
 import java.util.OptionalInt;
+import org.medfed.coordinator.approval.Approvals;
 import org.medfed.coordinator.job.InvalidJobSpecException;
 import org.medfed.coordinator.job.Job;
 import org.medfed.coordinator.job.JobEvent;
@@ -28,8 +29,11 @@ import org.medfed.proto.v1.ListJobsRequest;
 import org.medfed.proto.v1.ListJobsResponse;
 import org.medfed.proto.v1.ListNodesRequest;
 import org.medfed.proto.v1.ListNodesResponse;
+import org.medfed.proto.v1.NodeApproval;
 import org.medfed.proto.v1.NodeInfo;
 import org.medfed.proto.v1.SubmitJobRequest;
+import org.medfed.trust.pki.Identity;
+import org.medfed.trust.tls.PeerAuthorization;
 import org.medfed.wire.ChunkedPayload;
 
 /** The consortium's gRPC API: a thin adapter from the wire to {@link JobManager}. */
@@ -37,9 +41,11 @@ public final class AdminService extends AdminServiceGrpc.AdminServiceImplBase {
   private final JobManager jobs;
   private final NodeRegistry nodes;
   private final CheckpointStore checkpoints;
+  private final Approvals approvals;
 
-  public AdminService(JobManager jobs, NodeRegistry nodes, CheckpointStore checkpoints) {
+  public AdminService(JobManager jobs, NodeRegistry nodes, CheckpointStore checkpoints, Approvals approvals) {
     this.jobs = jobs;
+    this.approvals = approvals;
     this.nodes = nodes;
     this.checkpoints = checkpoints;
   }
@@ -48,7 +54,9 @@ public final class AdminService extends AdminServiceGrpc.AdminServiceImplBase {
   public void submitJob(SubmitJobRequest request, StreamObserver<JobSummary> responses) {
     Job job;
     try {
-      job = jobs.submit(JobSpecParser.parse(request.getJobDocument()));
+      // With mutual TLS the submitter is the admin certificate's name; in plaintext mode nobody is known.
+      String by = PeerAuthorization.current().map(Identity::name).orElse("(unauthenticated, plaintext mode)");
+      job = jobs.submit(JobSpecParser.parse(request.getJobDocument()), by);
     } catch (InvalidJobSpecException e) {
       responses.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
       return;
@@ -77,6 +85,8 @@ public final class AdminService extends AdminServiceGrpc.AdminServiceImplBase {
             .putAllMetrics(record.metrics())
             .setSeconds(record.took().toMillis() / 1000.0));
       }
+      approvals.of(job.id()).forEach((node, decision) -> detail.addApprovals(NodeApproval.newBuilder()
+          .setNodeId(node).setState(Approvals.stateName(decision.state())).setReason(decision.reason())));
       responses.onNext(detail.build());
       responses.onCompleted();
     });
@@ -180,6 +190,7 @@ public final class AdminService extends AdminServiceGrpc.AdminServiceImplBase {
         .setRoundsCompleted(job.roundsCompleted())
         .setRoundsTotal(job.spec().rounds())
         .setMessage(job.message())
+        .setDigest(job.digest())
         .build();
   }
 

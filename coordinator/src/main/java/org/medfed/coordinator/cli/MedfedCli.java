@@ -27,6 +27,7 @@ import org.medfed.proto.v1.AdminServiceGrpc;
 import org.medfed.proto.v1.Chunk;
 import org.medfed.proto.v1.GetJobRequest;
 import org.medfed.proto.v1.JobDetail;
+import org.medfed.proto.v1.NodeApproval;
 import org.medfed.proto.v1.JobEvent;
 import org.medfed.proto.v1.JobState;
 import org.medfed.proto.v1.JobSummary;
@@ -34,26 +35,32 @@ import org.medfed.proto.v1.ListJobsRequest;
 import org.medfed.proto.v1.ListNodesRequest;
 import org.medfed.proto.v1.RoundRecord;
 import org.medfed.proto.v1.SubmitJobRequest;
+import org.medfed.trust.tls.Tls;
+import org.medfed.trust.tls.TlsProblems;
 import org.medfed.wire.ChunkAssembler;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine;
 
 /**
  * {@code medfed}: runs a coordinator ({@code serve}) and drives it ({@code submit}, {@code watch}, ...).
- * Exit codes: 0 success, 1 the job failed or was cancelled, 2 bad input, 3 coordinator unreachable.
+ * Exit codes: 0 success, 1 the job failed or was cancelled, 2 bad input, 3 coordinator unreachable,
+ * 4 refused (certificate, role or revocation), 5 an audit log failed verification.
  */
 @Command(name = "medfed", mixinStandardHelpOptions = true, version = "medfed 0.1.0",
     description = "Federated learning for hospitals: coordinator and consortium commands.",
     subcommands = {MedfedCli.Serve.class, MedfedCli.Submit.class, MedfedCli.Jobs.class, MedfedCli.Show.class,
-        MedfedCli.Watch.class, MedfedCli.Cancel.class, MedfedCli.Download.class, MedfedCli.Nodes.class})
+        MedfedCli.Watch.class, MedfedCli.Cancel.class, MedfedCli.Download.class, MedfedCli.Nodes.class,
+        TrustCommands.Provision.class, TrustCommands.Revoke.class, TrustCommands.Audit.class})
 public final class MedfedCli {
   static final int OK = 0;
   static final int JOB_FAILED = 1;
   static final int BAD_INPUT = 2;
   static final int UNREACHABLE = 3;
+  static final int REFUSED = 4;
+  static final int AUDIT_BROKEN = 5;
 
   public static void main(String[] args) {
     System.exit(run(args));
@@ -73,10 +80,19 @@ public final class MedfedCli {
           }
           if (e instanceof StatusRuntimeException s) {
             Status status = s.getStatus();
+            java.util.Optional<String> tls = TlsProblems.explain(status, "the coordinator");
+            if (tls.isPresent()) {
+              cmd.getErr().println("medfed: " + tls.get());
+              return REFUSED;
+            }
             if (status.getCode() == Status.Code.UNAVAILABLE) {
               cmd.getErr().println("medfed: cannot reach the coordinator (" + status.getDescription()
-                  + "); is it running, and does --coordinator host:port point at it?");
+                  + "); is it running, and does --coordinator host:port (or the kit's admin.yaml) point at it?");
               return UNREACHABLE;
+            }
+            if (status.getCode() == Status.Code.UNAUTHENTICATED || status.getCode() == Status.Code.PERMISSION_DENIED) {
+              cmd.getErr().println("medfed: the coordinator refused this kit: " + status.getDescription());
+              return REFUSED;
             }
             cmd.getErr().println("medfed: " + status.getCode() + ": " + status.getDescription());
             return status.getCode() == Status.Code.UNAVAILABLE ? UNREACHABLE : BAD_INPUT;
@@ -89,19 +105,40 @@ public final class MedfedCli {
 
   /** Options shared by commands that talk to a coordinator. */
   static final class Connection {
-    @Option(names = "--coordinator", defaultValue = "localhost:7443", description = "host:port (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--kit", defaultValue = "${env:MEDFED_KIT}",
+        description = "An admin startup kit folder (from `medfed provision`); default: $MEDFED_KIT.")
+    Path kit;
+
+    @Option(names = "--coordinator", description = "host:port; default: the kit's coordinator, else localhost:7443.")
     String address;
+
+    @Option(names = "--insecure-plaintext", description = "Talk to a development coordinator without TLS.")
+    boolean plaintext;
 
     @Option(names = "--verbose", description = "Print stack traces with errors.")
     boolean verbose;
 
     ManagedChannel open() {
-      int colon = address.lastIndexOf(':');
-      if (colon <= 0) {
-        throw new CommandLine.ParameterException(new CommandLine(this), "--coordinator must be host:port, got " + address);
+      if (plaintext) {
+        HostPort target = HostPort.parse(address == null ? "localhost:7443" : address, "--coordinator");
+        return NettyChannelBuilder.forAddress(target.host(), target.port()).usePlaintext().build();
       }
-      return NettyChannelBuilder.forAddress(address.substring(0, colon), Integer.parseInt(address.substring(colon + 1)))
-          .usePlaintext().build();
+      if (kit == null) {
+        throw new CommandLine.ParameterException(new CommandLine(this), "admin commands need an admin startup kit:"
+            + " --kit DIR or MEDFED_KIT=DIR (made by `medfed provision`), or --insecure-plaintext for a"
+            + " development coordinator");
+      }
+      AdminKit admin = AdminKit.load(kit);
+      HostPort target = HostPort.parse(address == null ? admin.coordinator() : address, "--coordinator");
+      try {
+        return Tls.channel(target.host(), target.port(), admin.tls().load()).build();
+      } catch (IOException e) {
+        throw new IllegalArgumentException("admin kit " + kit + ": " + e.getMessage(), e);
+      }
+    }
+
+    String target() {
+      return address != null ? address : kit != null && !plaintext ? AdminKit.load(kit).coordinator() : "localhost:7443";
     }
 
     /** Runs one admin call with a 30 s deadline on a channel that is closed afterwards. */
@@ -117,13 +154,19 @@ public final class MedfedCli {
 
   @Command(name = "serve", mixinStandardHelpOptions = true, description = "Run a coordinator until stopped.")
   static final class Serve implements Callable<Integer> {
-    @Option(names = "--port", defaultValue = "7443", description = "Port to listen on (default: ${DEFAULT-VALUE}).")
-    int port;
+    @Option(names = "--config", description = "coordinator.yaml from the coordinator's startup kit (mutual TLS).")
+    Path configFile;
 
-    @Option(names = "--bind", defaultValue = "0.0.0.0", description = "Address to listen on (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--insecure-plaintext", description = "Run without TLS, for development on one machine only.")
+    boolean plaintext;
+
+    @Option(names = "--port", description = "Port to listen on (default: the config's, else 7443).")
+    Integer port;
+
+    @Option(names = "--bind", description = "Address to listen on (default: the config's, else 0.0.0.0).")
     String bind;
 
-    @Option(names = "--data-dir", defaultValue = "medfed-data", description = "Checkpoints go here (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--data-dir", description = "Checkpoints and the audit log go here (default: the config's, else medfed-data).")
     Path dataDir;
 
     @Option(names = "--allow-nodes", split = ",", description = "Only these node ids may connect.")
@@ -131,11 +174,23 @@ public final class MedfedCli {
 
     @Override
     public Integer call() throws Exception {
-      CoordinatorConfig config = CoordinatorConfig.defaults(dataDir);
+      if ((configFile == null) == !plaintext) {
+        System.err.println("medfed serve: give --config coordinator.yaml (from `medfed provision`) for mutual TLS,"
+            + " or --insecure-plaintext for development; not both, not neither");
+        return BAD_INPUT;
+      }
+      CoordinatorFile file = configFile == null ? CoordinatorFile.plaintext() : CoordinatorFile.load(configFile);
+      Path data = dataDir != null ? dataDir : file.dataDir();
+      CoordinatorConfig config = CoordinatorConfig.defaults(data);
+      if (file.security().isPresent()) {
+        config = config.withTls(file.security().get());
+      }
       if (allowNodes != null) {
         config = config.withAllowedNodes(allowNodes);
       }
-      NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(bind, port))
+      String address = bind != null ? bind : file.bind();
+      int listen = port != null ? port : file.port();
+      NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(address, listen))
           // Agents ping every 30 s so that dead hospitals are noticed; allow that, refuse floods.
           .permitKeepAliveTime(10, TimeUnit.SECONDS)
           .permitKeepAliveWithoutCalls(true);
@@ -143,13 +198,15 @@ public final class MedfedCli {
       try {
         coordinator = Coordinator.start(config, builder);
       } catch (IOException e) {
-        System.err.println("medfed: cannot listen on " + bind + ":" + port + ": " + e.getMessage()
-            + " (is another coordinator running? choose --port)");
+        System.err.println("medfed: cannot start on " + address + ":" + listen + ": " + e.getMessage()
+            + (e instanceof java.net.BindException || String.valueOf(e.getMessage()).contains("bind")
+                ? " (is another coordinator running? choose --port)" : ""));
         return BAD_INPUT;
       }
       Runtime.getRuntime().addShutdownHook(new Thread(coordinator::close, "medfed-shutdown"));
-      System.out.println("medfed coordinator listening on " + bind + ":" + coordinator.port() + ", data in "
-          + dataDir.toAbsolutePath());
+      System.out.println("medfed coordinator listening on " + address + ":" + coordinator.port()
+          + (config.tls().isPresent() ? " with mutual TLS" : " in INSECURE PLAINTEXT mode") + ", data in "
+          + data.toAbsolutePath());
       coordinator.awaitTermination();
       return OK;
     }
@@ -176,6 +233,8 @@ public final class MedfedCli {
         JobSummary job = AdminServiceGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS)
             .submitJob(SubmitJobRequest.newBuilder().setJobDocument(Files.readString(file)).build());
         System.out.println(job.getJobId());
+        System.err.println("job digest " + job.getDigest() + ": hospitals that have not approved it run"
+            + " `medfed-agent approve --config agent.yaml " + job.getDigest().substring(0, 12) + "`");
         return watch ? Watch.follow(channel, job.getJobId()) : OK;
       } finally {
         channel.shutdownNow();
@@ -214,6 +273,11 @@ public final class MedfedCli {
         JobDetail job = admin.getJob(GetJobRequest.newBuilder().setJobId(jobId).build());
         System.out.println(job.getSummary().getJobId() + "  " + job.getSummary().getState() + "  "
             + job.getSummary().getMessage());
+        System.out.println("digest " + job.getSummary().getDigest() + " (what hospitals approve)");
+        for (NodeApproval approval : job.getApprovalsList()) {
+          System.out.println("  " + approval.getNodeId() + ": " + approval.getState()
+              + (approval.getReason().isEmpty() ? "" : " (" + approval.getReason() + ")"));
+        }
         System.out.println(job.getSpecJson());
         for (RoundRecord round : job.getRoundsList()) {
           System.out.printf("round %3d  %5.1fs  nodes=%s  %s%s%n", round.getRound(), round.getSeconds(),

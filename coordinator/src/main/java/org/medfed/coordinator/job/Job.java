@@ -19,6 +19,8 @@ public final class Job {
 
   private final String id;
   private final JobSpec spec;
+  private final String digest;
+  private final String submittedBy;
   private final Clock clock;
   private final List<RoundRecord> rounds = new ArrayList<>();
   private final List<JobEvent> events = new ArrayList<>();
@@ -28,10 +30,24 @@ public final class Job {
   private JobStatus status = JobStatus.PENDING;
   private String message = "waiting to start";
 
-  public Job(String id, JobSpec spec, Clock clock) {
+  /**
+   * @param digest what hospitals approve (see {@link JobTerms#digest})
+   * @param submittedBy the certificate name of the admin who submitted it
+   */
+  public Job(String id, JobSpec spec, String digest, String submittedBy, Clock clock) {
     this.id = id;
     this.spec = spec;
+    this.digest = digest;
+    this.submittedBy = submittedBy;
     this.clock = clock;
+  }
+
+  public String digest() {
+    return digest;
+  }
+
+  public String submittedBy() {
+    return submittedBy;
   }
 
   public String id() {

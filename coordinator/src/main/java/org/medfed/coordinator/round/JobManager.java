@@ -14,6 +14,7 @@ import org.medfed.coordinator.job.InvalidJobSpecException;
 import org.medfed.coordinator.job.Job;
 import org.medfed.coordinator.job.JobSpec;
 import org.medfed.coordinator.job.JobSpecParser;
+import org.medfed.coordinator.job.JobTerms;
 import org.medfed.coordinator.model.GlobalModel;
 import org.medfed.coordinator.model.ModelCatalog;
 
@@ -36,15 +37,18 @@ public final class JobManager implements AutoCloseable {
    *
    * @throws InvalidJobSpecException if the model cannot be built for the spec
    */
-  public Job submit(JobSpec spec) {
+  public Job submit(JobSpec spec, String submittedBy) {
     GlobalModel initial = ModelCatalog.initialModel(spec);
     String id = spec.name().toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9]+", "-")
         + "-" + UUID.randomUUID().toString().substring(0, 8);
-    Job job = new Job(id, spec, services.clock());
+    Job job = new Job(id, spec, JobTerms.digest(spec, initial), submittedBy, services.clock());
     jobs.put(id, job);
     services.checkpoints().writeSpec(id, JobSpecParser.toJson(spec));
+    services.audit().append("JOB_SUBMITTED", Map.of("job", id, "name", spec.name(), "digest", job.digest(),
+        "by", submittedBy, "dataset", spec.dataset(), "rounds", spec.rounds(),
+        "secure_aggregation", spec.secureAggregation().enabled()));
     job.progress(0, "SUBMITTED", "job " + id + " accepted: " + spec + ", model with " + initial.parameterCount()
-        + " parameters", Map.of());
+        + " parameters, digest " + job.digest() + " (hospitals approve this digest)", Map.of());
     runners.execute(new JobRunner(job, initial, services));
     return job;
   }

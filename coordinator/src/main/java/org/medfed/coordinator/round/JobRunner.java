@@ -24,6 +24,7 @@ final class JobRunner implements Runnable {
   @Override
   public void run() {
     job.started();
+    services.approvals().open(job, initial);
     GlobalModel model = initial;
     int round = 1;
     Strategy strategy = Strategies.create(job.spec().strategy());
@@ -49,6 +50,10 @@ final class JobRunner implements Runnable {
     } catch (RuntimeException e) {
       log.error("job {} stopped by an unexpected error in round {}", job.id(), round, e);
       job.failed(round, "round " + round + " stopped by an internal error: " + e);
+    } finally {
+      services.approvals().close(job.id());
+      services.audit().append("JOB_ENDED", java.util.Map.of("job", job.id(), "status", job.status().name(),
+          "rounds_completed", job.roundsCompleted(), "message", job.message()));
     }
   }
 }

@@ -15,6 +15,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.medfed.coordinator.job.Job;
 import org.medfed.coordinator.job.JobSpec;
+import org.medfed.coordinator.job.JobTerms;
 import org.medfed.coordinator.job.RoundRecord;
 import org.medfed.coordinator.model.GlobalModel;
 import org.medfed.coordinator.session.NodeSession;
@@ -29,6 +30,9 @@ import org.medfed.proto.v1.CoordinatorMessage;
 import org.medfed.proto.v1.EvaluateTask;
 import org.medfed.proto.v1.TrainTask;
 import org.medfed.proto.v1.TrainingPlan;
+import org.medfed.wire.Digests;
+import org.medfed.wire.JobDigest;
+import org.medfed.wire.Tensors;
 
 /**
  * One federated round, as an explicit sequence of phases:
@@ -54,6 +58,8 @@ public final class RoundStateMachine {
 
   public enum Phase { SELECT, TRAIN, AGGREGATE, EVALUATE, CHECKPOINT }
 
+  /** How long SELECT waits for connected hospitals to answer a job's proposal once min_nodes approved. */
+  private static final Duration ANSWER_GRACE = Duration.ofSeconds(5);
   private static final String ABANDONED = "round abandoned: too few nodes could still answer";
 
   private final Job job;
@@ -71,20 +77,38 @@ public final class RoundStateMachine {
   public RoundOutcome run(int round, GlobalModel model) throws InterruptedException {
     Instant started = services.clock().instant();
 
-    enter(round, Phase.SELECT, "waiting for " + spec.minNodes() + " nodes with dataset '" + spec.dataset() + "'");
-    List<NodeSession> eligible = services.nodes().awaitAtLeast(spec.minNodes(), this::holdsDataset,
-        started.plus(spec.deadlines().selection()), job::isCancelled);
+    List<NodeSession> holding = services.nodes().connected(this::holdsDataset);
+    List<String> waiting = services.approvals().notApproved(job.id(), holding);
+    enter(round, Phase.SELECT, "waiting for " + spec.minNodes() + " nodes with dataset '" + spec.dataset()
+        + "' that approved job digest " + JobDigest.shortForm(job.digest())
+        + (waiting.isEmpty() ? "" : "; not approved by " + waiting));
+    // Ready once min_nodes approved and every connected holder answered the proposal; a holder that
+    // stays silent is waited for ANSWER_GRACE at most, so it cannot hold the round up to the deadline.
+    Instant graceEnds = started.plus(ANSWER_GRACE);
+    services.nodes().awaitUntil(() -> {
+      List<NodeSession> holders = services.nodes().connected(this::holdsDataset);
+      long approved = holders.stream().filter(n -> services.approvals().approved(job.id(), n.nodeId())).count();
+      return approved >= spec.minNodes() && (!services.clock().instant().isBefore(graceEnds)
+          || holders.stream().allMatch(n -> services.approvals().answered(job.id(), n.nodeId())));
+    }, started.plus(spec.deadlines().selection()), job::isCancelled);
+    List<NodeSession> eligible = services.nodes().connected(
+        node -> holdsDataset(node) && services.approvals().approved(job.id(), node.nodeId()));
     if (job.isCancelled()) {
       return new RoundOutcome.Cancelled(job.cancellation().getNow("cancelled"));
     }
     if (eligible.size() < spec.minNodes()) {
+      List<String> notApproved = services.approvals().notApproved(job.id(), services.nodes().connected(this::holdsDataset));
       return new RoundOutcome.Failed("round " + round + ": only " + eligible.size() + " connected node(s) hold dataset '"
-          + spec.dataset() + "' " + ids(eligible) + " after waiting " + seconds(spec.deadlines().selection())
-          + "; min_nodes is " + spec.minNodes() + "; connected nodes: " + services.nodes().connectedIds());
+          + spec.dataset() + "' and approved the job " + ids(eligible) + " after waiting "
+          + seconds(spec.deadlines().selection()) + "; min_nodes is " + spec.minNodes()
+          + (notApproved.isEmpty() ? "" : "; not approved by " + notApproved + " (digest " + job.digest() + ")")
+          + "; connected nodes: " + services.nodes().connectedIds());
     }
     List<NodeSession> selected = select(eligible, round);
 
     enter(round, Phase.TRAIN, "training on " + ids(selected));
+    services.audit().append("ROUND_STARTED", Map.of("job", job.id(), "round", round, "participants", ids(selected),
+        "model_sha256", Digests.hex(Digests.sha256(Tensors.toBytes(model.parameters()))), "digest", job.digest()));
     Collected collected = spec.secureAggregation().enabled()
         ? new SecureTraining(job, services).run(round, selected, model, plan(model))
         : trainInTheClear(round, selected, model);
@@ -115,7 +139,10 @@ public final class RoundStateMachine {
     metrics.putAll(evaluate(round, next));
 
     enter(round, Phase.CHECKPOINT, "writing checkpoint");
-    services.checkpoints().write(job.id(), round, next, metrics);
+    String aggregateDigest = services.checkpoints().write(job.id(), round, next, metrics);
+    services.audit().append("ROUND_COMPLETED", Map.of("job", job.id(), "round", round,
+        "contributors", combined.contributors(), "dropped", List.copyOf(combined.dropped().keySet()),
+        "aggregate_model_sha256", aggregateDigest));
 
     Duration took = Duration.between(started, services.clock().instant());
     return new RoundOutcome.Completed(next, new RoundRecord(round, combined.contributors(), combined.dropped(), metrics,
@@ -176,7 +203,7 @@ public final class RoundStateMachine {
         issued.put(task, node);
         node.send(CoordinatorMessage.newBuilder().setTrain(TrainTask.newBuilder()
             .setTaskId(task.taskId()).setJobId(job.id()).setRound(round).setDataset(spec.dataset())
-            .setPlan(plan(model)).setModelId(modelId).setDeadlineUnixMillis(deadline.toEpochMilli())).build());
+            .setPlan(plan(model)).setPrivacy(JobTerms.privacy(spec)).setModelId(modelId).setDeadlineUnixMillis(deadline.toEpochMilli())).build());
       }
       // Stop waiting as soon as min_nodes accepted updates are no longer possible.
       int tolerableLosses = selected.size() - spec.minNodes();
@@ -198,7 +225,7 @@ public final class RoundStateMachine {
         issued.put(task, node);
         node.send(CoordinatorMessage.newBuilder().setEvaluate(EvaluateTask.newBuilder()
             .setTaskId(task.taskId()).setJobId(job.id()).setRound(round).setDataset(spec.dataset())
-            .setPlan(plan(model)).setModelId(modelId).setDeadlineUnixMillis(deadline.toEpochMilli())).build());
+            .setPlan(plan(model)).setPrivacy(JobTerms.privacy(spec)).setModelId(modelId).setDeadlineUnixMillis(deadline.toEpochMilli())).build());
       }
       results = await(issued, deadline, "evaluation", issued.size(), round);
     } finally {
@@ -268,18 +295,7 @@ public final class RoundStateMachine {
   }
 
   private TrainingPlan plan(GlobalModel model) {
-    TrainingPlan.Builder plan = TrainingPlan.newBuilder()
-        .setModelConfigJson(model.configJson())
-        .setParameterCount(model.parameterCount())
-        .setNumClasses(spec.numClasses())
-        .setLocalEpochs(spec.localEpochs())
-        .setBatchSize(spec.batchSize())
-        .setLearningRate(spec.learningRate())
-        .setSeed(spec.seed());
-    for (long dim : spec.inputShape()) {
-      plan.addInputShape(dim);
-    }
-    return plan.build();
+    return JobTerms.plan(spec, model);
   }
 
   private void enter(int round, Phase phase, String text) {

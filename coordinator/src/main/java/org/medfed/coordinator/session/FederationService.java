@@ -7,6 +7,7 @@ import io.grpc.stub.StreamObserver;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import org.medfed.coordinator.approval.Approvals;
 import org.medfed.proto.v1.AgentMessage;
 import org.medfed.proto.v1.Chunk;
 import org.medfed.proto.v1.CoordinatorMessage;
@@ -17,6 +18,8 @@ import org.medfed.proto.v1.UpdateUploadMessage;
 import org.medfed.proto.v1.UploadHeader;
 import org.medfed.proto.v1.UploadReceipt;
 import org.medfed.proto.v1.Welcome;
+import org.medfed.trust.pki.Identity;
+import org.medfed.trust.tls.PeerAuthorization;
 import org.medfed.wire.ChunkAssembler;
 import org.medfed.wire.ChunkedPayload;
 import org.medfed.wire.ProtocolVersion;
@@ -35,12 +38,14 @@ public final class FederationService extends FederationServiceGrpc.FederationSer
   private final NodeRegistry registry;
   private final TaskBoard tasks;
   private final ModelPublisher models;
+  private final Approvals approvals;
   private final Optional<Set<String>> allowedNodes;
   private final long heartbeatMillis;
 
-  public FederationService(NodeRegistry registry, TaskBoard tasks, ModelPublisher models,
+  public FederationService(NodeRegistry registry, TaskBoard tasks, ModelPublisher models, Approvals approvals,
       Optional<Set<String>> allowedNodes, long heartbeatMillis) {
     this.registry = registry;
+    this.approvals = approvals;
     this.tasks = tasks;
     this.models = models;
     this.allowedNodes = allowedNodes.map(Set::copyOf);
@@ -51,6 +56,7 @@ public final class FederationService extends FederationServiceGrpc.FederationSer
   @Override
   public StreamObserver<AgentMessage> connect(StreamObserver<CoordinatorMessage> responses) {
     var call = (ServerCallStreamObserver<CoordinatorMessage>) responses;
+    Optional<Identity> identity = PeerAuthorization.current();
     return new StreamObserver<>() {
       private NodeSession session;
       private boolean refused;
@@ -61,7 +67,7 @@ public final class FederationService extends FederationServiceGrpc.FederationSer
           return;
         }
         if (session == null) {
-          Optional<Status> problem = checkHello(message);
+          Optional<Status> problem = checkHello(message, identity);
           if (problem.isPresent()) {
             refused = true;
             log.warn("refused a session: {}", problem.get().getDescription());
@@ -70,7 +76,7 @@ public final class FederationService extends FederationServiceGrpc.FederationSer
           }
           Hello hello = message.getHello();
           session = new NodeSession(UUID.randomUUID().toString(), hello.getNodeId(), hello.getSoftwareVersion(),
-              hello.getDatasetsList(), registry.now(), call);
+              hello.getDatasetsList(), registry.now(), identity, call);
           registry.register(session);
           log.info("node '{}' connected ({}, datasets {})", hello.getNodeId(), hello.getSoftwareVersion(),
               hello.getDatasetsList().stream().map(d -> d.getName() + "[" + d.getTrainSamples() + "]").toList());
@@ -96,6 +102,7 @@ public final class FederationService extends FederationServiceGrpc.FederationSer
           case SECAGG_KEYS -> tasks.secureStep(node, message.getSecaggKeys().getTaskId(), message);
           case SECAGG_SHARES -> tasks.secureStep(node, message.getSecaggShares().getTaskId(), message);
           case SECAGG_UNMASK -> tasks.secureStep(node, message.getSecaggUnmask().getTaskId(), message);
+          case DECISION -> approvals.decided(node, message.getDecision());
         }
       }
 
@@ -118,7 +125,7 @@ public final class FederationService extends FederationServiceGrpc.FederationSer
     };
   }
 
-  private Optional<Status> checkHello(AgentMessage message) {
+  private Optional<Status> checkHello(AgentMessage message, Optional<Identity> identity) {
     if (!message.hasHello()) {
       return Optional.of(Status.INVALID_ARGUMENT.withDescription(
           "the first message of a session must be Hello, got " + message.getBodyCase()));
@@ -132,6 +139,11 @@ public final class FederationService extends FederationServiceGrpc.FederationSer
     if (!hello.getNodeId().matches(NODE_ID_PATTERN)) {
       return Optional.of(Status.INVALID_ARGUMENT.withDescription("node id '" + hello.getNodeId()
           + "' must be 1-64 letters, digits, '.', '_' or '-'"));
+    }
+    if (identity.isPresent() && !identity.get().name().equals(hello.getNodeId())) {
+      return Optional.of(Status.PERMISSION_DENIED.withDescription("this connection's certificate is for '"
+          + identity.get().name() + "' but its hello says node '" + hello.getNodeId()
+          + "'; node_id in agent.yaml must be the name in the startup kit's certificate"));
     }
     if (allowedNodes.isPresent() && !allowedNodes.get().contains(hello.getNodeId())) {
       return Optional.of(Status.PERMISSION_DENIED.withDescription("node '" + hello.getNodeId()

@@ -28,6 +28,7 @@ public final class NodeRegistry {
 
   private final Map<String, NodeSession> sessions = new ConcurrentHashMap<>();
   private final List<Consumer<NodeSession>> departureListeners = new CopyOnWriteArrayList<>();
+  private final List<Consumer<NodeSession>> arrivalListeners = new CopyOnWriteArrayList<>();
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition changed = lock.newCondition();
   private final Clock clock;
@@ -40,6 +41,11 @@ public final class NodeRegistry {
     departureListeners.add(listener);
   }
 
+  /** Runs after a node's session is registered (welcomed), on the gRPC thread. */
+  public void onArrival(Consumer<NodeSession> listener) {
+    arrivalListeners.add(listener);
+  }
+
   void register(NodeSession session) {
     NodeSession previous = sessions.put(session.nodeId(), session);
     if (previous != null) {
@@ -47,6 +53,7 @@ public final class NodeRegistry {
       previous.close(Status.ABORTED.withDescription("replaced by a newer session from the same node"));
       departureListeners.forEach(l -> l.accept(previous));
     }
+    arrivalListeners.forEach(l -> l.accept(session));
     signal();
   }
 
@@ -79,19 +86,17 @@ public final class NodeRegistry {
   }
 
   /**
-   * Waits until at least {@code count} connected sessions match, or the deadline passes.
-   *
-   * @return the matching sessions at that moment (possibly fewer than {@code count})
+   * Waits until {@code ready} holds, the deadline passes or {@code cancelled}; re-checks whenever
+   * nodes come, go or {@link #signal} is called, and at least every second.
    */
-  public List<NodeSession> awaitAtLeast(int count, Predicate<NodeSession> filter, Instant deadline,
+  public void awaitUntil(java.util.function.BooleanSupplier ready, Instant deadline,
       java.util.function.BooleanSupplier cancelled) throws InterruptedException {
     lock.lock();
     try {
-      while (true) {
-        List<NodeSession> matching = connected(filter);
+      while (!ready.getAsBoolean() && !cancelled.getAsBoolean()) {
         long remaining = deadline.toEpochMilli() - clock.millis();
-        if (matching.size() >= count || remaining <= 0 || cancelled.getAsBoolean()) {
-          return matching;
+        if (remaining <= 0) {
+          return;
         }
         changed.await(Math.min(remaining, 1000), TimeUnit.MILLISECONDS);
       }
@@ -107,6 +112,17 @@ public final class NodeRegistry {
       changed.signalAll();
     } finally {
       lock.unlock();
+    }
+  }
+
+  /** Ends the sessions {@code reason} gives a reason for, telling each agent why. */
+  public void closeWhere(java.util.function.Function<NodeSession, java.util.Optional<String>> reason, Status.Code code) {
+    for (NodeSession session : connected()) {
+      reason.apply(session).ifPresent(why -> {
+        log.warn("closing the session of node '{}': {}", session.nodeId(), why);
+        session.close(Status.fromCode(code).withDescription(why));
+        unregister(session, why);
+      });
     }
   }
 

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Optional;
 import org.medfed.proto.v1.CoordinatorMessage;
 import org.medfed.proto.v1.DatasetDescriptor;
+import org.medfed.trust.pki.Identity;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,12 +23,14 @@ public final class NodeSession {
   private final String softwareVersion;
   private final List<DatasetDescriptor> datasets;
   private final Instant connectedAt;
+  private final Optional<Identity> identity;
   private final ServerCallStreamObserver<CoordinatorMessage> stream;
   private volatile Instant lastSeen;
   private volatile boolean open = true;
 
   NodeSession(String sessionId, String nodeId, String softwareVersion, List<DatasetDescriptor> datasets,
-      Instant connectedAt, ServerCallStreamObserver<CoordinatorMessage> stream) {
+      Instant connectedAt, Optional<Identity> identity, ServerCallStreamObserver<CoordinatorMessage> stream) {
+    this.identity = identity;
     this.sessionId = sessionId;
     this.nodeId = nodeId;
     this.softwareVersion = softwareVersion;
@@ -39,6 +42,11 @@ public final class NodeSession {
 
   public String nodeId() {
     return nodeId;
+  }
+
+  /** The certificate the node connected with; empty only in plaintext development mode. */
+  public Optional<Identity> identity() {
+    return identity;
   }
 
   public String sessionId() {

@@ -94,7 +94,7 @@ class FailureEndToEndTest {
       federation.agent("hospital-a", Blobs.dataset("expression", 1, 40, 20, 20));
       federation.agent("hospital-b", Blobs.dataset("expression", 2, 40, 20, 20));
       // Connected and announcing the dataset, but never answering a task.
-      RogueAgent silent = RogueAgent.connect(federation.channel(), "hospital-silent", task -> { });
+      RogueAgent silent = RogueAgent.connect(federation.channel("hospital-silent"), "hospital-silent", task -> { });
 
       String jobId = federation.submit(JOB.formatted(1, 2, 3)).getJobId();
       federation.watch(jobId, Duration.ofMinutes(1));
@@ -114,13 +114,13 @@ class FailureEndToEndTest {
       federation.agent("hospital-b", Blobs.dataset("expression", 2, 40, 20, 20));
       CompletableFuture<Status> nanAnswer = new CompletableFuture<>();
       CompletableFuture<Status> shortAnswer = new CompletableFuture<>();
-      RogueAgent nan = RogueAgent.connect(federation.channel(), "hospital-nan", task -> {
+      RogueAgent nan = RogueAgent.connect(federation.channel("hospital-nan"), "hospital-nan", task -> {
         float[] update = new float[(int) task.getPlan().getParameterCount()];
         update[5] = Float.NaN;
-        nanAnswer.complete(RogueAgent.upload(federation.channel(), task.getTaskId(), update));
+        nanAnswer.complete(RogueAgent.upload(federation.channel("hospital-nan"), task.getTaskId(), update));
       });
-      RogueAgent wrongLength = RogueAgent.connect(federation.channel(), "hospital-short", task ->
-          shortAnswer.complete(RogueAgent.upload(federation.channel(), task.getTaskId(), new float[] {1f, 2f, 3f})));
+      RogueAgent wrongLength = RogueAgent.connect(federation.channel("hospital-short"), "hospital-short", task ->
+          shortAnswer.complete(RogueAgent.upload(federation.channel("hospital-short"), task.getTaskId(), new float[] {1f, 2f, 3f})));
 
       String jobId = federation.submit(JOB.formatted(1, 2, 30)).getJobId();
       List<JobEvent> events = federation.watch(jobId, Duration.ofMinutes(1));
@@ -144,7 +144,7 @@ class FailureEndToEndTest {
   @Test
   void uploadForATaskThatWasNeverIssued_isRefused() throws Exception {
     try (Federation federation = new Federation(dataDir)) {
-      Status answer = RogueAgent.upload(federation.channel(), "made-up-task", new float[] {1f});
+      Status answer = RogueAgent.upload(federation.channel("hospital-x"), "made-up-task", new float[] {1f});
 
       assertEquals(Status.Code.FAILED_PRECONDITION, answer.getCode());
       assertTrue(answer.getDescription().contains("not issued to a selected node"), answer.getDescription());
@@ -166,7 +166,7 @@ class FailureEndToEndTest {
   void incompatibleProtocolVersion_isRefusedListingSupportedVersions() throws Exception {
     try (Federation federation = new Federation(dataDir)) {
       CompletableFuture<Status> closed = new CompletableFuture<>();
-      StreamObserver<AgentMessage> session = FederationServiceGrpc.newStub(federation.channel())
+      StreamObserver<AgentMessage> session = FederationServiceGrpc.newStub(federation.channel("hospital-future"))
           .connect(RogueAgent.observer(message -> { }, closed));
       session.onNext(AgentMessage.newBuilder().setHello(Hello.newBuilder().setProtocolVersion(99)
           .setNodeId("hospital-future")).build());
@@ -201,7 +201,7 @@ class FailureEndToEndTest {
   private static void startThreeWithCrashingC(Federation federation) {
     federation.agent("hospital-a", Blobs.dataset("expression", 1, 40, 20, 20));
     federation.agent("hospital-b", Blobs.dataset("expression", 2, 40, 20, 20));
-    ManagedChannel cChannel = federation.channel();
+    ManagedChannel cChannel = federation.channel("hospital-c");
     federation.agent("hospital-c", Blobs.dataset("expression", 3, 40, 20, 20),
         new RecordingTrainer(call -> killOnSecondRound(call, cChannel)), cChannel);
   }
@@ -226,16 +226,27 @@ class FailureEndToEndTest {
     static RogueAgent connect(ManagedChannel channel, String nodeId, java.util.function.Consumer<TrainTask> onTrain)
         throws Exception {
       CompletableFuture<Void> welcomed = new CompletableFuture<>();
+      java.util.concurrent.atomic.AtomicReference<StreamObserver<AgentMessage>> self = new java.util.concurrent.atomic.AtomicReference<>();
       StreamObserver<AgentMessage> session = FederationServiceGrpc.newStub(channel).connect(observer(message -> {
         if (message.hasWelcome()) {
           welcomed.complete(null);
+        } else if (message.hasProposal()) {
+          // A rogue agent approves every job it is offered.
+          synchronized (self) {
+            self.get().onNext(AgentMessage.newBuilder().setDecision(org.medfed.proto.v1.JobDecision.newBuilder()
+                .setJobId(message.getProposal().getJobId()).setDigest(message.getProposal().getDigest())
+                .setState(org.medfed.proto.v1.ApprovalState.APPROVAL_APPROVED)).build());
+          }
         } else if (message.hasTrain()) {
           CompletableFuture.runAsync(() -> onTrain.accept(message.getTrain()));
         }
       }, new CompletableFuture<>()));
-      session.onNext(AgentMessage.newBuilder().setHello(Hello.newBuilder().setProtocolVersion(1).setNodeId(nodeId)
+      self.set(session);
+      synchronized (self) {
+        session.onNext(AgentMessage.newBuilder().setHello(Hello.newBuilder().setProtocolVersion(1).setNodeId(nodeId)
           .addDatasets(DatasetDescriptor.newBuilder().setName("expression").setKind(DatasetKind.GENOMIC)
               .setTrainSamples(40).setTestSamples(20).addInputShape(20).addAllClasses(Blobs.CLASSES))).build());
+      }
       welcomed.get(10, TimeUnit.SECONDS);
       return new RogueAgent(session, channel);
     }

@@ -4,15 +4,19 @@ import io.grpc.ClientInterceptor;
 import io.grpc.ManagedChannel;
 import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.medfed.coordinator.Coordinator;
 import org.medfed.coordinator.CoordinatorConfig;
@@ -31,24 +35,39 @@ import org.medfed.proto.v1.JobEvent;
 import org.medfed.proto.v1.JobState;
 import org.medfed.proto.v1.JobSummary;
 import org.medfed.proto.v1.SubmitJobRequest;
+import org.medfed.trust.pki.CertificateAuthority;
+import org.medfed.trust.pki.Pem;
+import org.medfed.trust.pki.Role;
+import org.medfed.trust.tls.Tls;
+import org.medfed.trust.tls.TlsFiles;
 
 /**
- * A real coordinator on a loopback port and real node agents dialling it over TCP, for end-to-end
- * tests. Interceptors let a test damage traffic the way a bad network would.
+ * A real coordinator on a loopback port and real node agents dialling it over TCP with mutual TLS,
+ * as in production: a throw-away consortium CA issues the coordinator's, the admin's and each
+ * agent's certificate. Agents auto-approve jobs unless a test asks otherwise. Interceptors let a
+ * test damage traffic the way a bad network would.
  */
 final class Federation implements AutoCloseable {
   final Coordinator coordinator;
+  final Path dataDir;
+  final CertificateAuthority ca;
   private final List<NodeAgent> agents = new ArrayList<>();
   private final ManagedChannel adminChannel;
   final AdminServiceGrpc.AdminServiceBlockingStub admin;
 
   Federation(Path dataDir, CoordinatorConfig config, ServerInterceptor... interceptors) throws IOException {
+    this.dataDir = dataDir;
+    Instant now = Instant.now();
+    ca = CertificateAuthority.create(dataDir.resolve("pki/ca"), "test-consortium", now.minusSeconds(60),
+        now.plus(Duration.ofDays(1)));
+    TlsFiles coordinatorFiles = issue("coordinator", Role.COORDINATOR, List.of("127.0.0.1", "localhost"));
     NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0));
     if (interceptors.length > 0) {
       builder.intercept(interceptors[0]);
     }
-    coordinator = Coordinator.start(config, builder);
-    adminChannel = channel();
+    coordinator = Coordinator.start(config.withTls(new CoordinatorConfig.Security(coordinatorFiles, ca.crlFile(),
+        Duration.ofMillis(200))), builder);
+    adminChannel = channel(issue("admin", Role.ADMIN, List.of()), "127.0.0.1");
     admin = AdminServiceGrpc.newBlockingStub(adminChannel);
   }
 
@@ -56,9 +75,37 @@ final class Federation implements AutoCloseable {
     this(dataDir, CoordinatorConfig.defaults(dataDir));
   }
 
-  ManagedChannel channel(ClientInterceptor... interceptors) {
-    return NettyChannelBuilder.forAddress("127.0.0.1", coordinator.port()).usePlaintext()
-        .intercept(interceptors).build();
+  /** Issues a certificate valid now for a day and writes it as a startup kit would hold it. */
+  TlsFiles issue(String name, Role role, List<String> hostNames) {
+    Instant now = Instant.now();
+    return issue(name, role, hostNames, now.minusSeconds(60), now.plus(Duration.ofDays(1)));
+  }
+
+  TlsFiles issue(String name, Role role, List<String> hostNames, Instant notBefore, Instant notAfter) {
+    try {
+      Path kit = dataDir.resolve("pki").resolve(role.unit() + "-" + name + "-" + UUID.randomUUID());
+      CertificateAuthority.Issued issued = ca.issue(name, role, hostNames, notBefore, notAfter);
+      Pem.write(kit.resolve(name + ".crt"), issued.certificate(), false);
+      Pem.write(kit.resolve(name + ".key"), issued.privateKey(), true);
+      Files.copy(dataDir.resolve("pki/ca/ca.crt"), kit.resolve("ca.crt"));
+      return new TlsFiles(kit.resolve(name + ".crt"), kit.resolve(name + ".key"), kit.resolve("ca.crt"));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** A channel with a fresh hospital certificate for {@code nodeId}. */
+  ManagedChannel channel(String nodeId, ClientInterceptor... interceptors) {
+    return channel(issue(nodeId, Role.HOSPITAL, List.of()), "127.0.0.1", interceptors);
+  }
+
+  /** A channel presenting {@code files}, dialling the coordinator by {@code host}. */
+  ManagedChannel channel(TlsFiles files, String host, ClientInterceptor... interceptors) {
+    try {
+      return Tls.channel(host, coordinator.port(), files.load()).intercept(interceptors).build();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   NodeAgent agent(String nodeId, LocalDataset dataset) {
@@ -66,14 +113,39 @@ final class Federation implements AutoCloseable {
   }
 
   NodeAgent agent(String nodeId, LocalDataset dataset, LocalTrainer trainer, ClientInterceptor... interceptors) {
-    return agent(nodeId, dataset, trainer, channel(interceptors));
+    return agent(nodeId, dataset, trainer, channel(nodeId, interceptors));
   }
 
   NodeAgent agent(String nodeId, LocalDataset dataset, LocalTrainer trainer, ManagedChannel channel) {
-    AgentConfig config = new AgentConfig(nodeId, "127.0.0.1", coordinator.port(),
+    return start(config(nodeId, dataset, true), dataset, trainer, channel);
+  }
+
+  /** An agent whose operator decides on jobs (no auto-approval), with its state under {@link #stateDir}. */
+  NodeAgent agentAwaitingApproval(String nodeId, LocalDataset dataset) {
+    return start(config(nodeId, dataset, false), dataset, new Dl4jTrainer(), channel(nodeId));
+  }
+
+  /** An auto-approving agent on {@code channel} that is started but not waited for: for agents the coordinator refuses. */
+  NodeAgent agentNotAwaited(String nodeId, LocalDataset dataset, ManagedChannel channel) {
+    NodeAgent agent = new NodeAgent(config(nodeId, dataset, true), channel, List.of(dataset), new Dl4jTrainer());
+    agents.add(agent);
+    agent.start();
+    return agent;
+  }
+
+  Path stateDir(String nodeId) {
+    return dataDir.resolve("agents").resolve(nodeId).resolve("state");
+  }
+
+  private AgentConfig config(String nodeId, LocalDataset dataset, boolean autoApprove) {
+    return new AgentConfig(nodeId, "127.0.0.1", coordinator.port(),
         List.of(new DatasetDeclaration(dataset.name(), dataset.kind(), DatasetFormat.CSV_MATRIX,
             Path.of("in-memory"), dataset.classes())),
-        new Backoff(Duration.ofMillis(100), Duration.ofSeconds(1), 2, 0.2), Duration.ofSeconds(1));
+        new Backoff(Duration.ofMillis(100), Duration.ofSeconds(1), 2, 0.2), Duration.ofSeconds(1),
+        Optional.empty(), stateDir(nodeId), autoApprove, Optional.empty());
+  }
+
+  private NodeAgent start(AgentConfig config, LocalDataset dataset, LocalTrainer trainer, ManagedChannel channel) {
     NodeAgent agent = new NodeAgent(config, channel, List.of(dataset), trainer);
     agents.add(agent);
     agent.start();

@@ -133,14 +133,14 @@ class SecureAggregationEndToEndTest {
       // hospital-d dies after ShareKeys: when its share inbox arrives, which the coordinator sends
       // only once it has every hospital's shares.
       AtomicReference<ManagedChannel> dChannel = new AtomicReference<>();
-      dChannel.set(federation.channel(new DieOnInbox(dChannel)));
+      dChannel.set(federation.channel("hospital-d", new DieOnInbox(dChannel)));
       federation.agent("hospital-d", Blobs.dataset("expression", 4, SAMPLES, 20, 20), new RecordingTrainer(),
           dChannel.get());
       // hospital-e dies after MaskedInput: just as it would reveal its unmasking shares.
       AtomicReference<ManagedChannel> eChannel = new AtomicReference<>();
       RecordingTrainer eTrainer = new RecordingTrainer();
       inSum.add(eTrainer);
-      eChannel.set(federation.channel(new DieBeforeUnmasking(eChannel)));
+      eChannel.set(federation.channel("hospital-e", new DieBeforeUnmasking(eChannel)));
       federation.agent("hospital-e", Blobs.dataset("expression", 5, SAMPLES, 20, 20), eTrainer, eChannel.get());
 
       String jobId = federation.submit(job(3, true)).getJobId();

@@ -60,7 +60,9 @@ public final class SecureRoundBench {
     try (Coordinator coordinator = Coordinator.start(CoordinatorConfig.defaults(work.resolve("coordinator")), builder)) {
       List<SyntheticConsortium.Hospital> sites = SyntheticConsortium.write(work.resolve("hospitals"),
           // Near-uniform labels (alpha 100): the bench measures cost, and every hospital needs samples.
-          new SyntheticConsortium.Settings(hospitals, 60, 100.0, 1), "127.0.0.1:" + coordinator.port());
+          new SyntheticConsortium.Settings(hospitals, 60, 100.0, 1), "127.0.0.1:" + coordinator.port(),
+          // Plaintext, as when the figures in docs/benchmarks.md were first taken: TLS costs both arms alike.
+          java.util.Optional.empty());
       List<Process> agents = new ArrayList<>();
       for (SyntheticConsortium.Hospital site : sites) {
         ProcessBuilder process = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"), "-Xmx512m",

@@ -3,17 +3,18 @@ package org.medfed.examples.demo;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.grpc.ManagedChannel;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -33,10 +34,14 @@ import org.medfed.proto.v1.JobEvent;
 import org.medfed.proto.v1.JobState;
 import org.medfed.proto.v1.JobSummary;
 import org.medfed.proto.v1.SubmitJobRequest;
+import org.medfed.trust.provision.ConsortiumFile;
+import org.medfed.trust.provision.Provisioner;
+import org.medfed.trust.tls.Tls;
+import org.medfed.trust.tls.TlsFiles;
 import org.nd4j.linalg.dataset.DataSet;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /**
  * The one-command demo: a coordinator and several synthetic hospitals as separate processes on
@@ -80,19 +85,29 @@ public final class DemoMain implements Callable<Integer> {
     String address = "127.0.0.1:" + port;
     say("Generating %d synthetic hospitals (non-IID: Dirichlet alpha 0.5 label skew, per-site scanner and batch effects)",
         hospitals);
+    say("Provisioning a throw-away consortium: CA, coordinator, %d hospital and 1 admin startup kits (mutual TLS)",
+        hospitals);
+    Path kits = workDir.resolve("kits");
+    List<String> hospitalIds = java.util.stream.IntStream.range(0, hospitals).mapToObj(SyntheticConsortium::hospitalId)
+        .toList();
+    new Provisioner(Clock.systemUTC()).provision(new ConsortiumFile("medfed-demo", "127.0.0.1", port,
+        List.of("127.0.0.1", "localhost"), hospitalIds, List.of("demo-admin"), 2), kits);
     List<SyntheticConsortium.Hospital> sites = SyntheticConsortium.write(workDir.resolve("hospitals"),
-        new SyntheticConsortium.Settings(hospitals, samples, 0.5, seed), address);
+        new SyntheticConsortium.Settings(hospitals, samples, 0.5, seed), address, Optional.of(kits));
 
     List<Map<String, Object>> results = new ArrayList<>();
     try (Processes processes = new Processes(workDir.resolve("logs"))) {
       say("Starting the coordinator on %s and %d hospital agents (separate processes, gRPC on loopback)", address, hospitals);
-      Process coordinator = processes.java("coordinator", MedfedCli.class.getName(), "serve", "--bind", "127.0.0.1",
+      Process coordinator = processes.java("coordinator", MedfedCli.class.getName(), "serve",
+          "--config", kits.resolve("coordinator/coordinator.yaml").toString(), "--bind", "127.0.0.1",
           "--port", Integer.toString(port), "--data-dir", workDir.resolve("coordinator").toString());
       processes.awaitLog("coordinator", coordinator, "listening on", 60);
       for (SyntheticConsortium.Hospital site : sites) {
         processes.java(site.id(), AgentMain.class.getName(), "--config", site.agentConfig().toString());
       }
-      ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
+      Path adminKit = kits.resolve("admins/demo-admin");
+      ManagedChannel channel = Tls.channel("127.0.0.1", port, new TlsFiles(adminKit.resolve("demo-admin.crt"),
+          adminKit.resolve("demo-admin.key"), adminKit.resolve("ca.crt")).load()).build();
       try {
         AdminServiceGrpc.AdminServiceBlockingStub admin = AdminServiceGrpc.newBlockingStub(channel);
         for (String name : tasks) {

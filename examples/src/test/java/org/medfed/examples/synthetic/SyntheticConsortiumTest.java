@@ -40,8 +40,8 @@ class SyntheticConsortiumTest {
   @Test
   void write_sameSeed_givesIdenticalFiles() throws Exception {
     var settings = new SyntheticConsortium.Settings(2, 40, 0.5, 7);
-    SyntheticConsortium.write(dir.resolve("one"), settings, "localhost:1");
-    SyntheticConsortium.write(dir.resolve("two"), settings, "localhost:1");
+    SyntheticConsortium.write(dir.resolve("one"), settings, "localhost:1", java.util.Optional.empty());
+    SyntheticConsortium.write(dir.resolve("two"), settings, "localhost:1", java.util.Optional.empty());
 
     List<Path> files;
     try (Stream<Path> walk = Files.walk(dir.resolve("one"))) {
@@ -57,7 +57,7 @@ class SyntheticConsortiumTest {
   @Test
   void write_hospitalsLoadWithTheAgentsOwnLoaders_andDifferInTheirData() throws Exception {
     List<SyntheticConsortium.Hospital> hospitals = SyntheticConsortium.write(dir,
-        new SyntheticConsortium.Settings(3, 60, 0.5, 3), "localhost:7443");
+        new SyntheticConsortium.Settings(3, 60, 0.5, 3), "localhost:7443", java.util.Optional.empty());
 
     List<LocalDataset> scans = hospitals.stream().map(h -> DatasetLoaders.load(
         AgentConfigLoader.load(h.agentConfig()).datasets().get(0))).toList();

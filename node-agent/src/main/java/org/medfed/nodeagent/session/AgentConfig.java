@@ -1,16 +1,21 @@
 package org.medfed.nodeagent.session;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import org.medfed.nodeagent.data.DatasetDeclaration;
+import org.medfed.trust.tls.TlsFiles;
 
 /**
- * A hospital agent's configuration: who it is, where the coordinator is, and which local datasets
- * it offers.
+ * A hospital agent's configuration: who it is, where the coordinator is, which local datasets it
+ * offers, its TLS identity (empty only in plaintext development mode), and where its approvals and
+ * audit log live.
  */
 public record AgentConfig(String nodeId, String coordinatorHost, int coordinatorPort,
-    List<DatasetDeclaration> datasets, Backoff backoff, Duration heartbeatInterval) {
+    List<DatasetDeclaration> datasets, Backoff backoff, Duration heartbeatInterval, Optional<TlsFiles> tls,
+    Path stateDir, boolean autoApproveJobs, Optional<Path> source) {
   public AgentConfig {
     Objects.requireNonNull(nodeId, "nodeId");
     Objects.requireNonNull(coordinatorHost, "coordinatorHost");
@@ -30,5 +35,17 @@ public record AgentConfig(String nodeId, String coordinatorHost, int coordinator
     datasets = List.copyOf(datasets);
     Objects.requireNonNull(backoff, "backoff");
     Objects.requireNonNull(heartbeatInterval, "heartbeatInterval");
+    Objects.requireNonNull(tls, "tls");
+    Objects.requireNonNull(stateDir, "stateDir");
+  }
+
+  /** The operator's approve command for this agent, without the digest. */
+  public String approveCommand() {
+    return "medfed-agent approve --config " + source.map(Path::toString).orElse("agent.yaml");
+  }
+
+  public AgentConfig withTls(TlsFiles files) {
+    return new AgentConfig(nodeId, coordinatorHost, coordinatorPort, datasets, backoff, heartbeatInterval,
+        Optional.of(files), stateDir, autoApproveJobs, source);
   }
 }

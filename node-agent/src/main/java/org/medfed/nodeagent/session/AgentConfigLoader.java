@@ -10,10 +10,13 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Set;
 import org.medfed.nodeagent.data.DatasetDeclaration;
 import org.medfed.nodeagent.data.DatasetFormat;
 import org.medfed.nodeagent.data.DatasetKind;
+import org.medfed.trust.tls.KitConfig;
+import org.medfed.trust.tls.TlsFiles;
 
 /**
  * Reads an agent configuration file (YAML). Relative dataset locations resolve against the file's
@@ -22,6 +25,9 @@ import org.medfed.nodeagent.data.DatasetKind;
  * <pre>
  * node_id: hospital-a
  * coordinator: localhost:7443
+ * tls: {certificate: hospital-a.crt, private_key: hospital-a.key, ca: ca.crt}
+ * state_dir: state              # approvals and the audit log
+ * auto_approve_jobs: false      # true only for demos
  * datasets:
  *   - name: scans
  *     kind: imaging
@@ -31,7 +37,8 @@ import org.medfed.nodeagent.data.DatasetKind;
  * </pre>
  */
 public final class AgentConfigLoader {
-  private static final Set<String> TOP_LEVEL = Set.of("node_id", "coordinator", "datasets", "heartbeat_seconds");
+  private static final Set<String> TOP_LEVEL = Set.of("node_id", "coordinator", "datasets", "heartbeat_seconds", "tls",
+      "insecure_plaintext", "state_dir", "auto_approve_jobs");
   private static final Set<String> DATASET_FIELDS = Set.of("name", "kind", "format", "location", "classes");
 
   private AgentConfigLoader() {}
@@ -69,8 +76,22 @@ public final class AgentConfigLoader {
       datasets.add(dataset(file, "datasets[" + i + "]", datasetsNode.get(i), base));
     }
     Duration heartbeat = Duration.ofSeconds(root.path("heartbeat_seconds").asLong(5));
+    boolean plaintext = root.path("insecure_plaintext").asBoolean(false);
+    if (plaintext == root.has("tls")) {
+      throw new ConfigException(file + ": give a 'tls' section (certificate, private_key, ca from your startup kit)"
+          + " or 'insecure_plaintext: true' for a development coordinator; not both, not neither");
+    }
+    Optional<TlsFiles> tls;
     try {
-      return new AgentConfig(nodeId, coordinator.substring(0, colon), port, datasets, Backoff.defaults(), heartbeat);
+      tls = plaintext ? Optional.empty() : Optional.of(KitConfig.tlsFiles(file, root.get("tls")));
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(e.getMessage());
+    }
+    Path stateDir = base.resolve(root.path("state_dir").asText("state")).normalize();
+    boolean autoApprove = root.path("auto_approve_jobs").asBoolean(false);
+    try {
+      return new AgentConfig(nodeId, coordinator.substring(0, colon), port, datasets, Backoff.defaults(), heartbeat,
+          tls, stateDir, autoApprove, Optional.of(file));
     } catch (IllegalArgumentException e) {
       throw new ConfigException(file + ": " + e.getMessage());
     }

@@ -3,6 +3,9 @@ package org.medfed.nodeagent.session;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -16,13 +19,21 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.stream.Collectors;
+import org.medfed.nodeagent.approval.ApprovalStore;
+import org.medfed.nodeagent.approval.JobGate;
 import org.medfed.nodeagent.data.LocalDataset;
 import org.medfed.nodeagent.training.LocalTrainer;
 import org.medfed.proto.v1.AgentMessage;
+import org.medfed.proto.v1.ApprovalState;
 import org.medfed.proto.v1.CoordinatorMessage;
 import org.medfed.proto.v1.FederationServiceGrpc;
 import org.medfed.proto.v1.Heartbeat;
 import org.medfed.proto.v1.Hello;
+import org.medfed.proto.v1.JobDecision;
+import org.medfed.proto.v1.JobProposal;
+import org.medfed.trust.audit.AuditLog;
+import org.medfed.trust.tls.TlsProblems;
+import org.medfed.wire.JobDigest;
 import org.medfed.wire.ProtocolVersion;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,6 +52,11 @@ public final class NodeAgent implements AutoCloseable {
   private final Map<String, LocalDataset> datasets;
   private final TaskRunner tasks;
   private final Transfers transfers;
+  private final AuditLog audit;
+  private final ApprovalStore approvals;
+  private final JobGate gate;
+  /** Jobs proposed to this agent that await the operator: job id to digest. */
+  private final Map<String, String> awaiting = new java.util.concurrent.ConcurrentHashMap<>();
   private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(
       daemon("medfed-agent-scheduler"));
   private final CompletableFuture<String> stopped = new CompletableFuture<>();
@@ -57,7 +73,48 @@ public final class NodeAgent implements AutoCloseable {
     this.datasets = datasets.stream().collect(Collectors.toUnmodifiableMap(LocalDataset::name, Function.identity()));
     ExecutorService worker = Executors.newSingleThreadExecutor(daemon("medfed-agent-worker-" + config.nodeId()));
     this.transfers = new Transfers(channel, 4L << 30);
-    this.tasks = new TaskRunner(config.nodeId(), this.datasets, trainer, transfers, this::send, worker);
+    try {
+      this.audit = AuditLog.open(config.stateDir().resolve("audit.log"), Clock.systemUTC());
+    } catch (IOException e) {
+      throw new IllegalStateException("agent '" + config.nodeId() + "': " + e.getMessage(), e);
+    }
+    this.approvals = new ApprovalStore(config.stateDir());
+    this.gate = new JobGate(approvals, audit, config.autoApproveJobs(), config.approveCommand());
+    this.tasks = new TaskRunner(config.nodeId(), this.datasets, trainer, transfers, this::send, worker, gate);
+    audit.append("AGENT_STARTED", Map.of("node", config.nodeId(), "mutual_tls", config.tls().isPresent(),
+        "auto_approve_jobs", config.autoApproveJobs(), "datasets", List.copyOf(this.datasets.keySet())));
+  }
+
+  /** The agent's own audit log. */
+  public Path auditLog() {
+    return audit.file();
+  }
+
+  private void onProposal(JobProposal proposal) {
+    JobDecision answer;
+    try {
+      answer = gate.answer(proposal);
+    } catch (RuntimeException e) {
+      // The approvals file is unreadable or unwritable: refuse the job rather than end the session.
+      log.error("job {}: cannot consult this hospital's approvals: {}", proposal.getJobId(), e.getMessage());
+      answer = JobDecision.newBuilder().setJobId(proposal.getJobId()).setDigest(proposal.getDigest())
+          .setState(ApprovalState.APPROVAL_REJECTED).setReason("the hospital's approval records are unavailable: "
+              + e.getMessage()).build();
+    }
+    if (answer.getState() == ApprovalState.APPROVAL_PENDING) {
+      awaiting.put(proposal.getJobId(), answer.getDigest());
+    }
+    send(AgentMessage.newBuilder().setDecision(answer).build());
+  }
+
+  /** Tells the coordinator as soon as the operator decided on a job that was waiting. */
+  private void announceDecisions() {
+    awaiting.forEach((jobId, digest) -> gate.decided(jobId, digest).ifPresent(answer -> {
+      awaiting.remove(jobId);
+      log.info("job {}: operator {} digest {}", jobId, answer.getState() == ApprovalState.APPROVAL_APPROVED
+          ? "approved" : "rejected", JobDigest.shortForm(digest));
+      send(AgentMessage.newBuilder().setDecision(answer).build());
+    }));
   }
 
   public String nodeId() {
@@ -67,6 +124,7 @@ public final class NodeAgent implements AutoCloseable {
   /** Starts connecting; returns at once. */
   public void start() {
     scheduler.execute(this::connect);
+    scheduler.scheduleWithFixedDelay(this::announceDecisions, 1, 1, TimeUnit.SECONDS);
   }
 
   /** Completes when the coordinator first accepted this agent's hello. */
@@ -106,6 +164,7 @@ public final class NodeAgent implements AutoCloseable {
         case SECAGG_DIRECTORY -> tasks.deliver(message.getSecaggDirectory().getTaskId(), message);
         case SECAGG_INBOX -> tasks.deliver(message.getSecaggInbox().getTaskId(), message);
         case SECAGG_UNMASK_REQUEST -> tasks.deliver(message.getSecaggUnmaskRequest().getTaskId(), message);
+        case PROPOSAL -> onProposal(message.getProposal());
         case BODY_NOT_SET -> log.warn("ignoring an empty message from the coordinator");
       }
     }
@@ -121,11 +180,14 @@ public final class NodeAgent implements AutoCloseable {
         case FAILED_PRECONDITION, PERMISSION_DENIED, UNAUTHENTICATED, INVALID_ARGUMENT -> {
           String reason = "coordinator refused node '" + config.nodeId() + "': " + status.getDescription();
           log.error(reason);
+          audit.append("SESSION_REFUSED", Map.of("code", status.getCode().name(), "reason",
+              String.valueOf(status.getDescription())));
           stopped.complete(reason);
           shutdownExecutors();
         }
-        default -> scheduleReconnect(status.getCode() + (status.getDescription() == null ? ""
-            : " (" + status.getDescription() + ")"));
+        default -> scheduleReconnect(TlsProblems.explain(status, config.coordinatorHost() + ":"
+            + config.coordinatorPort()).orElse(status.getCode() + (status.getDescription() == null ? ""
+            : " (" + status.getDescription() + ")")));
       }
     }
 
@@ -213,6 +275,11 @@ public final class NodeAgent implements AutoCloseable {
       channel.shutdownNow();
     }
     stopped.complete("closed");
+    try {
+      audit.close();
+    } catch (IOException e) {
+      log.warn("closing the audit log failed: {}", e.getMessage());
+    }
   }
 
   private void shutdownExecutors() {

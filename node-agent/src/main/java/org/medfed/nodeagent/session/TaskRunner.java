@@ -2,10 +2,10 @@ package org.medfed.nodeagent.session;
 
 import com.google.protobuf.ByteString;
 import io.grpc.Deadline;
-import java.security.SecureRandom;
-import java.util.List;
 import io.grpc.StatusRuntimeException;
+import java.security.SecureRandom;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.SplittableRandom;
@@ -15,22 +15,23 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import org.medfed.nodeagent.approval.JobGate;
 import org.medfed.nodeagent.data.LocalDataset;
 import org.medfed.nodeagent.training.CancellationToken;
 import org.medfed.nodeagent.training.LocalTrainer;
 import org.medfed.nodeagent.training.TrainingPlan;
 import org.medfed.proto.v1.AgentMessage;
+import org.medfed.proto.v1.CoordinatorMessage;
 import org.medfed.proto.v1.EvaluateTask;
 import org.medfed.proto.v1.EvaluationResult;
-import org.medfed.proto.v1.TaskDeclined;
-import org.medfed.proto.v1.TaskFailed;
-import org.medfed.proto.v1.TrainTask;
-import org.medfed.proto.v1.CoordinatorMessage;
 import org.medfed.proto.v1.SecAggKeys;
 import org.medfed.proto.v1.SecAggSetup;
 import org.medfed.proto.v1.SecAggShare;
 import org.medfed.proto.v1.SecAggShares;
 import org.medfed.proto.v1.SecAggUnmaskResponse;
+import org.medfed.proto.v1.TaskDeclined;
+import org.medfed.proto.v1.TaskFailed;
+import org.medfed.proto.v1.TrainTask;
 import org.medfed.secagg.SecAggException;
 import org.medfed.secagg.protocol.MaskingGraph;
 import org.medfed.secagg.protocol.Messages;
@@ -58,6 +59,7 @@ final class TaskRunner {
   private final ExecutorService worker;
   private final Map<String, CancellationToken> running = new ConcurrentHashMap<>();
   private final Map<String, TaskMailbox> mailboxes = new ConcurrentHashMap<>();
+  private final JobGate gate;
   private final SecureRandom secureRandom = new SecureRandom();
   /** Local training of a secure task runs here while the worker thread does the key exchange. */
   private final ExecutorService trainerThread = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
@@ -67,8 +69,9 @@ final class TaskRunner {
   });
 
   TaskRunner(String nodeId, Map<String, LocalDataset> datasets, LocalTrainer trainer, Transfers transfers,
-      Consumer<AgentMessage> send, ExecutorService worker) {
+      Consumer<AgentMessage> send, ExecutorService worker, JobGate gate) {
     this.nodeId = nodeId;
+    this.gate = gate;
     this.datasets = datasets;
     this.trainer = trainer;
     this.transfers = transfers;
@@ -144,6 +147,11 @@ final class TaskRunner {
   }
 
   private void runTraining(TrainTask task, CancellationToken token) {
+    Optional<String> refusal = gate.refusal(task);
+    if (refusal.isPresent()) {
+      decline(task.getTaskId(), refusal.get());
+      return;
+    }
     TrainingPlan plan = Descriptors.fromProto(task.getPlan());
     Optional<String> mismatch = mismatch(task.getDataset(), plan);
     if (mismatch.isPresent()) {
@@ -314,6 +322,12 @@ final class TaskRunner {
   }
 
   private void runEvaluation(EvaluateTask task, CancellationToken token) {
+    Optional<String> refusal = gate.refusal(task.getJobId(), task.getRound(), task.getDataset(), task.getPlan(),
+        task.getPrivacy());
+    if (refusal.isPresent()) {
+      decline(task.getTaskId(), refusal.get());
+      return;
+    }
     TrainingPlan plan = Descriptors.fromProto(task.getPlan());
     Optional<String> mismatch = mismatch(task.getDataset(), plan);
     if (mismatch.isPresent()) {

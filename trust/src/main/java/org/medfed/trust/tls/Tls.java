@@ -1,6 +1,7 @@
 package org.medfed.trust.tls;
 
 import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.netty.handler.ssl.ClientAuth;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslContextBuilder;
@@ -16,6 +17,11 @@ public final class Tls {
         .trustManager(new ConsortiumTrustManager(material.ca(), events))
         .clientAuth(ClientAuth.REQUIRE)
         .build();
+  }
+
+  /** A channel builder that dials {@code host:port} with mutual TLS, verifying the coordinator's name is {@code host}. */
+  public static NettyChannelBuilder channel(String host, int port, TlsFiles.Material material) throws SSLException {
+    return NettyChannelBuilder.forAddress(host, port).sslContext(client(material));
   }
 
   /**

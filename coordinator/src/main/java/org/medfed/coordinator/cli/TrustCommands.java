@@ -1,0 +1,127 @@
+package org.medfed.coordinator.cli;
+
+import java.math.BigInteger;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.medfed.trust.audit.AuditVerifier;
+import org.medfed.trust.pki.CertificateAuthority;
+import org.medfed.trust.pki.Role;
+import org.medfed.trust.provision.ConsortiumFile;
+import org.medfed.trust.provision.Provisioner;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** The consortium operator's trust commands: provision kits, revoke a certificate, verify an audit log. */
+final class TrustCommands {
+  private TrustCommands() {}
+
+  @Command(name = "provision", mixinStandardHelpOptions = true,
+      description = {"Create the consortium CA and a startup kit per participant from a consortium file.",
+          "Run again after adding participants: only the new ones get kits; existing kits are kept."})
+  static final class Provision implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "CONSORTIUM_FILE", description = "consortium.yaml")
+    Path consortium;
+
+    @Option(names = {"-o", "--out"}, defaultValue = "kits", description = "Output folder (default: ${DEFAULT-VALUE}).")
+    Path out;
+
+    @Override
+    public Integer call() throws Exception {
+      ConsortiumFile file;
+      try {
+        file = ConsortiumFile.read(consortium);
+      } catch (ConsortiumFile.InvalidConsortiumException | java.nio.file.NoSuchFileException e) {
+        System.err.println("medfed provision: " + e.getMessage());
+        return MedfedCli.BAD_INPUT;
+      }
+      Provisioner.Report report = new Provisioner(java.time.Clock.systemUTC()).provision(file, out);
+      System.out.println("consortium '" + file.consortium() + "': CA in " + report.caDir()
+          + " (keep ca.key offline; it signs every certificate)");
+      report.created().forEach(kit -> System.out.println("  created " + kit));
+      report.kept().forEach(kit -> System.out.println("  kept    " + kit + " (already provisioned)"));
+      return MedfedCli.OK;
+    }
+  }
+
+  @Command(name = "revoke", mixinStandardHelpOptions = true,
+      description = {"Revoke a hospital's or admin's certificate. The running coordinator re-reads the",
+          "revocation list and closes the node's session within seconds; no restart."})
+  static final class Revoke implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "NAME", description = "The hospital or admin name in the consortium file.")
+    String name;
+
+    @Option(names = "--role", defaultValue = "hospital", description = "hospital or admin (default: ${DEFAULT-VALUE}).")
+    String role;
+
+    @Option(names = "--kits", defaultValue = "kits", description = "The folder `medfed provision` wrote (default: ${DEFAULT-VALUE}).")
+    Path kits;
+
+    @Option(names = "--reason", defaultValue = "unspecified", description = "Recorded in the CA's revocation records.")
+    String reason;
+
+    @Override
+    public Integer call() throws Exception {
+      Role parsed = Role.ofUnit(role).filter(r -> r != Role.COORDINATOR).orElse(null);
+      if (parsed == null) {
+        System.err.println("medfed revoke: --role must be hospital or admin, got '" + role + "'");
+        return MedfedCli.BAD_INPUT;
+      }
+      CertificateAuthority ca;
+      List<BigInteger> revoked;
+      try {
+        ca = CertificateAuthority.load(kits.resolve("ca"));
+        revoked = ca.revoke(name, parsed, reason, Instant.now());
+      } catch (java.io.IOException e) {
+        System.err.println("medfed revoke: " + e.getMessage());
+        return MedfedCli.BAD_INPUT;
+      }
+      Path published = Provisioner.publishCrl(ca, kits);
+      if (revoked.isEmpty()) {
+        System.out.println(parsed.unit() + " '" + name + "' was already revoked");
+      } else {
+        revoked.forEach(serial -> System.out.println("revoked " + parsed.unit() + " '" + name + "' certificate serial "
+            + serial.toString(16)));
+      }
+      System.out.println("revocation list: " + ca.crlFile() + ", published to " + published
+          + " (copy it to the coordinator's kit if the coordinator runs elsewhere)");
+      return MedfedCli.OK;
+    }
+  }
+
+  @Command(name = "audit", mixinStandardHelpOptions = true,
+      description = "Verify an audit log's hash chain; reports the first edited, deleted or reordered record.")
+  static final class Audit implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "verify", description = "The action (only `verify`).")
+    String action;
+
+    @Parameters(index = "1", paramLabel = "AUDIT_LOG", description = "The log file, e.g. data/audit.log.")
+    Path file;
+
+    @Override
+    public Integer call() throws Exception {
+      if (!action.equals("verify")) {
+        System.err.println("medfed audit: unknown action '" + action + "'; use `medfed audit verify FILE`");
+        return MedfedCli.BAD_INPUT;
+      }
+      return verify(file);
+    }
+
+    static int verify(Path file) throws java.io.IOException {
+      if (!java.nio.file.Files.isRegularFile(file)) {
+        System.err.println("medfed audit: no audit log at " + file);
+        return MedfedCli.BAD_INPUT;
+      }
+      AuditVerifier.Result result = AuditVerifier.verify(file);
+      if (result.intact()) {
+        System.out.println(file + ": intact, " + result.records() + " records, last hash " + result.lastHash());
+        return MedfedCli.OK;
+      }
+      System.out.println(file + ": BROKEN at " + result.broken().get() + "; the " + result.records()
+          + " records before it are intact");
+      return MedfedCli.AUDIT_BROKEN;
+    }
+  }
+}
