@@ -1,12 +1,9 @@
 package org.medfed.coordinator.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.medfed.trust.tls.KitConfig;
+import org.medfed.trust.config.YamlConfig;
 import org.medfed.trust.tls.TlsFiles;
 
 /** An admin's startup kit: {@code admin.yaml} with the coordinator address and the TLS files next to it. */
@@ -17,16 +14,10 @@ record AdminKit(String coordinator, TlsFiles tls) {
       throw new IllegalArgumentException(kit + " is not an admin startup kit (no admin.yaml); make one with"
           + " `medfed provision` and pass its folder with --kit");
     }
-    JsonNode root;
-    try {
-      root = new ObjectMapper(new YAMLFactory()).readTree(Files.readString(file));
-    } catch (IOException e) {
-      throw new IllegalArgumentException(file + ": cannot be read as YAML (" + e.getMessage().lines().findFirst().orElse("")
-          + ")");
-    }
-    if (root == null || !root.hasNonNull("coordinator")) {
+    JsonNode root = YamlConfig.read(file, java.util.Set.of("coordinator", "tls"));
+    if (!root.hasNonNull("coordinator")) {
       throw new IllegalArgumentException(file + ": missing required field 'coordinator'");
     }
-    return new AdminKit(root.get("coordinator").asText(), KitConfig.tlsFiles(file, root.get("tls")));
+    return new AdminKit(root.get("coordinator").asText(), YamlConfig.tlsFiles(file, root.get("tls")));
   }
 }

@@ -115,13 +115,8 @@ final class TrustCommands {
         return MedfedCli.BAD_INPUT;
       }
       AuditVerifier.Result result = AuditVerifier.verify(file);
-      if (result.intact()) {
-        System.out.println(file + ": intact, " + result.records() + " records, last hash " + result.lastHash());
-        return MedfedCli.OK;
-      }
-      System.out.println(file + ": BROKEN at " + result.broken().get() + "; the " + result.records()
-          + " records before it are intact");
-      return MedfedCli.AUDIT_BROKEN;
+      System.out.println(result.describe(file));
+      return result.intact() ? MedfedCli.OK : MedfedCli.AUDIT_BROKEN;
     }
   }
 }

@@ -129,12 +129,8 @@ public final class ApprovalCommands {
         return 2;
       }
       AuditVerifier.Result result = AuditVerifier.verify(file);
-      if (result.intact()) {
-        System.out.println(file + ": intact, " + result.records() + " records");
-        return 0;
-      }
-      System.out.println(file + ": BROKEN at " + result.broken().get());
-      return 5;
+      System.out.println(result.describe(file));
+      return result.intact() ? 0 : 5;
     }
   }
 }

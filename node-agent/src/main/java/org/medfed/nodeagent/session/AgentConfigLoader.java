@@ -1,10 +1,6 @@
 package org.medfed.nodeagent.session;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -15,7 +11,7 @@ import java.util.Set;
 import org.medfed.nodeagent.data.DatasetDeclaration;
 import org.medfed.nodeagent.data.DatasetFormat;
 import org.medfed.nodeagent.data.DatasetKind;
-import org.medfed.trust.tls.KitConfig;
+import org.medfed.trust.config.YamlConfig;
 import org.medfed.trust.tls.TlsFiles;
 
 /**
@@ -44,16 +40,14 @@ public final class AgentConfigLoader {
   private AgentConfigLoader() {}
 
   public static AgentConfig load(Path file) {
-    JsonNode root;
     try {
-      root = new ObjectMapper(new YAMLFactory()).readTree(Files.readString(file));
-    } catch (IOException e) {
-      throw new ConfigException(file + ": cannot be read as YAML (" + e.getMessage().lines().findFirst().orElse("") + ")");
+      return parse(file, YamlConfig.read(file, TOP_LEVEL));
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(e.getMessage());
     }
-    if (root == null || !root.isObject()) {
-      throw new ConfigException(file + ": expected a YAML mapping with node_id, coordinator and datasets");
-    }
-    checkKnown(file, "", root, TOP_LEVEL);
+  }
+
+  private static AgentConfig parse(Path file, JsonNode root) {
     String nodeId = text(file, root, "node_id");
     String coordinator = text(file, root, "coordinator");
     int colon = coordinator.lastIndexOf(':');
@@ -81,12 +75,7 @@ public final class AgentConfigLoader {
       throw new ConfigException(file + ": give a 'tls' section (certificate, private_key, ca from your startup kit)"
           + " or 'insecure_plaintext: true' for a development coordinator; not both, not neither");
     }
-    Optional<TlsFiles> tls;
-    try {
-      tls = plaintext ? Optional.empty() : Optional.of(KitConfig.tlsFiles(file, root.get("tls")));
-    } catch (IllegalArgumentException e) {
-      throw new ConfigException(e.getMessage());
-    }
+    Optional<TlsFiles> tls = plaintext ? Optional.empty() : Optional.of(YamlConfig.tlsFiles(file, root.get("tls")));
     Path stateDir = base.resolve(root.path("state_dir").asText("state")).normalize();
     boolean autoApprove = root.path("auto_approve_jobs").asBoolean(false);
     try {
@@ -101,7 +90,7 @@ public final class AgentConfigLoader {
     if (!node.isObject()) {
       throw new ConfigException(file + ": " + path + " must be a mapping");
     }
-    checkKnown(file, path + ".", node, DATASET_FIELDS);
+    YamlConfig.checkKnown(file, path + ".", node, DATASET_FIELDS);
     DatasetKind kind = enumValue(file, path + ".kind", text(file, node, "kind"), DatasetKind.class);
     DatasetFormat format = enumValue(file, path + ".format", text(file, node, "format"), DatasetFormat.class);
     JsonNode classesNode = node.get("classes");
@@ -136,14 +125,6 @@ public final class AgentConfigLoader {
       }
       throw new ConfigException(file + ": " + field + " is '" + value + "'; expected one of " + allowed);
     }
-  }
-
-  private static void checkKnown(Path file, String prefix, JsonNode node, Set<String> known) {
-    node.fieldNames().forEachRemaining(name -> {
-      if (!known.contains(name)) {
-        throw new ConfigException(file + ": unknown field '" + prefix + name + "'; known fields: " + known);
-      }
-    });
   }
 
   /** The configuration file is wrong; the message names the file and field. */

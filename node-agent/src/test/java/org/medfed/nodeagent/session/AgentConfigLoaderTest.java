@@ -1,6 +1,7 @@
 package org.medfed.nodeagent.session;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -26,6 +27,7 @@ class AgentConfigLoaderTest {
     AgentConfig config = AgentConfigLoader.load(write("""
         node_id: hospital-a
         coordinator: coord.example.org:7443
+        tls: {certificate: kit/hospital-a.crt, private_key: kit/hospital-a.key, ca: kit/ca.crt}
         datasets:
           - name: scans
             kind: imaging
@@ -41,6 +43,24 @@ class AgentConfigLoaderTest {
     assertEquals(DatasetFormat.IMAGE_FOLDERS, config.datasets().get(0).format());
     assertEquals(dir.resolve("data/scans").toAbsolutePath(), config.datasets().get(0).location());
     assertEquals(List.of("normal", "nodule"), config.datasets().get(0).classes());
+    assertEquals(dir.resolve("kit/hospital-a.key").toAbsolutePath(), config.tls().orElseThrow().privateKey());
+    assertEquals(dir.resolve("state").toAbsolutePath(), config.stateDir());
+    assertFalse(config.autoApproveJobs(), "jobs need the operator's approval unless configured otherwise");
+  }
+
+  @Test
+  void load_withoutTlsOrAnExplicitPlaintextFlag_saysWhatToAdd() throws Exception {
+    Path file = write("""
+        node_id: hospital-a
+        coordinator: localhost:7443
+        datasets:
+          - {name: scans, kind: imaging, format: image_folders, location: x, classes: [a, b]}
+        """);
+
+    var e = assertThrows(AgentConfigLoader.ConfigException.class, () -> AgentConfigLoader.load(file));
+
+    assertEquals(file + ": give a 'tls' section (certificate, private_key, ca from your startup kit) or"
+        + " 'insecure_plaintext: true' for a development coordinator; not both, not neither", e.getMessage());
   }
 
   @Test
@@ -48,6 +68,7 @@ class AgentConfigLoaderTest {
     Path file = write("""
         node_id: hospital-a
         coordinator: localhost:7443
+        insecure_plaintext: true
         datasets:
           - {name: scans, kind: imaging, format: nifti, location: x, classes: [a, b]}
         """);

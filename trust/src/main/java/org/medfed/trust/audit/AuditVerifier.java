@@ -27,6 +27,12 @@ public final class AuditVerifier {
     public boolean intact() {
       return broken.isEmpty();
     }
+
+    /** One line for the verify commands. */
+    public String describe(Path file) {
+      return intact() ? file + ": intact, " + records + " records, last hash " + lastHash
+          : file + ": BROKEN at " + broken.get() + "; the " + records + " records before it are intact";
+    }
   }
 
   public static Result verify(Path file) throws IOException {

@@ -1,14 +1,12 @@
 package org.medfed.trust.provision;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import org.medfed.trust.config.YamlConfig;
 
 /**
  * The consortium file that provisioning reads:
@@ -41,19 +39,10 @@ public record ConsortiumFile(String consortium, String coordinatorHost, int coor
   public static ConsortiumFile read(Path file) throws IOException {
     JsonNode root;
     try {
-      root = new ObjectMapper(new YAMLFactory()).readTree(Files.readString(file));
-    } catch (IOException e) {
-      throw new InvalidConsortiumException(file + ": cannot be read as YAML (" + e.getMessage().lines().findFirst().orElse("")
-          + ")");
+      root = YamlConfig.read(file, FIELDS);
+    } catch (IllegalArgumentException e) {
+      throw new InvalidConsortiumException(e.getMessage());
     }
-    if (root == null || !root.isObject()) {
-      throw new InvalidConsortiumException(file + ": expected a mapping with consortium, coordinator, hospitals and admins");
-    }
-    root.fieldNames().forEachRemaining(f -> {
-      if (!FIELDS.contains(f)) {
-        throw new InvalidConsortiumException(file + ": unknown field '" + f + "'; known fields: " + FIELDS);
-      }
-    });
     String consortium = name(file, "consortium", root.path("consortium").asText(""));
     JsonNode coordinator = root.path("coordinator");
     String address = coordinator.path("address").asText("");
