@@ -13,6 +13,7 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import org.medfed.coordinator.job.Job;
 import org.medfed.coordinator.job.JobSpec;
@@ -132,20 +133,46 @@ final class SecureTraining {
       }
 
       clock.lap("shares");
-      Map<String, TaskResult.Masked> masked = awaitMasked(subset(tasks, shares.keySet()), trainingDeadline, dropped);
+      // Each masked vector joins the sum as it arrives, instead of all of them after the last one.
+      Map<String, TaskBoard.Issued> maskers = subset(tasks, shares.keySet());
+      AtomicReference<SecAggException> sumFailure = new AtomicReference<>();
+      boolean[] closed = {false};
+      // The stage waits on these, so a vector is in the sum before the stage can close.
+      Map<String, CompletableFuture<Object>> summed = new TreeMap<>();
+      maskers.forEach((node, task) -> summed.put(node, task.result().thenApply(result -> {
+        if (result instanceof TaskResult.Masked masked) {
+          synchronized (server) {
+            if (!closed[0]) {
+              try {
+                server.addMaskedInput(Messages.MaskedInput.fromLittleEndian(ids.get(node), masked.words()));
+              } catch (SecAggException e) {
+                sumFailure.compareAndSet(null, e);
+              }
+            }
+          }
+        }
+        return (Object) result;
+      })));
+      await(maskers, task -> summed.get(task.nodeId()), trainingDeadline, dropped, "training",
+          r -> r instanceof TaskResult.Masked m ? m : null);
       clock.lap("masked inputs");
-      List<Messages.MaskedInput> inputs = new ArrayList<>();
-      masked.forEach((node, m) -> inputs.add(Messages.MaskedInput.fromLittleEndian(ids.get(node), m.words())));
-      masked.clear();
-      Map<Integer, Messages.UnmaskRequest> requests = server.collectMaskedInputs(inputs);
-      inputs.clear();
+      Map<Integer, Messages.UnmaskRequest> requests;
+      synchronized (server) {
+        closed[0] = true;
+        if (sumFailure.get() != null) {
+          throw sumFailure.get();
+        }
+        requests = server.closeMaskedInputs();
+      }
+      // A vector that arrived between the deadline and closing is in the sum: its node is no dropout.
+      server.survivors().forEach(id -> dropped.remove(names.get(id)));
+      clock.lap("closing the sum");
       requests.forEach((id, request) -> sessions.get(names.get(id)).send(CoordinatorMessage.newBuilder()
           .setSecaggUnmaskRequest(SecAggUnmaskRequest.newBuilder().setTaskId(tasks.get(names.get(id)).taskId())
               .addAllSurvivors(request.survivors()).addAllDropouts(request.dropouts())).build()));
 
       Map<String, TaskBoard.Issued> survivors = new TreeMap<>();
       server.survivors().forEach(id -> survivors.put(names.get(id), tasks.get(names.get(id))));
-      clock.lap("summing");
       Map<String, AgentMessage> unmasked = awaitStep(survivors, AgentMessage.BodyCase.SECAGG_UNMASK, stageDeadline(),
           dropped, "unmasking");
       List<Messages.UnmaskResponse> responses = new ArrayList<>();
@@ -216,13 +243,6 @@ final class SecureTraining {
       Instant deadline, Map<String, String> dropped, String stage) throws InterruptedException {
     return await(tasks, task -> task.secureStep(step).thenApply(m -> (Object) m), deadline, dropped, stage,
         m -> m instanceof AgentMessage message ? message : null);
-  }
-
-  private Map<String, TaskResult.Masked> awaitMasked(Map<String, TaskBoard.Issued> tasks, Instant deadline,
-      Map<String, String> dropped) throws InterruptedException {
-    return await(tasks, task -> task.result().thenApply(r -> (Object) r), deadline, dropped, "training",
-        r -> r instanceof TaskResult.Masked m ? m : null);
-
   }
 
   /**

@@ -129,6 +129,14 @@ public final class SecureRoundBench {
     System.out.printf(Locale.ROOT, "%n%d agents, medians of %d alternating runs:%n", hospitals, off.size());
     System.out.printf(Locale.ROOT, "round wall time: off %.2f s, on %.2f s, ratio %.3f (target <= 1.10)%n",
         offSeconds, onSeconds, onSeconds / offSeconds);
+    // Each on run follows its off run: the ratio within a pair is less exposed to slow drift of the machine.
+    double[] paired = new double[off.size()];
+    for (int i = 0; i < paired.length; i++) {
+      paired[i] = on.get(i)[0] / off.get(i)[0];
+    }
+    java.util.Arrays.sort(paired);
+    System.out.printf(Locale.ROOT, "median of the %d paired ratios (on / the off run just before it): %.3f%n",
+        paired.length, paired[paired.length / 2]);
     System.out.printf(Locale.ROOT, "bytes per round: off %.2f MB, on %.2f MB, ratio %.4f (target <= 1.01)%n",
         offBytes / 1e6, onBytes / 1e6, onBytes / offBytes);
   }

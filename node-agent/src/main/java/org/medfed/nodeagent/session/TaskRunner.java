@@ -246,6 +246,8 @@ final class TaskRunner {
         shares.shares().forEach(s -> sharesMessage.addShares(SecAggShare.newBuilder().setFrom(s.from()).setTo(s.to())
             .setCiphertext(ByteString.copyFrom(s.ciphertext()))));
         send.accept(AgentMessage.newBuilder().setSecaggShares(sharesMessage).build());
+        // The mask depends only on this round's keys: expand it while the model is still training.
+        client.prepareMask();
 
         int[] quantized = joinTraining(training);
         long trained = System.nanoTime();

@@ -34,6 +34,8 @@ public final class SecAggClient {
   private byte[] selfMaskSeed;
   /** Shares this client holds, by owner: [self-mask share, masking-key share]. */
   private final Map<Integer, byte[][]> held = new TreeMap<>();
+  /** Self mask plus the pairwise masks of every neighbour in the directory, made ahead by {@link #prepareMask}. */
+  private int[] preparedMask;
 
   public SecAggClient(SecAggConfig config, int id, SecureRandom random) {
     if (!config.graph().contains(id)) {
@@ -85,6 +87,23 @@ public final class SecAggClient {
   }
 
   /**
+   * Optional, between stages 2 and 3: expands the mask ahead of time (for example while the model
+   * trains), since it depends only on this client's seed and the key directory. Stage 3 then only
+   * removes the pairwise masks of neighbours that turn out not to have shared keys, and adds.
+   */
+  public void prepareMask() {
+    expect(Stage.MASKED_INPUT);
+    int[] mask = new int[config.vectorLength()];
+    MaskExpander.apply(mask, selfMaskSeed, 1);
+    for (int peer : config.graph().neighbours(id)) {
+      if (peer != id && directory.containsKey(peer)) {
+        MaskExpander.apply(mask, pairSeed(peer), Session.pairSign(id, peer));
+      }
+    }
+    preparedMask = mask;
+  }
+
+  /**
    * Stage 3: decrypts the shares peers sent, then masks {@code input} with the self mask and a
    * pairwise mask for every peer that shared keys.
    */
@@ -121,16 +140,34 @@ public final class SecAggClient {
       throw abort("only " + held.size() + " nodes (including this one) shared keys with node " + id
           + ", below the threshold of " + config.threshold());
     }
-    int[] masked = input.clone();
-    MaskExpander.apply(masked, selfMaskSeed, 1);
-    for (int peer : held.keySet()) {
-      if (peer != id) {
-        byte[] seed = Session.pairSeed(maskingKeys.privateKey(), directory.get(peer).maskingKey(), sessionId);
-        MaskExpander.apply(masked, seed, Session.pairSign(id, peer));
+    int[] masked;
+    if (preparedMask != null) {
+      // Neighbours that advertised keys but did not share them are not in the sum: take their masks out.
+      for (int peer : directory.keySet()) {
+        if (peer != id && config.graph().neighbours(id).contains(peer) && !held.containsKey(peer)) {
+          MaskExpander.apply(preparedMask, pairSeed(peer), -Session.pairSign(id, peer));
+        }
+      }
+      masked = preparedMask;
+      preparedMask = null;
+      for (int i = 0; i < masked.length; i++) {
+        masked[i] += input[i];
+      }
+    } else {
+      masked = input.clone();
+      MaskExpander.apply(masked, selfMaskSeed, 1);
+      for (int peer : held.keySet()) {
+        if (peer != id) {
+          MaskExpander.apply(masked, pairSeed(peer), Session.pairSign(id, peer));
+        }
       }
     }
     stage = Stage.UNMASKING;
     return Messages.MaskedInput.owning(id, masked);
+  }
+
+  private byte[] pairSeed(int peer) {
+    return Session.pairSeed(maskingKeys.privateKey(), directory.get(peer).maskingKey(), sessionId);
   }
 
   /**

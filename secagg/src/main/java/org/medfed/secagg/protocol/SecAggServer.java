@@ -88,22 +88,34 @@ public final class SecAggServer {
    * requires at least t masked inputs.
    */
   public Map<Integer, Messages.UnmaskRequest> collectMaskedInputs(List<Messages.MaskedInput> inputs) {
+    inputs.forEach(this::addMaskedInput);
+    return closeMaskedInputs();
+  }
+
+  /**
+   * Stage 3, one input at a time: adds it to the running sum as it arrives, so the server never
+   * holds more than one masked vector besides the sum. Close the stage with {@link #closeMaskedInputs}.
+   */
+  public void addMaskedInput(Messages.MaskedInput input) {
     expect(Stage.MASKED_INPUT);
-    for (Messages.MaskedInput input : inputs) {
-      if (!commitments.containsKey(input.from())) {
-        throw abort("masked input from node " + input.from() + ", which did not share keys");
-      }
-      if (input.length() != sum.length) {
-        throw abort("masked input from node " + input.from() + " has " + input.length() + " values, expected "
-            + sum.length);
-      }
-      if (!survivors.add(input.from())) {
-        throw abort("node " + input.from() + " sent its masked input twice");
-      }
-      for (int i = 0; i < sum.length; i++) {
-        sum[i] += input.at(i);
-      }
+    if (!commitments.containsKey(input.from())) {
+      throw abort("masked input from node " + input.from() + ", which did not share keys");
     }
+    if (input.length() != sum.length) {
+      throw abort("masked input from node " + input.from() + " has " + input.length() + " values, expected "
+          + sum.length);
+    }
+    if (!survivors.add(input.from())) {
+      throw abort("node " + input.from() + " sent its masked input twice");
+    }
+    for (int i = 0; i < sum.length; i++) {
+      sum[i] += input.at(i);
+    }
+  }
+
+  /** Ends stage 3: the nodes whose inputs were added are the survivors; each gets its unmask request. */
+  public Map<Integer, Messages.UnmaskRequest> closeMaskedInputs() {
+    expect(Stage.MASKED_INPUT);
     requireThreshold(survivors.size(), "sent masked inputs");
     Map<Integer, Messages.UnmaskRequest> requests = new TreeMap<>();
     for (int u : survivors) {

@@ -19,6 +19,8 @@ final class Harness {
   final SecAggServer server;
   final Map<Integer, SecAggClient> clients = new TreeMap<>();
   final Map<Integer, int[]> inputs = new TreeMap<>();
+  /** Clients expand their masks right after sharing keys, as agents do while they train. */
+  boolean prepareMasks;
 
   Harness(SecAggConfig config, long inputSeed) {
     this.config = config;
@@ -55,6 +57,9 @@ final class Harness {
     List<Messages.ShareKeys> shares = new ArrayList<>();
     for (int id : active) {
       shares.add(clients.get(id).shareKeys(directory));
+      if (prepareMasks) {
+        clients.get(id).prepareMask();
+      }
     }
     return server.routeShares(shares);
   }

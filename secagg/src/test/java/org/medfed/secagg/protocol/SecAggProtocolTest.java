@@ -60,6 +60,19 @@ class SecAggProtocolTest {
   }
 
   @Test
+  void masksPreparedAheadOfStage3_giveTheSameExactSum_alsoWhenNeighboursDropBeforeSharing() {
+    int n = 10;
+    Harness h = new Harness(Harness.complete(n, SecAggConfig.majority(n), 500), 11);
+    h.prepareMasks = true;
+
+    // 2 advertised keys but never shared: every prepared mask holds a pairwise mask for it that
+    // stage 3 must take out again.
+    int[] sum = h.run(Set.of(2), Set.of(5, 9), Set.of(7));
+
+    assertArrayEquals(h.plainSum(Set.of(1, 3, 4, 6, 7, 8, 10)), sum);
+  }
+
+  @Test
   void dropoutsAfterShareKeysOnly_areRecoveredFromTheirMaskingKeyShares() {
     Harness h = new Harness(Harness.complete(10, 6, 300), 3);
 
