@@ -28,7 +28,8 @@ public record JobSpec(String name, String dataset, ModelSpec model, long[] input
         "must be [features] or [channels, height, width], got " + Arrays.toString(inputShape));
     require(Arrays.stream(inputShape).allMatch(d -> d > 0), "input_shape",
         "dimensions must be positive, got " + Arrays.toString(inputShape));
-    require(numClasses >= 2, "num_classes", "must be >= 2, got " + numClasses);
+    require(model.survival() ? numClasses == 0 : numClasses >= 2, "num_classes", model.survival()
+        ? "must be left out for a survival (cox) model, got " + numClasses : "must be >= 2, got " + numClasses);
     require(rounds >= 1 && rounds <= 100_000, "rounds", "must be in 1..100000, got " + rounds);
     require(minNodes >= 1, "min_nodes", "must be >= 1, got " + minNodes);
     require(fractionPerRound > 0 && fractionPerRound <= 1, "fraction", "must be in (0, 1], got " + fractionPerRound);

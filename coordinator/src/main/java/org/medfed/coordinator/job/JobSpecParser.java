@@ -66,12 +66,14 @@ public final class JobSpecParser {
       requireObject("deadlines", deadlines);
       checkKnown("deadlines.", deadlines, DEADLINE_FIELDS);
     }
+    ModelSpec model = model(root.get("model"));
     return new JobSpec(
         requiredText(root, "name"),
         requiredText(root, "dataset"),
-        model(root.get("model")),
+        model,
         shape(root.get("input_shape")),
-        (int) integer(root, "num_classes", null),
+        // A survival model predicts a risk score, not one of num_classes classes.
+        (int) integer(root, "num_classes", model.survival() ? 0L : null),
         (int) integer(root, "rounds", null),
         (int) integer(root, "min_nodes", 2L),
         number(root, "fraction", 1.0),
@@ -134,7 +136,7 @@ public final class JobSpecParser {
 
   private static ModelSpec model(JsonNode node) {
     if (node == null) {
-      throw new InvalidJobSpecException("model", "missing; give {architecture: small-cnn|mlp} or {dl4j_json: ...}");
+      throw new InvalidJobSpecException("model", "missing; give {architecture: small-cnn|mlp|cox} or {dl4j_json: ...}");
     }
     requireObject("model", node);
     checkKnown("model.", node, MODEL_FIELDS);

@@ -30,6 +30,16 @@ public sealed interface ModelSpec {
     /** Two convolution blocks and a dense layer, for small grayscale scans. */
     SMALL_CNN,
     /** Fully connected layers, for expression or genotype vectors. */
-    MLP
+    MLP,
+    /**
+     * A Cox proportional-hazards model for time-to-event outcomes: a linear risk score (with
+     * {@code hidden} layers, a deep Cox model), trained on the partial likelihood.
+     */
+    COX
+  }
+
+  /** Whether the job predicts time to event (labels [time, event], metric C-index) rather than a class. */
+  default boolean survival() {
+    return this instanceof BuiltIn b && b.architecture() == Architecture.COX;
   }
 }

@@ -14,6 +14,7 @@ import org.medfed.coordinator.job.InvalidJobSpecException;
 import org.medfed.coordinator.job.JobSpec;
 import org.medfed.coordinator.job.ModelSpec;
 import org.medfed.coordinator.job.Optimizer;
+import org.medfed.models.survival.CoxPartialLikelihood;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Adam;
@@ -72,6 +73,13 @@ public final class ModelCatalog {
         yield mlp((int) shape[0], spec.numClasses(), spec.learningRate(), spec.seed(), spec.optimizer(),
             builtIn.hiddenUnits().isEmpty() ? DEFAULT_MLP_HIDDEN : builtIn.hiddenUnits());
       }
+      case COX -> {
+        if (shape.length != 1) {
+          throw new InvalidJobSpecException("input_shape", "cox needs [features], got "
+              + java.util.Arrays.toString(shape));
+        }
+        yield cox((int) shape[0], spec.learningRate(), spec.seed(), spec.optimizer(), builtIn.hiddenUnits());
+      }
     };
   }
 
@@ -107,6 +115,26 @@ public final class ModelCatalog {
     return builder
         .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(classes)
             .activation(Activation.SOFTMAX).build())
+        .setInputType(InputType.feedForward(features))
+        .build();
+  }
+
+  /**
+   * Cox proportional hazards: optional hidden layers, then one linear risk score trained on the
+   * negative partial log-likelihood (no hidden layers: the classic linear Cox model).
+   */
+  static MultiLayerConfiguration cox(int features, double lr, long seed, Optimizer optimizer, List<Integer> hidden) {
+    var builder = new NeuralNetConfiguration.Builder()
+        .seed(seed)
+        .weightInit(WeightInit.XAVIER)
+        .updater(updater(optimizer, lr))
+        .list();
+    for (int units : hidden) {
+      builder.layer(new DenseLayer.Builder().nOut(units).activation(Activation.RELU).build());
+    }
+    return builder
+        .layer(new OutputLayer.Builder().lossFunction(new CoxPartialLikelihood()).nOut(1)
+            .activation(Activation.IDENTITY).build())
         .setInputType(InputType.feedForward(features))
         .build();
   }

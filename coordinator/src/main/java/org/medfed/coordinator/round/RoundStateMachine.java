@@ -231,17 +231,25 @@ public final class RoundStateMachine {
     } finally {
       services.models().withdraw(modelId);
     }
+    // Sample-weighted means; a node whose metric is undefined (a C-index without events) is left
+    // out of that metric's mean rather than turning it into NaN.
     Map<String, Double> sums = new LinkedHashMap<>();
+    Map<String, Long> weights = new LinkedHashMap<>();
     long samples = 0;
     for (TaskResult result : results.values()) {
       if (result instanceof TaskResult.Evaluated evaluated && evaluated.numSamples() > 0) {
         samples += evaluated.numSamples();
-        evaluated.metrics().forEach((name, value) -> sums.merge("eval_" + name, value * evaluated.numSamples(), Double::sum));
+        evaluated.metrics().forEach((name, value) -> {
+          if (Double.isFinite(value)) {
+            sums.merge("eval_" + name, value * evaluated.numSamples(), Double::sum);
+            weights.merge("eval_" + name, evaluated.numSamples(), Long::sum);
+          }
+        });
       }
     }
     Map<String, Double> metrics = new LinkedHashMap<>();
     for (Map.Entry<String, Double> sum : sums.entrySet()) {
-      metrics.put(sum.getKey(), sum.getValue() / samples);
+      metrics.put(sum.getKey(), sum.getValue() / weights.get(sum.getKey()));
     }
     metrics.put("eval_samples", (double) samples);
     metrics.put("eval_nodes", (double) results.values().stream().filter(r -> r instanceof TaskResult.Evaluated).count());

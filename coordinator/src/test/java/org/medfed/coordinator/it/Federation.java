@@ -139,7 +139,8 @@ final class Federation implements AutoCloseable {
 
   private AgentConfig config(String nodeId, LocalDataset dataset, boolean autoApprove) {
     return new AgentConfig(nodeId, "127.0.0.1", coordinator.port(),
-        List.of(new DatasetDeclaration(dataset.name(), dataset.kind(), DatasetFormat.CSV_MATRIX,
+        List.of(new DatasetDeclaration(dataset.name(), dataset.kind(),
+            dataset.classes().isEmpty() ? DatasetFormat.CSV_SURVIVAL : DatasetFormat.CSV_MATRIX,
             Path.of("in-memory"), dataset.classes())),
         new Backoff(Duration.ofMillis(100), Duration.ofSeconds(1), 2, 0.2), Duration.ofSeconds(1),
         Optional.empty(), stateDir(nodeId), autoApprove, Optional.empty());

@@ -71,26 +71,13 @@ final class CsvMatrixLoader {
         labels.add(Labels.indexOf(declaration.classes(), cells[1].trim(), where));
         float[] row = new float[features.size()];
         for (int c = 0; c < row.length; c++) {
-          row[c] = parseCell(cells[c + 2], where, features.get(c));
+          row[c] = Cells.number(cells[c + 2], where, features.get(c));
         }
         rows.add(row);
       }
       return new Table(features, rows, labels);
     } catch (IOException e) {
       throw new DataLoadException(file + ": cannot be read (" + e.getMessage() + ")", e);
-    }
-  }
-
-  private static float parseCell(String cell, String where, String column) {
-    try {
-      float value = Float.parseFloat(cell.trim());
-      if (!Float.isFinite(value)) {
-        throw new NumberFormatException();
-      }
-      return value;
-    } catch (NumberFormatException e) {
-      throw new DataLoadException(where + ": column '" + column + "' holds '" + cell
-          + "', which is not a finite number");
     }
   }
 }

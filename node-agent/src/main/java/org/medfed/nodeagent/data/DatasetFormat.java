@@ -8,5 +8,15 @@ public enum DatasetFormat {
    * {@code <location>/train.csv} and {@code <location>/test.csv}: a header {@code sample_id,label,<feature>...}
    * and one sample per row.
    */
-  CSV_MATRIX
+  CSV_MATRIX,
+  /**
+   * {@code <location>/train.csv} and {@code <location>/test.csv} for time-to-event outcomes: a header
+   * {@code sample_id,time,event,<feature>...}; time is non-negative, event is 1 (observed) or 0 (censored).
+   */
+  CSV_SURVIVAL;
+
+  /** Whether the labels are (time, event) rather than classes. */
+  public boolean survival() {
+    return this == CSV_SURVIVAL;
+  }
 }

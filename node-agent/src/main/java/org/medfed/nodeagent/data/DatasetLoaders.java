@@ -9,6 +9,7 @@ public final class DatasetLoaders {
     LocalDataset dataset = switch (declaration.format()) {
       case IMAGE_FOLDERS -> ImageFolderLoader.load(declaration);
       case CSV_MATRIX -> CsvMatrixLoader.load(declaration);
+      case CSV_SURVIVAL -> SurvivalTableLoader.load(declaration);
     };
     if (dataset.trainSamples() == 0) {
       throw new DataLoadException("dataset '" + declaration.name() + "' at " + declaration.location()

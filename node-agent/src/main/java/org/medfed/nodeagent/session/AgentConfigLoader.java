@@ -94,6 +94,9 @@ public final class AgentConfigLoader {
     DatasetKind kind = enumValue(file, path + ".kind", text(file, node, "kind"), DatasetKind.class);
     DatasetFormat format = enumValue(file, path + ".format", text(file, node, "format"), DatasetFormat.class);
     JsonNode classesNode = node.get("classes");
+    if (format.survival() && classesNode == null) {
+      classesNode = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.arrayNode();
+    }
     if (classesNode == null || !classesNode.isArray()) {
       throw new ConfigException(file + ": " + path + ".classes must be a list of class names");
     }

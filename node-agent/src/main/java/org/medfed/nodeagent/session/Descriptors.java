@@ -13,6 +13,7 @@ final class Descriptors {
         .setKind(switch (d.kind()) {
           case IMAGING -> org.medfed.proto.v1.DatasetKind.IMAGING;
           case GENOMIC -> org.medfed.proto.v1.DatasetKind.GENOMIC;
+          case CLINICAL -> org.medfed.proto.v1.DatasetKind.CLINICAL;
         })
         .setTrainSamples(d.trainSamples())
         .setTestSamples(d.testSamples())

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.medfed.models.survival.ConcordanceIndex;
 import org.medfed.nodeagent.data.LocalDataset;
 import org.nd4j.evaluation.classification.Evaluation;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -47,10 +48,17 @@ public final class Dl4jTrainer implements LocalTrainer {
     return evaluate(network(plan, parameters), dataset.test());
   }
 
-  /** Accuracy and mean loss of a network on a labelled set; shared with the demo's baselines. */
+  /**
+   * Accuracy and mean loss of a classifier, or C-index and mean loss of a survival model (one
+   * output, labels [time, event]), on a labelled set; shared with the baselines of the demo and the
+   * benchmark runners.
+   */
   public static Evaluated evaluate(MultiLayerNetwork net, DataSet data) {
     if (data.isEmpty() || data.numExamples() == 0) {
       return new Evaluated(0, Map.of());
+    }
+    if (net.layerSize(net.getnLayers() - 1) == 1) {
+      return evaluateSurvival(net, data);
     }
     Evaluation evaluation = new Evaluation(data.getLabels().columns());
     List<DataSet> batches = data.batchBy(256);
@@ -63,6 +71,20 @@ public final class Dl4jTrainer implements LocalTrainer {
     Map<String, Double> metrics = new LinkedHashMap<>();
     metrics.put("accuracy", evaluation.accuracy());
     metrics.put("loss", lossSum / data.numExamples());
+    return new Evaluated(data.numExamples(), metrics);
+  }
+
+  private static Evaluated evaluateSurvival(MultiLayerNetwork net, DataSet data) {
+    double[] risk = net.output(data.getFeatures(), false).reshape(data.numExamples()).toDoubleVector();
+    double[] time = data.getLabels().getColumn(0).toDoubleVector();
+    double[] events = data.getLabels().getColumn(1).toDoubleVector();
+    boolean[] event = new boolean[events.length];
+    for (int i = 0; i < events.length; i++) {
+      event[i] = events[i] > 0.5;
+    }
+    Map<String, Double> metrics = new LinkedHashMap<>();
+    metrics.put("c_index", ConcordanceIndex.of(time, event, risk));
+    metrics.put("loss", net.score(data));
     return new Evaluated(data.numExamples(), metrics);
   }
 

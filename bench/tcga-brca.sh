@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Fed-TCGA-BRCA (FLamby): local, pooled and federated (FedAvg, secure aggregation, mTLS) linear Cox
+# models, scored as FLamby does. Reads ../shared/data/tcga-brca (or --data DIR); writes results-out/.
+# Usage: bench/tcga-brca.sh [--seeds 42,43,44] [--rounds 10] [--local-epochs 3] [--fed-lr 0.01]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mvn -q -B -DskipTests install
+mvn -q -B -pl examples dependency:build-classpath -Dmdep.outputFile=target/bench.classpath >/dev/null
+OMP_NUM_THREADS=1 exec java -Xmx3g -cp "examples/target/classes:$(cat examples/target/bench.classpath)" \
+  org.medfed.examples.results.TcgaBrcaBenchmark "$@"
