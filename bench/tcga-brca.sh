@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fed-TCGA-BRCA (FLamby): local, pooled and federated (FedAvg, secure aggregation, mTLS) linear Cox
 # models, scored as FLamby does. Reads ../shared/data/tcga-brca (or --data DIR); writes results-out/.
-# Usage: bench/tcga-brca.sh [--seeds 42,43,44] [--rounds 10] [--local-epochs 3] [--fed-lr 0.01]
+# Usage: bench/tcga-brca.sh [--seeds 42,43,44] [--rounds 40] [--local-epochs 3] [--fed-lr 0.02]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mvn -q -B -DskipTests install

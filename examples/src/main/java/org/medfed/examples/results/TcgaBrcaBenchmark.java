@@ -1,28 +1,13 @@
 package org.medfed.examples.results;
 
-import io.grpc.ManagedChannel;
-import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
-import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.deeplearning4j.util.ModelSerializer;
-import org.medfed.coordinator.Coordinator;
-import org.medfed.coordinator.CoordinatorConfig;
-import org.medfed.coordinator.cli.MedfedCli;
 import org.medfed.coordinator.job.JobSpec;
 import org.medfed.coordinator.job.JobSpecParser;
 import org.medfed.coordinator.model.GlobalModel;
@@ -32,25 +17,12 @@ import org.medfed.nodeagent.data.DatasetFormat;
 import org.medfed.nodeagent.data.DatasetKind;
 import org.medfed.nodeagent.data.DatasetLoaders;
 import org.medfed.nodeagent.data.LocalDataset;
-import org.medfed.nodeagent.session.AgentConfig;
-import org.medfed.nodeagent.session.Backoff;
-import org.medfed.nodeagent.session.NodeAgent;
 import org.medfed.nodeagent.training.CancellationToken;
 import org.medfed.nodeagent.training.Dl4jTrainer;
 import org.medfed.nodeagent.training.TrainingPlan;
-import org.medfed.proto.v1.AdminServiceGrpc;
-import org.medfed.proto.v1.GetJobRequest;
-import org.medfed.proto.v1.JobDetail;
-import org.medfed.proto.v1.JobEvent;
-import org.medfed.proto.v1.JobState;
-import org.medfed.proto.v1.SubmitJobRequest;
-import org.medfed.trust.provision.ConsortiumFile;
-import org.medfed.trust.provision.Provisioner;
-import org.medfed.trust.tls.Tls;
-import org.medfed.trust.tls.TlsFiles;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /**
  * Fed-TCGA-BRCA (FLamby): a linear Cox model on 39 clinical features from 6 real centres, trained
@@ -107,7 +79,8 @@ public final class TcgaBrcaBenchmark implements Callable<Integer> {
             baseline.train(datasets.get(k)), datasets));
       }
     }
-    try (Federation federation = new Federation(work, centres, datasets)) {
+    List<DatasetDeclaration> declarations = centres.stream().map(TcgaBrcaBenchmark::declaration).toList();
+    try (InProcessConsortium federation = new InProcessConsortium(work, "tcga-brca", declarations, datasets)) {
       for (long seed : seeds) {
         String job = job(seed, "sgd", fedLearningRate, rounds, localEpochs);
         MultiLayerNetwork model = federation.run(job);
@@ -195,83 +168,5 @@ public final class TcgaBrcaBenchmark implements Callable<Integer> {
       System.out.printf(Locale.ROOT, "| %s | %.3f ± %.3f | %s | %s |%n", method, mean, sd,
           values.stream().map(v -> String.format(Locale.ROOT, "%.3f", v)).toList(), flamby.get(method));
     });
-  }
-
-  /** A coordinator and one agent per centre in this JVM, on mutual TLS from a throw-away consortium. */
-  static final class Federation implements AutoCloseable {
-    private final Coordinator coordinator;
-    private final List<NodeAgent> agents = new ArrayList<>();
-    private final ManagedChannel adminChannel;
-    private final AdminServiceGrpc.AdminServiceBlockingStub admin;
-
-    Federation(Path work, List<Path> centres, List<LocalDataset> datasets) throws IOException {
-      Path kits = work.resolve("kits");
-      deleteRecursively(kits);
-      int port;
-      try (var socket = new java.net.ServerSocket(0)) {
-        port = socket.getLocalPort();
-      }
-      List<String> names = new ArrayList<>();
-      for (int k = 0; k < CENTRES; k++) {
-        names.add("centre-" + k);
-      }
-      new Provisioner(Clock.systemUTC()).provision(new ConsortiumFile("tcga-brca", "127.0.0.1", port,
-          List.of("127.0.0.1"), names, List.of("analyst"), 2), kits);
-      Path data = work.resolve("coordinator");
-      deleteRecursively(data);
-      coordinator = Coordinator.start(CoordinatorConfig.defaults(data).withTls(new CoordinatorConfig.Security(
-          files(kits.resolve("coordinator"), "coordinator"), kits.resolve("coordinator/revoked.crl"), Duration.ofSeconds(1))),
-          NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port)));
-      for (int k = 0; k < CENTRES; k++) {
-        String id = names.get(k);
-        TlsFiles tls = files(kits.resolve("hospitals").resolve(id), id);
-        AgentConfig config = new AgentConfig(id, "127.0.0.1", port, List.of(declaration(centres.get(k))),
-            Backoff.defaults(), Duration.ofSeconds(5), Optional.of(tls), work.resolve("agents").resolve(id),
-            true, Optional.empty());
-        NodeAgent agent = new NodeAgent(config, Tls.channel("127.0.0.1", port, tls.load()).build(),
-            List.of(datasets.get(k)), new Dl4jTrainer());
-        agent.start();
-        agents.add(agent);
-      }
-      for (NodeAgent agent : agents) {
-        agent.connected().orTimeout(60, TimeUnit.SECONDS).join();
-      }
-      adminChannel = Tls.channel("127.0.0.1", port, files(kits.resolve("admins/analyst"), "analyst").load()).build();
-      admin = AdminServiceGrpc.newBlockingStub(adminChannel);
-    }
-
-    MultiLayerNetwork run(String job) throws IOException {
-      String id = admin.submitJob(SubmitJobRequest.newBuilder().setJobDocument(job).build()).getJobId();
-      Iterator<JobEvent> events = admin.withDeadlineAfter(20, TimeUnit.MINUTES)
-          .watchJob(GetJobRequest.newBuilder().setJobId(id).build());
-      events.forEachRemaining(e -> { });
-      JobDetail detail = admin.getJob(GetJobRequest.newBuilder().setJobId(id).build());
-      if (detail.getSummary().getState() != JobState.SUCCEEDED) {
-        throw new IllegalStateException("federated job failed: " + detail.getSummary().getMessage());
-      }
-      byte[] zip = MedfedCli.downloadModel(admin, id);
-      return ModelSerializer.restoreMultiLayerNetwork(new ByteArrayInputStream(zip), false);
-    }
-
-    private static TlsFiles files(Path kit, String name) {
-      return new TlsFiles(kit.resolve(name + ".crt"), kit.resolve(name + ".key"), kit.resolve("ca.crt"));
-    }
-
-    @Override
-    public void close() {
-      adminChannel.shutdownNow();
-      agents.forEach(NodeAgent::close);
-      coordinator.close();
-    }
-  }
-
-  static void deleteRecursively(Path dir) throws IOException {
-    if (Files.exists(dir)) {
-      try (var paths = Files.walk(dir)) {
-        for (Path path : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
-          Files.delete(path);
-        }
-      }
-    }
   }
 }

@@ -7,13 +7,24 @@ import java.util.Objects;
 /**
  * A hospital's declaration of one local dataset, as written in its agent configuration.
  *
+ * @param normalisation per-feature scaling from the hospital's own training statistics
  * @param classes the class names in the order the consortium agreed on; a hospital may lack
  *     samples of some classes but must not have labels outside this list. Empty for survival
  *     data, whose labels are (time, event).
  */
 public record DatasetDeclaration(String name, DatasetKind kind, DatasetFormat format, Path location,
-    List<String> classes) {
+    List<String> classes, Normalisation normalisation) {
+
+  /** A declaration without preprocessing. */
+  public DatasetDeclaration(String name, DatasetKind kind, DatasetFormat format, Path location, List<String> classes) {
+    this(name, kind, format, location, classes, Normalisation.NONE);
+  }
+
   public DatasetDeclaration {
+    Objects.requireNonNull(normalisation, "normalisation");
+    if (normalisation != Normalisation.NONE && format == DatasetFormat.IMAGE_FOLDERS) {
+      throw new IllegalArgumentException("dataset '" + name + "': normalise applies to tables, not image folders");
+    }
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(kind, "kind");
     Objects.requireNonNull(format, "format");

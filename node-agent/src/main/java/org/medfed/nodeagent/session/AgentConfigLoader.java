@@ -11,6 +11,7 @@ import java.util.Set;
 import org.medfed.nodeagent.data.DatasetDeclaration;
 import org.medfed.nodeagent.data.DatasetFormat;
 import org.medfed.nodeagent.data.DatasetKind;
+import org.medfed.nodeagent.data.Normalisation;
 import org.medfed.trust.config.YamlConfig;
 import org.medfed.trust.tls.TlsFiles;
 
@@ -35,7 +36,8 @@ import org.medfed.trust.tls.TlsFiles;
 public final class AgentConfigLoader {
   private static final Set<String> TOP_LEVEL = Set.of("node_id", "coordinator", "datasets", "heartbeat_seconds", "tls",
       "insecure_plaintext", "state_dir", "auto_approve_jobs");
-  private static final Set<String> DATASET_FIELDS = Set.of("name", "kind", "format", "location", "classes");
+  private static final Set<String> DATASET_FIELDS = Set.of("name", "kind", "format", "location", "classes",
+      "normalise");
 
   private AgentConfigLoader() {}
 
@@ -103,8 +105,10 @@ public final class AgentConfigLoader {
     List<String> classes = new ArrayList<>();
     classesNode.forEach(c -> classes.add(c.asText()));
     try {
+      Normalisation normalisation = enumValue(file, path + ".normalise", node.path("normalise").asText("none"),
+          Normalisation.class);
       return new DatasetDeclaration(text(file, node, "name"), kind, format,
-          base.resolve(text(file, node, "location")).normalize(), classes);
+          base.resolve(text(file, node, "location")).normalize(), classes, normalisation);
     } catch (IllegalArgumentException e) {
       throw new ConfigException(file + ": " + path + ": " + e.getMessage());
     }

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Breast Cancer Wisconsin (569 real cases) over 3 hospitals with label skew: local, pooled and
+# federated (FedAvgM, secure aggregation, mTLS) accuracy. Needs Debian's python3-sklearn (breast_cancer.csv).
+# Usage: bench/wdbc.sh [--seeds 1,2,3] [--rounds 40] [--alpha 0.5]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mvn -q -B -DskipTests install
+mvn -q -B -pl examples dependency:build-classpath -Dmdep.outputFile=target/bench.classpath >/dev/null
+OMP_NUM_THREADS=1 exec java -Xmx3g -cp "examples/target/classes:$(cat examples/target/bench.classpath)" \
+  org.medfed.examples.results.WdbcBenchmark "$@"
