@@ -12,7 +12,7 @@ import org.medfed.proto.v1.TrainingPlan;
 /**
  * The digest a hospital approves: SHA-256 over what a job would do with its data — the dataset it
  * reads, the model architecture with its optimiser (the DL4J configuration), the training plan
- * and the privacy settings. Computed by both sides from the same fields in a fixed, length-prefixed
+ * (with the feature ids it reads, if any) and the privacy settings. Computed by both sides from the same fields in a fixed, length-prefixed
  * encoding, so the agent recomputes it from what it is asked to run and never trusts a digest it
  * is told. The seed is left out: it changes no code path, and a re-run of an approved job with
  * another seed needs no new approval.
@@ -37,6 +37,10 @@ public final class JobDigest {
       out.writeInt(plan.getLocalEpochs());
       out.writeInt(plan.getBatchSize());
       out.writeDouble(plan.getLearningRate());
+      out.writeInt(plan.getFeatureNamesCount());
+      for (String feature : plan.getFeatureNamesList()) {
+        text(out, feature);
+      }
       out.writeBoolean(privacy.getSecureAggregation());
       out.writeDouble(privacy.getClip());
       out.writeLong(privacy.getMaxSamplesPerNode());

@@ -1,6 +1,7 @@
 package org.medfed.coordinator.job;
 
 import java.util.Arrays;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -13,7 +14,7 @@ import java.util.Objects;
 public record JobSpec(String name, String dataset, ModelSpec model, long[] inputShape, int numClasses,
     int rounds, int minNodes, double fractionPerRound, int localEpochs, int batchSize, double learningRate,
     long seed, StageDeadlines deadlines, StrategySpec strategy, Optimizer optimizer,
-    SecureAggregationSpec secureAggregation) {
+    SecureAggregationSpec secureAggregation, List<String> features) {
 
   public JobSpec {
     Objects.requireNonNull(model, "model");
@@ -36,6 +37,11 @@ public record JobSpec(String name, String dataset, ModelSpec model, long[] input
     require(localEpochs >= 1 && localEpochs <= 1000, "local_epochs", "must be in 1..1000, got " + localEpochs);
     require(batchSize >= 1, "batch_size", "must be >= 1, got " + batchSize);
     require(learningRate > 0 && learningRate < 10, "learning_rate", "must be in (0, 10), got " + learningRate);
+    features = List.copyOf(features);
+    require(features.isEmpty() || inputShape.length == 1 && inputShape[0] == features.size(), "features",
+        "names " + features.size() + " features but input_shape is " + Arrays.toString(inputShape)
+            + "; input_shape must be [" + features.size() + "]");
+    require(features.stream().distinct().count() == features.size(), "features", "names a feature twice");
     inputShape = inputShape.clone();
   }
 
@@ -57,7 +63,7 @@ public record JobSpec(String name, String dataset, ModelSpec model, long[] input
         && minNodes == s.minNodes && fractionPerRound == s.fractionPerRound && localEpochs == s.localEpochs
         && batchSize == s.batchSize && learningRate == s.learningRate && seed == s.seed
         && deadlines.equals(s.deadlines) && strategy.equals(s.strategy) && optimizer == s.optimizer
-        && secureAggregation.equals(s.secureAggregation);
+        && secureAggregation.equals(s.secureAggregation) && features.equals(s.features);
   }
 
   @Override

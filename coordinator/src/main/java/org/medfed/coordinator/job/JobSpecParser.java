@@ -34,7 +34,7 @@ import java.util.regex.Pattern;
  * </pre>
  */
 public final class JobSpecParser {
-  private static final Set<String> FIELDS = Set.of("name", "dataset", "model", "input_shape", "num_classes",
+  private static final Set<String> FIELDS = Set.of("name", "dataset", "model", "input_shape", "num_classes", "features",
       "rounds", "min_nodes", "fraction", "local_epochs", "batch_size", "learning_rate", "seed", "deadlines",
       "strategy", "optimizer", "secure_aggregation");
   private static final Set<String> MODEL_FIELDS = Set.of("architecture", "hidden", "dl4j_json");
@@ -87,7 +87,8 @@ public final class JobSpecParser {
             duration(deadlines, "deadlines.evaluation", defaults.evaluation())),
         strategy(root.get("strategy")),
         enumValue("optimizer", root.path("optimizer").asText("adam"), Optimizer.class),
-        secureAggregation(root.get("secure_aggregation")));
+        secureAggregation(root.get("secure_aggregation")),
+        features(root.get("features")));
   }
 
   /** The spec as canonical JSON: shown back to users and checkpointed beside the model. */
@@ -122,6 +123,10 @@ public final class JobSpecParser {
     strategy.put("server_learning_rate", spec.strategy().serverLearningRate());
     strategy.put("server_momentum", spec.strategy().serverMomentum());
     root.put("optimizer", spec.optimizer().name().toLowerCase(Locale.ROOT));
+    if (!spec.features().isEmpty()) {
+      ArrayNode features = root.putArray("features");
+      spec.features().forEach(features::add);
+    }
     ObjectNode secure = root.putObject("secure_aggregation");
     secure.put("enabled", spec.secureAggregation().enabled());
     secure.put("clip", spec.secureAggregation().clip());
@@ -229,6 +234,24 @@ public final class JobSpecParser {
       throw new InvalidJobSpecException(field, "must be text, got " + node);
     }
     return node.asText();
+  }
+
+  private static List<String> features(JsonNode node) {
+    if (node == null || node.isNull()) {
+      return List.of();
+    }
+    if (!node.isArray() || node.isEmpty()) {
+      throw new InvalidJobSpecException("features", "must be a non-empty list of feature ids (gene or probe ids,"
+          + " variable names) in input order");
+    }
+    List<String> features = new ArrayList<>();
+    for (JsonNode feature : node) {
+      if (!feature.isTextual() || feature.asText().isBlank()) {
+        throw new InvalidJobSpecException("features", "every entry must be a non-empty id, got " + feature);
+      }
+      features.add(feature.asText().trim());
+    }
+    return features;
   }
 
   private static long integer(JsonNode root, String field, Long fallback) {

@@ -21,7 +21,7 @@ public final class JobTerms {
     for (long dim : spec.inputShape()) {
       plan.addInputShape(dim);
     }
-    return plan.build();
+    return plan.addAllFeatureNames(spec.features()).build();
   }
 
   public static PrivacySettings privacy(JobSpec spec) {

@@ -21,6 +21,7 @@ import org.medfed.coordinator.Coordinator;
 import org.medfed.coordinator.CoordinatorConfig;
 import org.medfed.nodeagent.data.DatasetDeclaration;
 import org.medfed.nodeagent.data.DatasetFormat;
+import org.medfed.nodeagent.data.DatasetLoaders;
 import org.medfed.nodeagent.data.LocalDataset;
 import org.medfed.nodeagent.session.AgentConfig;
 import org.medfed.nodeagent.session.Backoff;
@@ -129,6 +130,19 @@ final class Federation implements AutoCloseable {
     NodeAgent agent = new NodeAgent(config(nodeId, dataset, true), channel, List.of(dataset), new Dl4jTrainer());
     agents.add(agent);
     agent.start();
+    return agent;
+  }
+
+  /** An auto-approving agent whose dataset is read from files by the agent's own loaders, as declared. */
+  NodeAgent agentFromFiles(String nodeId, DatasetDeclaration declaration) {
+    AgentConfig base = config(nodeId, Blobs.dataset(declaration.name(), 1, 2, 1, 2), true);
+    AgentConfig config = new AgentConfig(nodeId, base.coordinatorHost(), base.coordinatorPort(), List.of(declaration),
+        base.backoff(), base.heartbeatInterval(), base.tls(), base.stateDir(), true, base.source());
+    NodeAgent agent = new NodeAgent(config, channel(nodeId), List.of(DatasetLoaders.load(declaration)),
+        new Dl4jTrainer());
+    agents.add(agent);
+    agent.start();
+    agent.connected().orTimeout(30, TimeUnit.SECONDS).join();
     return agent;
   }
 

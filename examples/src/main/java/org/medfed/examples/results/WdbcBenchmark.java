@@ -178,7 +178,7 @@ public final class WdbcBenchmark implements Callable<Integer> {
       write(dir.resolve("test.csv"), cases.subList(0, test), rows, labels);
       write(dir.resolve("train.csv"), cases.subList(test, cases.size()), rows, labels);
       declarations.add(new DatasetDeclaration("wdbc", DatasetKind.CLINICAL, DatasetFormat.CSV_MATRIX, dir, CLASSES,
-          Normalisation.LOG1P));
+          DatasetDeclaration.Options.DEFAULTS.withNormalisation(Normalisation.LOG1P)));
     }
     return declarations;
   }

@@ -27,7 +27,7 @@ final class CsvMatrixLoader {
     }
     int numClasses = declaration.classes().size();
     return new LocalDataset(declaration.name(), declaration.kind(), new long[] {train.features.size()},
-        declaration.classes(), train.toDataSet(numClasses), test.toDataSet(numClasses));
+        declaration.classes(), train.toDataSet(numClasses), test.toDataSet(numClasses), train.features);
   }
 
   private record Table(List<String> features, List<float[]> rows, List<Integer> labels) {

@@ -3,26 +3,63 @@ package org.medfed.nodeagent.data;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * A hospital's declaration of one local dataset, as written in its agent configuration.
  *
- * @param normalisation per-feature scaling from the hospital's own training statistics
  * @param classes the class names in the order the consortium agreed on; a hospital may lack
  *     samples of some classes but must not have labels outside this list. Empty for survival
  *     data, whose labels are (time, event).
  */
 public record DatasetDeclaration(String name, DatasetKind kind, DatasetFormat format, Path location,
-    List<String> classes, Normalisation normalisation) {
+    List<String> classes, Options options) {
 
-  /** A declaration without preprocessing. */
+  /**
+   * How the hospital's files are read beyond their format.
+   *
+   * @param normalisation per-feature scaling
+   * @param missingFeatures what to do when a job names features this dataset lacks
+   * @param orientation for {@code expression_matrix}: genes (features) as rows or as columns
+   * @param phenotypes for {@code expression_matrix}: the file with sample ids and labels
+   * @param labelColumn the phenotype column holding the label
+   * @param testFraction for {@code expression_matrix} without a {@code split} column: the share of
+   *     samples held out for testing, drawn with {@code splitSeed}
+   */
+  public record Options(Normalisation normalisation, MissingFeatures missingFeatures, Orientation orientation,
+      Optional<Path> phenotypes, String labelColumn, double testFraction, long splitSeed) {
+    public static final Options DEFAULTS = new Options(Normalisation.NONE, MissingFeatures.FAIL,
+        Orientation.GENES_BY_SAMPLES, Optional.empty(), "label", 0.25, 1);
+
+    public Options {
+      Objects.requireNonNull(normalisation, "normalisation");
+      Objects.requireNonNull(missingFeatures, "missingFeatures");
+      Objects.requireNonNull(orientation, "orientation");
+      if (!(testFraction > 0 && testFraction < 1)) {
+        throw new IllegalArgumentException("test_fraction must be in (0, 1), got " + testFraction);
+      }
+    }
+
+    public Options withNormalisation(Normalisation value) {
+      return new Options(value, missingFeatures, orientation, phenotypes, labelColumn, testFraction, splitSeed);
+    }
+
+    public Options withMissingFeatures(MissingFeatures value) {
+      return new Options(normalisation, value, orientation, phenotypes, labelColumn, testFraction, splitSeed);
+    }
+  }
+
+  /** Whether an expression matrix holds one gene per row (the usual lab export) or one sample per row. */
+  public enum Orientation { GENES_BY_SAMPLES, SAMPLES_BY_GENES }
+
+  /** A declaration with default options. */
   public DatasetDeclaration(String name, DatasetKind kind, DatasetFormat format, Path location, List<String> classes) {
-    this(name, kind, format, location, classes, Normalisation.NONE);
+    this(name, kind, format, location, classes, Options.DEFAULTS);
   }
 
   public DatasetDeclaration {
-    Objects.requireNonNull(normalisation, "normalisation");
-    if (normalisation != Normalisation.NONE && format == DatasetFormat.IMAGE_FOLDERS) {
+    Objects.requireNonNull(options, "options");
+    if (options.normalisation() != Normalisation.NONE && format == DatasetFormat.IMAGE_FOLDERS) {
       throw new IllegalArgumentException("dataset '" + name + "': normalise applies to tables, not image folders");
     }
     Objects.requireNonNull(name, "name");
@@ -44,6 +81,10 @@ public record DatasetDeclaration(String name, DatasetKind kind, DatasetFormat fo
     }
     if (classes.stream().distinct().count() != classes.size()) {
       throw new IllegalArgumentException("dataset '" + name + "' declares a class twice: " + classes);
+    }
+    if (format == DatasetFormat.EXPRESSION_MATRIX && options.phenotypes().isEmpty()) {
+      throw new IllegalArgumentException("dataset '" + name + "': an expression_matrix needs 'phenotypes', the file"
+          + " that gives each sample id its label");
     }
     classes = List.copyOf(classes);
   }

@@ -13,7 +13,13 @@ public enum DatasetFormat {
    * {@code <location>/train.csv} and {@code <location>/test.csv} for time-to-event outcomes: a header
    * {@code sample_id,time,event,<feature>...}; time is non-negative, event is 1 (observed) or 0 (censored).
    */
-  CSV_SURVIVAL;
+  CSV_SURVIVAL,
+  /**
+   * A lab's expression matrix ({@code <location>}: a .tsv or .csv file) in either orientation, with
+   * gene ids in the first column (genes by samples) or the header (samples by genes), joined by
+   * sample id to a phenotype file ({@code sample_id,<label column>[,split]}).
+   */
+  EXPRESSION_MATRIX;
 
   /** Whether the labels are (time, event) rather than classes. */
   public boolean survival() {

@@ -16,12 +16,13 @@ public final class DatasetLoaders {
       case IMAGE_FOLDERS -> ImageFolderLoader.load(declaration);
       case CSV_MATRIX -> CsvMatrixLoader.load(declaration);
       case CSV_SURVIVAL -> SurvivalTableLoader.load(declaration);
+      case EXPRESSION_MATRIX -> ExpressionMatrixLoader.load(declaration);
     };
     if (dataset.trainSamples() == 0) {
       throw new DataLoadException("dataset '" + declaration.name() + "' at " + declaration.location()
           + " has no training samples");
     }
-    return switch (declaration.normalisation()) {
+    return switch (declaration.options().normalisation()) {
       case NONE -> dataset;
       case ZSCORE -> zscore(dataset);
       case LOG1P -> log1p(dataset, declaration);
@@ -36,7 +37,7 @@ public final class DatasetLoaders {
       }
     }
     return new LocalDataset(dataset.name(), dataset.kind(), dataset.inputShape(), dataset.classes(),
-        logOf(dataset.train()), logOf(dataset.test()));
+        logOf(dataset.train()), logOf(dataset.test()), dataset.featureNames());
   }
 
   private static DataSet logOf(DataSet data) {
@@ -58,7 +59,7 @@ public final class DatasetLoaders {
     }
     INDArray scaleRow = Nd4j.createFromArray(scale).reshape(1, scale.length).castTo(train.dataType());
     return new LocalDataset(dataset.name(), dataset.kind(), dataset.inputShape(), dataset.classes(),
-        scaled(dataset.train(), mean, scaleRow), scaled(dataset.test(), mean, scaleRow));
+        scaled(dataset.train(), mean, scaleRow), scaled(dataset.test(), mean, scaleRow), dataset.featureNames());
   }
 
   private static DataSet scaled(DataSet data, INDArray mean, INDArray scale) {

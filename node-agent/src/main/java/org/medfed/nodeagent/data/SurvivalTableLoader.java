@@ -28,7 +28,7 @@ final class SurvivalTableLoader {
           + "both files must list the same features in the same order");
     }
     return new LocalDataset(declaration.name(), declaration.kind(), new long[] {train.features.size()}, List.of(),
-        train.toDataSet(), test.toDataSet());
+        train.toDataSet(), test.toDataSet(), train.features);
   }
 
   private record Table(List<String> features, List<float[]> rows, List<float[]> labels) {

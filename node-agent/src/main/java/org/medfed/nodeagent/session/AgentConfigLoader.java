@@ -11,6 +11,7 @@ import java.util.Set;
 import org.medfed.nodeagent.data.DatasetDeclaration;
 import org.medfed.nodeagent.data.DatasetFormat;
 import org.medfed.nodeagent.data.DatasetKind;
+import org.medfed.nodeagent.data.MissingFeatures;
 import org.medfed.nodeagent.data.Normalisation;
 import org.medfed.trust.config.YamlConfig;
 import org.medfed.trust.tls.TlsFiles;
@@ -37,7 +38,7 @@ public final class AgentConfigLoader {
   private static final Set<String> TOP_LEVEL = Set.of("node_id", "coordinator", "datasets", "heartbeat_seconds", "tls",
       "insecure_plaintext", "state_dir", "auto_approve_jobs");
   private static final Set<String> DATASET_FIELDS = Set.of("name", "kind", "format", "location", "classes",
-      "normalise");
+      "normalise", "missing_features", "orientation", "phenotypes", "label_column", "test_fraction", "split_seed");
 
   private AgentConfigLoader() {}
 
@@ -105,13 +106,33 @@ public final class AgentConfigLoader {
     List<String> classes = new ArrayList<>();
     classesNode.forEach(c -> classes.add(c.asText()));
     try {
-      Normalisation normalisation = enumValue(file, path + ".normalise", node.path("normalise").asText("none"),
-          Normalisation.class);
       return new DatasetDeclaration(text(file, node, "name"), kind, format,
-          base.resolve(text(file, node, "location")).normalize(), classes, normalisation);
+          base.resolve(text(file, node, "location")).normalize(), classes, options(file, path, node, base));
     } catch (IllegalArgumentException e) {
       throw new ConfigException(file + ": " + path + ": " + e.getMessage());
     }
+  }
+
+  private static DatasetDeclaration.Options options(Path file, String path, JsonNode node, Path base) {
+    DatasetDeclaration.Options defaults = DatasetDeclaration.Options.DEFAULTS;
+    JsonNode missing = node.get("missing_features");
+    MissingFeatures missingFeatures = MissingFeatures.FAIL;
+    if (missing != null && !(missing.isTextual() && missing.asText().equals("fail"))) {
+      if (!missing.isObject() || !missing.has("impute") || !missing.get("impute").isNumber() || missing.size() != 1) {
+        throw new ConfigException(file + ": " + path + ".missing_features must be 'fail' or {impute: NUMBER}");
+      }
+      missingFeatures = MissingFeatures.imputeWith((float) missing.get("impute").asDouble());
+    }
+    return new DatasetDeclaration.Options(
+        enumValue(file, path + ".normalise", node.path("normalise").asText("none"), Normalisation.class),
+        missingFeatures,
+        enumValue(file, path + ".orientation", node.path("orientation").asText("genes_by_samples"),
+            DatasetDeclaration.Orientation.class),
+        node.hasNonNull("phenotypes") ? java.util.Optional.of(base.resolve(node.get("phenotypes").asText()).normalize())
+            : java.util.Optional.empty(),
+        node.path("label_column").asText(defaults.labelColumn()),
+        node.path("test_fraction").asDouble(defaults.testFraction()),
+        node.path("split_seed").asLong(defaults.splitSeed()));
   }
 
   private static String text(Path file, JsonNode node, String field) {

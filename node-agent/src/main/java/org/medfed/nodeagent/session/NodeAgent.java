@@ -21,6 +21,7 @@ import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.medfed.nodeagent.approval.ApprovalStore;
 import org.medfed.nodeagent.approval.JobGate;
+import org.medfed.nodeagent.data.DatasetDeclaration;
 import org.medfed.nodeagent.data.LocalDataset;
 import org.medfed.nodeagent.training.LocalTrainer;
 import org.medfed.proto.v1.AgentMessage;
@@ -80,7 +81,9 @@ public final class NodeAgent implements AutoCloseable {
     }
     this.approvals = new ApprovalStore(config.stateDir());
     this.gate = new JobGate(approvals, audit, config.autoApproveJobs(), config.approveCommand());
-    this.tasks = new TaskRunner(config.nodeId(), this.datasets, trainer, transfers, this::send, worker, gate);
+    this.tasks = new TaskRunner(config.nodeId(), this.datasets, trainer, transfers, this::send, worker, gate,
+        config.datasets().stream().collect(Collectors.toMap(DatasetDeclaration::name,
+            d -> d.options().missingFeatures())));
     audit.append("AGENT_STARTED", Map.of("node", config.nodeId(), "mutual_tls", config.tls().isPresent(),
         "auto_approve_jobs", config.autoApproveJobs(), "datasets", List.copyOf(this.datasets.keySet())));
   }

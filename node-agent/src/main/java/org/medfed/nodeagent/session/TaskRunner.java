@@ -16,7 +16,9 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.medfed.nodeagent.approval.JobGate;
+import org.medfed.nodeagent.data.FeatureAlignment;
 import org.medfed.nodeagent.data.LocalDataset;
+import org.medfed.nodeagent.data.MissingFeatures;
 import org.medfed.nodeagent.training.CancellationToken;
 import org.medfed.nodeagent.training.LocalTrainer;
 import org.medfed.nodeagent.training.TrainingPlan;
@@ -60,6 +62,9 @@ final class TaskRunner {
   private final Map<String, CancellationToken> running = new ConcurrentHashMap<>();
   private final Map<String, TaskMailbox> mailboxes = new ConcurrentHashMap<>();
   private final JobGate gate;
+  private final Map<String, MissingFeatures> missingFeatures;
+  /** Datasets aligned to a job's feature ids, by dataset and ids: aligned once, not every round. */
+  private final Map<String, FeatureAlignment.Result> aligned = new ConcurrentHashMap<>();
   private final SecureRandom secureRandom = new SecureRandom();
   /** Local training of a secure task runs here while the worker thread does the key exchange. */
   private final ExecutorService trainerThread = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
@@ -69,9 +74,10 @@ final class TaskRunner {
   });
 
   TaskRunner(String nodeId, Map<String, LocalDataset> datasets, LocalTrainer trainer, Transfers transfers,
-      Consumer<AgentMessage> send, ExecutorService worker, JobGate gate) {
+      Consumer<AgentMessage> send, ExecutorService worker, JobGate gate, Map<String, MissingFeatures> missingFeatures) {
     this.nodeId = nodeId;
     this.gate = gate;
+    this.missingFeatures = Map.copyOf(missingFeatures);
     this.datasets = datasets;
     this.trainer = trainer;
     this.transfers = transfers;
@@ -153,12 +159,12 @@ final class TaskRunner {
       return;
     }
     TrainingPlan plan = Descriptors.fromProto(task.getPlan());
-    Optional<String> mismatch = mismatch(task.getDataset(), plan);
-    if (mismatch.isPresent()) {
-      decline(task.getTaskId(), mismatch.get());
+    Prepared prepared = prepare(task.getDataset(), task.getPlan().getFeatureNamesList(), plan);
+    if (prepared.problem().isPresent()) {
+      decline(task.getTaskId(), prepared.problem().get());
       return;
     }
-    LocalDataset dataset = datasets.get(task.getDataset());
+    LocalDataset dataset = prepared.dataset();
     Deadline deadline = deadline(task.getDeadlineUnixMillis());
     if (task.hasSecureAggregation()) {
       new SecureTrainingClient(task, plan, dataset, token, deadline).run();
@@ -331,14 +337,14 @@ final class TaskRunner {
       return;
     }
     TrainingPlan plan = Descriptors.fromProto(task.getPlan());
-    Optional<String> mismatch = mismatch(task.getDataset(), plan);
-    if (mismatch.isPresent()) {
-      decline(task.getTaskId(), mismatch.get());
+    Prepared prepared = prepare(task.getDataset(), task.getPlan().getFeatureNamesList(), plan);
+    if (prepared.problem().isPresent()) {
+      decline(task.getTaskId(), prepared.problem().get());
       return;
     }
     float[] parameters = fetchModel(task.getModelId(), plan, deadline(task.getDeadlineUnixMillis()));
     token.throwIfCancelled();
-    LocalTrainer.Evaluated evaluated = trainer.evaluate(plan, parameters, datasets.get(task.getDataset()));
+    LocalTrainer.Evaluated evaluated = trainer.evaluate(plan, parameters, prepared.dataset());
     send.accept(AgentMessage.newBuilder().setEvaluation(EvaluationResult.newBuilder()
         .setTaskId(task.getTaskId())
         .setNumSamples(evaluated.numSamples())
@@ -355,12 +361,31 @@ final class TaskRunner {
   }
 
   /** Why this hospital cannot run a task on the named dataset, if it cannot. */
-  private Optional<String> mismatch(String datasetName, TrainingPlan plan) {
+  /** The dataset a task runs on (aligned to the job's feature ids, if it names them), or why it cannot run. */
+  private record Prepared(LocalDataset dataset, Optional<String> problem) {}
+
+  private Prepared prepare(String datasetName, List<String> features, TrainingPlan plan) {
     LocalDataset dataset = datasets.get(datasetName);
     if (dataset == null) {
-      return Optional.of("node '" + nodeId + "' has no dataset named '" + datasetName + "'; it declares "
-          + datasets.keySet().stream().sorted().toList());
+      return new Prepared(null, Optional.of("node '" + nodeId + "' has no dataset named '" + datasetName
+          + "'; it declares " + datasets.keySet().stream().sorted().toList()));
     }
+    if (!features.isEmpty()) {
+      FeatureAlignment.Result result = aligned.computeIfAbsent(datasetName + "\n" + String.join("\n", features), key -> {
+        FeatureAlignment.Result r = FeatureAlignment.align(dataset, features,
+            missingFeatures.getOrDefault(datasetName, MissingFeatures.FAIL));
+        log.info("aligning dataset '{}' to the job's feature ids: {}", datasetName, r.report());
+        return r;
+      });
+      if (result.dataset().isEmpty()) {
+        return new Prepared(null, Optional.of(result.report()));
+      }
+      return new Prepared(result.dataset().get(), mismatch(datasetName, result.dataset().get(), plan));
+    }
+    return new Prepared(dataset, mismatch(datasetName, dataset, plan));
+  }
+
+  private Optional<String> mismatch(String datasetName, LocalDataset dataset, TrainingPlan plan) {
     if (!Arrays.equals(dataset.inputShape(), plan.inputShape())) {
       return Optional.of("job expects input shape " + Arrays.toString(plan.inputShape()) + " but dataset '"
           + datasetName + "' at node '" + nodeId + "' has shape " + Arrays.toString(dataset.inputShape()));

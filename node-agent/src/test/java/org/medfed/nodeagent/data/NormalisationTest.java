@@ -18,7 +18,7 @@ class NormalisationTest {
     Files.writeString(dir.resolve("test.csv"), "sample_id,label,area,flag\nc,x,400,1\n");
 
     LocalDataset data = DatasetLoaders.load(new DatasetDeclaration("t", DatasetKind.CLINICAL, DatasetFormat.CSV_MATRIX,
-        dir, List.of("x", "y"), Normalisation.ZSCORE));
+        dir, List.of("x", "y"), DatasetDeclaration.Options.DEFAULTS.withNormalisation(Normalisation.ZSCORE)));
 
     // area: mean 200, sample standard deviation 141.42; flag: constant, shifted to 0.
     float s = (float) Math.sqrt(20000);
@@ -30,6 +30,6 @@ class NormalisationTest {
   @Test
   void normalisingImages_isRefused() {
     assertThrows(IllegalArgumentException.class, () -> new DatasetDeclaration("scans", DatasetKind.IMAGING,
-        DatasetFormat.IMAGE_FOLDERS, dir, List.of("a", "b"), Normalisation.ZSCORE));
+        DatasetFormat.IMAGE_FOLDERS, dir, List.of("a", "b"), DatasetDeclaration.Options.DEFAULTS.withNormalisation(Normalisation.ZSCORE)));
   }
 }
