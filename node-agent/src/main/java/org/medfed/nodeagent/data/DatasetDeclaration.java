@@ -59,7 +59,8 @@ public record DatasetDeclaration(String name, DatasetKind kind, DatasetFormat fo
 
   public DatasetDeclaration {
     Objects.requireNonNull(options, "options");
-    if (options.normalisation() != Normalisation.NONE && format == DatasetFormat.IMAGE_FOLDERS) {
+    if (options.normalisation() != Normalisation.NONE
+        && (format == DatasetFormat.IMAGE_FOLDERS || format == DatasetFormat.IMAGE_MANIFEST)) {
       throw new IllegalArgumentException("dataset '" + name + "': normalise applies to tables, not image folders");
     }
     Objects.requireNonNull(name, "name");

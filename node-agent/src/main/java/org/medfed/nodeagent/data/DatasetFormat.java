@@ -19,7 +19,12 @@ public enum DatasetFormat {
    * gene ids in the first column (genes by samples) or the header (samples by genes), joined by
    * sample id to a phenotype file ({@code sample_id,<label column>[,split]}).
    */
-  EXPRESSION_MATRIX;
+  EXPRESSION_MATRIX,
+  /**
+   * A CSV manifest ({@code <location>}) with {@code path,label[,split]} per image, paths relative to
+   * the manifest; PNG or JPEG, all the same size.
+   */
+  IMAGE_MANIFEST;
 
   /** Whether the labels are (time, event) rather than classes. */
   public boolean survival() {

@@ -37,7 +37,8 @@ final class ImageFolderLoader {
         train.toDataSet(shape, declaration.classes().size()), test.toDataSet(shape, declaration.classes().size()));
   }
 
-  private static final class Split {
+  /** One split's images, all of one size. Shared with {@link ImageManifestLoader}. */
+  static final class Split {
     final List<float[]> pixels = new ArrayList<>();
     final List<Integer> labels = new ArrayList<>();
     long[] shape;
@@ -83,7 +84,8 @@ final class ImageFolderLoader {
     return split;
   }
 
-  private static float[] readGray(Path file, Split split) {
+  /** Reads one PNG/JPEG as grayscale in [0, 1] (RGB averaged); every image of a split must match in size. */
+  static float[] readGray(Path file, Split split) {
     BufferedImage image;
     try {
       image = ImageIO.read(file.toFile());

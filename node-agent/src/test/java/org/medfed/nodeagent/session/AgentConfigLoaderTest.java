@@ -75,7 +75,8 @@ class AgentConfigLoaderTest {
 
     var e = assertThrows(AgentConfigLoader.ConfigException.class, () -> AgentConfigLoader.load(file));
 
-    assertEquals(file + ": datasets[0].format is 'nifti'; expected one of [image_folders, csv_matrix, csv_survival]", e.getMessage());
+    assertEquals(file + ": datasets[0].format is 'nifti'; expected one of [image_folders, csv_matrix, csv_survival, expression_matrix,"
+        + " image_manifest]", e.getMessage());
   }
 
   @Test
