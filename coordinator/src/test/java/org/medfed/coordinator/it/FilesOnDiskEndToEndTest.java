@@ -92,7 +92,7 @@ class FilesOnDiskEndToEndTest {
       MissingFeatures missing, Path phenotypes) {
     return new DatasetDeclaration("expression", DatasetKind.GENOMIC, DatasetFormat.EXPRESSION_MATRIX, file, CLASSES,
         new DatasetDeclaration.Options(Normalisation.NONE, missing, orientation, Optional.of(phenotypes), "subtype",
-            0.25, 7));
+            0.25, 7, Optional.empty()));
   }
 
   private static DatasetDeclaration genesBySamples(Path dir, long seed) throws IOException {

@@ -23,29 +23,37 @@ public record DatasetDeclaration(String name, DatasetKind kind, DatasetFormat fo
    * @param orientation for {@code expression_matrix}: genes (features) as rows or as columns
    * @param phenotypes for {@code expression_matrix}: the file with sample ids and labels
    * @param labelColumn the phenotype column holding the label
-   * @param testFraction for {@code expression_matrix} without a {@code split} column: the share of
-   *     samples held out for testing, drawn with {@code splitSeed}
+   * @param testFraction for {@code expression_matrix} and {@code image_manifest} without a
+   *     {@code split} column: the share of samples held out for testing, drawn with {@code splitSeed}
+   * @param window for DICOM images: the display window; empty uses each file's own
    */
   public record Options(Normalisation normalisation, MissingFeatures missingFeatures, Orientation orientation,
-      Optional<Path> phenotypes, String labelColumn, double testFraction, long splitSeed) {
+      Optional<Path> phenotypes, String labelColumn, double testFraction, long splitSeed,
+      Optional<DicomWindow> window) {
     public static final Options DEFAULTS = new Options(Normalisation.NONE, MissingFeatures.FAIL,
-        Orientation.GENES_BY_SAMPLES, Optional.empty(), "label", 0.25, 1);
+        Orientation.GENES_BY_SAMPLES, Optional.empty(), "label", 0.25, 1, Optional.empty());
 
     public Options {
       Objects.requireNonNull(normalisation, "normalisation");
       Objects.requireNonNull(missingFeatures, "missingFeatures");
       Objects.requireNonNull(orientation, "orientation");
+      Objects.requireNonNull(window, "window");
       if (!(testFraction > 0 && testFraction < 1)) {
         throw new IllegalArgumentException("test_fraction must be in (0, 1), got " + testFraction);
       }
     }
 
     public Options withNormalisation(Normalisation value) {
-      return new Options(value, missingFeatures, orientation, phenotypes, labelColumn, testFraction, splitSeed);
+      return new Options(value, missingFeatures, orientation, phenotypes, labelColumn, testFraction, splitSeed, window);
+    }
+
+    public Options withWindow(DicomWindow value) {
+      return new Options(normalisation, missingFeatures, orientation, phenotypes, labelColumn, testFraction, splitSeed,
+          Optional.of(value));
     }
 
     public Options withMissingFeatures(MissingFeatures value) {
-      return new Options(normalisation, value, orientation, phenotypes, labelColumn, testFraction, splitSeed);
+      return new Options(normalisation, value, orientation, phenotypes, labelColumn, testFraction, splitSeed, window);
     }
   }
 

@@ -6,6 +6,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
 import java.util.stream.Stream;
 import javax.imageio.ImageIO;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -76,7 +78,7 @@ final class ImageFolderLoader {
         throw new DataLoadException("cannot list " + classDir + ": " + e.getMessage(), e);
       }
       for (Path file : files) {
-        float[] image = readGray(file, split);
+        float[] image = readGray(file, split, declaration.options().window());
         split.pixels.add(image);
         split.labels.add(label);
       }
@@ -84,8 +86,16 @@ final class ImageFolderLoader {
     return split;
   }
 
-  /** Reads one PNG/JPEG as grayscale in [0, 1] (RGB averaged); every image of a split must match in size. */
-  static float[] readGray(Path file, Split split) {
+  /**
+   * Reads one PNG/JPEG as grayscale in [0, 1] (RGB averaged), or one DICOM file (.dcm) through its
+   * display window; every image of a split must match in size.
+   */
+  static float[] readGray(Path file, Split split, Optional<DicomWindow> window) {
+    if (file.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".dcm")) {
+      DicomImages.Pixels dicom = DicomImages.read(file, window);
+      checkShape(file, split, dicom.height(), dicom.width());
+      return dicom.values();
+    }
     BufferedImage image;
     try {
       image = ImageIO.read(file.toFile());
@@ -95,13 +105,7 @@ final class ImageFolderLoader {
     if (image == null) {
       throw new DataLoadException(file + ": not a PNG/JPEG image or the file is corrupt");
     }
-    long[] shape = {1, image.getHeight(), image.getWidth()};
-    if (split.shape == null) {
-      split.shape = shape;
-    } else if (split.shape[1] != shape[1] || split.shape[2] != shape[2]) {
-      throw new DataLoadException(file + ": image is " + shape[2] + "x" + shape[1] + " but earlier images are "
-          + split.shape[2] + "x" + split.shape[1] + "; resize the export so all images match");
-    }
+    checkShape(file, split, image.getHeight(), image.getWidth());
     float[] pixels = new float[image.getHeight() * image.getWidth()];
     var raster = image.getRaster();
     int bands = raster.getNumBands();
@@ -117,5 +121,15 @@ final class ImageFolderLoader {
       }
     }
     return pixels;
+  }
+
+  private static void checkShape(Path file, Split split, int height, int width) {
+    long[] shape = {1, height, width};
+    if (split.shape == null) {
+      split.shape = shape;
+    } else if (split.shape[1] != shape[1] || split.shape[2] != shape[2]) {
+      throw new DataLoadException(file + ": image is " + shape[2] + "x" + shape[1] + " but earlier images are "
+          + split.shape[2] + "x" + split.shape[1] + "; resize the export so all images match");
+    }
   }
 }

@@ -71,10 +71,10 @@ final class ImageManifestLoader {
     ImageFolderLoader.Split train = new ImageFolderLoader.Split();
     ImageFolderLoader.Split test = new ImageFolderLoader.Split();
     for (int i = 0; i < unsplit.size(); i++) {
-      add(i < held ? test : train, unsplit.get(i), train, test);
+      add(i < held ? test : train, unsplit.get(i), train, test, declaration.options().window());
     }
     for (Entry entry : given) {
-      add(entry.split().equals("test") ? test : train, entry, train, test);
+      add(entry.split().equals("test") ? test : train, entry, train, test, declaration.options().window());
     }
     long[] shape = train.shape != null ? train.shape : test.shape;
     if (shape == null) {
@@ -86,13 +86,13 @@ final class ImageManifestLoader {
   }
 
   private static void add(ImageFolderLoader.Split into, Entry entry, ImageFolderLoader.Split train,
-      ImageFolderLoader.Split test) {
+      ImageFolderLoader.Split test, java.util.Optional<DicomWindow> window) {
     // Both splits must share one image size: the first image read sets it for both.
     long[] shape = train.shape != null ? train.shape : test.shape;
     into.shape = shape;
     float[] pixels;
     try {
-      pixels = ImageFolderLoader.readGray(entry.image(), into);
+      pixels = ImageFolderLoader.readGray(entry.image(), into, window);
     } catch (DataLoadException e) {
       throw new DataLoadException(entry.where() + ": " + e.getMessage(), e);
     }

@@ -11,6 +11,7 @@ import java.util.Set;
 import org.medfed.nodeagent.data.DatasetDeclaration;
 import org.medfed.nodeagent.data.DatasetFormat;
 import org.medfed.nodeagent.data.DatasetKind;
+import org.medfed.nodeagent.data.DicomWindow;
 import org.medfed.nodeagent.data.MissingFeatures;
 import org.medfed.nodeagent.data.Normalisation;
 import org.medfed.trust.config.YamlConfig;
@@ -38,7 +39,8 @@ public final class AgentConfigLoader {
   private static final Set<String> TOP_LEVEL = Set.of("node_id", "coordinator", "datasets", "heartbeat_seconds", "tls",
       "insecure_plaintext", "state_dir", "auto_approve_jobs");
   private static final Set<String> DATASET_FIELDS = Set.of("name", "kind", "format", "location", "classes",
-      "normalise", "missing_features", "orientation", "phenotypes", "label_column", "test_fraction", "split_seed");
+      "normalise", "missing_features", "orientation", "phenotypes", "label_column", "test_fraction", "split_seed",
+      "window");
 
   private AgentConfigLoader() {}
 
@@ -132,7 +134,19 @@ public final class AgentConfigLoader {
             : java.util.Optional.empty(),
         node.path("label_column").asText(defaults.labelColumn()),
         node.path("test_fraction").asDouble(defaults.testFraction()),
-        node.path("split_seed").asLong(defaults.splitSeed()));
+        node.path("split_seed").asLong(defaults.splitSeed()),
+        window(file, path, node.get("window")));
+  }
+
+  private static java.util.Optional<DicomWindow> window(Path file, String path, JsonNode node) {
+    if (node == null) {
+      return java.util.Optional.empty();
+    }
+    if (!node.isObject() || !node.path("center").isNumber() || !node.path("width").isNumber() || node.size() != 2) {
+      throw new ConfigException(file + ": " + path + ".window must be {center: NUMBER, width: NUMBER}, e.g. {center:"
+          + " 40, width: 400} for soft tissue in CT");
+    }
+    return java.util.Optional.of(new DicomWindow(node.get("center").asDouble(), node.get("width").asDouble()));
   }
 
   private static String text(Path file, JsonNode node, String field) {

@@ -22,7 +22,7 @@ class ExpressionMatrixLoaderTest {
       MissingFeatures missing) {
     return new DatasetDeclaration("expression", DatasetKind.GENOMIC, DatasetFormat.EXPRESSION_MATRIX,
         dir.resolve(matrix), CLASSES, new DatasetDeclaration.Options(Normalisation.NONE, missing, orientation,
-        Optional.of(dir.resolve("pheno.csv")), "subtype", 0.25, 1));
+        Optional.of(dir.resolve("pheno.csv")), "subtype", 0.25, 1, Optional.empty()));
   }
 
   private void phenotypes() throws Exception {
