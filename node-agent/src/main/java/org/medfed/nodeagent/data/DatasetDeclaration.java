@@ -91,9 +91,9 @@ public record DatasetDeclaration(String name, DatasetKind kind, DatasetFormat fo
     if (classes.stream().distinct().count() != classes.size()) {
       throw new IllegalArgumentException("dataset '" + name + "' declares a class twice: " + classes);
     }
-    if (format == DatasetFormat.EXPRESSION_MATRIX && options.phenotypes().isEmpty()) {
-      throw new IllegalArgumentException("dataset '" + name + "': an expression_matrix needs 'phenotypes', the file"
-          + " that gives each sample id its label");
+    if ((format == DatasetFormat.EXPRESSION_MATRIX || format == DatasetFormat.VCF) && options.phenotypes().isEmpty()) {
+      throw new IllegalArgumentException("dataset '" + name + "': format " + format.name().toLowerCase(java.util.Locale.ROOT)
+          + " needs 'phenotypes', the file that gives each sample id its label");
     }
     classes = List.copyOf(classes);
   }

@@ -24,7 +24,12 @@ public enum DatasetFormat {
    * A CSV manifest ({@code <location>}) with {@code path,label[,split]} per image, paths relative to
    * the manifest; PNG or JPEG, all the same size.
    */
-  IMAGE_MANIFEST;
+  IMAGE_MANIFEST,
+  /**
+   * A VCF ({@code <location>}, plain or bgzipped) read as genotype dosages (0/1/2 non-reference
+   * alleles) per variant, joined by sample id to a phenotype file like {@link #EXPRESSION_MATRIX}.
+   */
+  VCF;
 
   /** Whether the labels are (time, event) rather than classes. */
   public boolean survival() {

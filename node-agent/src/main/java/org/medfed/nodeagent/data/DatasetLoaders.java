@@ -18,6 +18,7 @@ public final class DatasetLoaders {
       case CSV_SURVIVAL -> SurvivalTableLoader.load(declaration);
       case EXPRESSION_MATRIX -> ExpressionMatrixLoader.load(declaration);
       case IMAGE_MANIFEST -> ImageManifestLoader.load(declaration);
+      case VCF -> VcfLoader.load(declaration);
     };
     if (dataset.trainSamples() == 0) {
       throw new DataLoadException("dataset '" + declaration.name() + "' at " + declaration.location()
