@@ -17,10 +17,10 @@ import org.nd4j.linalg.factory.Nd4j;
 final class CsvMatrixLoader {
   private CsvMatrixLoader() {}
 
-  static LocalDataset load(DatasetDeclaration declaration) {
+  static LocalDataset load(DatasetDeclaration declaration, BadRows badRows) {
     Path root = declaration.location();
-    Table train = read(root.resolve("train.csv"), declaration);
-    Table test = read(root.resolve("test.csv"), declaration);
+    Table train = read(root.resolve("train.csv"), declaration, badRows);
+    Table test = read(root.resolve("test.csv"), declaration, badRows);
     if (!train.features.equals(test.features)) {
       throw new DataLoadException(root.resolve("test.csv") + ": feature columns differ from train.csv; "
           + "both files must list the same features in the same order");
@@ -40,7 +40,7 @@ final class CsvMatrixLoader {
     }
   }
 
-  private static Table read(Path file, DatasetDeclaration declaration) {
+  private static Table read(Path file, DatasetDeclaration declaration, BadRows badRows) {
     if (!Files.isRegularFile(file)) {
       throw new DataLoadException("dataset '" + declaration.name() + "': missing file " + file);
     }
@@ -65,15 +65,21 @@ final class CsvMatrixLoader {
         }
         String[] cells = line.split(",", -1);
         String where = file + ":" + lineNumber;
-        if (cells.length != header.length) {
-          throw new DataLoadException(where + ": has " + cells.length + " columns but the header has " + header.length);
+        try {
+          if (cells.length != header.length) {
+            throw new DataLoadException(where + ": has " + cells.length + " columns but the header has "
+                + header.length);
+          }
+          int label = Labels.indexOf(declaration.classes(), cells[1].trim(), where);
+          float[] row = new float[features.size()];
+          for (int c = 0; c < row.length; c++) {
+            row[c] = Cells.number(cells[c + 2], where, features.get(c));
+          }
+          rows.add(row);
+          labels.add(label);
+        } catch (DataLoadException problem) {
+          badRows.report(problem);
         }
-        labels.add(Labels.indexOf(declaration.classes(), cells[1].trim(), where));
-        float[] row = new float[features.size()];
-        for (int c = 0; c < row.length; c++) {
-          row[c] = Cells.number(cells[c + 2], where, features.get(c));
-        }
-        rows.add(row);
       }
       return new Table(features, rows, labels);
     } catch (IOException e) {

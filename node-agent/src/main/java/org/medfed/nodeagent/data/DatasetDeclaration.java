@@ -26,12 +26,21 @@ public record DatasetDeclaration(String name, DatasetKind kind, DatasetFormat fo
    * @param testFraction for {@code expression_matrix} and {@code image_manifest} without a
    *     {@code split} column: the share of samples held out for testing, drawn with {@code splitSeed}
    * @param window for DICOM images: the display window; empty uses each file's own
+   * @param skipBadRows skip (and count) bad records instead of failing the load
    */
   public record Options(Normalisation normalisation, MissingFeatures missingFeatures, Orientation orientation,
       Optional<Path> phenotypes, String labelColumn, double testFraction, long splitSeed,
-      Optional<DicomWindow> window) {
+      Optional<DicomWindow> window, boolean skipBadRows) {
     public static final Options DEFAULTS = new Options(Normalisation.NONE, MissingFeatures.FAIL,
-        Orientation.GENES_BY_SAMPLES, Optional.empty(), "label", 0.25, 1, Optional.empty());
+        Orientation.GENES_BY_SAMPLES, Optional.empty(), "label", 0.25, 1, Optional.empty(), false);
+
+    /** The options with every field given except how bad rows are handled (they fail the load). */
+    public Options(Normalisation normalisation, MissingFeatures missingFeatures, Orientation orientation,
+        Optional<Path> phenotypes, String labelColumn, double testFraction, long splitSeed,
+        Optional<DicomWindow> window) {
+      this(normalisation, missingFeatures, orientation, phenotypes, labelColumn, testFraction, splitSeed, window,
+          false);
+    }
 
     public Options {
       Objects.requireNonNull(normalisation, "normalisation");
@@ -44,16 +53,18 @@ public record DatasetDeclaration(String name, DatasetKind kind, DatasetFormat fo
     }
 
     public Options withNormalisation(Normalisation value) {
-      return new Options(value, missingFeatures, orientation, phenotypes, labelColumn, testFraction, splitSeed, window);
+      return new Options(value, missingFeatures, orientation, phenotypes, labelColumn, testFraction, splitSeed, window,
+          skipBadRows);
     }
 
     public Options withWindow(DicomWindow value) {
       return new Options(normalisation, missingFeatures, orientation, phenotypes, labelColumn, testFraction, splitSeed,
-          Optional.of(value));
+          Optional.of(value), skipBadRows);
     }
 
     public Options withMissingFeatures(MissingFeatures value) {
-      return new Options(normalisation, value, orientation, phenotypes, labelColumn, testFraction, splitSeed, window);
+      return new Options(normalisation, value, orientation, phenotypes, labelColumn, testFraction, splitSeed, window,
+          skipBadRows);
     }
   }
 

@@ -8,27 +8,51 @@ import org.nd4j.linalg.ops.transforms.Transforms;
 
 /** The one place that maps a declared format to its loader. */
 public final class DatasetLoaders {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(DatasetLoaders.class);
   private DatasetLoaders() {}
 
-  /** @throws DataLoadException naming the file and what to fix */
+  /** A loaded dataset and the bad records skipped on the way (only with {@code bad_rows: skip}), each with file and row. */
+  public record Loaded(LocalDataset dataset, List<String> skipped) {
+    public Loaded {
+      skipped = List.copyOf(skipped);
+    }
+  }
+
+  /**
+   * Loads a declared dataset; skipped records, if the declaration allows skipping, are logged.
+   *
+   * @throws DataLoadException naming the file and what to fix
+   */
   public static LocalDataset load(DatasetDeclaration declaration) {
+    Loaded loaded = loadReporting(declaration);
+    if (!loaded.skipped().isEmpty()) {
+      log.warn("dataset '{}': skipped {} bad record(s) as declared (bad_rows: skip): {}", declaration.name(),
+          loaded.skipped().size(), loaded.skipped());
+    }
+    return loaded.dataset();
+  }
+
+  /** @throws DataLoadException naming the file and what to fix */
+  public static Loaded loadReporting(DatasetDeclaration declaration) {
+    BadRows badRows = BadRows.of(declaration);
     LocalDataset dataset = switch (declaration.format()) {
-      case IMAGE_FOLDERS -> ImageFolderLoader.load(declaration);
-      case CSV_MATRIX -> CsvMatrixLoader.load(declaration);
-      case CSV_SURVIVAL -> SurvivalTableLoader.load(declaration);
-      case EXPRESSION_MATRIX -> ExpressionMatrixLoader.load(declaration);
-      case IMAGE_MANIFEST -> ImageManifestLoader.load(declaration);
-      case VCF -> VcfLoader.load(declaration);
+      case IMAGE_FOLDERS -> ImageFolderLoader.load(declaration, badRows);
+      case CSV_MATRIX -> CsvMatrixLoader.load(declaration, badRows);
+      case CSV_SURVIVAL -> SurvivalTableLoader.load(declaration, badRows);
+      case EXPRESSION_MATRIX -> ExpressionMatrixLoader.load(declaration, badRows);
+      case IMAGE_MANIFEST -> ImageManifestLoader.load(declaration, badRows);
+      case VCF -> VcfLoader.load(declaration, badRows);
     };
     if (dataset.trainSamples() == 0) {
       throw new DataLoadException("dataset '" + declaration.name() + "' at " + declaration.location()
           + " has no training samples");
     }
-    return switch (declaration.options().normalisation()) {
+    LocalDataset normalised = switch (declaration.options().normalisation()) {
       case NONE -> dataset;
       case ZSCORE -> zscore(dataset);
       case LOG1P -> log1p(dataset, declaration);
     };
+    return new Loaded(normalised, badRows.skipped());
   }
 
   private static LocalDataset log1p(LocalDataset dataset, DatasetDeclaration declaration) {

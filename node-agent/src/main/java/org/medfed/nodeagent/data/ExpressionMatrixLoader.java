@@ -15,7 +15,7 @@ import java.util.Map;
 final class ExpressionMatrixLoader {
   private ExpressionMatrixLoader() {}
 
-  static LocalDataset load(DatasetDeclaration declaration) {
+  static LocalDataset load(DatasetDeclaration declaration, BadRows badRows) {
     Path file = declaration.location();
     List<String[]> rows = PhenotypeJoin.readTable(file, declaration);
     if (rows.size() < 2 || rows.get(0).length < 2) {
@@ -58,7 +58,7 @@ final class ExpressionMatrixLoader {
     if (genes.stream().distinct().count() != genes.size()) {
       throw new DataLoadException(file + ": a gene id appears twice; ids must be unique to align features by id");
     }
-    return PhenotypeJoin.join(declaration, file, samples, genes);
+    return PhenotypeJoin.join(declaration, file, samples, genes, badRows);
   }
 
   private static String[] checkWidth(String[] cells, int width, Path file, int line) {

@@ -22,14 +22,14 @@ import org.nd4j.linalg.factory.Nd4j;
 final class ImageFolderLoader {
   private ImageFolderLoader() {}
 
-  static LocalDataset load(DatasetDeclaration declaration) {
+  static LocalDataset load(DatasetDeclaration declaration, BadRows badRows) {
     Path root = declaration.location();
     if (!Files.isDirectory(root)) {
       throw new DataLoadException("dataset '" + declaration.name() + "': folder " + root
           + " does not exist; point 'location' at a folder with train/ and test/ inside");
     }
-    Split train = readSplit(root.resolve("train"), declaration, null);
-    Split test = readSplit(root.resolve("test"), declaration, train.shape);
+    Split train = readSplit(root.resolve("train"), declaration, null, badRows);
+    Split test = readSplit(root.resolve("test"), declaration, train.shape, badRows);
     long[] shape = train.shape != null ? train.shape : test.shape;
     if (shape == null) {
       throw new DataLoadException("dataset '" + declaration.name() + "': no images under " + root
@@ -57,7 +57,8 @@ final class ImageFolderLoader {
     }
   }
 
-  private static Split readSplit(Path splitDir, DatasetDeclaration declaration, long[] expectedShape) {
+  private static Split readSplit(Path splitDir, DatasetDeclaration declaration, long[] expectedShape,
+      BadRows badRows) {
     Split split = new Split();
     split.shape = expectedShape;
     if (!Files.isDirectory(splitDir)) {
@@ -77,10 +78,17 @@ final class ImageFolderLoader {
       } catch (IOException e) {
         throw new DataLoadException("cannot list " + classDir + ": " + e.getMessage(), e);
       }
+      if (files.isEmpty()) {
+        badRows.report(new DataLoadException(classDir + ": class folder is empty; add its images or remove it"));
+      }
       for (Path file : files) {
-        float[] image = readGray(file, split, declaration.options().window());
-        split.pixels.add(image);
-        split.labels.add(label);
+        try {
+          float[] image = readGray(file, split, declaration.options().window());
+          split.pixels.add(image);
+          split.labels.add(label);
+        } catch (DataLoadException problem) {
+          badRows.report(problem);
+        }
       }
     }
     return split;

@@ -21,7 +21,7 @@ final class ImageManifestLoader {
 
   private record Entry(Path image, int label, String split, String where) {}
 
-  static LocalDataset load(DatasetDeclaration declaration) {
+  static LocalDataset load(DatasetDeclaration declaration, BadRows badRows) {
     Path manifest = declaration.location();
     if (!Files.isRegularFile(manifest)) {
       throw new DataLoadException("dataset '" + declaration.name() + "': manifest " + manifest + " does not exist");
@@ -49,32 +49,36 @@ final class ImageManifestLoader {
         continue;
       }
       String where = manifest + ":" + (r + 1);
-      String[] cells = lines.get(r).split(",", -1);
-      if (cells.length != header.size()) {
-        throw new DataLoadException(where + ": has " + cells.length + " columns but the header has " + header.size());
+      try {
+        String[] cells = lines.get(r).split(",", -1);
+        if (cells.length != header.size()) {
+          throw new DataLoadException(where + ": has " + cells.length + " columns but the header has " + header.size());
+        }
+        String split = splitColumn < 0 ? "" : cells[splitColumn].trim().toLowerCase(Locale.ROOT);
+        if (!split.isEmpty() && !split.equals("train") && !split.equals("test")) {
+          throw new DataLoadException(where + ": column 'split' holds '" + cells[splitColumn].trim()
+              + "'; use train, test or leave it empty for a seeded split");
+        }
+        Path image = base.resolve(cells[pathColumn].trim()).normalize();
+        if (!Files.isRegularFile(image)) {
+          throw new DataLoadException(where + ": image " + image + " does not exist");
+        }
+        Entry entry = new Entry(image, Labels.indexOf(declaration.classes(), cells[labelColumn].trim(), where), split,
+            where);
+        (split.isEmpty() ? unsplit : given).add(entry);
+      } catch (DataLoadException problem) {
+        badRows.report(problem);
       }
-      String split = splitColumn < 0 ? "" : cells[splitColumn].trim().toLowerCase(Locale.ROOT);
-      if (!split.isEmpty() && !split.equals("train") && !split.equals("test")) {
-        throw new DataLoadException(where + ": column 'split' holds '" + cells[splitColumn].trim()
-            + "'; use train, test or leave it empty for a seeded split");
-      }
-      Path image = base.resolve(cells[pathColumn].trim()).normalize();
-      if (!Files.isRegularFile(image)) {
-        throw new DataLoadException(where + ": image " + image + " does not exist");
-      }
-      Entry entry = new Entry(image, Labels.indexOf(declaration.classes(), cells[labelColumn].trim(), where), split,
-          where);
-      (split.isEmpty() ? unsplit : given).add(entry);
     }
     Collections.shuffle(unsplit, new Random(declaration.options().splitSeed()));
     int held = (int) Math.round(unsplit.size() * declaration.options().testFraction());
     ImageFolderLoader.Split train = new ImageFolderLoader.Split();
     ImageFolderLoader.Split test = new ImageFolderLoader.Split();
     for (int i = 0; i < unsplit.size(); i++) {
-      add(i < held ? test : train, unsplit.get(i), train, test, declaration.options().window());
+      add(i < held ? test : train, unsplit.get(i), train, test, declaration.options().window(), badRows);
     }
     for (Entry entry : given) {
-      add(entry.split().equals("test") ? test : train, entry, train, test, declaration.options().window());
+      add(entry.split().equals("test") ? test : train, entry, train, test, declaration.options().window(), badRows);
     }
     long[] shape = train.shape != null ? train.shape : test.shape;
     if (shape == null) {
@@ -86,7 +90,7 @@ final class ImageManifestLoader {
   }
 
   private static void add(ImageFolderLoader.Split into, Entry entry, ImageFolderLoader.Split train,
-      ImageFolderLoader.Split test, java.util.Optional<DicomWindow> window) {
+      ImageFolderLoader.Split test, java.util.Optional<DicomWindow> window, BadRows badRows) {
     // Both splits must share one image size: the first image read sets it for both.
     long[] shape = train.shape != null ? train.shape : test.shape;
     into.shape = shape;
@@ -94,7 +98,8 @@ final class ImageManifestLoader {
     try {
       pixels = ImageFolderLoader.readGray(entry.image(), into, window);
     } catch (DataLoadException e) {
-      throw new DataLoadException(entry.where() + ": " + e.getMessage(), e);
+      badRows.report(new DataLoadException(entry.where() + ": " + e.getMessage(), e));
+      return;
     }
     into.pixels.add(pixels);
     into.labels.add(entry.label());

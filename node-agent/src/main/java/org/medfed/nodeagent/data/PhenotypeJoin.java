@@ -26,18 +26,19 @@ final class PhenotypeJoin {
   private record Phenotype(int label, String split) {}
 
   static LocalDataset join(DatasetDeclaration declaration, Path dataFile, Map<String, float[]> samples,
-      List<String> features) {
+      List<String> features, BadRows badRows) {
     DatasetDeclaration.Options options = declaration.options();
     Path phenotypeFile = options.phenotypes().orElseThrow();
-    Map<String, Phenotype> phenotypes = phenotypes(phenotypeFile, declaration);
+    Map<String, Phenotype> phenotypes = phenotypes(phenotypeFile, declaration, badRows);
     List<String> train = new ArrayList<>();
     List<String> test = new ArrayList<>();
     List<String> unsplit = new ArrayList<>();
     for (String sample : samples.keySet()) {
       Phenotype phenotype = phenotypes.get(sample);
       if (phenotype == null) {
-        throw new DataLoadException(dataFile + ": sample '" + sample + "' has no row in " + phenotypeFile
-            + "; every sample needs a label");
+        badRows.report(new DataLoadException(dataFile + ": sample '" + sample + "' has no row in " + phenotypeFile
+            + "; every sample needs a label"));
+        continue;
       }
       switch (phenotype.split) {
         case "train" -> train.add(sample);
@@ -56,7 +57,7 @@ final class PhenotypeJoin {
         dataSet(test, samples, phenotypes, features.size(), classes), features);
   }
 
-  private static Map<String, Phenotype> phenotypes(Path file, DatasetDeclaration declaration) {
+  private static Map<String, Phenotype> phenotypes(Path file, DatasetDeclaration declaration, BadRows badRows) {
     List<String[]> rows = readTable(file, declaration);
     if (rows.isEmpty()) {
       throw new DataLoadException(file + ": empty; expected a header with sample_id and "
@@ -73,18 +74,22 @@ final class PhenotypeJoin {
     Map<String, Phenotype> out = new HashMap<>();
     for (int r = 1; r < rows.size(); r++) {
       String where = file + ":" + (r + 1);
-      String[] cells = rows.get(r);
-      if (cells.length != header.size()) {
-        throw new DataLoadException(where + ": has " + cells.length + " columns but the header has " + header.size());
-      }
-      String splitValue = split < 0 ? "" : cells[split].trim().toLowerCase(Locale.ROOT);
-      if (!splitValue.isEmpty() && !splitValue.equals("train") && !splitValue.equals("test")) {
-        throw new DataLoadException(where + ": column 'split' holds '" + cells[split].trim() + "'; use train, test"
-            + " or leave it empty for a seeded split");
-      }
-      if (out.put(cells[id].trim(), new Phenotype(Labels.indexOf(declaration.classes(), cells[label].trim(), where),
-          splitValue)) != null) {
-        throw new DataLoadException(where + ": sample '" + cells[id].trim() + "' appears twice");
+      try {
+        String[] cells = rows.get(r);
+        if (cells.length != header.size()) {
+          throw new DataLoadException(where + ": has " + cells.length + " columns but the header has " + header.size());
+        }
+        String splitValue = split < 0 ? "" : cells[split].trim().toLowerCase(Locale.ROOT);
+        if (!splitValue.isEmpty() && !splitValue.equals("train") && !splitValue.equals("test")) {
+          throw new DataLoadException(where + ": column 'split' holds '" + cells[split].trim() + "'; use train, test"
+              + " or leave it empty for a seeded split");
+        }
+        if (out.put(cells[id].trim(), new Phenotype(Labels.indexOf(declaration.classes(), cells[label].trim(), where),
+            splitValue)) != null) {
+          throw new DataLoadException(where + ": sample '" + cells[id].trim() + "' appears twice");
+        }
+      } catch (DataLoadException problem) {
+        badRows.report(problem);
       }
     }
     return out;

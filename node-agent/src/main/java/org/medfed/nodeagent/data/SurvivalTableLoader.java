@@ -19,10 +19,10 @@ import org.nd4j.linalg.factory.Nd4j;
 final class SurvivalTableLoader {
   private SurvivalTableLoader() {}
 
-  static LocalDataset load(DatasetDeclaration declaration) {
+  static LocalDataset load(DatasetDeclaration declaration, BadRows badRows) {
     Path root = declaration.location();
-    Table train = read(root.resolve("train.csv"), declaration);
-    Table test = read(root.resolve("test.csv"), declaration);
+    Table train = read(root.resolve("train.csv"), declaration, badRows);
+    Table test = read(root.resolve("test.csv"), declaration, badRows);
     if (!train.features.equals(test.features)) {
       throw new DataLoadException(root.resolve("test.csv") + ": feature columns differ from train.csv; "
           + "both files must list the same features in the same order");
@@ -40,7 +40,7 @@ final class SurvivalTableLoader {
     }
   }
 
-  private static Table read(Path file, DatasetDeclaration declaration) {
+  private static Table read(Path file, DatasetDeclaration declaration, BadRows badRows) {
     if (!Files.isRegularFile(file)) {
       throw new DataLoadException("dataset '" + declaration.name() + "': missing file " + file);
     }
@@ -63,24 +63,28 @@ final class SurvivalTableLoader {
         }
         String[] cells = line.split(",", -1);
         String where = file + ":" + lineNumber;
-        if (cells.length != header.length) {
-          throw new DataLoadException(where + ": has " + cells.length + " columns but the header has " + header.length);
+        try {
+          if (cells.length != header.length) {
+            throw new DataLoadException(where + ": has " + cells.length + " columns but the header has " + header.length);
+          }
+          float time = Cells.number(cells[1], where, "time");
+          if (time < 0) {
+            throw new DataLoadException(where + ": column 'time' holds " + time + "; times must be >= 0");
+          }
+          float event = Cells.number(cells[2], where, "event");
+          if (event != 0 && event != 1) {
+            throw new DataLoadException(where + ": column 'event' holds '" + cells[2].trim()
+                + "'; use 1 for an observed event and 0 for a censored one");
+          }
+          float[] row = new float[features.size()];
+          for (int c = 0; c < row.length; c++) {
+            row[c] = Cells.number(cells[c + 3], where, features.get(c));
+          }
+          rows.add(row);
+          labels.add(new float[] {time, event});
+        } catch (DataLoadException problem) {
+          badRows.report(problem);
         }
-        float time = Cells.number(cells[1], where, "time");
-        if (time < 0) {
-          throw new DataLoadException(where + ": column 'time' holds " + time + "; times must be >= 0");
-        }
-        float event = Cells.number(cells[2], where, "event");
-        if (event != 0 && event != 1) {
-          throw new DataLoadException(where + ": column 'event' holds '" + cells[2].trim()
-              + "'; use 1 for an observed event and 0 for a censored one");
-        }
-        float[] row = new float[features.size()];
-        for (int c = 0; c < row.length; c++) {
-          row[c] = Cells.number(cells[c + 3], where, features.get(c));
-        }
-        rows.add(row);
-        labels.add(new float[] {time, event});
       }
       return new Table(features, rows, labels);
     } catch (IOException e) {

@@ -24,7 +24,7 @@ import java.util.Set;
 final class VcfLoader {
   private VcfLoader() {}
 
-  static LocalDataset load(DatasetDeclaration declaration) {
+  static LocalDataset load(DatasetDeclaration declaration, BadRows badRows) {
     Path file = declaration.location();
     if (!Files.isRegularFile(file)) {
       throw new DataLoadException("dataset '" + declaration.name() + "': missing file " + file);
@@ -69,6 +69,6 @@ final class VcfLoader {
       }
       samples.put(sampleIds.get(s), profile);
     }
-    return PhenotypeJoin.join(declaration, file, samples, variants);
+    return PhenotypeJoin.join(declaration, file, samples, variants, badRows);
   }
 }

@@ -40,7 +40,7 @@ public final class AgentConfigLoader {
       "insecure_plaintext", "state_dir", "auto_approve_jobs");
   private static final Set<String> DATASET_FIELDS = Set.of("name", "kind", "format", "location", "classes",
       "normalise", "missing_features", "orientation", "phenotypes", "label_column", "test_fraction", "split_seed",
-      "window");
+      "window", "bad_rows");
 
   private AgentConfigLoader() {}
 
@@ -135,7 +135,17 @@ public final class AgentConfigLoader {
         node.path("label_column").asText(defaults.labelColumn()),
         node.path("test_fraction").asDouble(defaults.testFraction()),
         node.path("split_seed").asLong(defaults.splitSeed()),
-        window(file, path, node.get("window")));
+        window(file, path, node.get("window")),
+        badRows(file, path, node.path("bad_rows").asText("fail")));
+  }
+
+  private static boolean badRows(Path file, String path, String value) {
+    return switch (value) {
+      case "fail" -> false;
+      case "skip" -> true;
+      default -> throw new ConfigException(file + ": " + path + ".bad_rows is '" + value + "'; expected fail (the"
+          + " default: a bad record stops the load) or skip (bad records are skipped and counted)");
+    };
   }
 
   private static java.util.Optional<DicomWindow> window(Path file, String path, JsonNode node) {
