@@ -104,15 +104,7 @@ public final class ModelCatalog {
 
   static MultiLayerConfiguration mlp(int features, int classes, double lr, long seed, Optimizer optimizer,
       List<Integer> hidden) {
-    var builder = new NeuralNetConfiguration.Builder()
-        .seed(seed)
-        .weightInit(WeightInit.XAVIER)
-        .updater(updater(optimizer, lr))
-        .list();
-    for (int units : hidden) {
-      builder.layer(new DenseLayer.Builder().nOut(units).activation(Activation.RELU).build());
-    }
-    return builder
+    return denseStack(seed, lr, optimizer, hidden)
         .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(classes)
             .activation(Activation.SOFTMAX).build())
         .setInputType(InputType.feedForward(features))
@@ -124,7 +116,17 @@ public final class ModelCatalog {
    * negative partial log-likelihood (no hidden layers: the classic linear Cox model).
    */
   static MultiLayerConfiguration cox(int features, double lr, long seed, Optimizer optimizer, List<Integer> hidden) {
-    var builder = new NeuralNetConfiguration.Builder()
+    return denseStack(seed, lr, optimizer, hidden)
+        .layer(new OutputLayer.Builder().lossFunction(new CoxPartialLikelihood()).nOut(1)
+            .activation(Activation.IDENTITY).build())
+        .setInputType(InputType.feedForward(features))
+        .build();
+  }
+
+  /** Fully connected ReLU layers, the body both the MLP and the deep Cox model put their heads on. */
+  private static NeuralNetConfiguration.ListBuilder denseStack(long seed, double lr, Optimizer optimizer,
+      List<Integer> hidden) {
+    NeuralNetConfiguration.ListBuilder builder = new NeuralNetConfiguration.Builder()
         .seed(seed)
         .weightInit(WeightInit.XAVIER)
         .updater(updater(optimizer, lr))
@@ -132,11 +134,7 @@ public final class ModelCatalog {
     for (int units : hidden) {
       builder.layer(new DenseLayer.Builder().nOut(units).activation(Activation.RELU).build());
     }
-    return builder
-        .layer(new OutputLayer.Builder().lossFunction(new CoxPartialLikelihood()).nOut(1)
-            .activation(Activation.IDENTITY).build())
-        .setInputType(InputType.feedForward(features))
-        .build();
+    return builder;
   }
 
   static IUpdater updater(Optimizer optimizer, double lr) {
