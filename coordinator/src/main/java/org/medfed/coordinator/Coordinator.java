@@ -32,7 +32,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A running coordinator: the gRPC server with the federation and admin services, and the jobs.
- * The caller supplies the {@link NettyServerBuilder} (port, keepalive); TLS comes from the configuration. Agents send keepalive pings every 30 s: a Netty builder must permit that
+ * The caller supplies the {@link NettyServerBuilder} (port, keepalive); TLS comes from the
+ * configuration. Agents send keepalive pings every 30 s: a Netty builder must permit that
  * ({@code permitKeepAliveTime(10, SECONDS)}, as {@code medfed serve} does) or gRPC closes their sessions.
  */
 public final class Coordinator implements AutoCloseable {

@@ -56,7 +56,8 @@ final class TrustCommands {
     @Option(names = "--role", defaultValue = "hospital", description = "hospital or admin (default: ${DEFAULT-VALUE}).")
     String role;
 
-    @Option(names = "--kits", defaultValue = "kits", description = "The folder `medfed provision` wrote (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--kits", defaultValue = "kits",
+        description = "The folder `medfed provision` wrote (default: ${DEFAULT-VALUE}).")
     Path kits;
 
     @Option(names = "--reason", defaultValue = "unspecified", description = "Recorded in the CA's revocation records.")

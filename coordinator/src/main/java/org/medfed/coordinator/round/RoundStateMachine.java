@@ -203,7 +203,8 @@ public final class RoundStateMachine {
         issued.put(task, node);
         node.send(CoordinatorMessage.newBuilder().setTrain(TrainTask.newBuilder()
             .setTaskId(task.taskId()).setJobId(job.id()).setRound(round).setDataset(spec.dataset())
-            .setPlan(plan(model)).setPrivacy(JobTerms.privacy(spec)).setModelId(modelId).setDeadlineUnixMillis(deadline.toEpochMilli())).build());
+            .setPlan(plan(model)).setPrivacy(JobTerms.privacy(spec)).setModelId(modelId)
+            .setDeadlineUnixMillis(deadline.toEpochMilli())).build());
       }
       // Stop waiting as soon as min_nodes accepted updates are no longer possible.
       int tolerableLosses = selected.size() - spec.minNodes();
@@ -225,7 +226,8 @@ public final class RoundStateMachine {
         issued.put(task, node);
         node.send(CoordinatorMessage.newBuilder().setEvaluate(EvaluateTask.newBuilder()
             .setTaskId(task.taskId()).setJobId(job.id()).setRound(round).setDataset(spec.dataset())
-            .setPlan(plan(model)).setPrivacy(JobTerms.privacy(spec)).setModelId(modelId).setDeadlineUnixMillis(deadline.toEpochMilli())).build());
+            .setPlan(plan(model)).setPrivacy(JobTerms.privacy(spec)).setModelId(modelId)
+            .setDeadlineUnixMillis(deadline.toEpochMilli())).build());
       }
       results = await(issued, deadline, "evaluation", issued.size(), round);
     } finally {

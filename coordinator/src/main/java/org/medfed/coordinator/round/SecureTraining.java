@@ -97,7 +97,8 @@ final class SecureTraining {
         sessions.put(node.nodeId(), node);
         node.send(CoordinatorMessage.newBuilder().setTrain(TrainTask.newBuilder()
             .setTaskId(task.taskId()).setJobId(job.id()).setRound(round).setDataset(spec.dataset())
-            .setPlan(plan).setPrivacy(org.medfed.coordinator.job.JobTerms.privacy(spec)).setModelId(modelId).setDeadlineUnixMillis(trainingDeadline.toEpochMilli())
+            .setPlan(plan).setPrivacy(org.medfed.coordinator.job.JobTerms.privacy(spec)).setModelId(modelId)
+            .setDeadlineUnixMillis(trainingDeadline.toEpochMilli())
             .setSecureAggregation(setup)).build());
       }
       progress(round, "secure aggregation among " + n + " nodes, threshold " + threshold + ", " + quantizer.bits()

@@ -371,7 +371,8 @@ final class TaskRunner {
           + "'; it declares " + datasets.keySet().stream().sorted().toList()));
     }
     if (!features.isEmpty()) {
-      FeatureAlignment.Result result = aligned.computeIfAbsent(datasetName + "\n" + String.join("\n", features), key -> {
+      String key = datasetName + "\n" + String.join("\n", features);
+      FeatureAlignment.Result result = aligned.computeIfAbsent(key, k -> {
         FeatureAlignment.Result r = FeatureAlignment.align(dataset, features,
             missingFeatures.getOrDefault(datasetName, MissingFeatures.FAIL));
         log.info("aligning dataset '{}' to the job's feature ids: {}", datasetName, r.report());
