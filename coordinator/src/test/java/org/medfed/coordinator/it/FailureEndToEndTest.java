@@ -80,9 +80,14 @@ class FailureEndToEndTest {
       JobDetail detail = federation.job(jobId);
 
       assertEquals(JobState.FAILED, detail.getSummary().getState());
-      assertEquals("round 2: only 2 of 3 selected nodes could return an accepted update and min_nodes is 3; "
-          + "missing: hospital-c (node 'hospital-c' disconnected); stopped waiting for [hospital-a, hospital-b]",
-          detail.getSummary().getMessage().replace("[hospital-b, hospital-a]", "[hospital-a, hospital-b]"));
+      String message = detail.getSummary().getMessage();
+      String prefix = "round 2: only 2 of 3 selected nodes could return an accepted update and min_nodes is 3; "
+          + "missing: hospital-c (node 'hospital-c' disconnected); stopped waiting for ";
+      assertTrue(message.startsWith(prefix), message);
+      // The round gives up the moment c is lost; whichever of a and b had already answered is not
+      // waited for, so the list depends on timing but never names anyone else.
+      List<String> abandoned = List.of(message.substring(prefix.length()).replaceAll("[\\[\\]]", "").split(", "));
+      assertTrue(!abandoned.isEmpty() && List.of("hospital-a", "hospital-b").containsAll(abandoned), message);
       assertEquals(JobState.FAILED, events.get(events.size() - 1).getState());
       assertEquals(1, detail.getRoundsCount());
     }
