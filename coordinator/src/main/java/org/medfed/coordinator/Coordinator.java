@@ -3,23 +3,34 @@ package org.medfed.coordinator;
 import io.grpc.Server;
 import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.sql.SQLException;
 import java.time.Clock;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.medfed.coordinator.admin.AdminService;
 import org.medfed.coordinator.approval.Approvals;
+import org.medfed.coordinator.ops.CoordinatorMetrics;
+import org.medfed.coordinator.ops.Dashboard;
 import org.medfed.coordinator.round.JobManager;
 import org.medfed.coordinator.round.RoundServices;
 import org.medfed.coordinator.session.FederationService;
 import org.medfed.coordinator.session.ModelPublisher;
 import org.medfed.coordinator.session.NodeRegistry;
 import org.medfed.coordinator.session.TaskBoard;
+import org.medfed.coordinator.store.AuditMirror;
 import org.medfed.coordinator.store.CheckpointStore;
+import org.medfed.coordinator.store.Database;
+import org.medfed.coordinator.store.JobStore;
 import org.medfed.proto.v1.AdminServiceGrpc;
 import org.medfed.proto.v1.FederationServiceGrpc;
+import org.medfed.telemetry.OpsEndpoint;
+import org.medfed.telemetry.WireBytes;
 import org.medfed.trust.audit.AuditLog;
 import org.medfed.trust.pki.RevocationList;
 import org.medfed.trust.pki.Role;
@@ -45,7 +56,13 @@ public final class Coordinator implements AutoCloseable {
   private final RevocationList revocations;
   private final AuditLog audit;
 
-  private Coordinator(Server server, JobManager jobs, NodeRegistry nodes, RevocationList revocations, AuditLog audit) {
+  private final Database database;
+  private final Optional<OpsEndpoint> http;
+
+  private Coordinator(Server server, JobManager jobs, NodeRegistry nodes, RevocationList revocations, AuditLog audit,
+      Database database, Optional<OpsEndpoint> http) {
+    this.database = database;
+    this.http = http;
     this.server = server;
     this.jobs = jobs;
     this.nodes = nodes;
@@ -61,7 +78,14 @@ public final class Coordinator implements AutoCloseable {
     // Cold, secure aggregation runs several times slower until the JIT has compiled its code.
     org.medfed.secagg.protocol.WarmUp.startInBackground();
     Clock clock = Clock.systemUTC();
+    Database database;
+    try {
+      database = Database.open(config.store());
+    } catch (SQLException e) {
+      throw new IOException(e.getMessage(), e);
+    }
     AuditLog audit = AuditLog.open(config.auditLog(), clock);
+    new AuditMirror(database).attach(audit);
     NodeRegistry nodes = new NodeRegistry(clock);
     SecurityEvents events = (subject, reason) -> {
       log.warn("refused {}: {}", subject, reason);
@@ -93,18 +117,38 @@ public final class Coordinator implements AutoCloseable {
       log.warn("**************************************************************************************");
     }
     audit.append("COORDINATOR_STARTED", Map.of("mutual_tls", config.tls().isPresent()));
-    TaskBoard tasks = new TaskBoard(config.maxModelBytes());
+    PrometheusMeterRegistry registry = OpsEndpoint.newRegistry();
+    CoordinatorMetrics metrics = new CoordinatorMetrics(registry, nodes);
+    builder.addStreamTracerFactory(new WireBytes(registry).server());
+    TaskBoard tasks = new TaskBoard(config.maxModelBytes(), metrics::updateRejected);
     ModelPublisher models = new ModelPublisher(config.chunkSize());
     CheckpointStore checkpoints = new CheckpointStore(config.dataDir().resolve("jobs"));
     Approvals approvals = new Approvals(nodes, audit);
-    JobManager jobs = new JobManager(new RoundServices(nodes, tasks, models, checkpoints, approvals, audit, clock));
+    JobManager jobs = new JobManager(new RoundServices(nodes, tasks, models, checkpoints, approvals, audit, clock),
+        new JobStore(database));
+    metrics.trackJobs(jobs::list);
+    jobs.onJob(metrics::watch);
     Server server = builder
         .addService(new FederationService(nodes, tasks, models, approvals, config.allowedNodes(),
             config.heartbeatInterval().toMillis()))
         .addService(new AdminService(jobs, nodes, checkpoints, approvals))
         .build()
         .start();
-    return new Coordinator(server, jobs, nodes, revocations, audit);
+    log.info("state in {}", config.store().describe());
+    Optional<OpsEndpoint> http = Optional.empty();
+    if (config.http().isPresent()) {
+      OpsEndpoint endpoint = OpsEndpoint.start(config.http().get(), registry);
+      new Dashboard(jobs, nodes, approvals).mount(endpoint);
+      http = Optional.of(endpoint);
+      log.info("dashboard on http://{}:{}/ and Prometheus metrics on /metrics", endpoint.address().getHostString(),
+          endpoint.address().getPort());
+    }
+    // Resumed only now that agents can reconnect: a resumed round's selection waits for them.
+    List<String> resumed = jobs.resumeStored();
+    if (!resumed.isEmpty()) {
+      log.info("resuming {} job(s) that were running when the coordinator stopped: {}", resumed.size(), resumed);
+    }
+    return new Coordinator(server, jobs, nodes, revocations, audit, database, http);
   }
 
   public int port() {
@@ -123,6 +167,11 @@ public final class Coordinator implements AutoCloseable {
     server.awaitTermination();
   }
 
+  /** Where the dashboard and /metrics listen, when they do. */
+  public Optional<String> httpAddress() {
+    return http.map(e -> e.address().getHostString() + ":" + e.address().getPort());
+  }
+
   public Path auditLog() {
     return audit.file();
   }
@@ -130,6 +179,7 @@ public final class Coordinator implements AutoCloseable {
   @Override
   public void close() {
     revocations.close();
+    http.ifPresent(OpsEndpoint::close);
     jobs.close();
     nodes.closeAll(Status.UNAVAILABLE.withDescription("coordinator shutting down"));
     server.shutdown();
@@ -146,5 +196,6 @@ public final class Coordinator implements AutoCloseable {
     } catch (IOException e) {
       log.warn("closing the audit log failed: {}", e.getMessage());
     }
+    database.close();
   }
 }

@@ -6,14 +6,26 @@ import java.time.Duration;
 import java.util.Optional;
 import java.util.Set;
 import org.medfed.coordinator.CoordinatorConfig;
+import org.medfed.coordinator.store.Database;
 import org.medfed.trust.config.YamlConfig;
 
-/** {@code coordinator.yaml}, as `medfed provision` writes it; relative paths resolve against its folder. */
-record CoordinatorFile(int port, String bind, Path dataDir, Optional<CoordinatorConfig.Security> security) {
-  private static final Set<String> FIELDS = Set.of("port", "bind", "data_dir", "tls");
+/**
+ * {@code coordinator.yaml}, as `medfed provision` writes it; relative paths resolve against its folder.
+ *
+ * @param store empty for SQLite in the data folder; {@code store: {url, user, password_file}} otherwise
+ * @param http where the dashboard and /metrics listen; empty when {@code http: false} turns them off
+ */
+record CoordinatorFile(int port, String bind, Path dataDir, Optional<CoordinatorConfig.Security> security,
+    Optional<Database.Settings> store, Optional<HostPort> http) {
+  private static final Set<String> FIELDS = Set.of("port", "bind", "data_dir", "tls", "store", "http");
+  private static final Set<String> STORE_FIELDS = Set.of("url", "user", "password_file");
+  private static final Set<String> HTTP_FIELDS = Set.of("port", "bind");
+  /** Loopback by default: the dashboard has no login, so reaching it from elsewhere is a deliberate choice. */
+  static final HostPort DEFAULT_HTTP = new HostPort("127.0.0.1", 8080);
 
   static CoordinatorFile plaintext() {
-    return new CoordinatorFile(7443, "0.0.0.0", Path.of("medfed-data"), Optional.empty());
+    return new CoordinatorFile(7443, "0.0.0.0", Path.of("medfed-data"), Optional.empty(), Optional.empty(),
+        Optional.of(DEFAULT_HTTP));
   }
 
   static CoordinatorFile load(Path file) {
@@ -23,6 +35,41 @@ record CoordinatorFile(int port, String bind, Path dataDir, Optional<Coordinator
     CoordinatorConfig.Security security = new CoordinatorConfig.Security(YamlConfig.tlsFiles(file, tls),
         YamlConfig.path(file, tls, "revocation_list"), Duration.ofSeconds(1));
     return new CoordinatorFile(root.path("port").asInt(7443), root.path("bind").asText("0.0.0.0"),
-        base.resolve(root.path("data_dir").asText("data")).normalize(), Optional.of(security));
+        base.resolve(root.path("data_dir").asText("data")).normalize(), Optional.of(security),
+        store(file, root.get("store")), http(file, root.get("http")));
+  }
+
+  private static Optional<Database.Settings> store(Path file, JsonNode store) {
+    if (store == null) {
+      return Optional.empty();
+    }
+    if (!store.isObject() || !store.hasNonNull("url")) {
+      throw new IllegalArgumentException(file + ": 'store' must be a mapping with url (jdbc:postgresql://host/db),"
+          + " and optionally user and password_file");
+    }
+    YamlConfig.checkKnown(file, "store.", store, STORE_FIELDS);
+    try {
+      return Optional.of(new Database.Settings(store.get("url").asText(),
+          Optional.ofNullable(store.get("user")).map(JsonNode::asText),
+          Optional.ofNullable(store.get("password_file")).map(p -> file.toAbsolutePath().getParent()
+              .resolve(p.asText()).normalize())));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(file + ": " + e.getMessage());
+    }
+  }
+
+  private static Optional<HostPort> http(Path file, JsonNode http) {
+    if (http == null) {
+      return Optional.of(DEFAULT_HTTP);
+    }
+    if (http.isBoolean() && !http.asBoolean()) {
+      return Optional.empty();
+    }
+    if (!http.isObject()) {
+      throw new IllegalArgumentException(file + ": 'http' must be a mapping with port and bind, or false");
+    }
+    YamlConfig.checkKnown(file, "http.", http, HTTP_FIELDS);
+    return Optional.of(new HostPort(http.path("bind").asText(DEFAULT_HTTP.host()),
+        http.path("port").asInt(DEFAULT_HTTP.port())));
   }
 }

@@ -9,12 +9,12 @@ record HostPort(String host, int port) {
     }
     try {
       int port = Integer.parseInt(text.substring(colon + 1));
-      if (port < 1 || port > 65535) {
+      if (port < 0 || port > 65535) {
         throw new NumberFormatException();
       }
       return new HostPort(text.substring(0, colon), port);
     } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(where + ": the port in '" + text + "' must be a number in 1..65535");
+      throw new IllegalArgumentException(where + ": the port in '" + text + "' must be a number in 0..65535");
     }
   }
 }

@@ -172,6 +172,13 @@ public final class MedfedCli {
     @Option(names = "--allow-nodes", split = ",", description = "Only these node ids may connect.")
     Set<String> allowNodes;
 
+    @Option(names = "--http", description = "host:port of the read-only dashboard and Prometheus /metrics"
+        + " (default: the config's, else 127.0.0.1:8080; port 0 picks a free one).")
+    String http;
+
+    @Option(names = "--no-http", description = "Serve neither the dashboard nor /metrics.")
+    boolean noHttp;
+
     @Override
     public Integer call() throws Exception {
       if ((configFile == null) == !plaintext) {
@@ -187,6 +194,14 @@ public final class MedfedCli {
       }
       if (allowNodes != null) {
         config = config.withAllowedNodes(allowNodes);
+      }
+      if (file.store().isPresent()) {
+        config = config.withStore(file.store().get());
+      }
+      Optional<HostPort> dashboard = noHttp ? Optional.empty()
+          : http != null ? Optional.of(HostPort.parse(http, "--http")) : file.http();
+      if (dashboard.isPresent()) {
+        config = config.withHttp(new InetSocketAddress(dashboard.get().host(), dashboard.get().port()));
       }
       String address = bind != null ? bind : file.bind();
       int listen = port != null ? port : file.port();
@@ -206,7 +221,8 @@ public final class MedfedCli {
       Runtime.getRuntime().addShutdownHook(new Thread(coordinator::close, "medfed-shutdown"));
       System.out.println("medfed coordinator listening on " + address + ":" + coordinator.port()
           + (config.tls().isPresent() ? " with mutual TLS" : " in INSECURE PLAINTEXT mode") + ", data in "
-          + data.toAbsolutePath());
+          + data.toAbsolutePath() + ", state in " + config.store().describe()
+          + coordinator.httpAddress().map(a -> ", dashboard and /metrics on http://" + a).orElse(""));
       coordinator.awaitTermination();
       return OK;
     }

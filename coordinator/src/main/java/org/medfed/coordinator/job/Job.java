@@ -22,6 +22,7 @@ public final class Job {
   private final String digest;
   private final String submittedBy;
   private final Clock clock;
+  private final JobJournal journal;
   private final List<RoundRecord> rounds = new ArrayList<>();
   private final List<JobEvent> events = new ArrayList<>();
   private final List<Consumer<JobEvent>> watchers = new CopyOnWriteArrayList<>();
@@ -34,12 +35,27 @@ public final class Job {
    * @param digest what hospitals approve (see {@link JobTerms#digest})
    * @param submittedBy the certificate name of the admin who submitted it
    */
-  public Job(String id, JobSpec spec, String digest, String submittedBy, Clock clock) {
+  public Job(String id, JobSpec spec, String digest, String submittedBy, Clock clock, JobJournal journal) {
     this.id = id;
     this.spec = spec;
     this.digest = digest;
     this.submittedBy = submittedBy;
     this.clock = clock;
+    this.journal = journal;
+  }
+
+  /** A job as the database held it when the coordinator restarted: its rounds, events and status. */
+  public static Job restored(String id, JobSpec spec, String digest, String submittedBy, Clock clock,
+      JobJournal journal, JobStatus status, String message, List<RoundRecord> rounds, List<JobEvent> events) {
+    Job job = new Job(id, spec, digest, submittedBy, clock, journal);
+    job.status = status;
+    job.message = message;
+    job.rounds.addAll(rounds);
+    job.events.addAll(events);
+    if (status.isTerminal()) {
+      job.finished.complete(status);
+    }
+    return job;
   }
 
   public String digest() {
@@ -109,18 +125,34 @@ public final class Job {
     publish(new JobEvent(id, clock.instant(), round, phase, text, metrics, current));
   }
 
+  /** Starts a new job, or announces that a restarted coordinator picked a running one up again. */
   public void started() {
+    if (status() == JobStatus.RUNNING) {
+      JobEvent last;
+      synchronized (this) {
+        last = events.isEmpty() ? null : events.get(events.size() - 1);
+      }
+      String interrupted = last == null || last.phase().equals("ROUND_COMPLETED") ? ""
+          : "; round " + (roundsCompleted() + 1) + " was interrupted at " + last.phase()
+              + " and starts over with fresh tasks and secure-aggregation keys";
+      progress(roundsCompleted(), "RESUMED", "coordinator restarted: resuming at round " + (roundsCompleted() + 1)
+          + "/" + spec.rounds() + " from the checkpoint of round " + roundsCompleted() + interrupted, Map.of());
+      return;
+    }
     transition(JobStatus.RUNNING, 0, "STARTED", "job started: " + spec.rounds() + " rounds on dataset '"
         + spec.dataset() + "'");
   }
 
-  public void roundCompleted(RoundRecord record) {
-    synchronized (this) {
-      rounds.add(record);
-    }
-    progress(record.round(), "ROUND_COMPLETED", "round " + record.round() + "/" + spec.rounds() + " done with "
-        + record.participants().size() + " nodes" + (record.dropped().isEmpty() ? "" : ", dropped " + record.dropped()),
-        record.metrics());
+  /** Counts the round: stored with its event in one transaction, then shown to watchers. */
+  public synchronized void roundCompleted(RoundRecord record) {
+    String text = "round " + record.round() + "/" + spec.rounds() + " done with " + record.participants().size()
+        + " nodes" + (record.dropped().isEmpty() ? "" : ", dropped " + record.dropped());
+    JobEvent event = new JobEvent(id, clock.instant(), record.round(), "ROUND_COMPLETED", text, record.metrics(),
+        status);
+    journal.roundCompleted(record, event);
+    rounds.add(record);
+    message = text;
+    deliver(event);
   }
 
   public void succeeded() {
@@ -148,14 +180,26 @@ public final class Job {
     if (next == JobStatus.FAILED) {
       log.warn("job {}: {}", id, text);
     }
-    publish(event);
-    if (next.isTerminal()) {
-      finished.complete(next);
+    try {
+      publish(event);
+    } finally {
+      // Waiters learn the outcome even when the database could not store it.
+      if (next.isTerminal()) {
+        finished.complete(next);
+      }
     }
   }
 
-  /** Delivery happens under the lock so every watcher sees events once and in order. */
+  /**
+   * The event is stored before anyone acts on it; delivery happens under the lock so every watcher
+   * sees events once and in order.
+   */
   private synchronized void publish(JobEvent event) {
+    journal.recorded(event);
+    deliver(event);
+  }
+
+  private synchronized void deliver(JobEvent event) {
     events.add(event);
     log.info("job {} [{}] {}", id, event.phase(), event.message());
     watchers.forEach(w -> w.accept(event));

@@ -10,11 +10,13 @@ import java.util.Objects;
  *
  * @param inputShape per-sample input shape the hospitals' datasets must have
  * @param fractionPerRound share of the eligible connected hospitals selected each round, in (0, 1]
+ * @param roundRetries the job's policy for a failed round (too few nodes, deadline, too few
+ *     survivors): try it again this many times with fresh tasks and keys, then fail the job
  */
 public record JobSpec(String name, String dataset, ModelSpec model, long[] inputShape, int numClasses,
     int rounds, int minNodes, double fractionPerRound, int localEpochs, int batchSize, double learningRate,
     long seed, StageDeadlines deadlines, StrategySpec strategy, Optimizer optimizer,
-    SecureAggregationSpec secureAggregation, List<String> features) {
+    SecureAggregationSpec secureAggregation, List<String> features, int roundRetries) {
 
   public JobSpec {
     Objects.requireNonNull(model, "model");
@@ -37,6 +39,7 @@ public record JobSpec(String name, String dataset, ModelSpec model, long[] input
     require(localEpochs >= 1 && localEpochs <= 1000, "local_epochs", "must be in 1..1000, got " + localEpochs);
     require(batchSize >= 1, "batch_size", "must be >= 1, got " + batchSize);
     require(learningRate > 0 && learningRate < 10, "learning_rate", "must be in (0, 10), got " + learningRate);
+    require(roundRetries >= 0 && roundRetries <= 100, "round_retries", "must be in 0..100, got " + roundRetries);
     features = List.copyOf(features);
     require(features.isEmpty() || inputShape.length == 1 && inputShape[0] == features.size(), "features",
         "names " + features.size() + " features but input_shape is " + Arrays.toString(inputShape)
@@ -63,7 +66,8 @@ public record JobSpec(String name, String dataset, ModelSpec model, long[] input
         && minNodes == s.minNodes && fractionPerRound == s.fractionPerRound && localEpochs == s.localEpochs
         && batchSize == s.batchSize && learningRate == s.learningRate && seed == s.seed
         && deadlines.equals(s.deadlines) && strategy.equals(s.strategy) && optimizer == s.optimizer
-        && secureAggregation.equals(s.secureAggregation) && features.equals(s.features);
+        && secureAggregation.equals(s.secureAggregation) && features.equals(s.features)
+        && roundRetries == s.roundRetries;
   }
 
   @Override

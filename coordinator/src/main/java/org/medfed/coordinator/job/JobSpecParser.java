@@ -31,11 +31,12 @@ import java.util.regex.Pattern;
  * local_epochs: 1
  * optimizer: nesterov
  * deadlines: {training: 5m}
+ * round_retries: 2      # a failed round is tried again twice before the job fails
  * </pre>
  */
 public final class JobSpecParser {
   private static final Set<String> FIELDS = Set.of("name", "dataset", "model", "input_shape", "num_classes", "features",
-      "rounds", "min_nodes", "fraction", "local_epochs", "batch_size", "learning_rate", "seed", "deadlines",
+      "rounds", "min_nodes", "fraction", "local_epochs", "batch_size", "learning_rate", "seed", "deadlines", "round_retries",
       "strategy", "optimizer", "secure_aggregation");
   private static final Set<String> MODEL_FIELDS = Set.of("architecture", "hidden", "dl4j_json");
   private static final Set<String> STRATEGY_FIELDS = Set.of("name", "server_learning_rate", "server_momentum");
@@ -88,7 +89,8 @@ public final class JobSpecParser {
         strategy(root.get("strategy")),
         enumValue("optimizer", root.path("optimizer").asText("adam"), Optimizer.class),
         secureAggregation(root.get("secure_aggregation")),
-        features(root.get("features")));
+        features(root.get("features")),
+        (int) integer(root, "round_retries", 0L));
   }
 
   /** The spec as canonical JSON: shown back to users and checkpointed beside the model. */
@@ -118,6 +120,7 @@ public final class JobSpecParser {
     deadlines.put("selection", spec.deadlines().selection().toMillis() + "ms");
     deadlines.put("training", spec.deadlines().training().toMillis() + "ms");
     deadlines.put("evaluation", spec.deadlines().evaluation().toMillis() + "ms");
+    root.put("round_retries", spec.roundRetries());
     ObjectNode strategy = root.putObject("strategy");
     strategy.put("name", spec.strategy().name().name().toLowerCase(Locale.ROOT));
     strategy.put("server_learning_rate", spec.strategy().serverLearningRate());

@@ -17,6 +17,7 @@ import org.medfed.coordinator.job.JobSpecParser;
 import org.medfed.coordinator.job.JobTerms;
 import org.medfed.coordinator.model.GlobalModel;
 import org.medfed.coordinator.model.ModelCatalog;
+import org.medfed.coordinator.store.JobStore;
 
 /** Accepts jobs, runs each on its own thread, and keeps them for the admin API. Thread-safe. */
 public final class JobManager implements AutoCloseable {
@@ -27,9 +28,39 @@ public final class JobManager implements AutoCloseable {
     return thread;
   });
   private final RoundServices services;
+  private final JobStore store;
+  private final List<java.util.function.Consumer<Job>> jobListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
-  public JobManager(RoundServices services) {
+  public JobManager(RoundServices services, JobStore store) {
     this.services = services;
+    this.store = store;
+  }
+
+  /** Told of every job as it is submitted or loaded, before it starts (metrics follow jobs this way). */
+  public void onJob(java.util.function.Consumer<Job> listener) {
+    jobListeners.add(listener);
+  }
+
+  /**
+   * Loads every job from the database: finished ones for the record, and each one that was pending
+   * or running when the coordinator stopped is started again after its last counted round.
+   *
+   * @return the ids of the jobs that resumed
+   */
+  public List<String> resumeStored() {
+    List<String> resumed = new java.util.ArrayList<>();
+    for (JobStore.StoredJob stored : store.loadAll()) {
+      JobSpec spec = JobSpecParser.parse(stored.specJson());
+      Job job = Job.restored(stored.id(), spec, stored.digest(), stored.submittedBy(), services.clock(), store,
+          stored.status(), stored.message(), stored.rounds(), stored.events());
+      jobs.put(job.id(), job);
+      jobListeners.forEach(l -> l.accept(job));
+      if (!stored.status().isTerminal()) {
+        resumed.add(job.id());
+        runners.execute(new JobRunner(job, ModelCatalog.initialModel(spec), services));
+      }
+    }
+    return resumed;
   }
 
   /**
@@ -41,14 +72,17 @@ public final class JobManager implements AutoCloseable {
     GlobalModel initial = ModelCatalog.initialModel(spec);
     String id = spec.name().toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9]+", "-")
         + "-" + UUID.randomUUID().toString().substring(0, 8);
-    Job job = new Job(id, spec, JobTerms.digest(spec, initial), submittedBy, services.clock());
+    Job job = new Job(id, spec, JobTerms.digest(spec, initial), submittedBy, services.clock(), store);
+    String specJson = JobSpecParser.toJson(spec);
+    store.insert(id, spec.name(), specJson, job.digest(), submittedBy, services.clock().instant());
     jobs.put(id, job);
-    services.checkpoints().writeSpec(id, JobSpecParser.toJson(spec));
+    services.checkpoints().writeSpec(id, specJson);
     services.audit().append("JOB_SUBMITTED", Map.of("job", id, "name", spec.name(), "digest", job.digest(),
         "by", submittedBy, "dataset", spec.dataset(), "rounds", spec.rounds(),
         "secure_aggregation", spec.secureAggregation().enabled()));
     job.progress(0, "SUBMITTED", "job " + id + " accepted: " + spec + ", model with " + initial.parameterCount()
         + " parameters, digest " + job.digest() + " (hospitals approve this digest)", Map.of());
+    jobListeners.forEach(l -> l.accept(job));
     runners.execute(new JobRunner(job, initial, services));
     return job;
   }

@@ -1,13 +1,19 @@
 package org.medfed.coordinator.round;
 
+import java.util.Map;
 import org.medfed.coordinator.job.Job;
+import org.medfed.coordinator.job.RoundRecord;
 import org.medfed.coordinator.model.GlobalModel;
 import org.medfed.coordinator.strategy.Strategies;
 import org.medfed.coordinator.strategy.Strategy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Runs a job's rounds one after another until it succeeds, fails or is cancelled. */
+/**
+ * Runs a job's rounds one after another until it succeeds, fails or is cancelled. A job the
+ * coordinator was running when it died starts again after its last counted round, from that
+ * round's checkpoint; the round that was interrupted starts over with fresh tasks and keys.
+ */
 final class JobRunner implements Runnable {
   private static final Logger log = LoggerFactory.getLogger(JobRunner.class);
 
@@ -23,21 +29,35 @@ final class JobRunner implements Runnable {
 
   @Override
   public void run() {
-    job.started();
-    services.approvals().open(job, initial);
-    GlobalModel model = initial;
-    int round = 1;
     Strategy strategy = Strategies.create(job.spec().strategy());
+    int round = job.roundsCompleted() + 1;
     try {
-      for (; round <= job.spec().rounds(); round++) {
-        RoundOutcome outcome = new RoundStateMachine(job, services, strategy)
-            .run(round, model);
+      GlobalModel model;
+      try {
+        model = resumePoint(strategy);
+      } catch (RuntimeException e) {
+        job.failed(round, "cannot resume job " + job.id() + " after round " + (round - 1) + ": " + e.getMessage());
+        return;
+      }
+      job.started();
+      services.approvals().open(job, initial);
+      int retries = 0;
+      while (round <= job.spec().rounds()) {
+        RoundOutcome outcome = new RoundStateMachine(job, services, strategy).run(round, model);
         if (outcome instanceof RoundOutcome.Completed completed) {
-          model = completed.model();
           job.roundCompleted(completed.record());
+          audit(completed.record());
+          model = completed.model();
+          round++;
+          retries = 0;
         } else if (outcome instanceof RoundOutcome.Failed failed) {
-          job.failed(round, failed.reason());
-          return;
+          if (retries == job.spec().roundRetries()) {
+            job.failed(round, failed.reason() + (retries == 0 ? "" : " (after " + retries + " retries)"));
+            return;
+          }
+          retries++;
+          job.progress(round, "ROUND_RETRY", failed.reason() + "; round_retries is " + job.spec().roundRetries()
+              + ": trying round " + round + " again (retry " + retries + "), with fresh tasks and keys", Map.of());
         } else if (outcome instanceof RoundOutcome.Cancelled cancelled) {
           job.cancelled(round, cancelled.reason());
           return;
@@ -52,8 +72,28 @@ final class JobRunner implements Runnable {
       job.failed(round, "round " + round + " stopped by an internal error: " + e);
     } finally {
       services.approvals().close(job.id());
-      services.audit().append("JOB_ENDED", java.util.Map.of("job", job.id(), "status", job.status().name(),
+      services.audit().append("JOB_ENDED", Map.of("job", job.id(), "status", job.status().name(),
           "rounds_completed", job.roundsCompleted(), "message", job.message()));
     }
+  }
+
+  /** The initial model, or the last counted round's checkpoint (digest-checked) with its strategy state. */
+  private GlobalModel resumePoint(Strategy strategy) {
+    if (job.roundsCompleted() == 0) {
+      return initial;
+    }
+    RoundRecord last = job.rounds().get(job.rounds().size() - 1);
+    GlobalModel model = services.checkpoints().readVerified(job.id(), last.round(), last.checkpointSha256());
+    services.checkpoints().readStrategyState(job.id(), last.round()).ifPresent(strategy::restore);
+    services.audit().append("JOB_RESUMED", Map.of("job", job.id(), "rounds_completed", last.round(),
+        "model_sha256", last.checkpointSha256()));
+    return model;
+  }
+
+  /** After the round is stored: a crash in between leaves the round counted, and JOB_RESUMED names it. */
+  private void audit(RoundRecord record) {
+    services.audit().append("ROUND_COMPLETED", Map.of("job", job.id(), "round", record.round(),
+        "contributors", record.participants(), "dropped", java.util.List.copyOf(record.dropped().keySet()),
+        "aggregate_model_sha256", record.checkpointSha256()));
   }
 }

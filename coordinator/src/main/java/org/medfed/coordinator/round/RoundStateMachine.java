@@ -47,8 +47,11 @@ import org.medfed.wire.Tensors;
  *   <li>{@link Phase#AGGREGATE}: hand the accepted updates to the job's strategy;
  *   <li>{@link Phase#EVALUATE}: every connected hospital with the dataset evaluates the new model on
  *       its held-out split; metrics are weighted by sample count;
- *   <li>{@link Phase#CHECKPOINT}: write model and metrics to disk.
+ *   <li>{@link Phase#CHECKPOINT}: write model, metrics and strategy state to disk; the job runner
+ *       then stores the round, and only then does it count.
  * </ol>
+ *
+ * Each phase is stored in the coordinator's database as it is entered, before it acts.
  *
  * Every wait has a deadline, so a round always ends: {@link RoundOutcome.Completed}, or
  * {@link RoundOutcome.Failed} naming the nodes that were missing, or {@link RoundOutcome.Cancelled}.
@@ -139,14 +142,12 @@ public final class RoundStateMachine {
     metrics.putAll(evaluate(round, next));
 
     enter(round, Phase.CHECKPOINT, "writing checkpoint");
-    String aggregateDigest = services.checkpoints().write(job.id(), round, next, metrics);
-    services.audit().append("ROUND_COMPLETED", Map.of("job", job.id(), "round", round,
-        "contributors", combined.contributors(), "dropped", List.copyOf(combined.dropped().keySet()),
-        "aggregate_model_sha256", aggregateDigest));
-
+    // Counted only once the job runner has stored the round with this digest; a crash before that
+    // redoes the round from the previous checkpoint.
+    String aggregateDigest = services.checkpoints().write(job.id(), round, next, metrics, strategy.state());
     Duration took = Duration.between(started, services.clock().instant());
     return new RoundOutcome.Completed(next, new RoundRecord(round, combined.contributors(), combined.dropped(), metrics,
-        took));
+        took, aggregateDigest));
   }
 
   /** Without secure aggregation: each update is validated and averaged in the clear. */

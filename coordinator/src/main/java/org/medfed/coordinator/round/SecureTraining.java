@@ -105,6 +105,7 @@ final class SecureTraining {
           + "-bit values clipped to +-" + settings.clip());
 
       StageClock clock = new StageClock();
+      stage(round, "ADVERTISE_KEYS", "waiting for " + n + " nodes' public keys");
       Map<String, AgentMessage> keys = awaitStep(tasks, AgentMessage.BodyCase.SECAGG_KEYS, stageDeadline(), dropped,
           "advertise keys");
       List<Messages.AdvertiseKeys> advertised = new ArrayList<>();
@@ -118,6 +119,7 @@ final class SecureTraining {
           directoryMessage.setTaskId(tasks.get(node).taskId())).build()));
 
       clock.lap("keys");
+      stage(round, "SHARE_KEYS", keys.size() + " nodes advertised keys; waiting for their encrypted shares");
       Map<String, AgentMessage> shares = awaitStep(subset(tasks, keys.keySet()), AgentMessage.BodyCase.SECAGG_SHARES,
           stageDeadline(), dropped, "share keys");
       List<Messages.ShareKeys> shared = new ArrayList<>();
@@ -134,6 +136,7 @@ final class SecureTraining {
       }
 
       clock.lap("shares");
+      stage(round, "MASKED_INPUT", shares.size() + " nodes shared keys; waiting for their masked updates");
       // Each masked vector joins the sum as it arrives, instead of all of them after the last one.
       Map<String, TaskBoard.Issued> maskers = subset(tasks, shares.keySet());
       AtomicReference<SecAggException> sumFailure = new AtomicReference<>();
@@ -168,6 +171,8 @@ final class SecureTraining {
       // A vector that arrived between the deadline and closing is in the sum: its node is no dropout.
       server.survivors().forEach(id -> dropped.remove(names.get(id)));
       clock.lap("closing the sum");
+      stage(round, "UNMASKING", server.survivors().size() + " masked updates in the sum; asking the survivors"
+          + " for the shares that remove the masks");
       requests.forEach((id, request) -> sessions.get(names.get(id)).send(CoordinatorMessage.newBuilder()
           .setSecaggUnmaskRequest(SecAggUnmaskRequest.newBuilder().setTaskId(tasks.get(names.get(id)).taskId())
               .addAllSurvivors(request.survivors()).addAllDropouts(request.dropouts())).build()));
@@ -297,6 +302,12 @@ final class SecureTraining {
 
   private void progress(int round, String text) {
     job.progress(round, "TRAIN", "round " + round + "/" + spec.rounds() + " TRAIN: " + text, Map.of());
+  }
+
+  /** Each protocol stage is stored as the round's stage before it starts, like the round's phases. */
+  private void stage(int round, String stage, String text) {
+    job.progress(round, "SECAGG_" + stage, "round " + round + "/" + spec.rounds() + " secure aggregation: " + text,
+        Map.of());
   }
 
   private static String seconds(Duration duration) {

@@ -21,9 +21,12 @@ import org.medfed.wire.Tensors;
 public final class TaskBoard {
   private final Map<String, Issued> open = new ConcurrentHashMap<>();
   private final long maxUploadBytes;
+  private final Runnable onRejected;
 
-  public TaskBoard(long maxUploadBytes) {
+  /** @param onRejected told of each update refused by validation (for the metrics) */
+  public TaskBoard(long maxUploadBytes, Runnable onRejected) {
     this.maxUploadBytes = maxUploadBytes;
+    this.onRejected = onRejected;
   }
 
   public enum Kind { TRAIN, EVALUATE }
@@ -179,6 +182,7 @@ public final class TaskBoard {
     }
     if (problem.isPresent()) {
       task.result.complete(new TaskResult.Rejected(problem.get()));
+      onRejected.run();
       return new UploadStep.Refused(io.grpc.Status.INVALID_ARGUMENT.withDescription(
           "update for task '" + task.taskId + "' rejected and not aggregated: " + problem.get()));
     }
@@ -190,6 +194,7 @@ public final class TaskBoard {
     if (payload.length != task.maskedLength * Integer.BYTES) {
       String problem = "masked update has " + payload.length + " bytes, expected " + task.maskedLength * Integer.BYTES;
       task.result.complete(new TaskResult.Rejected(problem));
+      onRejected.run();
       return new UploadStep.Refused(io.grpc.Status.INVALID_ARGUMENT.withDescription(
           "masked update for task '" + task.taskId + "' rejected: " + problem));
     }

@@ -4,10 +4,14 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.Comparator;
 import java.util.Map;
 import java.util.Optional;
@@ -23,6 +27,7 @@ import org.medfed.wire.Tensors;
  */
 public final class CheckpointStore {
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static final String STRATEGY_STATE = "strategy-state.f64";
   private final Path root;
 
   public CheckpointStore(Path root) {
@@ -42,8 +47,12 @@ public final class CheckpointStore {
     }
   }
 
-  /** @return the SHA-256 of the parameters, for logs and audit */
-  public String write(String jobId, int round, GlobalModel model, Map<String, Double> metrics) {
+  /**
+   * @param strategyState what the job's strategy carries to the next round (server momentum), if anything
+   * @return the SHA-256 of the parameters, stored with the round and checked when a job resumes from it
+   */
+  public String write(String jobId, int round, GlobalModel model, Map<String, Double> metrics,
+      Optional<double[]> strategyState) {
     Path target = roundDir(jobId, round);
     Path staging = jobDir(jobId).resolve(".staging-" + round);
     try {
@@ -52,6 +61,15 @@ public final class CheckpointStore {
       Files.write(staging.resolve("params.f32"), params);
       Files.writeString(staging.resolve("model.json"), model.configJson());
       Files.writeString(staging.resolve("metrics.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(metrics));
+      if (strategyState.isPresent()) {
+        ByteBuffer state = ByteBuffer.allocate(strategyState.get().length * Double.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        state.asDoubleBuffer().put(strategyState.get());
+        Files.write(staging.resolve(STRATEGY_STATE), state.array());
+      }
+      // The rename below is only as durable as the bytes under it.
+      for (String name : new String[] {"params.f32", "model.json", "metrics.json"}) {
+        force(staging.resolve(name));
+      }
       if (Files.exists(target)) {
         deleteRecursively(target);
       }
@@ -77,6 +95,40 @@ public final class CheckpointStore {
           Tensors.fromBytes(Files.readAllBytes(dir.resolve("params.f32")))));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read checkpoint " + dir, e);
+    }
+  }
+
+  /**
+   * The round's model, checked against the digest the database recorded for it.
+   *
+   * @throws IllegalStateException naming the folder when the files are missing or differ
+   */
+  public GlobalModel readVerified(String jobId, int round, String expectedSha256) {
+    Path dir = roundDir(jobId, round);
+    GlobalModel model = read(jobId, round).orElseThrow(() -> new IllegalStateException("the checkpoint of round "
+        + round + " is missing: " + dir + " does not exist; restore the data folder from a backup"));
+    String actual = Digests.hex(Digests.sha256(Tensors.toBytes(model.parameters())));
+    if (!actual.equals(expectedSha256)) {
+      throw new IllegalStateException("the checkpoint " + dir + " has SHA-256 " + actual + " but the database recorded "
+          + expectedSha256 + " for round " + round + "; the file was changed or replaced; restore it from a backup");
+    }
+    return model;
+  }
+
+  /** The strategy state checkpointed with the round, if its strategy keeps any. */
+  public Optional<double[]> readStrategyState(String jobId, int round) {
+    Path file = roundDir(jobId, round).resolve(STRATEGY_STATE);
+    if (!Files.exists(file)) {
+      return Optional.empty();
+    }
+    try {
+      java.nio.DoubleBuffer values = ByteBuffer.wrap(Files.readAllBytes(file)).order(ByteOrder.LITTLE_ENDIAN)
+          .asDoubleBuffer();
+      double[] state = new double[values.remaining()];
+      values.get(state);
+      return Optional.of(state);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + file, e);
     }
   }
 
@@ -108,6 +160,12 @@ public final class CheckpointStore {
 
   private Path roundDir(String jobId, int round) {
     return jobDir(jobId).resolve(String.format("round-%04d", round));
+  }
+
+  private static void force(Path file) throws IOException {
+    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
+      channel.force(true);
+    }
   }
 
   private static void deleteRecursively(Path dir) throws IOException {

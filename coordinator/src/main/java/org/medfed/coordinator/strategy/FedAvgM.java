@@ -1,5 +1,6 @@
 package org.medfed.coordinator.strategy;
 
+import java.util.Optional;
 
 /**
  * FedAvg with server momentum (Hsu, Qi and Brown 2019, arXiv 1909.06335): the averaged update feeds
@@ -35,6 +36,16 @@ public final class FedAvgM implements Strategy {
       next[i] = (float) (globalParameters[i] + learningRate * velocity[i]);
     }
     return new Aggregate.Updated(next, Aggregation.withSamples(update));
+  }
+
+  @Override
+  public Optional<double[]> state() {
+    return Optional.ofNullable(velocity).map(double[]::clone);
+  }
+
+  @Override
+  public void restore(double[] state) {
+    velocity = state.clone();
   }
 
   @Override

@@ -13,9 +13,12 @@ import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.Consumer;
 
 /**
  * An append-only, hash-chained audit log: one JSON record per line, each carrying the SHA-256 of
@@ -32,6 +35,15 @@ public final class AuditLog implements AutoCloseable {
   private final FileChannel channel;
   private long seq;
   private String last;
+  private Consumer<Entry> mirror = entry -> {};
+
+  /** One appended record, as written: for copies of the log kept elsewhere (the coordinator's database). */
+  public record Entry(long seq, String time, String type, String detailsJson, String hash) {
+    static Entry of(JsonNode record) {
+      return new Entry(record.get("seq").asLong(), record.get("time").asText(), record.get("type").asText(),
+          record.get("details").toString(), record.get("hash").asText());
+    }
+  }
 
   private AuditLog(Path file, Clock clock, FileChannel channel, long seq, String last) {
     this.file = file;
@@ -93,6 +105,32 @@ public final class AuditLog implements AutoCloseable {
     }
     seq++;
     last = hash;
+    mirror.accept(Entry.of(record));
+  }
+
+  /** Hands every record appended from now on to {@code sink}, after it is on disk. */
+  public synchronized void mirrorTo(Consumer<Entry> sink) {
+    mirror = sink;
+  }
+
+  /** The records of a log file in order; stops at the first line that is not a complete record. */
+  public static List<Entry> read(Path file) throws IOException {
+    List<Entry> entries = new ArrayList<>();
+    if (!Files.exists(file)) {
+      return entries;
+    }
+    for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+      try {
+        JsonNode record = JSON.readTree(line);
+        if (record == null || !record.has("seq") || !record.has("hash") || !record.has("details")) {
+          break;
+        }
+        entries.add(Entry.of(record));
+      } catch (IOException e) {
+        break;
+      }
+    }
+    return entries;
   }
 
   /** SHA-256 over the record's canonical JSON without its own hash field. */

@@ -1,0 +1,119 @@
+package org.medfed.coordinator.ops;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
+import org.medfed.coordinator.job.Job;
+import org.medfed.coordinator.job.JobEvent;
+import org.medfed.coordinator.job.JobStatus;
+import org.medfed.coordinator.job.RoundRecord;
+import org.medfed.coordinator.session.NodeRegistry;
+
+/**
+ * The coordinator's Prometheus metrics: rounds, stage durations, connected nodes, dropouts and
+ * rejected updates (bytes come from {@link org.medfed.telemetry.WireBytes}). Everything is derived
+ * from job events and the node registry, so the round state machine knows nothing of metrics.
+ */
+public final class CoordinatorMetrics {
+  private final MeterRegistry registry;
+  private final Counter roundsCompleted;
+  private final Counter roundsFailed;
+  private final Counter dropouts;
+  private final Counter rejected;
+
+  public CoordinatorMetrics(MeterRegistry registry, NodeRegistry nodes) {
+    this.registry = registry;
+    roundsCompleted = Counter.builder("medfed.rounds.completed").description("Rounds counted").register(registry);
+    roundsFailed = Counter.builder("medfed.rounds.failed").description("Rounds that failed (retried or ending the job)")
+        .register(registry);
+    dropouts = Counter.builder("medfed.dropouts").description("Selected nodes left out of a completed round")
+        .register(registry);
+    rejected = Counter.builder("medfed.updates.rejected").description("Updates refused by validation")
+        .register(registry);
+    Gauge.builder("medfed.nodes.connected", nodes, n -> n.connectedIds().size())
+        .description("Hospital nodes with an open session").register(registry);
+  }
+
+  /** Gauges of the jobs by status. */
+  public void trackJobs(Supplier<java.util.List<Job>> jobs) {
+    for (JobStatus status : JobStatus.values()) {
+      Gauge.builder("medfed.jobs", jobs, all -> all.get().stream().filter(j -> j.status() == status).count())
+          .tag("status", status.name().toLowerCase(java.util.Locale.ROOT)).description("Jobs by status")
+          .register(registry);
+    }
+  }
+
+  public void updateRejected() {
+    rejected.increment();
+  }
+
+  /** Follows a job's events from now on (a resumed job's history was counted before the restart). */
+  public void watch(Job job) {
+    AtomicBoolean live = new AtomicBoolean();
+    StageTimer stages = new StageTimer();
+    job.watch(event -> {
+      if (live.get()) {
+        observe(job, event, stages);
+      }
+    });
+    live.set(true);
+  }
+
+  private void observe(Job job, JobEvent event, StageTimer stages) {
+    switch (event.phase()) {
+      case "ROUND_COMPLETED" -> {
+        stages.end(event.at());
+        roundsCompleted.increment();
+        java.util.List<RoundRecord> rounds = job.rounds();
+        if (!rounds.isEmpty()) {
+          dropouts.increment(rounds.get(rounds.size() - 1).dropped().size());
+        }
+      }
+      case "ROUND_RETRY", "FAILED" -> {
+        stages.end(event.at());
+        roundsFailed.increment();
+      }
+      case "CANCELLED", "SUCCEEDED" -> stages.end(event.at());
+      default -> {
+        if (isStage(event.phase())) {
+          stages.enter(event.phase(), event.at());
+        }
+      }
+    }
+  }
+
+  private static boolean isStage(String phase) {
+    return phase.startsWith("SECAGG_") || java.util.Arrays.stream(
+        org.medfed.coordinator.round.RoundStateMachine.Phase.values()).anyMatch(p -> p.name().equals(phase));
+  }
+
+  /** Times each stage from its event to the next stage's, per job. */
+  private final class StageTimer {
+    private String stage;
+    private Instant since;
+
+    synchronized void enter(String next, Instant at) {
+      if (next.equals(stage)) {
+        return;
+      }
+      end(at);
+      stage = next;
+      since = at;
+    }
+
+    synchronized void end(Instant at) {
+      if (stage != null) {
+        Timer.builder("medfed.stage.duration").tag("stage", stage.toLowerCase(java.util.Locale.ROOT))
+            .description("Time spent in each round stage").register(registry)
+            .record(Duration.between(since, at));
+      }
+      stage = null;
+      since = null;
+    }
+  }
+}

@@ -1,0 +1,126 @@
+package org.medfed.coordinator.ops;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Optional;
+import org.medfed.coordinator.approval.Approvals;
+import org.medfed.coordinator.job.Job;
+import org.medfed.coordinator.job.RoundRecord;
+import org.medfed.coordinator.round.JobManager;
+import org.medfed.coordinator.session.NodeRegistry;
+import org.medfed.coordinator.session.NodeSession;
+import org.medfed.telemetry.OpsEndpoint;
+
+/**
+ * The read-only web dashboard: one page ({@code dashboard.html}) that polls three JSON resources,
+ * {@code /api/jobs}, {@code /api/jobs/ID} and {@code /api/nodes}. It shows what {@code medfed show}
+ * and {@code medfed nodes} show (job state, per-round global metrics, nodes and their datasets) and
+ * never an individual update, which the coordinator does not have.
+ */
+public final class Dashboard {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final JobManager jobs;
+  private final NodeRegistry nodes;
+  private final Approvals approvals;
+  private final String page;
+
+  public Dashboard(JobManager jobs, NodeRegistry nodes, Approvals approvals) {
+    this.jobs = jobs;
+    this.nodes = nodes;
+    this.approvals = approvals;
+    try (InputStream in = Dashboard.class.getResourceAsStream("dashboard.html")) {
+      page = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException | NullPointerException e) {
+      throw new IllegalStateException("dashboard.html is missing from the coordinator jar", e);
+    }
+  }
+
+  public void mount(OpsEndpoint endpoint) {
+    endpoint.handle("/api/jobs", exchange -> {
+      String rest = exchange.getRequestURI().getPath().substring("/api/jobs".length());
+      if (rest.isEmpty() || rest.equals("/")) {
+        json(exchange, jobList());
+        return;
+      }
+      Optional<Job> job = jobs.find(rest.substring(1));
+      if (job.isEmpty()) {
+        OpsEndpoint.respond(exchange, 404, "application/json", "{\"error\":\"no such job\"}");
+      } else {
+        json(exchange, detail(job.get()));
+      }
+    });
+    endpoint.handle("/api/nodes", exchange -> json(exchange, nodeList()));
+    endpoint.handle("/", exchange -> {
+      if (!exchange.getRequestURI().getPath().equals("/")) {
+        OpsEndpoint.respond(exchange, 404, "text/plain; charset=utf-8", "not found\n");
+        return;
+      }
+      exchange.getResponseHeaders().set("Content-Security-Policy",
+          "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'");
+      OpsEndpoint.respond(exchange, 200, "text/html; charset=utf-8", page);
+    });
+  }
+
+  private ArrayNode jobList() {
+    ArrayNode list = JSON.createArrayNode();
+    jobs.list().forEach(job -> list.add(summary(job)));
+    return list;
+  }
+
+  private ObjectNode summary(Job job) {
+    ObjectNode node = JSON.createObjectNode();
+    node.put("id", job.id());
+    node.put("name", job.spec().name());
+    node.put("status", job.status().name());
+    node.put("rounds_completed", job.roundsCompleted());
+    node.put("rounds_total", job.spec().rounds());
+    node.put("message", job.message());
+    node.put("secure_aggregation", job.spec().secureAggregation().enabled());
+    node.put("strategy", job.spec().strategy().name().name());
+    node.put("dataset", job.spec().dataset());
+    return node;
+  }
+
+  private ObjectNode detail(Job job) {
+    ObjectNode node = summary(job);
+    ArrayNode rounds = node.putArray("rounds");
+    for (RoundRecord record : job.rounds()) {
+      ObjectNode round = rounds.addObject();
+      round.put("round", record.round());
+      round.put("seconds", record.took().toMillis() / 1000.0);
+      ArrayNode participants = round.putArray("participants");
+      record.participants().forEach(participants::add);
+      ObjectNode dropped = round.putObject("dropped");
+      record.dropped().forEach(dropped::put);
+      ObjectNode metrics = round.putObject("metrics");
+      new java.util.TreeMap<>(record.metrics()).forEach(metrics::put);
+    }
+    ObjectNode answers = node.putObject("approvals");
+    approvals.of(job.id()).forEach((nodeId, decision) -> answers.put(nodeId, Approvals.stateName(decision.state())));
+    return node;
+  }
+
+  private ArrayNode nodeList() {
+    ArrayNode list = JSON.createArrayNode();
+    for (NodeSession session : nodes.connected()) {
+      ObjectNode node = list.addObject();
+      node.put("id", session.nodeId());
+      node.put("version", session.softwareVersion());
+      node.put("connected_since", session.connectedAt().toString());
+      node.put("last_seen", session.lastSeen().toString());
+      ArrayNode datasets = node.putArray("datasets");
+      session.datasets().forEach(d -> datasets.add(d.getName() + " (" + d.getTrainSamples() + " train, " + d.getTestSamples()
+          + " test)"));
+    }
+    return list;
+  }
+
+  private static void json(com.sun.net.httpserver.HttpExchange exchange, Object body) throws IOException {
+    OpsEndpoint.respond(exchange, 200, "application/json", JSON.writeValueAsString(body));
+  }
+}

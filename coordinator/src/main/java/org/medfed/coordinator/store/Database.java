@@ -1,0 +1,186 @@
+package org.medfed.coordinator.store;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.List;
+import java.util.Optional;
+import java.util.Properties;
+
+/**
+ * The coordinator's state database behind JDBC: SQLite in the data folder by default (no set-up,
+ * crash-safe with its write-ahead log and full sync), PostgreSQL for production by configuration.
+ * The schema uses only types and statements both understand. One connection, used under this
+ * object's lock: the coordinator writes a few rows per stage, so a pool would buy nothing.
+ */
+public final class Database implements AutoCloseable {
+
+  /** Where the database is; the password is read from a file so that it stays out of configs and logs. */
+  public record Settings(String url, Optional<String> user, Optional<Path> passwordFile) {
+    public Settings {
+      if (!url.startsWith("jdbc:sqlite:") && !url.startsWith("jdbc:postgresql:")) {
+        throw new IllegalArgumentException("store.url must be a jdbc:sqlite: or jdbc:postgresql: URL, got '" + url
+            + "'");
+      }
+    }
+
+    /** SQLite in {@code dataDir/medfed.db}. */
+    public static Settings embedded(Path dataDir) {
+      return new Settings("jdbc:sqlite:" + dataDir.resolve("medfed.db").toAbsolutePath(), Optional.empty(),
+          Optional.empty());
+    }
+
+    public boolean isEmbedded() {
+      return url.startsWith("jdbc:sqlite:");
+    }
+
+    /** The URL without credentials, for logs. */
+    public String describe() {
+      return url.replaceAll("(?i)(password=)[^&;]*", "$1***");
+    }
+  }
+
+  /** A unit of work inside one transaction. */
+  @FunctionalInterface
+  public interface Work<T> {
+    T run(Connection connection) throws SQLException;
+  }
+
+  static final int SCHEMA_VERSION = 1;
+
+  private static final List<String> SCHEMA = List.of(
+      "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)",
+      "CREATE TABLE IF NOT EXISTS jobs (id VARCHAR(200) PRIMARY KEY, name TEXT NOT NULL, spec_json TEXT NOT NULL,"
+          + " digest VARCHAR(64) NOT NULL, submitted_by TEXT NOT NULL, submitted_at BIGINT NOT NULL,"
+          + " status VARCHAR(20) NOT NULL, message TEXT NOT NULL, current_round INTEGER NOT NULL,"
+          + " current_stage VARCHAR(40) NOT NULL, updated_at BIGINT NOT NULL)",
+      // Every progress step of every job, in order: the stage a job was in when the coordinator died.
+      "CREATE TABLE IF NOT EXISTS job_events (job_id VARCHAR(200) NOT NULL REFERENCES jobs(id), seq INTEGER NOT NULL,"
+          + " at_millis BIGINT NOT NULL, round INTEGER NOT NULL, phase VARCHAR(40) NOT NULL, message TEXT NOT NULL,"
+          + " metrics_json TEXT NOT NULL, status VARCHAR(20) NOT NULL, PRIMARY KEY (job_id, seq))",
+      // The primary key is what makes a round count once, however often the coordinator restarts.
+      "CREATE TABLE IF NOT EXISTS rounds (job_id VARCHAR(200) NOT NULL REFERENCES jobs(id), round INTEGER NOT NULL,"
+          + " participants_json TEXT NOT NULL, dropped_json TEXT NOT NULL, metrics_json TEXT NOT NULL,"
+          + " millis BIGINT NOT NULL, checkpoint_sha256 VARCHAR(64) NOT NULL, completed_at BIGINT NOT NULL,"
+          + " PRIMARY KEY (job_id, round))",
+      // A queryable copy of the hash-chained audit file (which stays the record that is verified).
+      "CREATE TABLE IF NOT EXISTS audit_records (seq BIGINT PRIMARY KEY, at TEXT NOT NULL, type VARCHAR(60) NOT NULL,"
+          + " details_json TEXT NOT NULL, hash VARCHAR(64) NOT NULL)");
+
+  private final Settings settings;
+  private Connection connection;
+
+  private Database(Settings settings) {
+    this.settings = settings;
+  }
+
+  /**
+   * Connects and creates or checks the schema.
+   *
+   * @throws SQLException with a message that names the database and what to check
+   */
+  public static Database open(Settings settings) throws SQLException {
+    Database database = new Database(settings);
+    database.inTransaction(connection -> {
+      try (Statement statement = connection.createStatement()) {
+        for (String ddl : SCHEMA) {
+          statement.execute(ddl);
+        }
+        try (var rows = statement.executeQuery("SELECT version FROM schema_version")) {
+          if (!rows.next()) {
+            statement.execute("INSERT INTO schema_version (version) VALUES (" + SCHEMA_VERSION + ")");
+          } else if (rows.getInt(1) != SCHEMA_VERSION) {
+            throw new SQLException("database " + settings.describe() + " has schema version " + rows.getInt(1)
+                + " and this coordinator needs " + SCHEMA_VERSION + "; use the matching medfed release");
+          }
+        }
+      }
+      return null;
+    });
+    return database;
+  }
+
+  public Settings settings() {
+    return settings;
+  }
+
+  /** Runs {@code work} in one transaction: committed if it returns, rolled back if it throws. */
+  public synchronized <T> T inTransaction(Work<T> work) throws SQLException {
+    Connection c = connection();
+    try {
+      T result = work.run(c);
+      c.commit();
+      return result;
+    } catch (SQLException | RuntimeException e) {
+      try {
+        c.rollback();
+      } catch (SQLException rollback) {
+        e.addSuppressed(rollback);
+      }
+      throw e;
+    }
+  }
+
+  /** Reconnects after a lost PostgreSQL connection instead of failing every later write. */
+  private Connection connection() throws SQLException {
+    if (connection != null && connection.isValid(5)) {
+      return connection;
+    }
+    closeQuietly();
+    try {
+      connection = connect();
+    } catch (SQLException e) {
+      throw new SQLException("cannot open the coordinator database " + settings.describe() + ": " + e.getMessage()
+          + (settings.isEmbedded() ? " (is the data folder writable?)"
+              : " (is PostgreSQL running and reachable, and are store.user and store.password_file right?)"), e);
+    }
+    return connection;
+  }
+
+  private Connection connect() throws SQLException {
+    Properties properties = new Properties();
+    if (settings.isEmbedded()) {
+      Path file = Path.of(settings.url().substring("jdbc:sqlite:".length()));
+      try {
+        Files.createDirectories(file.toAbsolutePath().getParent());
+      } catch (java.io.IOException e) {
+        throw new SQLException("cannot create " + file.getParent() + ": " + e.getMessage(), e);
+      }
+      // WAL with full sync: a committed stage survives SIGKILL and power loss alike.
+      properties.setProperty("journal_mode", "WAL");
+      properties.setProperty("synchronous", "FULL");
+      properties.setProperty("foreign_keys", "true");
+      properties.setProperty("busy_timeout", "10000");
+    }
+    settings.user().ifPresent(user -> properties.setProperty("user", user));
+    if (settings.passwordFile().isPresent()) {
+      try {
+        properties.setProperty("password", Files.readString(settings.passwordFile().get()).strip());
+      } catch (java.io.IOException e) {
+        throw new SQLException("cannot read store.password_file " + settings.passwordFile().get() + ": " + e, e);
+      }
+    }
+    Connection c = DriverManager.getConnection(settings.url(), properties);
+    c.setAutoCommit(false);
+    return c;
+  }
+
+  private void closeQuietly() {
+    if (connection != null) {
+      try {
+        connection.close();
+      } catch (SQLException ignored) {
+        // The connection is being replaced because it is broken; there is nothing left to release.
+      }
+      connection = null;
+    }
+  }
+
+  @Override
+  public synchronized void close() {
+    closeQuietly();
+  }
+}

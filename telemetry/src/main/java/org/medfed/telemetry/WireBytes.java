@@ -1,0 +1,62 @@
+package org.medfed.telemetry;
+
+import io.grpc.ClientStreamTracer;
+import io.grpc.Metadata;
+import io.grpc.ServerStreamTracer;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+
+/**
+ * Counts the bytes gRPC puts on and takes off the wire ({@code medfed_bytes_sent_total},
+ * {@code medfed_bytes_received_total}), after compression and framing, so the numbers match what
+ * a network operator sees.
+ */
+public final class WireBytes {
+  private final Counter sent;
+  private final Counter received;
+
+  public WireBytes(MeterRegistry registry) {
+    sent = Counter.builder("medfed.bytes.sent").baseUnit("bytes").description("Bytes sent over gRPC")
+        .register(registry);
+    received = Counter.builder("medfed.bytes.received").baseUnit("bytes").description("Bytes received over gRPC")
+        .register(registry);
+  }
+
+  public ServerStreamTracer.Factory server() {
+    return new ServerStreamTracer.Factory() {
+      @Override
+      public ServerStreamTracer newServerStreamTracer(String fullMethodName, Metadata headers) {
+        return new ServerStreamTracer() {
+          @Override
+          public void outboundWireSize(long bytes) {
+            sent.increment(bytes);
+          }
+
+          @Override
+          public void inboundWireSize(long bytes) {
+            received.increment(bytes);
+          }
+        };
+      }
+    };
+  }
+
+  public ClientStreamTracer.Factory client() {
+    return new ClientStreamTracer.Factory() {
+      @Override
+      public ClientStreamTracer newClientStreamTracer(ClientStreamTracer.StreamInfo info, Metadata headers) {
+        return new ClientStreamTracer() {
+          @Override
+          public void outboundWireSize(long bytes) {
+            sent.increment(bytes);
+          }
+
+          @Override
+          public void inboundWireSize(long bytes) {
+            received.increment(bytes);
+          }
+        };
+      }
+    };
+  }
+}
