@@ -15,6 +15,8 @@ import org.medfed.trust.audit.AuditLog;
  */
 public final class AuditMirror {
   private final Database database;
+  /** The hash of the log's first record: which chain the rows belong to. */
+  private String chain;
 
   public AuditMirror(Database database) {
     this.database = database;
@@ -23,12 +25,16 @@ public final class AuditMirror {
   /** Copies the records of {@code file} the database does not have yet, then mirrors every new one. */
   public void attach(AuditLog log) throws IOException {
     List<AuditLog.Entry> entries = AuditLog.read(log.file());
+    chain = entries.isEmpty() ? null : entries.get(0).hash();
     try {
-      long known = database.inTransaction(c -> {
-        try (PreparedStatement query = c.prepareStatement("SELECT COALESCE(MAX(seq), 0) FROM audit_records");
-            ResultSet rows = query.executeQuery()) {
-          rows.next();
-          return rows.getLong(1);
+      long known = chain == null ? 0 : database.inTransaction(c -> {
+        try (PreparedStatement query = c.prepareStatement(
+            "SELECT COALESCE(MAX(seq), 0) FROM audit_records WHERE chain = ?")) {
+          query.setString(1, chain);
+          try (ResultSet rows = query.executeQuery()) {
+            rows.next();
+            return rows.getLong(1);
+          }
         }
       });
       for (AuditLog.Entry entry : entries) {
@@ -50,25 +56,19 @@ public final class AuditMirror {
     });
   }
 
-  public long count() throws SQLException {
-    return database.inTransaction(c -> {
-      try (PreparedStatement query = c.prepareStatement("SELECT COUNT(*) FROM audit_records");
-          ResultSet rows = query.executeQuery()) {
-        rows.next();
-        return rows.getLong(1);
-      }
-    });
-  }
-
   private void store(AuditLog.Entry entry) throws SQLException {
+    if (chain == null) {
+      chain = entry.hash();
+    }
     database.inTransaction(c -> {
       try (PreparedStatement insert = c.prepareStatement(
-          "INSERT INTO audit_records (seq, at, type, details_json, hash) VALUES (?, ?, ?, ?, ?)")) {
-        insert.setLong(1, entry.seq());
-        insert.setString(2, entry.time());
-        insert.setString(3, entry.type());
-        insert.setString(4, entry.detailsJson());
-        insert.setString(5, entry.hash());
+          "INSERT INTO audit_records (chain, seq, at, type, details_json, hash) VALUES (?, ?, ?, ?, ?, ?)")) {
+        insert.setString(1, chain);
+        insert.setLong(2, entry.seq());
+        insert.setString(3, entry.time());
+        insert.setString(4, entry.type());
+        insert.setString(5, entry.detailsJson());
+        insert.setString(6, entry.hash());
         return insert.executeUpdate();
       }
     });

@@ -66,9 +66,11 @@ public final class Database implements AutoCloseable {
           + " participants_json TEXT NOT NULL, dropped_json TEXT NOT NULL, metrics_json TEXT NOT NULL,"
           + " millis BIGINT NOT NULL, checkpoint_sha256 VARCHAR(64) NOT NULL, completed_at BIGINT NOT NULL,"
           + " PRIMARY KEY (job_id, round))",
-      // A queryable copy of the hash-chained audit file (which stays the record that is verified).
-      "CREATE TABLE IF NOT EXISTS audit_records (seq BIGINT PRIMARY KEY, at TEXT NOT NULL, type VARCHAR(60) NOT NULL,"
-          + " details_json TEXT NOT NULL, hash VARCHAR(64) NOT NULL)");
+      // A queryable copy of the hash-chained audit file (which stays the record that is verified);
+      // chain is the hash of the file's first record, so coordinators sharing a database never mix logs.
+      "CREATE TABLE IF NOT EXISTS audit_records (chain VARCHAR(64) NOT NULL, seq BIGINT NOT NULL, at TEXT NOT NULL,"
+          + " type VARCHAR(60) NOT NULL, details_json TEXT NOT NULL, hash VARCHAR(64) NOT NULL,"
+          + " PRIMARY KEY (chain, seq))");
 
   private final Settings settings;
   private Connection connection;

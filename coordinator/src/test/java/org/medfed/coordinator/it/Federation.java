@@ -51,15 +51,15 @@ final class Federation implements AutoCloseable {
   final Coordinator coordinator;
   final Path dataDir;
   final CertificateAuthority ca;
+  private final TestPki pki;
   private final List<NodeAgent> agents = new ArrayList<>();
   private final ManagedChannel adminChannel;
   final AdminServiceGrpc.AdminServiceBlockingStub admin;
 
   Federation(Path dataDir, CoordinatorConfig config, ServerInterceptor... interceptors) throws IOException {
     this.dataDir = dataDir;
-    Instant now = Instant.now();
-    ca = CertificateAuthority.create(dataDir.resolve("pki/ca"), "test-consortium", now.minusSeconds(60),
-        now.plus(Duration.ofDays(1)));
+    pki = new TestPki(dataDir);
+    ca = pki.ca;
     TlsFiles coordinatorFiles = issue("coordinator", Role.COORDINATOR, List.of("127.0.0.1", "localhost"));
     NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0));
     if (interceptors.length > 0) {
@@ -77,21 +77,11 @@ final class Federation implements AutoCloseable {
 
   /** Issues a certificate valid now for a day and writes it as a startup kit would hold it. */
   TlsFiles issue(String name, Role role, List<String> hostNames) {
-    Instant now = Instant.now();
-    return issue(name, role, hostNames, now.minusSeconds(60), now.plus(Duration.ofDays(1)));
+    return pki.issue(name, role, hostNames);
   }
 
   TlsFiles issue(String name, Role role, List<String> hostNames, Instant notBefore, Instant notAfter) {
-    try {
-      Path kit = dataDir.resolve("pki").resolve(role.unit() + "-" + name + "-" + UUID.randomUUID());
-      CertificateAuthority.Issued issued = ca.issue(name, role, hostNames, notBefore, notAfter);
-      Pem.write(kit.resolve(name + ".crt"), issued.certificate(), false);
-      Pem.write(kit.resolve(name + ".key"), issued.privateKey(), true);
-      Files.copy(dataDir.resolve("pki/ca/ca.crt"), kit.resolve("ca.crt"));
-      return new TlsFiles(kit.resolve(name + ".crt"), kit.resolve(name + ".key"), kit.resolve("ca.crt"));
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    return pki.issue(name, role, hostNames, notBefore, notAfter);
   }
 
   /** A channel with a fresh hospital certificate for {@code nodeId}. */
@@ -101,11 +91,7 @@ final class Federation implements AutoCloseable {
 
   /** A channel presenting {@code files}, dialling the coordinator by {@code host}. */
   ManagedChannel channel(TlsFiles files, String host, ClientInterceptor... interceptors) {
-    try {
-      return Tls.channel(host, coordinator.port(), files.load()).intercept(interceptors).build();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    return TestPki.channel(files, host, coordinator.port(), interceptors);
   }
 
   NodeAgent agent(String nodeId, LocalDataset dataset) {
@@ -151,12 +137,17 @@ final class Federation implements AutoCloseable {
   }
 
   private AgentConfig config(String nodeId, LocalDataset dataset, boolean autoApprove) {
-    return new AgentConfig(nodeId, "127.0.0.1", coordinator.port(),
+    return agentConfig(nodeId, dataset, coordinator.port(), stateDir(nodeId), autoApprove);
+  }
+
+  /** An agent of {@code dataset} dialling 127.0.0.1:{@code port}, reconnecting within a second. */
+  static AgentConfig agentConfig(String nodeId, LocalDataset dataset, int port, Path stateDir, boolean autoApprove) {
+    return new AgentConfig(nodeId, "127.0.0.1", port,
         List.of(new DatasetDeclaration(dataset.name(), dataset.kind(),
             dataset.classes().isEmpty() ? DatasetFormat.CSV_SURVIVAL : DatasetFormat.CSV_MATRIX,
             Path.of("in-memory"), dataset.classes())),
         new Backoff(Duration.ofMillis(100), Duration.ofSeconds(1), 2, 0.2), Duration.ofSeconds(1),
-        Optional.empty(), stateDir(nodeId), autoApprove, Optional.empty());
+        Optional.empty(), stateDir, autoApprove, Optional.empty());
   }
 
   private NodeAgent start(AgentConfig config, LocalDataset dataset, LocalTrainer trainer, ManagedChannel channel) {

@@ -1,0 +1,105 @@
+package org.medfed.coordinator.it;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.medfed.coordinator.cli.MedfedCli;
+import org.medfed.trust.pki.Role;
+import org.medfed.trust.tls.TlsFiles;
+
+/**
+ * {@code medfed serve} in its own JVM with mutual TLS and a fixed port and data folder, so a test
+ * can SIGKILL it and start it again on the same state, as an operator's service manager would.
+ */
+final class CoordinatorProcess implements AutoCloseable {
+  final int port;
+  final Path dataDir;
+  private final Path config;
+  private final Path logs;
+  private Process process;
+  private long startedAtMillis;
+  private int starts;
+
+  CoordinatorProcess(Path dir, TestPki pki) throws IOException {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      port = socket.getLocalPort();
+    }
+    dataDir = dir.resolve("coordinator-data");
+    logs = dir.resolve("logs");
+    Files.createDirectories(logs);
+    TlsFiles tls = pki.issue("coordinator", Role.COORDINATOR, List.of("127.0.0.1", "localhost"));
+    config = dir.resolve("coordinator.yaml");
+    Files.writeString(config, String.join("\n",
+        "port: " + port,
+        "bind: 127.0.0.1",
+        "data_dir: " + dataDir,
+        "http: false",
+        "tls:",
+        "  certificate: " + tls.certificate(),
+        "  private_key: " + tls.privateKey(),
+        "  ca: " + tls.ca(),
+        "  revocation_list: " + pki.ca.crlFile(),
+        ""));
+  }
+
+  /** Starts the coordinator and waits until it listens; fails with its log if it does not. */
+  void start() throws IOException, InterruptedException {
+    starts++;
+    Path log = logs.resolve("coordinator-" + starts + ".log");
+    ProcessBuilder builder = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"),
+        "-Xmx768m", "-cp", System.getProperty("java.class.path"), MedfedCli.class.getName(),
+        "serve", "--config", config.toString())
+        .redirectErrorStream(true).redirectOutput(log.toFile());
+    builder.environment().put("OMP_NUM_THREADS", "1");
+    startedAtMillis = System.currentTimeMillis();
+    process = builder.start();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (!Files.readString(log, StandardCharsets.UTF_8).contains("medfed coordinator listening on")) {
+      if (!process.isAlive() || System.nanoTime() > deadline) {
+        throw new IllegalStateException("coordinator start " + starts + " failed; its log:\n" + Files.readString(log));
+      }
+      Thread.sleep(100);
+    }
+  }
+
+  /** SIGKILL: no shutdown hook, no flush, no goodbye to the agents. */
+  void kill() throws InterruptedException {
+    process.destroyForcibly();
+    process.waitFor();
+  }
+
+  boolean isAlive() {
+    return process != null && process.isAlive();
+  }
+
+  long startedAtMillis() {
+    return startedAtMillis;
+  }
+
+  int starts() {
+    return starts;
+  }
+
+  String log() {
+    try {
+      return Files.readString(logs.resolve("coordinator-" + starts + ".log"));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    if (process != null) {
+      process.destroy();
+      if (!process.waitFor(10, TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+      }
+    }
+  }
+}

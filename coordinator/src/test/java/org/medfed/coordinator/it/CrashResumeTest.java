@@ -1,0 +1,204 @@
+package org.medfed.coordinator.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.grpc.ManagedChannel;
+import io.grpc.StatusRuntimeException;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.medfed.nodeagent.data.LocalDataset;
+import org.medfed.nodeagent.session.NodeAgent;
+import org.medfed.nodeagent.training.Dl4jTrainer;
+import org.medfed.proto.v1.AdminServiceGrpc;
+import org.medfed.proto.v1.GetJobRequest;
+import org.medfed.proto.v1.JobDetail;
+import org.medfed.proto.v1.JobEvent;
+import org.medfed.proto.v1.JobState;
+import org.medfed.proto.v1.RoundRecord;
+import org.medfed.proto.v1.SubmitJobRequest;
+import org.medfed.trust.audit.AuditLog;
+import org.medfed.trust.audit.AuditVerifier;
+import org.medfed.trust.pki.Role;
+
+/**
+ * The coordinator runs as its own process and is SIGKILLed at every stage of a round, some stages
+ * at several points, and restarted on the same data folder each time. The job must finish with every
+ * round counted exactly once, and end where an uninterrupted run of the same job ends.
+ */
+class CrashResumeTest {
+  private static final String JOB = """
+      name: %s
+      dataset: expression
+      model: {architecture: mlp, hidden: [16]}
+      input_shape: [20]
+      num_classes: 3
+      rounds: 10
+      min_nodes: 3
+      local_epochs: 1
+      batch_size: 16
+      learning_rate: 0.01
+      seed: 11
+      deadlines: {selection: 60s, training: 60s, evaluation: 30s}
+      secure_aggregation: {stage_deadline: 20s}
+      """;
+
+  /** A SIGKILL as soon as (plus {@code delayMillis}) the job enters {@code phase} in round {@code round} or later. */
+  private record KillPoint(String phase, long delayMillis, int round) {}
+
+  @TempDir Path dir;
+
+  @Test
+  void killedAtEveryStage_jobCompletesWithEveryRoundCountedOnce_andMatchesAnUninterruptedRun() throws Exception {
+    TestPki pki = new TestPki(dir);
+    Deque<KillPoint> plan = new ArrayDeque<>(List.of(
+        new KillPoint("SELECT", 0, 2),
+        new KillPoint("TRAIN", 0, 2),                      // while the model is being sent
+        new KillPoint("TRAIN", 400, 2),                    // while hospitals train
+        new KillPoint("SECAGG_ADVERTISE_KEYS", 0, 2),
+        new KillPoint("SECAGG_SHARE_KEYS", 0, 3),
+        new KillPoint("SECAGG_MASKED_INPUT", 0, 3),        // collection
+        new KillPoint("SECAGG_MASKED_INPUT", 300, 3),
+        new KillPoint("SECAGG_UNMASKING", 0, 3),
+        new KillPoint("AGGREGATE", 0, 4),
+        new KillPoint("EVALUATE", 0, 4),
+        new KillPoint("EVALUATE", 200, 4),
+        new KillPoint("CHECKPOINT", 0, 4),                 // while checkpointing
+        new KillPoint("ROUND_COMPLETED", 0, 5),            // between rounds
+        new KillPoint("ROUND_COMPLETED", 150, 6)));
+    int kills = plan.size();
+    List<String> killedAt = new ArrayList<>();
+
+    try (CoordinatorProcess coordinator = new CoordinatorProcess(dir, pki)) {
+      coordinator.start();
+      ManagedChannel adminChannel = TestPki.channel(pki.issue("admin", Role.ADMIN, List.of()), "127.0.0.1",
+          coordinator.port);
+      List<NodeAgent> agents = new ArrayList<>();
+      try {
+        for (int i = 0; i < 3; i++) {
+          String node = "hospital-" + (char) ('a' + i);
+          LocalDataset data = Blobs.dataset("expression", i + 1, 60, 40, 20);
+          NodeAgent agent = new NodeAgent(Federation.agentConfig(node, data, coordinator.port,
+              dir.resolve("agents").resolve(node), true),
+              TestPki.channel(pki.issue(node, Role.HOSPITAL, List.of()), "127.0.0.1", coordinator.port),
+              List.of(data), new Dl4jTrainer());
+          agents.add(agent);
+          agent.start();
+          agent.connected().orTimeout(30, TimeUnit.SECONDS).join();
+        }
+        AdminServiceGrpc.AdminServiceBlockingStub admin = AdminServiceGrpc.newBlockingStub(adminChannel);
+        String crashed = admin.submitJob(SubmitJobRequest.newBuilder().setJobDocument(JOB.formatted("crashed"))
+            .build()).getJobId();
+
+        long giveUp = System.nanoTime() + TimeUnit.MINUTES.toNanos(8);
+        while (!plan.isEmpty()) {
+          assertTrue(System.nanoTime() < giveUp, "kill plan not finished; left: " + plan + "; killed at " + killedAt);
+          KillPoint next = plan.peek();
+          JobEvent hit = awaitPhase(admin, crashed, next, coordinator.startedAtMillis());
+          Thread.sleep(next.delayMillis());
+          coordinator.kill();
+          plan.poll();
+          killedAt.add(next.phase() + "+" + next.delayMillis() + "ms in round " + hit.getRound());
+          coordinator.start();
+        }
+
+        JobDetail detail = awaitEnd(admin, crashed);
+        assertEquals(JobState.SUCCEEDED, detail.getSummary().getState(),
+            detail.getSummary().getMessage() + "\nkilled at " + killedAt + "\nlast log:\n" + coordinator.log());
+        assertEquals(kills + 1, coordinator.starts());
+
+        // A kill point reached later than planned (a stage shorter than its delay) can move the later
+        // ones up by a round; ten rounds leave room for that, so every kill hits a running job.
+        // Every round exactly once, in order, each with its participants and metrics.
+        assertEquals(IntStream.rangeClosed(1, 10).boxed().toList(),
+            detail.getRoundsList().stream().map(RoundRecord::getRound).toList());
+        List<JobEvent> history = new ArrayList<>();
+        admin.withDeadlineAfter(30, TimeUnit.SECONDS).watchJob(GetJobRequest.newBuilder().setJobId(crashed).build())
+            .forEachRemaining(history::add);
+        Map<Integer, Long> completions = history.stream().filter(e -> e.getPhase().equals("ROUND_COMPLETED"))
+            .collect(Collectors.groupingBy(JobEvent::getRound, TreeMap::new, Collectors.counting()));
+        assertEquals(IntStream.rangeClosed(1, 10).boxed().collect(Collectors.toMap(r -> r, r -> 1L)),
+            completions, "killed at " + killedAt);
+        long resumes = history.stream().filter(e -> e.getPhase().equals("RESUMED")).count();
+        assertEquals(kills, resumes, "each restart resumes the running job once; killed at " + killedAt);
+
+        // The audit trail survived every kill intact, and the database holds all of it.
+        Path auditFile = coordinator.dataDir.resolve("audit.log");
+        AuditVerifier.Result audit = AuditVerifier.verify(auditFile);
+        assertTrue(audit.intact(), audit.describe(auditFile));
+        Map<String, Long> auditedRounds = AuditLog.read(auditFile).stream()
+            .filter(e -> e.type().equals("ROUND_COMPLETED") && e.detailsJson().contains("\"" + crashed + "\""))
+            .collect(Collectors.groupingBy(e -> e.detailsJson().replaceAll(".*\"round\":(\\d+).*", "$1"),
+                Collectors.counting()));
+        assertTrue(auditedRounds.values().stream().allMatch(n -> n == 1), "audited twice: " + auditedRounds);
+
+        // The same job, never interrupted, ends where the interrupted one did (within training noise).
+        String baseline = admin.submitJob(SubmitJobRequest.newBuilder().setJobDocument(JOB.formatted("baseline"))
+            .build()).getJobId();
+        JobDetail uninterrupted = awaitEnd(admin, baseline);
+        assertEquals(JobState.SUCCEEDED, uninterrupted.getSummary().getState(),
+            uninterrupted.getSummary().getMessage());
+        double resumedAccuracy = detail.getRounds(9).getMetricsOrThrow("eval_accuracy");
+        double baselineAccuracy = uninterrupted.getRounds(9).getMetricsOrThrow("eval_accuracy");
+        assertTrue(Math.abs(resumedAccuracy - baselineAccuracy) <= 0.05, "final accuracy " + resumedAccuracy
+            + " after " + kills + " kills vs " + baselineAccuracy + " uninterrupted");
+        assertTrue(resumedAccuracy > 0.6, "3-class accuracy should clearly beat chance, got " + resumedAccuracy);
+
+        try (Connection db = DriverManager.getConnection("jdbc:sqlite:" + coordinator.dataDir.resolve("medfed.db"));
+            ResultSet rows = db.createStatement().executeQuery("SELECT COUNT(*) FROM audit_records")) {
+          rows.next();
+          assertEquals(AuditLog.read(auditFile).size(), rows.getLong(1), "database copy of the audit trail");
+        }
+      } finally {
+        agents.forEach(NodeAgent::close);
+        adminChannel.shutdownNow();
+      }
+    }
+  }
+
+  /** Follows the job (reconnecting while the coordinator starts) until it enters {@code point}'s phase. */
+  private static JobEvent awaitPhase(AdminServiceGrpc.AdminServiceBlockingStub admin, String jobId, KillPoint point,
+      long sinceMillis) {
+    while (true) {
+      try {
+        Iterator<JobEvent> events = admin.withDeadlineAfter(120, TimeUnit.SECONDS)
+            .watchJob(GetJobRequest.newBuilder().setJobId(jobId).build());
+        while (events.hasNext()) {
+          JobEvent event = events.next();
+          // History replayed after a restart is what the killed process did, not what this one does.
+          if (event.getAtUnixMillis() >= sinceMillis && event.getPhase().equals(point.phase())
+              && event.getRound() >= point.round()) {
+            return event;
+          }
+          if (Federation.ended(event.getState())) {
+            throw new AssertionError("job ended before reaching " + point + ": " + event.getMessage());
+          }
+        }
+      } catch (StatusRuntimeException e) {
+        if (e.getStatus().getCode() != io.grpc.Status.Code.UNAVAILABLE) {
+          throw e;
+        }
+      }
+    }
+  }
+
+  private static JobDetail awaitEnd(AdminServiceGrpc.AdminServiceBlockingStub admin, String jobId) {
+    admin.withDeadlineAfter(5, TimeUnit.MINUTES).watchJob(GetJobRequest.newBuilder().setJobId(jobId).build())
+        .forEachRemaining(e -> { });
+    return admin.withDeadlineAfter(30, TimeUnit.SECONDS).getJob(GetJobRequest.newBuilder().setJobId(jobId).build());
+  }
+}
