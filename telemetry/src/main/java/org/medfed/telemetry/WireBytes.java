@@ -7,8 +7,8 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 
 /**
- * Counts the bytes gRPC puts on and takes off the wire ({@code medfed_bytes_sent_total},
- * {@code medfed_bytes_received_total}), after compression and framing, so the numbers match what
+ * Counts the bytes gRPC puts on and takes off the wire ({@code medfed_sent_bytes_total},
+ * {@code medfed_received_bytes_total}), after compression and framing, so the numbers match what
  * a network operator sees.
  */
 public final class WireBytes {
@@ -16,9 +16,9 @@ public final class WireBytes {
   private final Counter received;
 
   public WireBytes(MeterRegistry registry) {
-    sent = Counter.builder("medfed.bytes.sent").baseUnit("bytes").description("Bytes sent over gRPC")
+    sent = Counter.builder("medfed.sent").baseUnit("bytes").description("Bytes sent over gRPC")
         .register(registry);
-    received = Counter.builder("medfed.bytes.received").baseUnit("bytes").description("Bytes received over gRPC")
+    received = Counter.builder("medfed.received").baseUnit("bytes").description("Bytes received over gRPC")
         .register(registry);
   }
 

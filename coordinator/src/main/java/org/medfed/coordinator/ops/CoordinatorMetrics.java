@@ -35,7 +35,7 @@ public final class CoordinatorMetrics {
         .register(registry);
     rejected = Counter.builder("medfed.updates.rejected").description("Updates refused by validation")
         .register(registry);
-    Gauge.builder("medfed.nodes.connected", nodes, n -> n.connectedIds().size())
+    Gauge.builder("medfed.nodes.connected", nodes, n -> n.connectedIds().size()).strongReference(true)
         .description("Hospital nodes with an open session").register(registry);
   }
 
@@ -44,6 +44,7 @@ public final class CoordinatorMetrics {
     for (JobStatus status : JobStatus.values()) {
       Gauge.builder("medfed.jobs", jobs, all -> all.get().stream().filter(j -> j.status() == status).count())
           .tag("status", status.name().toLowerCase(java.util.Locale.ROOT)).description("Jobs by status")
+          .strongReference(true)
           .register(registry);
     }
   }

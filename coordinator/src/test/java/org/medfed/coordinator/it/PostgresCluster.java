@@ -88,10 +88,12 @@ final class PostgresCluster implements AutoCloseable {
   }
 
   @Override
-  public void close() throws IOException, InterruptedException {
+  public void close() throws IOException {
     try {
       run(List.of(bin.resolve("pg_ctl").toString(), "-D", root.resolve("data").toString(), "-m", "immediate",
           "-w", "stop"), true);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     } finally {
       try (Stream<Path> paths = Files.walk(root)) {
         for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
