@@ -127,7 +127,11 @@ public final class AdminService extends AdminServiceGrpc.AdminServiceImplBase {
   @Override
   public void cancelJob(GetJobRequest request, StreamObserver<JobSummary> responses) {
     find(request.getJobId(), responses).ifPresent(job -> {
-      job.cancel("cancelled by an administrator");
+      if (!job.cancel("cancelled by an administrator")) {
+        responses.onError(Status.FAILED_PRECONDITION.withDescription("job '" + job.id() + "' already ended ("
+            + job.status() + "); there is nothing to cancel").asRuntimeException());
+        return;
+      }
       nodes.signal();
       responses.onNext(summary(job));
       responses.onCompleted();

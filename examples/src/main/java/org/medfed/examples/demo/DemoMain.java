@@ -100,8 +100,12 @@ public final class DemoMain implements Callable<Integer> {
       say("Starting the coordinator on %s and %d hospital agents (separate processes, gRPC on loopback)", address, hospitals);
       Process coordinator = processes.java("coordinator", MedfedCli.class.getName(), "serve",
           "--config", kits.resolve("coordinator/coordinator.yaml").toString(), "--bind", "127.0.0.1",
-          "--port", Integer.toString(port), "--data-dir", workDir.resolve("coordinator").toString());
+          "--port", Integer.toString(port), "--data-dir", workDir.resolve("coordinator").toString(),
+          "--http", "127.0.0.1:0");
       processes.awaitLog("coordinator", coordinator, "listening on", 60);
+      processes.logLine("coordinator", "dashboard and /metrics on ")
+          .ifPresent(line -> say("Dashboard: %s/ (Prometheus metrics on /metrics)",
+              line.substring(line.indexOf("http://")).replaceAll("[,\\s].*$", "")));
       for (SyntheticConsortium.Hospital site : sites) {
         processes.java(site.id(), AgentMain.class.getName(), "--config", site.agentConfig().toString());
       }

@@ -53,6 +53,16 @@ final class Processes implements AutoCloseable {
     }
   }
 
+  /** The first line of the process's log that contains {@code marker}, if any yet. */
+  java.util.Optional<String> logLine(String name, String marker) {
+    try {
+      return Files.readAllLines(logs.resolve(name + ".log"), StandardCharsets.UTF_8).stream()
+          .filter(l -> l.contains(marker)).findFirst();
+    } catch (IOException e) {
+      return java.util.Optional.empty();
+    }
+  }
+
   /** Waits until the process's log contains {@code marker}, the process dies, or the timeout. */
   void awaitLog(String name, Process process, String marker, long timeoutSeconds) {
     Path log = logs.resolve(name + ".log");

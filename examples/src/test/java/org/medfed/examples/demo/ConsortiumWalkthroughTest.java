@@ -43,7 +43,7 @@ class ConsortiumWalkthroughTest {
     try (Processes processes = new Processes(dir.resolve("logs"))) {
       // 2. the coordinator and two agents, each in its own process ("terminal")
       Process coordinator = processes.java("coordinator", MedfedCli.class.getName(), "serve", "--config",
-          kits.resolve("coordinator/coordinator.yaml").toString());
+          kits.resolve("coordinator/coordinator.yaml").toString(), "--http", "127.0.0.1:0");
       processes.awaitLog("coordinator", coordinator, "with mutual TLS", 60);
       for (String hospital : List.of("hospital-a", "hospital-b")) {
         Process agent = processes.java(hospital, AgentMain.class.getName(), "--config",
@@ -84,7 +84,19 @@ class ConsortiumWalkthroughTest {
       String shown = captureOut(() -> MedfedCli.run("show", "--kit", admin, jobId));
       assertTrue(shown.contains("hospital-a: approved") && shown.contains("hospital-b: approved"), shown);
 
-      // 6. the audit logs are intact
+      // 6. the consortium's other commands: nodes, jobs, download (the model loads in DL4J)
+      String nodes = captureOut(() -> MedfedCli.run("nodes", "--kit", admin));
+      assertTrue(nodes.contains("hospital-a") && nodes.contains("hospital-b") && nodes.contains("expression"), nodes);
+      String jobs = captureOut(() -> MedfedCli.run("jobs", "--kit", admin));
+      assertTrue(jobs.contains(jobId) && jobs.contains("SUCCEEDED"), jobs);
+      Path model = dir.resolve("model.zip");
+      captureOut(() -> MedfedCli.run("download", "--kit", admin, jobId, "--out", model.toString()));
+      org.deeplearning4j.nn.multilayer.MultiLayerNetwork network =
+          org.deeplearning4j.util.ModelSerializer.restoreMultiLayerNetwork(model.toFile());
+      assertEquals(4, network.output(org.nd4j.linalg.factory.Nd4j.zeros(1, 400)).columns(), "one output per class");
+      assertEquals(2, MedfedCli.run("cancel", "--kit", admin, jobId), "cancelling a finished job is refused");
+
+      // 7. the audit logs are intact
       assertEquals(0, MedfedCli.run("audit", "verify", kits.resolve("coordinator/data/audit.log").toString()));
       assertEquals(0, new CommandLine(new AgentMain()).execute("audit", "--config",
           kits.resolve("hospitals/hospital-a/agent.yaml").toString()));

@@ -103,6 +103,17 @@ public final class Provisioner {
           ca: ca.crt
           # Re-read while running: `medfed revoke` writes it here.
           revocation_list: revoked.crl
+        # Read-only dashboard and Prometheus /metrics. No login: keep it on loopback, or put it
+        # behind your reverse proxy; `http: false` turns it off.
+        http:
+          bind: 127.0.0.1
+          port: 8080
+        # Jobs, rounds, stages and a copy of the audit trail live in SQLite under data_dir.
+        # For PostgreSQL instead:
+        # store:
+        #   url: jdbc:postgresql://db.example.org:5432/medfed
+        #   user: medfed
+        #   password_file: db-password
         """.formatted(c.consortium(), c.coordinatorPort());
   }
 
@@ -154,6 +165,9 @@ public final class Provisioner {
         - `revoked.crl` is the consortium's revocation list; the running coordinator re-reads it, so
           `medfed revoke` takes effect within seconds without a restart.
         - The audit log is written to `data/audit.log`; check it with `medfed audit verify data/audit.log`.
+        - Jobs and rounds are stored as each stage begins (`data/medfed.db`, or PostgreSQL under `store:`):
+          restart a killed coordinator with the same command and its running jobs resume.
+        - The dashboard and Prometheus metrics are on http://127.0.0.1:8080/ (see `http:`).
         """.formatted(c.consortium(), c.coordinatorPort(), String.join(", ", c.coordinatorNames()));
   }
 
