@@ -5,9 +5,11 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -90,6 +92,8 @@ final class SecureTraining {
     Map<String, TaskBoard.Issued> tasks = new TreeMap<>();
     Map<String, NodeSession> sessions = new TreeMap<>();
     Map<String, String> dropped = new LinkedHashMap<>();
+    // Nodes whose protocol ran to its end; every other node still holds its task open at the agent.
+    Set<String> finished = new HashSet<>();
     try {
       for (NodeSession node : selected) {
         TaskBoard.Issued task = services.tasks().issueSecure(node.nodeId(), length);
@@ -181,6 +185,7 @@ final class SecureTraining {
       server.survivors().forEach(id -> survivors.put(names.get(id), tasks.get(names.get(id))));
       Map<String, AgentMessage> unmasked = awaitStep(survivors, AgentMessage.BodyCase.SECAGG_UNMASK, stageDeadline(),
           dropped, "unmasking");
+      finished.addAll(unmasked.keySet());
       List<Messages.UnmaskResponse> responses = new ArrayList<>();
       unmasked.forEach((node, m) -> responses.add(new Messages.UnmaskResponse(ids.get(node),
           m.getSecaggUnmask().getSelfMaskSharesMap().entrySet().stream().collect(
@@ -197,7 +202,9 @@ final class SecureTraining {
     } finally {
       services.models().withdraw(modelId);
       for (Map.Entry<String, TaskBoard.Issued> entry : tasks.entrySet()) {
-        if (!entry.getValue().result().isDone()) {
+        // A node that uploaded its masked vector still waits for the unmask request: after an
+        // aborted round it must hear so now, or it stays busy until its task deadline.
+        if (!finished.contains(entry.getKey())) {
           sessions.get(entry.getKey()).send(CoordinatorMessage.newBuilder().setCancel(CancelTask.newBuilder()
               .setTaskId(entry.getValue().taskId()).setReason("secure-aggregation round over")).build());
         }

@@ -49,6 +49,22 @@ class FailureEndToEndTest {
       deadlines: {selection: 20s, training: %ds, evaluation: 6s}
       """;
 
+  /** Secure aggregation on (the default) with short stage deadlines; rounds and round_retries to fill in. */
+  static final String SECURE_JOB = """
+      name: hung
+      dataset: expression
+      model: {architecture: mlp, hidden: [8]}
+      input_shape: [20]
+      num_classes: 3
+      rounds: %d
+      min_nodes: 2
+      round_retries: %d
+      batch_size: 16
+      learning_rate: 0.01
+      secure_aggregation: {stage_deadline: 2s}
+      deadlines: {selection: 20s, training: 10s, evaluation: 6s}
+      """;
+
   @TempDir Path dataDir;
 
   @Test
@@ -109,6 +125,81 @@ class FailureEndToEndTest {
       assertEquals(List.of("hospital-silent: no training result before the 3 s deadline"),
           detail.getRounds(0).getDroppedList());
       silent.close();
+    }
+  }
+
+  @Test
+  void hungNodeUnderSecureAggregation_isDroppedAtTheStageDeadline_andTheRoundGoesOn() throws Exception {
+    try (Federation federation = new Federation(dataDir)) {
+      federation.agent("hospital-a", Blobs.dataset("expression", 1, 40, 20, 20));
+      federation.agent("hospital-b", Blobs.dataset("expression", 2, 40, 20, 20));
+      // Keeps its session open and approves, but never advertises keys or trains.
+      RogueAgent hung = RogueAgent.connect(federation.channel("hospital-hung"), "hospital-hung", task -> { });
+
+      String jobId = federation.submit(SECURE_JOB.formatted(1, 0)).getJobId();
+      long started = System.nanoTime();
+      federation.watch(jobId, Duration.ofMinutes(1));
+      JobDetail detail = federation.job(jobId);
+
+      assertEquals(JobState.SUCCEEDED, detail.getSummary().getState(), detail.getSummary().getMessage());
+      assertEquals(List.of("hospital-a", "hospital-b"), detail.getRounds(0).getParticipantsList().stream().sorted()
+          .toList());
+      assertEquals(List.of("hospital-hung: no advertise keys message before its 2 s deadline (secure aggregation: advertise keys)"),
+          detail.getRounds(0).getDroppedList());
+      assertTrue(TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started) < 30,
+          "the hung node held the round only until its stage deadline");
+      hung.close();
+    }
+  }
+
+  @Test
+  void failedRound_isRetriedByTheJobsPolicy_thenTheJobStopsNamingTheRetries() throws Exception {
+    try (Federation federation = new Federation(dataDir)) {
+      federation.agent("hospital-a", Blobs.dataset("expression", 1, 40, 20, 20));
+      federation.agent("hospital-b", Blobs.dataset("expression", 2, 40, 20, 20));
+      RogueAgent hung = RogueAgent.connect(federation.channel("hospital-hung"), "hospital-hung", task -> { });
+
+      // min_nodes 3 with one hung node: every attempt fails at the key-advertising deadline.
+      String jobId = federation.submit(SECURE_JOB.replace("min_nodes: 2", "min_nodes: 3").formatted(1, 2))
+          .getJobId();
+      List<JobEvent> events = federation.watch(jobId, Duration.ofMinutes(2));
+      JobDetail detail = federation.job(jobId);
+
+      assertEquals(JobState.FAILED, detail.getSummary().getState());
+      assertEquals(2, events.stream().filter(e -> e.getPhase().equals("ROUND_RETRY")).count());
+      assertTrue(detail.getSummary().getMessage().contains("(after 2 retries)"), detail.getSummary().getMessage());
+      assertTrue(detail.getSummary().getMessage().contains("hospital-hung"), detail.getSummary().getMessage());
+      hung.close();
+    }
+  }
+
+  @Test
+  void agentKilledAndRestarted_rejoinsAtALaterRound() throws Exception {
+    try (Federation federation = new Federation(dataDir)) {
+      federation.agent("hospital-a", Blobs.dataset("expression", 1, 40, 20, 20));
+      federation.agent("hospital-b", Blobs.dataset("expression", 2, 40, 20, 20));
+      NodeAgent c = federation.agent("hospital-c", Blobs.dataset("expression", 3, 40, 20, 20));
+      // min_nodes 3: the rounds after c dies wait for it (a round it dies in is retried).
+      String jobId = federation.submit(SECURE_JOB.replace("min_nodes: 2", "min_nodes: 3").formatted(4, 2))
+          .getJobId();
+
+      awaitRounds(federation, jobId, 1);
+      c.close();
+      federation.agent("hospital-c", Blobs.dataset("expression", 3, 40, 20, 20));
+      federation.watch(jobId, Duration.ofMinutes(2));
+      JobDetail detail = federation.job(jobId);
+
+      assertEquals(JobState.SUCCEEDED, detail.getSummary().getState(), detail.getSummary().getMessage());
+      assertTrue(detail.getRounds(3).getParticipantsList().contains("hospital-c"),
+          "the restarted agent takes part again: " + detail.getRoundsList());
+    }
+  }
+
+  private static void awaitRounds(Federation federation, String jobId, int rounds) throws InterruptedException {
+    long until = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
+    while (federation.job(jobId).getRoundsCount() < rounds) {
+      assertTrue(System.nanoTime() < until, "no round completed within a minute");
+      Thread.sleep(100);
     }
   }
 
