@@ -239,7 +239,7 @@ public final class MedfedCli {
     boolean watch;
 
     @Override
-    public Integer call() throws IOException {
+    public Integer call() throws IOException, InterruptedException {
       if (!Files.isRegularFile(file)) {
         System.err.println("medfed: job file " + file + " does not exist");
         return BAD_INPUT;
@@ -251,7 +251,7 @@ public final class MedfedCli {
         System.out.println(job.getJobId());
         System.err.println("job digest " + job.getDigest() + ": hospitals that have not approved it run"
             + " `medfed-agent approve --config agent.yaml " + job.getDigest().substring(0, 12) + "`");
-        return watch ? Watch.follow(channel, job.getJobId()) : OK;
+        return watch ? Watch.follow(channel, job.getJobId(), 300) : OK;
       } finally {
         channel.shutdownNow();
       }
@@ -305,7 +305,9 @@ public final class MedfedCli {
     }
   }
 
-  @Command(name = "watch", mixinStandardHelpOptions = true, description = "Follow a job's progress until it ends.")
+  @Command(name = "watch", mixinStandardHelpOptions = true, description = {"Follow a job's progress until it ends:"
+      + " each stage, nodes answered, metrics per round and an estimate of the time left.",
+      "Rides out a coordinator restart. Exit code 0 when the job succeeded, 1 when it failed or was cancelled."})
   static final class Watch implements Callable<Integer> {
     private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("HH:mm:ss").withZone(ZoneId.systemDefault());
 
@@ -314,27 +316,88 @@ public final class MedfedCli {
     @Parameters(paramLabel = "JOB_ID")
     String jobId;
 
+    @Option(names = "--reconnect-seconds", defaultValue = "300",
+        description = "How long to keep trying when the coordinator is unreachable (restarting); default ${DEFAULT-VALUE}.")
+    int reconnectSeconds;
+
     @Override
-    public Integer call() {
+    public Integer call() throws InterruptedException {
       ManagedChannel channel = connection.open();
       try {
-        return follow(channel, jobId);
+        return follow(channel, jobId, reconnectSeconds);
       } finally {
         channel.shutdownNow();
       }
     }
 
-    static int follow(ManagedChannel channel, String jobId) {
-      Iterator<JobEvent> events = AdminServiceGrpc.newBlockingStub(channel)
-          .watchJob(GetJobRequest.newBuilder().setJobId(jobId).build());
-      JobState last = JobState.RUNNING;
-      while (events.hasNext()) {
-        JobEvent event = events.next();
-        last = event.getState();
-        System.out.println(TIME.format(Instant.ofEpochMilli(event.getAtUnixMillis())) + "  " + event.getMessage()
-            + (event.getMetricsCount() == 0 ? "" : "  " + formatMetrics(event)));
+    static int follow(ManagedChannel channel, String jobId, int reconnectSeconds) throws InterruptedException {
+      Progress progress = new Progress();
+      long unreachableSince = 0;
+      while (true) {
+        try {
+          Iterator<JobEvent> events = AdminServiceGrpc.newBlockingStub(channel)
+              .watchJob(GetJobRequest.newBuilder().setJobId(jobId).build());
+          int replayed = 0;
+          while (events.hasNext()) {
+            JobEvent event = events.next();
+            unreachableSince = 0;
+            // After a reconnect the stored history comes again; print only what is new.
+            if (!event.getPhase().equals("ANSWERS") && replayed++ < progress.stored) {
+              continue;
+            }
+            progress.show(event);
+          }
+          return progress.state == JobState.SUCCEEDED ? OK : JOB_FAILED;
+        } catch (StatusRuntimeException e) {
+          if (e.getStatus().getCode() != Status.Code.UNAVAILABLE) {
+            throw e;
+          }
+          if (unreachableSince == 0) {
+            unreachableSince = System.nanoTime();
+            System.out.println(TIME.format(Instant.now()) + "  lost the coordinator (" + e.getStatus().getDescription()
+                + "); retrying for up to " + reconnectSeconds + " s");
+          } else if (System.nanoTime() - unreachableSince > TimeUnit.SECONDS.toNanos(reconnectSeconds)) {
+            throw e;
+          }
+          Thread.sleep(2000);
+        }
       }
-      return last == JobState.SUCCEEDED ? OK : JOB_FAILED;
+    }
+
+    /** What `watch` prints, and what it has learnt about the job so far. */
+    private static final class Progress {
+      int stored;
+      JobState state = JobState.RUNNING;
+      private final java.util.List<Long> roundEnds = new java.util.ArrayList<>();
+
+      void show(JobEvent event) {
+        state = event.getState();
+        String time = TIME.format(Instant.ofEpochMilli(event.getAtUnixMillis()));
+        if (event.getPhase().equals("ANSWERS")) {
+          System.out.println(time + "    " + event.getMessage());
+          return;
+        }
+        stored++;
+        System.out.println(time + "  " + event.getMessage()
+            + (event.getMetricsCount() == 0 ? "" : "  " + formatMetrics(event)));
+        if (event.getPhase().equals("ROUND_COMPLETED")) {
+          roundEnds.add(event.getAtUnixMillis());
+          timeLeft(event).ifPresent(left -> System.out.println(time + "  " + left));
+        }
+      }
+
+      /** From the pace of the rounds seen so far (watch from the start for a better estimate). */
+      private Optional<String> timeLeft(JobEvent event) {
+        java.util.regex.Matcher total = java.util.regex.Pattern.compile("round \\d+/(\\d+)").matcher(event.getMessage());
+        if (roundEnds.size() < 2 || !total.find()) {
+          return Optional.empty();
+        }
+        int left = Integer.parseInt(total.group(1)) - event.getRound();
+        double perRound = (roundEnds.get(roundEnds.size() - 1) - roundEnds.get(0)) / 1000.0 / (roundEnds.size() - 1);
+        long seconds = Math.round(perRound * left);
+        return left <= 0 ? Optional.empty() : Optional.of(String.format(java.util.Locale.ROOT,
+            "about %dm%02ds left (%d rounds at %.1f s per round)", seconds / 60, seconds % 60, left, perRound));
+      }
     }
 
     static String formatMetrics(JobEvent event) {

@@ -125,6 +125,22 @@ public final class Job {
     publish(new JobEvent(id, clock.instant(), round, phase, text, metrics, current));
   }
 
+  /**
+   * Tells watchers how many nodes have answered the current stage. Live only: not stored and not
+   * replayed, so a round with hundreds of nodes does not write hundreds of rows per stage.
+   */
+  public void answered(String stage, java.util.concurrent.atomic.AtomicInteger counter, int expected) {
+    JobEvent event;
+    synchronized (this) {
+      // Counted under the lock, so watchers see 1/n, 2/n, ... in order.
+      int answered = counter.incrementAndGet();
+      int round = events.isEmpty() ? 0 : events.get(events.size() - 1).round();
+      event = new JobEvent(id, clock.instant(), round, "ANSWERS", stage + ": " + answered + "/" + expected
+          + " nodes answered", Map.of(), status);
+      watchers.forEach(w -> w.accept(event));
+    }
+  }
+
   /** Starts a new job, or announces that a restarted coordinator picked a running one up again. */
   public void started() {
     if (status() == JobStatus.RUNNING) {

@@ -269,8 +269,10 @@ public final class RoundStateMachine {
         issued.keySet().stream().map(TaskBoard.Issued::result).toArray(CompletableFuture[]::new));
     CompletableFuture<Void> hopeless = new CompletableFuture<>();
     AtomicInteger losses = new AtomicInteger();
+    AtomicInteger answered = new AtomicInteger();
     for (TaskBoard.Issued task : issued.keySet()) {
       task.result().thenAccept(result -> {
+        job.answered(stage, answered, issued.size());
         if (!(result instanceof TaskResult.Trained || result instanceof TaskResult.Evaluated)) {
           job.progress(round, stage.toUpperCase(java.util.Locale.ROOT), "node '" + task.nodeId() + "': "
               + TaskResult.describe(result), Map.of());

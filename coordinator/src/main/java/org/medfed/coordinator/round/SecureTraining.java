@@ -15,6 +15,7 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import org.medfed.coordinator.job.Job;
@@ -274,6 +275,8 @@ final class SecureTraining {
       CompletableFuture<Object> gone = task.departed().thenApply(why -> (Object) new TaskResult.Failed(why));
       outcomes.put(node, CompletableFuture.anyOf(awaited.apply(task), failure, gone));
     });
+    AtomicInteger answered = new AtomicInteger();
+    outcomes.values().forEach(o -> o.thenRun(() -> job.answered(stage, answered, outcomes.size())));
     CompletableFuture<Void> all = CompletableFuture.allOf(outcomes.values().toArray(CompletableFuture[]::new));
     try {
       CompletableFuture.anyOf(all, job.cancellation())

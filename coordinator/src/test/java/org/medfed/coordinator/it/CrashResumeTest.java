@@ -5,6 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -16,11 +20,13 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.medfed.coordinator.cli.MedfedCli;
 import org.medfed.nodeagent.data.LocalDataset;
 import org.medfed.nodeagent.session.NodeAgent;
 import org.medfed.nodeagent.training.Dl4jTrainer;
@@ -34,6 +40,7 @@ import org.medfed.proto.v1.SubmitJobRequest;
 import org.medfed.trust.audit.AuditLog;
 import org.medfed.trust.audit.AuditVerifier;
 import org.medfed.trust.pki.Role;
+import org.medfed.trust.tls.TlsFiles;
 
 /**
  * The coordinator runs as its own process and is SIGKILLed at every stage of a round, some stages
@@ -85,8 +92,11 @@ class CrashResumeTest {
 
     try (CoordinatorProcess coordinator = new CoordinatorProcess(dir, pki)) {
       coordinator.start();
-      ManagedChannel adminChannel = TestPki.channel(pki.issue("admin", Role.ADMIN, List.of()), "127.0.0.1",
-          coordinator.port);
+      TlsFiles adminFiles = pki.issue("admin", Role.ADMIN, List.of());
+      ManagedChannel adminChannel = TestPki.channel(adminFiles, "127.0.0.1", coordinator.port);
+      Path adminKit = dir.resolve("admin.yaml");
+      Files.writeString(adminKit, "coordinator: 127.0.0.1:" + coordinator.port + "\ntls: {certificate: "
+          + adminFiles.certificate() + ", private_key: " + adminFiles.privateKey() + ", ca: " + adminFiles.ca() + "}\n");
       List<NodeAgent> agents = new ArrayList<>();
       try {
         for (int i = 0; i < 3; i++) {
@@ -103,6 +113,12 @@ class CrashResumeTest {
         AdminServiceGrpc.AdminServiceBlockingStub admin = AdminServiceGrpc.newBlockingStub(adminChannel);
         String crashed = admin.submitJob(SubmitJobRequest.newBuilder().setJobDocument(JOB.formatted("crashed"))
             .build()).getJobId();
+        // `medfed watch` follows the job across every restart, as an operator's terminal would.
+        ByteArrayOutputStream watchOutput = new ByteArrayOutputStream();
+        PrintStream console = System.out;
+        System.setOut(new PrintStream(watchOutput, true, StandardCharsets.UTF_8));
+        CompletableFuture<Integer> watch = CompletableFuture.supplyAsync(() -> MedfedCli.run("watch", "--kit",
+            adminKit.toString(), crashed));
 
         long giveUp = System.nanoTime() + TimeUnit.MINUTES.toNanos(8);
         while (!plan.isEmpty()) {
@@ -117,6 +133,16 @@ class CrashResumeTest {
         }
 
         JobDetail detail = awaitEnd(admin, crashed);
+        int watchExit = watch.get(2, TimeUnit.MINUTES);
+        System.setOut(console);
+        String watched = watchOutput.toString(StandardCharsets.UTF_8);
+        assertEquals(0, watchExit, watched);
+        assertTrue(watched.contains("lost the coordinator"), watched);
+        assertTrue(watched.contains("coordinator restarted: resuming at round"), watched);
+        assertTrue(watched.matches("(?s).*training: 3/3 nodes answered.*"), watched);
+        assertTrue(watched.matches("(?s).*about \\d+m\\d\\ds left.*"), watched);
+        assertTrue(watched.contains("job finished all 10 rounds"), watched);
+        assertEquals(1, watched.lines().filter(l -> l.contains("round 10/10 done")).count(), watched);
         assertEquals(JobState.SUCCEEDED, detail.getSummary().getState(),
             detail.getSummary().getMessage() + "\nkilled at " + killedAt + "\nlast log:\n" + coordinator.log());
         assertEquals(kills + 1, coordinator.starts());
