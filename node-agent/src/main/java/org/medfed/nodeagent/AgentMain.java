@@ -1,7 +1,9 @@
 package org.medfed.nodeagent;
 
+import io.grpc.ClientInterceptor;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -15,8 +17,11 @@ import org.medfed.nodeagent.data.DatasetLoaders;
 import org.medfed.nodeagent.data.LocalDataset;
 import org.medfed.nodeagent.session.AgentConfig;
 import org.medfed.nodeagent.session.AgentConfigLoader;
+import org.medfed.nodeagent.session.AgentMetrics;
 import org.medfed.nodeagent.session.NodeAgent;
 import org.medfed.nodeagent.training.Dl4jTrainer;
+import org.medfed.telemetry.OpsEndpoint;
+import org.medfed.telemetry.WireBytes;
 import org.medfed.trust.tls.Tls;
 import org.medfed.trust.tls.TlsFiles;
 import org.medfed.trust.tls.TlsProblems;
@@ -58,10 +63,21 @@ public final class AgentMain implements Callable<Integer> {
     AgentConfig agentConfig;
     List<LocalDataset> datasets;
     ManagedChannel channel;
+    AgentMetrics metrics = AgentMetrics.unexposed();
     try {
       agentConfig = AgentConfigLoader.load(config);
       datasets = agentConfig.datasets().stream().map(DatasetLoaders::load).toList();
-      channel = channel(agentConfig);
+      List<ClientInterceptor> counters = new java.util.ArrayList<>();
+      if (agentConfig.metrics().isPresent()) {
+        PrometheusMeterRegistry registry = OpsEndpoint.newRegistry();
+        OpsEndpoint endpoint = OpsEndpoint.start(agentConfig.metrics().get(), registry);
+        Runtime.getRuntime().addShutdownHook(new Thread(endpoint::close, "medfed-metrics-shutdown"));
+        metrics = new AgentMetrics(registry);
+        counters.add(new WireBytes(registry).clientInterceptor());
+        System.out.println("Prometheus metrics on http://" + endpoint.address().getHostString() + ":"
+            + endpoint.address().getPort() + "/metrics");
+      }
+      channel = channel(agentConfig, counters.toArray(ClientInterceptor[]::new));
     } catch (AgentConfigLoader.ConfigException | DataLoadException | IOException e) {
       System.err.println("medfed-agent: " + e.getMessage());
       if (verbose) {
@@ -70,7 +86,7 @@ public final class AgentMain implements Callable<Integer> {
       return 2;
     }
     datasets.forEach(d -> System.out.println("dataset " + d));
-    NodeAgent agent = new NodeAgent(agentConfig, channel, datasets, new Dl4jTrainer());
+    NodeAgent agent = new NodeAgent(agentConfig, channel, datasets, new Dl4jTrainer(), metrics);
     Runtime.getRuntime().addShutdownHook(new Thread(agent::close, "medfed-agent-shutdown"));
     // Cold, secure aggregation runs several times slower until the JIT has compiled its code.
     org.medfed.secagg.protocol.WarmUp.startInBackground();
@@ -83,7 +99,7 @@ public final class AgentMain implements Callable<Integer> {
   }
 
   /** Mutual TLS from the startup kit (after checking this machine's own certificate), or plaintext with a warning. */
-  static ManagedChannel channel(AgentConfig config) throws IOException {
+  static ManagedChannel channel(AgentConfig config, ClientInterceptor... interceptors) throws IOException {
     NettyChannelBuilder builder;
     if (config.tls().isPresent()) {
       TlsFiles.Material material = config.tls().get().load();
@@ -101,7 +117,7 @@ public final class AgentMain implements Callable<Integer> {
           + " certificate. Use only with a development coordinator on this machine.");
       builder = NettyChannelBuilder.forAddress(config.coordinatorHost(), config.coordinatorPort()).usePlaintext();
     }
-    return builder
+    return builder.intercept(interceptors)
         // Detect a dead coordinator (or a dead NAT mapping) within a minute, not at the next send.
         .keepAliveTime(30, TimeUnit.SECONDS)
         .keepAliveTimeout(10, TimeUnit.SECONDS)

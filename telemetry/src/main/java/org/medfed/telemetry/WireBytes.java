@@ -1,6 +1,11 @@
 package org.medfed.telemetry;
 
+import io.grpc.CallOptions;
+import io.grpc.Channel;
+import io.grpc.ClientCall;
+import io.grpc.ClientInterceptor;
 import io.grpc.ClientStreamTracer;
+import io.grpc.MethodDescriptor;
 import io.grpc.Metadata;
 import io.grpc.ServerStreamTracer;
 import io.micrometer.core.instrument.Counter;
@@ -37,6 +42,17 @@ public final class WireBytes {
             received.increment(bytes);
           }
         };
+      }
+    };
+  }
+
+  /** Counts a client channel's calls: {@code channelBuilder.intercept(wireBytes.clientInterceptor())}. */
+  public ClientInterceptor clientInterceptor() {
+    ClientStreamTracer.Factory factory = client();
+    return new ClientInterceptor() {
+      @Override
+      public <Q, R> ClientCall<Q, R> interceptCall(MethodDescriptor<Q, R> method, CallOptions options, Channel next) {
+        return next.newCall(method, options.withStreamTracerFactory(factory));
       }
     };
   }

@@ -39,6 +39,10 @@ class ConsortiumWalkthroughTest {
     assertEquals(0, MedfedCli.run("provision", consortium.toString(), "--out", kits.toString()));
     assertEquals(0, new CommandLine(new SyntheticDataMain()).execute("--kits", kits.toString(), "--hospitals", "2",
         "--samples", "60"));
+    // hospital-a's operator also lets Prometheus scrape the agent
+    int metricsPort = Processes.freePort();
+    Path agentA = kits.resolve("hospitals/hospital-a/agent.yaml");
+    Files.writeString(agentA, Files.readString(agentA) + "metrics: {bind: 127.0.0.1, port: " + metricsPort + "}\n");
 
     try (Processes processes = new Processes(dir.resolve("logs"))) {
       // 2. the coordinator and two agents, each in its own process ("terminal")
@@ -96,7 +100,16 @@ class ConsortiumWalkthroughTest {
       assertEquals(4, network.output(org.nd4j.linalg.factory.Nd4j.zeros(1, 400)).columns(), "one output per class");
       assertEquals(2, MedfedCli.run("cancel", "--kit", admin, jobId), "cancelling a finished job is refused");
 
-      // 7. the audit logs are intact
+      // 7. hospital-a's agent metrics: connected, tasks by outcome, bytes on the wire
+      String scrape = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+          java.net.URI.create("http://127.0.0.1:" + metricsPort + "/metrics")).build(),
+          java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+      assertTrue(scrape.contains("medfed_agent_connected 1.0"), scrape);
+      assertTrue(scrape.contains("medfed_agent_tasks_total{kind=\"train\",outcome=\"completed\"} 2.0"), scrape);
+      assertTrue(scrape.contains("medfed_agent_tasks_total{kind=\"evaluate\",outcome=\"completed\"} 2.0"), scrape);
+      assertTrue(scrape.matches("(?s).*medfed_sent_bytes_total [1-9][0-9]{4,}.*"), scrape);
+
+      // 8. the audit logs are intact
       assertEquals(0, MedfedCli.run("audit", "verify", kits.resolve("coordinator/data/audit.log").toString()));
       assertEquals(0, new CommandLine(new AgentMain()).execute("audit", "--config",
           kits.resolve("hospitals/hospital-a/agent.yaml").toString()));

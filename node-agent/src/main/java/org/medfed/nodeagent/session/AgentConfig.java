@@ -1,5 +1,6 @@
 package org.medfed.nodeagent.session;
 
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -11,11 +12,12 @@ import org.medfed.trust.tls.TlsFiles;
 /**
  * A hospital agent's configuration: who it is, where the coordinator is, which local datasets it
  * offers, its TLS identity (empty only in plaintext development mode), and where its approvals and
- * audit log live.
+ * audit log live. {@code metrics}, when set, is where Prometheus scrapes the agent (off by default:
+ * an agent otherwise opens no port at all).
  */
 public record AgentConfig(String nodeId, String coordinatorHost, int coordinatorPort,
     List<DatasetDeclaration> datasets, Backoff backoff, Duration heartbeatInterval, Optional<TlsFiles> tls,
-    Path stateDir, boolean autoApproveJobs, Optional<Path> source) {
+    Path stateDir, boolean autoApproveJobs, Optional<Path> source, Optional<InetSocketAddress> metrics) {
   public AgentConfig {
     Objects.requireNonNull(nodeId, "nodeId");
     Objects.requireNonNull(coordinatorHost, "coordinatorHost");
@@ -37,6 +39,15 @@ public record AgentConfig(String nodeId, String coordinatorHost, int coordinator
     Objects.requireNonNull(heartbeatInterval, "heartbeatInterval");
     Objects.requireNonNull(tls, "tls");
     Objects.requireNonNull(stateDir, "stateDir");
+    Objects.requireNonNull(metrics, "metrics");
+  }
+
+  /** Without a metrics endpoint, as tests and embedded agents run. */
+  public AgentConfig(String nodeId, String coordinatorHost, int coordinatorPort, List<DatasetDeclaration> datasets,
+      Backoff backoff, Duration heartbeatInterval, Optional<TlsFiles> tls, Path stateDir, boolean autoApproveJobs,
+      Optional<Path> source) {
+    this(nodeId, coordinatorHost, coordinatorPort, datasets, backoff, heartbeatInterval, tls, stateDir,
+        autoApproveJobs, source, Optional.empty());
   }
 
   /** The operator's approve command for this agent, without the digest. */
@@ -46,6 +57,6 @@ public record AgentConfig(String nodeId, String coordinatorHost, int coordinator
 
   public AgentConfig withTls(TlsFiles files) {
     return new AgentConfig(nodeId, coordinatorHost, coordinatorPort, datasets, backoff, heartbeatInterval,
-        Optional.of(files), stateDir, autoApproveJobs, source);
+        Optional.of(files), stateDir, autoApproveJobs, source, metrics);
   }
 }

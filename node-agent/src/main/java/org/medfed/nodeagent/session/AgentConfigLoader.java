@@ -1,6 +1,7 @@
 package org.medfed.nodeagent.session;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -27,6 +28,7 @@ import org.medfed.trust.tls.TlsFiles;
  * tls: {certificate: hospital-a.crt, private_key: hospital-a.key, ca: ca.crt}
  * state_dir: state              # approvals and the audit log
  * auto_approve_jobs: false      # true only for demos
+ * metrics: {bind: 127.0.0.1, port: 9464}   # Prometheus /metrics; off unless given
  * datasets:
  *   - name: scans
  *     kind: imaging
@@ -37,7 +39,7 @@ import org.medfed.trust.tls.TlsFiles;
  */
 public final class AgentConfigLoader {
   private static final Set<String> TOP_LEVEL = Set.of("node_id", "coordinator", "datasets", "heartbeat_seconds", "tls",
-      "insecure_plaintext", "state_dir", "auto_approve_jobs");
+      "insecure_plaintext", "state_dir", "auto_approve_jobs", "metrics");
   private static final Set<String> DATASET_FIELDS = Set.of("name", "kind", "format", "location", "classes",
       "normalise", "missing_features", "orientation", "phenotypes", "label_column", "test_fraction", "split_seed",
       "window", "bad_rows");
@@ -83,9 +85,19 @@ public final class AgentConfigLoader {
     Optional<TlsFiles> tls = plaintext ? Optional.empty() : Optional.of(YamlConfig.tlsFiles(file, root.get("tls")));
     Path stateDir = base.resolve(root.path("state_dir").asText("state")).normalize();
     boolean autoApprove = root.path("auto_approve_jobs").asBoolean(false);
+    Optional<InetSocketAddress> metrics = Optional.empty();
+    JsonNode metricsNode = root.get("metrics");
+    if (metricsNode != null) {
+      if (!metricsNode.isObject() || !metricsNode.path("port").canConvertToInt()) {
+        throw new ConfigException(file + ": 'metrics' must be a mapping with port (and bind, default 127.0.0.1)");
+      }
+      YamlConfig.checkKnown(file, "metrics.", metricsNode, Set.of("bind", "port"));
+      metrics = Optional.of(new InetSocketAddress(metricsNode.path("bind").asText("127.0.0.1"),
+          metricsNode.get("port").asInt()));
+    }
     try {
       return new AgentConfig(nodeId, coordinator.substring(0, colon), port, datasets, Backoff.defaults(), heartbeat,
-          tls, stateDir, autoApprove, Optional.of(file));
+          tls, stateDir, autoApprove, Optional.of(file), metrics);
     } catch (IllegalArgumentException e) {
       throw new ConfigException(file + ": " + e.getMessage());
     }

@@ -56,6 +56,7 @@ public final class NodeAgent implements AutoCloseable {
   private final AuditLog audit;
   private final ApprovalStore approvals;
   private final JobGate gate;
+  private final AgentMetrics metrics;
   /** Jobs proposed to this agent that await the operator: job id to digest. */
   private final Map<String, String> awaiting = new java.util.concurrent.ConcurrentHashMap<>();
   private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(
@@ -69,7 +70,13 @@ public final class NodeAgent implements AutoCloseable {
   private volatile boolean closing;
 
   public NodeAgent(AgentConfig config, ManagedChannel channel, List<LocalDataset> datasets, LocalTrainer trainer) {
+    this(config, channel, datasets, trainer, AgentMetrics.unexposed());
+  }
+
+  public NodeAgent(AgentConfig config, ManagedChannel channel, List<LocalDataset> datasets, LocalTrainer trainer,
+      AgentMetrics metrics) {
     this.config = config;
+    this.metrics = metrics;
     this.channel = channel;
     this.datasets = datasets.stream().collect(Collectors.toUnmodifiableMap(LocalDataset::name, Function.identity()));
     ExecutorService worker = Executors.newSingleThreadExecutor(daemon("medfed-agent-worker-" + config.nodeId()));
@@ -83,7 +90,7 @@ public final class NodeAgent implements AutoCloseable {
     this.gate = new JobGate(approvals, audit, config.autoApproveJobs(), config.approveCommand());
     this.tasks = new TaskRunner(config.nodeId(), this.datasets, trainer, transfers, this::send, worker, gate,
         config.datasets().stream().collect(Collectors.toMap(DatasetDeclaration::name,
-            d -> d.options().missingFeatures())));
+            d -> d.options().missingFeatures())), metrics);
     audit.append("AGENT_STARTED", Map.of("node", config.nodeId(), "mutual_tls", config.tls().isPresent(),
         "auto_approve_jobs", config.autoApproveJobs(), "datasets", List.copyOf(this.datasets.keySet())));
   }
@@ -204,6 +211,10 @@ public final class NodeAgent implements AutoCloseable {
   }
 
   private void onWelcome(CoordinatorMessage message) {
+    if (firstWelcome.isDone()) {
+      metrics.reconnecting();
+    }
+    metrics.connected(true);
     failedAttempts = 0;
     transfers.useChunkSize(message.getWelcome().getChunkSizeBytes());
     log.info("node '{}' connected to {}:{} (session {})", config.nodeId(), config.coordinatorHost(),
@@ -222,6 +233,7 @@ public final class NodeAgent implements AutoCloseable {
   }
 
   private void scheduleReconnect(String why) {
+    metrics.connected(false);
     if (scheduler.isShutdown()) {
       return;
     }

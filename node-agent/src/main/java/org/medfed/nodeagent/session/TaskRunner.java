@@ -61,6 +61,9 @@ final class TaskRunner {
   private final ExecutorService worker;
   private final Map<String, CancellationToken> running = new ConcurrentHashMap<>();
   private final Map<String, TaskMailbox> mailboxes = new ConcurrentHashMap<>();
+  /** Tasks this agent declined, so the metrics count them apart from completed ones. */
+  private final java.util.Set<String> declined = ConcurrentHashMap.newKeySet();
+  private final AgentMetrics metrics;
   private final JobGate gate;
   private final Map<String, MissingFeatures> missingFeatures;
   /** Datasets aligned to a job's feature ids, by dataset and ids: aligned once, not every round. */
@@ -74,8 +77,10 @@ final class TaskRunner {
   });
 
   TaskRunner(String nodeId, Map<String, LocalDataset> datasets, LocalTrainer trainer, Transfers transfers,
-      Consumer<AgentMessage> send, ExecutorService worker, JobGate gate, Map<String, MissingFeatures> missingFeatures) {
+      Consumer<AgentMessage> send, ExecutorService worker, JobGate gate, Map<String, MissingFeatures> missingFeatures,
+      AgentMetrics metrics) {
     this.nodeId = nodeId;
+    this.metrics = metrics;
     this.gate = gate;
     this.missingFeatures = Map.copyOf(missingFeatures);
     this.datasets = datasets;
@@ -90,7 +95,7 @@ final class TaskRunner {
       // Created before the task runs: the coordinator's first reply may arrive before the worker starts.
       mailboxes.put(task.getTaskId(), new TaskMailbox());
     }
-    submit(task.getTaskId(), token -> runTraining(task, token));
+    submit(task.getTaskId(), "train", token -> runTraining(task, token));
   }
 
   /** Routes a secure-aggregation message to the task it belongs to; stale ones are dropped. */
@@ -104,7 +109,7 @@ final class TaskRunner {
   }
 
   void evaluate(EvaluateTask task) {
-    submit(task.getTaskId(), token -> runEvaluation(task, token));
+    submit(task.getTaskId(), "evaluate", token -> runEvaluation(task, token));
   }
 
   void cancel(String taskId, String reason) {
@@ -125,15 +130,19 @@ final class TaskRunner {
     trainerThread.shutdownNow();
   }
 
-  private void submit(String taskId, Consumer<CancellationToken> body) {
+  private void submit(String taskId, String kind, Consumer<CancellationToken> body) {
     CancellationToken token = new CancellationToken();
     running.put(taskId, token);
     try {
       worker.execute(() -> {
+        long started = System.nanoTime();
+        String outcome = "failed";
         try {
           token.throwIfCancelled();
           body.accept(token);
+          outcome = declined.remove(taskId) ? "declined" : "completed";
         } catch (CancellationToken.CancelledException e) {
+          outcome = "cancelled";
           log.info("task {} stopped: {}", taskId, e.getMessage());
         } catch (StatusRuntimeException e) {
           log.error("task {}: the coordinator answered {}: {}", taskId, e.getStatus().getCode(),
@@ -145,6 +154,7 @@ final class TaskRunner {
         } finally {
           running.remove(taskId);
           mailboxes.remove(taskId);
+          metrics.task(kind, outcome, java.time.Duration.ofNanos(System.nanoTime() - started));
         }
       });
     } catch (RejectedExecutionException e) {
@@ -400,6 +410,7 @@ final class TaskRunner {
 
   private void decline(String taskId, String reason) {
     log.warn("declining task {}: {}", taskId, reason);
+    declined.add(taskId);
     send.accept(AgentMessage.newBuilder()
         .setDeclined(TaskDeclined.newBuilder().setTaskId(taskId).setReason(reason)).build());
   }

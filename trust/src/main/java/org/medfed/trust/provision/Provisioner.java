@@ -130,6 +130,8 @@ public final class Provisioner {
         state_dir: state
         # Jobs run only after an operator approves their digest (`medfed-agent approve`).
         auto_approve_jobs: false
+        # Prometheus metrics (connected, tasks, bytes); off unless uncommented. Opens a local port.
+        # metrics: {bind: 127.0.0.1, port: 9464}
         # Declare the datasets this hospital offers, e.g.:
         #  - name: scans
         #    kind: imaging
