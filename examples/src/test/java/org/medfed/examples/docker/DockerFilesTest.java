@@ -49,6 +49,8 @@ class DockerFilesTest {
     JsonNode coordinator = services.get("coordinator");
     assertTrue(coordinator.get("volumes").toString().contains("./kits/coordinator:/kit"));
     assertTrue(coordinator.get("ports").toString().contains(consortium.coordinatorPort() + ":7443"));
+    assertTrue(coordinator.get("ports").toString().contains("127.0.0.1:8080:8080"),
+        "the dashboard has no login: published on the host's loopback only");
     assertTrue(Files.isRegularFile(DOCKER.resolve("..").resolve(coordinator.at("/build/dockerfile").asText())));
     List<String> hospitals = new ArrayList<>();
     services.fieldNames().forEachRemaining(name -> {
