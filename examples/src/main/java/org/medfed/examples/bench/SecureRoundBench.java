@@ -1,10 +1,10 @@
 package org.medfed.examples.bench;
 
 import io.grpc.ManagedChannel;
-import io.grpc.Metadata;
-import io.grpc.ServerStreamTracer;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,7 +13,6 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import org.medfed.coordinator.Coordinator;
 import org.medfed.coordinator.CoordinatorConfig;
 import org.medfed.examples.synthetic.SyntheticConsortium;
@@ -24,6 +23,7 @@ import org.medfed.proto.v1.JobDetail;
 import org.medfed.proto.v1.JobEvent;
 import org.medfed.proto.v1.JobState;
 import org.medfed.proto.v1.SubmitJobRequest;
+import org.medfed.telemetry.WireBytes;
 
 /**
  * Benchmark harness (run by bench/secure-round-bench.sh): rounds with 10 hospital agent processes
@@ -31,7 +31,12 @@ import org.medfed.proto.v1.SubmitJobRequest;
  * same run. Prints the ratios of round wall time and of gRPC message bytes (both directions).
  */
 public final class SecureRoundBench {
-  private static final AtomicLong WIRE_BYTES = new AtomicLong();
+  private static final MeterRegistry WIRE = new SimpleMeterRegistry();
+
+  /** gRPC bytes on the wire so far, both directions, as the coordinator's own metrics count them. */
+  private static double wireBytes() {
+    return WIRE.get("medfed.sent").counter().count() + WIRE.get("medfed.received").counter().count();
+  }
 
   public static void main(String[] args) throws Exception {
     int hospitals = args.length > 0 ? Integer.parseInt(args[0]) : 10;
@@ -41,22 +46,7 @@ public final class SecureRoundBench {
         // As `medfed serve`: agents ping every 30 s, which gRPC's default policy would punish.
         .permitKeepAliveTime(10, TimeUnit.SECONDS)
         .permitKeepAliveWithoutCalls(true)
-        .addStreamTracerFactory(new ServerStreamTracer.Factory() {
-          @Override
-          public ServerStreamTracer newServerStreamTracer(String method, Metadata headers) {
-            return new ServerStreamTracer() {
-              @Override
-              public void inboundWireSize(long bytes) {
-                WIRE_BYTES.addAndGet(bytes);
-              }
-
-              @Override
-              public void outboundWireSize(long bytes) {
-                WIRE_BYTES.addAndGet(bytes);
-              }
-            };
-          }
-        });
+        .addStreamTracerFactory(new WireBytes(WIRE).server());
     try (Coordinator coordinator = Coordinator.start(CoordinatorConfig.defaults(work.resolve("coordinator")), builder)) {
       List<SyntheticConsortium.Hospital> sites = SyntheticConsortium.write(work.resolve("hospitals"),
           // Near-uniform labels (alpha 100): the bench measures cost, and every hospital needs samples.
@@ -105,7 +95,7 @@ public final class SecureRoundBench {
         secure_aggregation: %s
         deadlines: {selection: 5m, training: 5m, evaluation: 5m}
         """.formatted(SyntheticConsortium.GENES, hospitals, secure);
-    long before = WIRE_BYTES.get();
+    double before = wireBytes();
     String id = admin.submitJob(SubmitJobRequest.newBuilder().setJobDocument(job).build()).getJobId();
     Iterator<JobEvent> events = admin.withDeadlineAfter(15, TimeUnit.MINUTES)
         .watchJob(GetJobRequest.newBuilder().setJobId(id).build());
@@ -115,7 +105,7 @@ public final class SecureRoundBench {
       throw new IllegalStateException("bench job failed: " + detail.getSummary().getMessage());
     }
     double seconds = detail.getRounds(1).getSeconds();
-    double bytes = (WIRE_BYTES.get() - before) / 2.0;
+    double bytes = (wireBytes() - before) / 2.0;
     System.out.printf(Locale.ROOT, "secure_aggregation=%-5s round 2: %.2f s, %.1f MB per round%n", secure, seconds,
         bytes / 1e6);
     return new double[] {seconds, bytes};

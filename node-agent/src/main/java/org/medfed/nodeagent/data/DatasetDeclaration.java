@@ -27,19 +27,21 @@ public record DatasetDeclaration(String name, DatasetKind kind, DatasetFormat fo
    *     {@code split} column: the share of samples held out for testing, drawn with {@code splitSeed}
    * @param window for DICOM images: the display window; empty uses each file's own
    * @param skipBadRows skip (and count) bad records instead of failing the load
+   * @param image for imaging formats: resize and channel conversion
    */
   public record Options(Normalisation normalisation, MissingFeatures missingFeatures, Orientation orientation,
       Optional<Path> phenotypes, String labelColumn, double testFraction, long splitSeed,
-      Optional<DicomWindow> window, boolean skipBadRows) {
+      Optional<DicomWindow> window, boolean skipBadRows, ImagePreprocessing image) {
     public static final Options DEFAULTS = new Options(Normalisation.NONE, MissingFeatures.FAIL,
-        Orientation.GENES_BY_SAMPLES, Optional.empty(), "label", 0.25, 1, Optional.empty(), false);
+        Orientation.GENES_BY_SAMPLES, Optional.empty(), "label", 0.25, 1, Optional.empty(), false,
+        ImagePreprocessing.NONE);
 
     /** The options with every field given except how bad rows are handled (they fail the load). */
     public Options(Normalisation normalisation, MissingFeatures missingFeatures, Orientation orientation,
         Optional<Path> phenotypes, String labelColumn, double testFraction, long splitSeed,
         Optional<DicomWindow> window) {
       this(normalisation, missingFeatures, orientation, phenotypes, labelColumn, testFraction, splitSeed, window,
-          false);
+          false, ImagePreprocessing.NONE);
     }
 
     public Options {
@@ -47,6 +49,7 @@ public record DatasetDeclaration(String name, DatasetKind kind, DatasetFormat fo
       Objects.requireNonNull(missingFeatures, "missingFeatures");
       Objects.requireNonNull(orientation, "orientation");
       Objects.requireNonNull(window, "window");
+      Objects.requireNonNull(image, "image");
       if (!(testFraction > 0 && testFraction < 1)) {
         throw new IllegalArgumentException("test_fraction must be in (0, 1), got " + testFraction);
       }
@@ -54,17 +57,27 @@ public record DatasetDeclaration(String name, DatasetKind kind, DatasetFormat fo
 
     public Options withNormalisation(Normalisation value) {
       return new Options(value, missingFeatures, orientation, phenotypes, labelColumn, testFraction, splitSeed, window,
-          skipBadRows);
+          skipBadRows, image);
     }
 
     public Options withWindow(DicomWindow value) {
       return new Options(normalisation, missingFeatures, orientation, phenotypes, labelColumn, testFraction, splitSeed,
-          Optional.of(value), skipBadRows);
+          Optional.of(value), skipBadRows, image);
+    }
+
+    public Options withSkipBadRows(boolean value) {
+      return new Options(normalisation, missingFeatures, orientation, phenotypes, labelColumn, testFraction, splitSeed,
+          window, value, image);
+    }
+
+    public Options withImage(ImagePreprocessing value) {
+      return new Options(normalisation, missingFeatures, orientation, phenotypes, labelColumn, testFraction, splitSeed,
+          window, skipBadRows, value);
     }
 
     public Options withMissingFeatures(MissingFeatures value) {
       return new Options(normalisation, value, orientation, phenotypes, labelColumn, testFraction, splitSeed, window,
-          skipBadRows);
+          skipBadRows, image);
     }
   }
 

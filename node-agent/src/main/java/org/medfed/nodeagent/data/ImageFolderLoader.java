@@ -1,13 +1,13 @@
 package org.medfed.nodeagent.data;
 
 import java.awt.image.BufferedImage;
+import java.awt.image.IndexColorModel;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Optional;
 import java.util.stream.Stream;
 import javax.imageio.ImageIO;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -16,8 +16,9 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Reads folder-per-class images ({@code split/class/file.png}) into NCHW float tensors scaled to
- * [0, 1]. Every image of a dataset must have the same size; a mismatch or an unreadable file fails
- * the load with the file's path, because silently dropping scans would bias the model.
+ * [0, 1], resized and converted to the declared channels when the declaration asks. Without
+ * {@code resize}, every image must have the same size; a mismatch or an unreadable file fails the
+ * load (or is skipped and counted, as declared) with the file's path.
  */
 final class ImageFolderLoader {
   private ImageFolderLoader() {}
@@ -83,7 +84,7 @@ final class ImageFolderLoader {
       }
       for (Path file : files) {
         try {
-          float[] image = readGray(file, split, declaration.options().window());
+          float[] image = readImage(file, split, declaration.options());
           split.pixels.add(image);
           split.labels.add(label);
         } catch (DataLoadException problem) {
@@ -95,14 +96,16 @@ final class ImageFolderLoader {
   }
 
   /**
-   * Reads one PNG/JPEG as grayscale in [0, 1] (RGB averaged), or one DICOM file (.dcm) through its
-   * display window; every image of a split must match in size.
+   * Reads one PNG/JPEG (8 or 16 bit, gray, RGB or palette) or one DICOM file (.dcm, through its
+   * display window) into [0, 1], then applies the declaration's {@link ImagePreprocessing}; every
+   * image of a split must come out the same shape.
    */
-  static float[] readGray(Path file, Split split, Optional<DicomWindow> window) {
+  static float[] readImage(Path file, Split split, DatasetDeclaration.Options options) {
+    ImagePreprocessing preprocessing = options.image();
     if (file.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".dcm")) {
-      DicomImages.Pixels dicom = DicomImages.read(file, window);
-      checkShape(file, split, dicom.height(), dicom.width());
-      return dicom.values();
+      DicomImages.Pixels dicom = DicomImages.read(file, options.window());
+      checkShape(file, split, preprocessing, dicom.height(), dicom.width());
+      return preprocessing.apply(new float[][] {dicom.values()}, dicom.height(), dicom.width());
     }
     BufferedImage image;
     try {
@@ -113,31 +116,51 @@ final class ImageFolderLoader {
     if (image == null) {
       throw new DataLoadException(file + ": not a PNG/JPEG image or the file is corrupt");
     }
-    checkShape(file, split, image.getHeight(), image.getWidth());
-    float[] pixels = new float[image.getHeight() * image.getWidth()];
-    var raster = image.getRaster();
-    int bands = raster.getNumBands();
-    double max = (1 << image.getColorModel().getComponentSize(0)) - 1;
-    for (int y = 0; y < image.getHeight(); y++) {
-      for (int x = 0; x < image.getWidth(); x++) {
-        double sum = 0;
-        int colourBands = Math.min(bands, 3);
-        for (int b = 0; b < colourBands; b++) {
-          sum += raster.getSampleDouble(x, y, b);
-        }
-        pixels[y * image.getWidth() + x] = (float) (sum / colourBands / max);
-      }
-    }
-    return pixels;
+    int height = image.getHeight();
+    int width = image.getWidth();
+    checkShape(file, split, preprocessing, height, width);
+    return preprocessing.apply(planes(image), height, width);
   }
 
-  private static void checkShape(Path file, Split split, int height, int width) {
-    long[] shape = {1, height, width};
+  /** One plane for gray images, three (R, G, B) for colour ones; alpha is dropped. */
+  private static float[][] planes(BufferedImage image) {
+    int height = image.getHeight();
+    int width = image.getWidth();
+    if (image.getColorModel() instanceof IndexColorModel) {
+      // Palette images store indices, not intensities: look each colour up.
+      float[][] rgb = new float[3][height * width];
+      for (int y = 0; y < height; y++) {
+        for (int x = 0; x < width; x++) {
+          int argb = image.getRGB(x, y);
+          rgb[0][y * width + x] = ((argb >> 16) & 0xff) / 255f;
+          rgb[1][y * width + x] = ((argb >> 8) & 0xff) / 255f;
+          rgb[2][y * width + x] = (argb & 0xff) / 255f;
+        }
+      }
+      return rgb;
+    }
+    var raster = image.getRaster();
+    int colourBands = raster.getNumBands() >= 3 ? 3 : 1;
+    double max = (1 << image.getColorModel().getComponentSize(0)) - 1;
+    float[][] planes = new float[colourBands][height * width];
+    for (int b = 0; b < colourBands; b++) {
+      for (int y = 0; y < height; y++) {
+        for (int x = 0; x < width; x++) {
+          planes[b][y * width + x] = (float) (raster.getSampleDouble(x, y, b) / max);
+        }
+      }
+    }
+    return planes;
+  }
+
+  private static void checkShape(Path file, Split split, ImagePreprocessing preprocessing, int height, int width) {
+    long[] shape = preprocessing.shape(height, width);
     if (split.shape == null) {
       split.shape = shape;
-    } else if (split.shape[1] != shape[1] || split.shape[2] != shape[2]) {
-      throw new DataLoadException(file + ": image is " + shape[2] + "x" + shape[1] + " but earlier images are "
-          + split.shape[2] + "x" + split.shape[1] + "; resize the export so all images match");
+    } else if (!java.util.Arrays.equals(split.shape, shape)) {
+      throw new DataLoadException(file + ": image is " + width + "x" + height + " but earlier images are "
+          + split.shape[2] + "x" + split.shape[1] + "; add resize: [HEIGHT, WIDTH] to the dataset's declaration,"
+          + " or export all images at one size");
     }
   }
 }

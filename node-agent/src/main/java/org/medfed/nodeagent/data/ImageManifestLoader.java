@@ -75,10 +75,10 @@ final class ImageManifestLoader {
     ImageFolderLoader.Split train = new ImageFolderLoader.Split();
     ImageFolderLoader.Split test = new ImageFolderLoader.Split();
     for (int i = 0; i < unsplit.size(); i++) {
-      add(i < held ? test : train, unsplit.get(i), train, test, declaration.options().window(), badRows);
+      add(i < held ? test : train, unsplit.get(i), train, test, declaration.options(), badRows);
     }
     for (Entry entry : given) {
-      add(entry.split().equals("test") ? test : train, entry, train, test, declaration.options().window(), badRows);
+      add(entry.split().equals("test") ? test : train, entry, train, test, declaration.options(), badRows);
     }
     long[] shape = train.shape != null ? train.shape : test.shape;
     if (shape == null) {
@@ -90,13 +90,13 @@ final class ImageManifestLoader {
   }
 
   private static void add(ImageFolderLoader.Split into, Entry entry, ImageFolderLoader.Split train,
-      ImageFolderLoader.Split test, java.util.Optional<DicomWindow> window, BadRows badRows) {
+      ImageFolderLoader.Split test, DatasetDeclaration.Options options, BadRows badRows) {
     // Both splits must share one image size: the first image read sets it for both.
     long[] shape = train.shape != null ? train.shape : test.shape;
     into.shape = shape;
     float[] pixels;
     try {
-      pixels = ImageFolderLoader.readGray(entry.image(), into, window);
+      pixels = ImageFolderLoader.readImage(entry.image(), into, options);
     } catch (DataLoadException e) {
       badRows.report(new DataLoadException(entry.where() + ": " + e.getMessage(), e));
       return;

@@ -13,6 +13,7 @@ import org.medfed.nodeagent.data.DatasetDeclaration;
 import org.medfed.nodeagent.data.DatasetFormat;
 import org.medfed.nodeagent.data.DatasetKind;
 import org.medfed.nodeagent.data.DicomWindow;
+import org.medfed.nodeagent.data.ImagePreprocessing;
 import org.medfed.nodeagent.data.MissingFeatures;
 import org.medfed.nodeagent.data.Normalisation;
 import org.medfed.trust.config.YamlConfig;
@@ -42,7 +43,7 @@ public final class AgentConfigLoader {
       "insecure_plaintext", "state_dir", "auto_approve_jobs", "metrics");
   private static final Set<String> DATASET_FIELDS = Set.of("name", "kind", "format", "location", "classes",
       "normalise", "missing_features", "orientation", "phenotypes", "label_column", "test_fraction", "split_seed",
-      "window", "bad_rows");
+      "window", "bad_rows", "resize", "channels");
 
   private AgentConfigLoader() {}
 
@@ -148,7 +149,26 @@ public final class AgentConfigLoader {
         node.path("test_fraction").asDouble(defaults.testFraction()),
         node.path("split_seed").asLong(defaults.splitSeed()),
         window(file, path, node.get("window")),
-        badRows(file, path, node.path("bad_rows").asText("fail")));
+        badRows(file, path, node.path("bad_rows").asText("fail")),
+        image(file, path, node));
+  }
+
+  private static ImagePreprocessing image(Path file, String path, JsonNode node) {
+    JsonNode resize = node.get("resize");
+    java.util.Optional<ImagePreprocessing.Size> size = java.util.Optional.empty();
+    if (resize != null) {
+      if (!resize.isArray() || resize.size() != 2 || !resize.get(0).canConvertToInt()
+          || !resize.get(1).canConvertToInt()) {
+        throw new ConfigException(file + ": " + path + ".resize must be [HEIGHT, WIDTH] in pixels, e.g. [224, 224]");
+      }
+      try {
+        size = java.util.Optional.of(new ImagePreprocessing.Size(resize.get(0).asInt(), resize.get(1).asInt()));
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException(file + ": " + path + "." + e.getMessage());
+      }
+    }
+    return new ImagePreprocessing(size, enumValue(file, path + ".channels", node.path("channels").asText("gray"),
+        ImagePreprocessing.Channels.class));
   }
 
   private static boolean badRows(Path file, String path, String value) {

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -17,8 +16,7 @@ class BadRowsTest {
 
   private DatasetDeclaration csv(boolean skip) {
     return new DatasetDeclaration("t", DatasetKind.CLINICAL, DatasetFormat.CSV_MATRIX, dir, List.of("a", "b"),
-        new DatasetDeclaration.Options(Normalisation.NONE, MissingFeatures.FAIL,
-            DatasetDeclaration.Orientation.GENES_BY_SAMPLES, Optional.empty(), "label", 0.25, 1, Optional.empty(), skip));
+        DatasetDeclaration.Options.DEFAULTS.withSkipBadRows(skip));
   }
 
   @Test
@@ -47,8 +45,7 @@ class BadRowsTest {
     Files.copy(dir.resolve("train/a/1.png"), dir.resolve("test/a/1.png"));
     Files.writeString(dir.resolve("train/a/2.png"), "corrupt");
     DatasetDeclaration images = new DatasetDeclaration("scans", DatasetKind.IMAGING, DatasetFormat.IMAGE_FOLDERS, dir,
-        List.of("a", "b"), new DatasetDeclaration.Options(Normalisation.NONE, MissingFeatures.FAIL,
-            DatasetDeclaration.Orientation.GENES_BY_SAMPLES, Optional.empty(), "label", 0.25, 1, Optional.empty(), true));
+        List.of("a", "b"), DatasetDeclaration.Options.DEFAULTS.withSkipBadRows(true));
 
     DatasetLoaders.Loaded loaded = DatasetLoaders.loadReporting(images);
 

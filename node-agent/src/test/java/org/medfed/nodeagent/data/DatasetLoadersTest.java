@@ -80,8 +80,8 @@ class DatasetLoadersTest {
 
     DataLoadException e = assertThrows(DataLoadException.class, () -> DatasetLoaders.load(images()));
 
-    assertEquals(dir.resolve("train/normal/2.png") + ": image is 9x9 but earlier images are 8x8; resize the "
-        + "export so all images match", e.getMessage());
+    assertEquals(dir.resolve("train/normal/2.png") + ": image is 9x9 but earlier images are 8x8; add resize:"
+        + " [HEIGHT, WIDTH] to the dataset's declaration, or export all images at one size", e.getMessage());
   }
 
   private DatasetDeclaration matrix() {

@@ -49,6 +49,34 @@ class AgentConfigLoaderTest {
   }
 
   @Test
+  void load_imagePreprocessingAndMetrics_areReadAndCheckedWithTheField() throws Exception {
+    AgentConfig config = AgentConfigLoader.load(write("""
+        node_id: hospital-a
+        coordinator: localhost:7443
+        insecure_plaintext: true
+        metrics: {port: 9464}
+        datasets:
+          - {name: scans, kind: imaging, format: image_folders, location: x, classes: [a, b],
+             resize: [224, 192], channels: rgb}
+        """));
+    var image = config.datasets().get(0).options().image();
+    assertEquals(224, image.resize().orElseThrow().height());
+    assertEquals(192, image.resize().orElseThrow().width());
+    assertEquals(org.medfed.nodeagent.data.ImagePreprocessing.Channels.RGB, image.channels());
+    assertEquals(new java.net.InetSocketAddress("127.0.0.1", 9464), config.metrics().orElseThrow());
+
+    Path bad = write("""
+        node_id: hospital-a
+        coordinator: localhost:7443
+        insecure_plaintext: true
+        datasets:
+          - {name: scans, kind: imaging, format: image_folders, location: x, classes: [a, b], resize: [224]}
+        """);
+    var e = assertThrows(AgentConfigLoader.ConfigException.class, () -> AgentConfigLoader.load(bad));
+    assertTrue(e.getMessage().contains("datasets[0].resize must be [HEIGHT, WIDTH]"), e.getMessage());
+  }
+
+  @Test
   void load_withoutTlsOrAnExplicitPlaintextFlag_saysWhatToAdd() throws Exception {
     Path file = write("""
         node_id: hospital-a
