@@ -44,7 +44,8 @@ public record CoordinatorConfig(Path dataDir, Optional<Set<String>> allowedNodes
   }
 
   public CoordinatorConfig withAllowedNodes(Set<String> nodes) {
-    return new CoordinatorConfig(dataDir, Optional.of(nodes), heartbeatInterval, maxModelBytes, chunkSize, tls, store, http);
+    return new CoordinatorConfig(dataDir, Optional.of(nodes), heartbeatInterval, maxModelBytes, chunkSize, tls, store,
+        http);
   }
 
   public CoordinatorConfig withTls(Security security) {
@@ -58,7 +59,8 @@ public record CoordinatorConfig(Path dataDir, Optional<Set<String>> allowedNodes
   }
 
   public CoordinatorConfig withStore(Database.Settings settings) {
-    return new CoordinatorConfig(dataDir, allowedNodes, heartbeatInterval, maxModelBytes, chunkSize, tls, settings, http);
+    return new CoordinatorConfig(dataDir, allowedNodes, heartbeatInterval, maxModelBytes, chunkSize, tls, settings,
+        http);
   }
 
   public Path auditLog() {

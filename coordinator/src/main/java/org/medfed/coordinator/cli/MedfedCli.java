@@ -27,12 +27,12 @@ import org.medfed.proto.v1.AdminServiceGrpc;
 import org.medfed.proto.v1.Chunk;
 import org.medfed.proto.v1.GetJobRequest;
 import org.medfed.proto.v1.JobDetail;
-import org.medfed.proto.v1.NodeApproval;
 import org.medfed.proto.v1.JobEvent;
 import org.medfed.proto.v1.JobState;
 import org.medfed.proto.v1.JobSummary;
 import org.medfed.proto.v1.ListJobsRequest;
 import org.medfed.proto.v1.ListNodesRequest;
+import org.medfed.proto.v1.NodeApproval;
 import org.medfed.proto.v1.RoundRecord;
 import org.medfed.proto.v1.SubmitJobRequest;
 import org.medfed.trust.tls.Tls;
@@ -317,7 +317,8 @@ public final class MedfedCli {
     String jobId;
 
     @Option(names = "--reconnect-seconds", defaultValue = "300",
-        description = "How long to keep trying when the coordinator is unreachable (restarting); default ${DEFAULT-VALUE}.")
+        description = "How long to keep trying while the coordinator is unreachable (restarting);"
+            + " default ${DEFAULT-VALUE}.")
     int reconnectSeconds;
 
     @Override
@@ -368,6 +369,7 @@ public final class MedfedCli {
     private static final class Progress {
       int stored;
       JobState state = JobState.RUNNING;
+      private static final java.util.regex.Pattern ROUND_OF = java.util.regex.Pattern.compile("round \\d+/(\\d+)");
       private final java.util.List<Long> roundEnds = new java.util.ArrayList<>();
 
       void show(JobEvent event) {
@@ -388,7 +390,7 @@ public final class MedfedCli {
 
       /** From the pace of the rounds seen so far (watch from the start for a better estimate). */
       private Optional<String> timeLeft(JobEvent event) {
-        java.util.regex.Matcher total = java.util.regex.Pattern.compile("round \\d+/(\\d+)").matcher(event.getMessage());
+        java.util.regex.Matcher total = ROUND_OF.matcher(event.getMessage());
         if (roundEnds.size() < 2 || !total.find()) {
           return Optional.empty();
         }

@@ -36,7 +36,8 @@ import java.util.regex.Pattern;
  */
 public final class JobSpecParser {
   private static final Set<String> FIELDS = Set.of("name", "dataset", "model", "input_shape", "num_classes", "features",
-      "rounds", "min_nodes", "fraction", "local_epochs", "batch_size", "learning_rate", "seed", "deadlines", "round_retries",
+      "rounds", "min_nodes", "fraction", "local_epochs", "batch_size", "learning_rate", "seed", "deadlines",
+      "round_retries",
       "strategy", "optimizer", "secure_aggregation");
   private static final Set<String> MODEL_FIELDS = Set.of("architecture", "hidden", "dl4j_json");
   private static final Set<String> STRATEGY_FIELDS = Set.of("name", "server_learning_rate", "server_momentum");

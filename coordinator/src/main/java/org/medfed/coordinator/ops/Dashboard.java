@@ -114,8 +114,8 @@ public final class Dashboard {
       node.put("connected_since", session.connectedAt().toString());
       node.put("last_seen", session.lastSeen().toString());
       ArrayNode datasets = node.putArray("datasets");
-      session.datasets().forEach(d -> datasets.add(d.getName() + " (" + d.getTrainSamples() + " train, " + d.getTestSamples()
-          + " test)"));
+      session.datasets().forEach(d -> datasets.add(d.getName() + " (" + d.getTrainSamples() + " train, "
+          + d.getTestSamples() + " test)"));
     }
     return list;
   }

@@ -1,7 +1,6 @@
 package org.medfed.coordinator.store;
 
 import java.io.IOException;
-import java.nio.file.Path;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;

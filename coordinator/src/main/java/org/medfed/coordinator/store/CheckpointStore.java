@@ -62,7 +62,8 @@ public final class CheckpointStore {
       Files.writeString(staging.resolve("model.json"), model.configJson());
       Files.writeString(staging.resolve("metrics.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(metrics));
       if (strategyState.isPresent()) {
-        ByteBuffer state = ByteBuffer.allocate(strategyState.get().length * Double.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer state = ByteBuffer.allocate(strategyState.get().length * Double.BYTES)
+            .order(ByteOrder.LITTLE_ENDIAN);
         state.asDoubleBuffer().put(strategyState.get());
         Files.write(staging.resolve(STRATEGY_STATE), state.array());
       }

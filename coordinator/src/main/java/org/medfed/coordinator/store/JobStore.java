@@ -138,8 +138,8 @@ public final class JobStore implements JobJournal {
 
   private static void append(Connection c, JobEvent event) throws SQLException {
     try (PreparedStatement insert = c.prepareStatement("INSERT INTO job_events (job_id, seq, at_millis, round, phase,"
-        + " message, metrics_json, status) VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM job_events WHERE job_id = ?),"
-        + " ?, ?, ?, ?, ?, ?)")) {
+        + " message, metrics_json, status)"
+        + " VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM job_events WHERE job_id = ?), ?, ?, ?, ?, ?, ?)")) {
       insert.setString(1, event.jobId());
       insert.setString(2, event.jobId());
       insert.setLong(3, event.at().toEpochMilli());

@@ -96,7 +96,8 @@ class CrashResumeTest {
       ManagedChannel adminChannel = TestPki.channel(adminFiles, "127.0.0.1", coordinator.port);
       Path adminKit = dir.resolve("admin.yaml");
       Files.writeString(adminKit, "coordinator: 127.0.0.1:" + coordinator.port + "\ntls: {certificate: "
-          + adminFiles.certificate() + ", private_key: " + adminFiles.privateKey() + ", ca: " + adminFiles.ca() + "}\n");
+          + adminFiles.certificate() + ", private_key: " + adminFiles.privateKey() + ", ca: " + adminFiles.ca()
+          + "}\n");
       List<NodeAgent> agents = new ArrayList<>();
       try {
         for (int i = 0; i < 3; i++) {

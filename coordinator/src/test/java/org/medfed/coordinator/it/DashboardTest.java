@@ -56,7 +56,8 @@ class DashboardTest {
       String base = "http://" + federation.coordinator.httpAddress().orElseThrow();
       Files.createDirectories(dir.resolve("browser/profile"));
 
-      try (HeadlessChromium browser = HeadlessChromium.open(chromium.get(), base + "/", dir.resolve("browser/profile"))) {
+      try (HeadlessChromium browser = HeadlessChromium.open(chromium.get(), base + "/",
+          dir.resolve("browser/profile"))) {
         browser.await("document.title", v -> v.asText().equals("medfed coordinator"), Duration.ofSeconds(30));
         // The job's row, as shown: id, name and that it is running.
         JsonNode row = browser.await("(() => { const r = document.querySelector('#jobs tr[data-job=\"" + jobId

@@ -144,7 +144,8 @@ class FailureEndToEndTest {
       assertEquals(JobState.SUCCEEDED, detail.getSummary().getState(), detail.getSummary().getMessage());
       assertEquals(List.of("hospital-a", "hospital-b"), detail.getRounds(0).getParticipantsList().stream().sorted()
           .toList());
-      assertEquals(List.of("hospital-hung: no advertise keys message before its 2 s deadline (secure aggregation: advertise keys)"),
+      assertEquals(List.of("hospital-hung: no advertise keys message before its 2 s deadline"
+          + " (secure aggregation: advertise keys)"),
           detail.getRounds(0).getDroppedList());
       assertTrue(TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started) < 30,
           "the hung node held the round only until its stage deadline");

@@ -5,9 +5,7 @@ import io.grpc.ManagedChannel;
 import io.grpc.ServerInterceptor;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -15,7 +13,6 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Optional;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.medfed.coordinator.Coordinator;
 import org.medfed.coordinator.CoordinatorConfig;
@@ -36,9 +33,7 @@ import org.medfed.proto.v1.JobState;
 import org.medfed.proto.v1.JobSummary;
 import org.medfed.proto.v1.SubmitJobRequest;
 import org.medfed.trust.pki.CertificateAuthority;
-import org.medfed.trust.pki.Pem;
 import org.medfed.trust.pki.Role;
-import org.medfed.trust.tls.Tls;
 import org.medfed.trust.tls.TlsFiles;
 
 /**

@@ -5,8 +5,9 @@ import java.util.Optional;
 
 /**
  * What a hospital does to each image before training, so that exports of different sizes and
- * colour modes fit one job: resize to {@code height x width} and convert to the job's channels. Shrinking averages the covered source area (as OpenCV's INTER_AREA),
- * so fine detail does not alias; enlarging is bilinear. Works on values already scaled to [0, 1], so 16-bit PNGs and
+ * colour modes fit one job: resize to {@code height x width} and convert to the job's channels.
+ * Shrinking averages the covered source area (as OpenCV's INTER_AREA), so fine detail does not
+ * alias; enlarging is bilinear. Works on values already scaled to [0, 1], so 16-bit PNGs and
  * windowed DICOM keep their precision.
  *
  * @param resize the size every image is brought to; empty keeps native sizes (which must then all match)
