@@ -44,6 +44,10 @@ public final class JobDigest {
       out.writeBoolean(privacy.getSecureAggregation());
       out.writeDouble(privacy.getClip());
       out.writeLong(privacy.getMaxSamplesPerNode());
+      // Appended only when set, so the digests of complete-graph jobs stay what hospitals approved.
+      if (privacy.getMaskingNeighbours() != 0) {
+        out.writeInt(privacy.getMaskingNeighbours());
+      }
     } catch (IOException e) {
       throw new IllegalStateException("writing to memory failed", e);
     }

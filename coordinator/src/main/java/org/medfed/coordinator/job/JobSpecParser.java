@@ -41,7 +41,8 @@ public final class JobSpecParser {
       "strategy", "optimizer", "secure_aggregation");
   private static final Set<String> MODEL_FIELDS = Set.of("architecture", "hidden", "dl4j_json");
   private static final Set<String> STRATEGY_FIELDS = Set.of("name", "server_learning_rate", "server_momentum");
-  private static final Set<String> SECAGG_FIELDS = Set.of("enabled", "clip", "max_samples_per_node", "stage_deadline");
+  private static final Set<String> SECAGG_FIELDS = Set.of("enabled", "clip", "max_samples_per_node", "stage_deadline",
+      "neighbours");
   private static final Set<String> DEADLINE_FIELDS = Set.of("selection", "training", "evaluation");
   private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h)");
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
@@ -136,6 +137,7 @@ public final class JobSpecParser {
     secure.put("clip", spec.secureAggregation().clip());
     secure.put("max_samples_per_node", spec.secureAggregation().maxSamplesPerNode());
     secure.put("stage_deadline", spec.secureAggregation().stageDeadline().toMillis() + "ms");
+    secure.put("neighbours", spec.secureAggregation().neighbours());
     try {
       return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(root);
     } catch (JsonProcessingException e) {
@@ -196,7 +198,8 @@ public final class JobSpecParser {
     return new SecureAggregationSpec(enabled == null || enabled.asBoolean(),
         number(node, "clip", defaults.clip()),
         integer(node, "max_samples_per_node", defaults.maxSamplesPerNode()),
-        duration(node, "secure_aggregation.stage_deadline", defaults.stageDeadline()));
+        duration(node, "secure_aggregation.stage_deadline", defaults.stageDeadline()),
+        (int) integer(node, "neighbours", 0L));
   }
 
   /** {@code strategy: fedavg}, or {@code strategy: {name: fedavgm, server_momentum: 0.9}}. */

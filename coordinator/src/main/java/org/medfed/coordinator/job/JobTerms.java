@@ -28,7 +28,8 @@ public final class JobTerms {
     SecureAggregationSpec secure = spec.secureAggregation();
     PrivacySettings.Builder privacy = PrivacySettings.newBuilder().setSecureAggregation(secure.enabled());
     if (secure.enabled()) {
-      privacy.setClip(secure.clip()).setMaxSamplesPerNode(secure.maxSamplesPerNode());
+      privacy.setClip(secure.clip()).setMaxSamplesPerNode(secure.maxSamplesPerNode())
+          .setMaskingNeighbours(secure.neighbours());
     }
     return privacy.build();
   }

@@ -1,6 +1,7 @@
 package org.medfed.coordinator.round;
 
 import com.google.protobuf.ByteString;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -43,6 +44,7 @@ import org.medfed.secagg.protocol.Messages;
 import org.medfed.secagg.protocol.SecAggConfig;
 import org.medfed.secagg.protocol.SecAggServer;
 import org.medfed.secagg.quant.Quantizer;
+import org.medfed.wire.Digests;
 
 /**
  * The TRAIN phase with secure aggregation (Bonawitz et al. 2017): the four protocol stages run over
@@ -77,16 +79,23 @@ final class SecureTraining {
     selected.stream().map(NodeSession::nodeId).sorted().forEach(node -> ids.put(node, ids.size() + 1));
     Map<Integer, String> names = new TreeMap<>();
     ids.forEach((node, id) -> names.put(id, node));
-    int threshold = Math.min(n, Math.max(spec.minNodes(), SecAggConfig.majority(n)));
+    // SecAgg+ only pays off below n - 1 neighbours; otherwise every pair masks.
+    int neighbours = settings.neighbours() > 0 && settings.neighbours() < n - 1 ? settings.neighbours() : 0;
     int length = model.parameterCount() + 2;
     Quantizer quantizer = Quantizer.forParticipants(settings.clip(), n);
     // A fresh context per attempt: keys, shares and masks of an earlier attempt never verify again.
     byte[] context = (job.id() + "/round-" + round + "/" + UUID.randomUUID()).getBytes(StandardCharsets.UTF_8);
-    SecAggServer server = new SecAggServer(new SecAggConfig(context, MaskingGraph.complete(List.copyOf(ids.values())),
-        threshold, length));
+    long graphSeed = ByteBuffer.wrap(Digests.sha256(context)).getLong();
+    MaskingGraph graph = neighbours == 0 ? MaskingGraph.complete(List.copyOf(ids.values()))
+        : MaskingGraph.randomRegular(List.copyOf(ids.values()), neighbours, graphSeed);
+    // An honest majority of everyone (complete graph) or of each neighbourhood (SecAgg+).
+    int threshold = neighbours == 0 ? Math.min(n, Math.max(spec.minNodes(), SecAggConfig.majority(n)))
+        : SecAggConfig.majority(neighbours + 1);
+    SecAggServer server = new SecAggServer(new SecAggConfig(context, graph, threshold, length));
     SecAggSetup setup = SecAggSetup.newBuilder().setContext(ByteString.copyFrom(context)).putAllParticipantIds(ids)
         .setThreshold(threshold).setClip(settings.clip()).setBits(quantizer.bits())
-        .setMaxSamplesPerNode(settings.maxSamplesPerNode()).setVectorLength(length).build();
+        .setMaxSamplesPerNode(settings.maxSamplesPerNode()).setVectorLength(length)
+        .setNeighbours(neighbours).setGraphSeed(graphSeed).build();
 
     String modelId = services.models().publish(job.id(), round, "global", model.parameters());
     Instant trainingDeadline = services.clock().instant().plus(spec.deadlines().training());
@@ -106,8 +115,8 @@ final class SecureTraining {
             .setDeadlineUnixMillis(trainingDeadline.toEpochMilli())
             .setSecureAggregation(setup)).build());
       }
-      progress(round, "secure aggregation among " + n + " nodes, threshold " + threshold + ", " + quantizer.bits()
-          + "-bit values clipped to +-" + settings.clip());
+      progress(round, "secure aggregation among " + n + " nodes (" + graph + "), threshold " + threshold + ", "
+          + quantizer.bits() + "-bit values clipped to +-" + settings.clip());
 
       StageClock clock = new StageClock();
       stage(round, "ADVERTISE_KEYS", "waiting for " + n + " nodes' public keys");

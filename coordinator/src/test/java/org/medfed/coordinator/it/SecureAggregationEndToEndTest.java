@@ -122,6 +122,31 @@ class SecureAggregationEndToEndTest {
   }
 
   @Test
+  void secAggPlus_withTwoNeighboursEach_givesTheSameMeanAsEveryPairMasking() throws Exception {
+    try (Federation federation = new Federation(dataDir)) {
+      List<RecordingTrainer> trainers = new ArrayList<>();
+      for (int h = 0; h < 5; h++) {
+        RecordingTrainer trainer = new RecordingTrainer();
+        trainers.add(trainer);
+        federation.agent("hospital-" + (char) ('a' + h), Blobs.dataset("expression", h + 1, SAMPLES, 20, 20), trainer);
+      }
+
+      String jobId = federation.submit(job(5, true).replace("stage_deadline: 20s}", "stage_deadline: 20s,"
+          + " neighbours: 2}")).getJobId();
+      List<org.medfed.proto.v1.JobEvent> events = federation.watch(jobId, Duration.ofMinutes(2));
+
+      assertEquals(JobState.SUCCEEDED, federation.job(jobId).getSummary().getState(),
+          federation.job(jobId).getSummary().getMessage());
+      assertTrue(events.stream().anyMatch(e -> e.getMessage().contains("harary(n=5, k=2")),
+          "the round used the SecAgg+ graph");
+      GlobalModel secure = new CheckpointStore(dataDir.resolve("jobs")).read(jobId, 1).orElseThrow();
+      double bound = bound(5, 5, 5.0 * SAMPLES / 100_000);
+      double error = maxDifference(expectedGlobal(trainers.get(0).received.get(0), trainers), secure.parameters());
+      assertTrue(error <= bound, "SecAgg+ aggregate off by " + error + ", bound " + bound);
+    }
+  }
+
+  @Test
   void agentsKilledAfterShareKeysAndAfterMaskedInput_roundCompletesWithTheSurvivorsExactSum() throws Exception {
     try (Federation federation = new Federation(dataDir)) {
       List<RecordingTrainer> inSum = new ArrayList<>();

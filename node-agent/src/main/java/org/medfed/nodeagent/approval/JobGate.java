@@ -90,7 +90,10 @@ public final class JobGate {
     PrivacySettings privacy = task.getPrivacy();
     if (task.hasSecureAggregation() != privacy.getSecureAggregation()
         || task.hasSecureAggregation() && (task.getSecureAggregation().getClip() != privacy.getClip()
-            || task.getSecureAggregation().getMaxSamplesPerNode() != privacy.getMaxSamplesPerNode())) {
+            || task.getSecureAggregation().getMaxSamplesPerNode() != privacy.getMaxSamplesPerNode()
+            // The complete graph is always allowed; a sparser one only with the approved degree.
+            || task.getSecureAggregation().getNeighbours() != 0
+                && task.getSecureAggregation().getNeighbours() != privacy.getMaskingNeighbours())) {
       return refuse(task.getJobId(), task.getRound(), "",
           "the task's secure-aggregation setup contradicts the privacy settings it claims");
     }
@@ -138,7 +141,9 @@ public final class JobGate {
 
   static String privacySummary(PrivacySettings privacy) {
     return privacy.getSecureAggregation()
-        ? "secure aggregation on (clip " + privacy.getClip() + ", max samples per node " + privacy.getMaxSamplesPerNode() + ")"
+        ? "secure aggregation on (clip " + privacy.getClip() + ", max samples per node " + privacy.getMaxSamplesPerNode()
+            + (privacy.getMaskingNeighbours() == 0 ? ", every pair masks"
+                : ", SecAgg+ with " + privacy.getMaskingNeighbours() + " neighbours each") + ")"
         : "secure aggregation OFF: the coordinator sees this hospital's update";
   }
 }

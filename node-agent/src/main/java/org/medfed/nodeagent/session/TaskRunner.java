@@ -243,8 +243,10 @@ final class TaskRunner {
             + " does not fit a model of " + plan.parameterCount() + " parameters");
       }
       List<Integer> ids = setup.getParticipantIdsMap().values().stream().sorted().toList();
+      MaskingGraph graph = setup.getNeighbours() == 0 ? MaskingGraph.complete(ids)
+          : MaskingGraph.randomRegular(ids, setup.getNeighbours(), setup.getGraphSeed());
       SecAggClient client = new SecAggClient(new SecAggConfig(setup.getContext().toByteArray(),
-          MaskingGraph.complete(ids), setup.getThreshold(), setup.getVectorLength()), self, secureRandom);
+          graph, setup.getThreshold(), setup.getVectorLength()), self, secureRandom);
       try {
         Messages.AdvertiseKeys keys = client.advertiseKeys();
         send.accept(AgentMessage.newBuilder().setSecaggKeys(SecAggKeys.newBuilder().setTaskId(task.getTaskId())
