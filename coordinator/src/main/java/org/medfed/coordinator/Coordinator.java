@@ -21,12 +21,14 @@ import org.medfed.coordinator.round.JobManager;
 import org.medfed.coordinator.round.RoundServices;
 import org.medfed.coordinator.session.FederationService;
 import org.medfed.coordinator.session.ModelPublisher;
+import org.medfed.coordinator.session.NodeDirectory;
 import org.medfed.coordinator.session.NodeRegistry;
 import org.medfed.coordinator.session.TaskBoard;
 import org.medfed.coordinator.store.AuditMirror;
 import org.medfed.coordinator.store.CheckpointStore;
 import org.medfed.coordinator.store.Database;
 import org.medfed.coordinator.store.JobStore;
+import org.medfed.coordinator.store.NodeStore;
 import org.medfed.proto.v1.AdminServiceGrpc;
 import org.medfed.proto.v1.FederationServiceGrpc;
 import org.medfed.telemetry.OpsEndpoint;
@@ -127,18 +129,21 @@ public final class Coordinator implements AutoCloseable {
     JobManager jobs = new JobManager(new RoundServices(nodes, tasks, models, checkpoints, approvals, audit, clock),
         new JobStore(database));
     metrics.trackJobs(jobs::list);
+    NodeStore nodeStore = new NodeStore(database);
+    nodeStore.markAllDisconnected();
+    NodeDirectory directory = new NodeDirectory(nodes, nodeStore);
     jobs.onJob(metrics::watch);
     Server server = builder
         .addService(new FederationService(nodes, tasks, models, approvals, config.allowedNodes(),
             config.heartbeatInterval().toMillis()))
-        .addService(new AdminService(jobs, nodes, checkpoints, approvals))
+        .addService(new AdminService(jobs, nodes, directory, checkpoints, approvals))
         .build()
         .start();
     log.info("state in {}", config.store().describe());
     Optional<OpsEndpoint> http = Optional.empty();
     if (config.http().isPresent()) {
       OpsEndpoint endpoint = OpsEndpoint.start(config.http().get(), registry);
-      new Dashboard(jobs, nodes, approvals).mount(endpoint);
+      new Dashboard(jobs, directory, approvals).mount(endpoint);
       http = Optional.of(endpoint);
       log.info("dashboard on http://{}:{}/ and Prometheus metrics on /metrics", endpoint.address().getHostString(),
           endpoint.address().getPort());

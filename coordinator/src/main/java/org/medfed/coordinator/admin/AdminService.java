@@ -16,6 +16,7 @@ import org.medfed.coordinator.model.GlobalModel;
 import org.medfed.coordinator.model.ModelExport;
 import org.medfed.coordinator.round.JobManager;
 import org.medfed.coordinator.session.FederationService;
+import org.medfed.coordinator.session.NodeDirectory;
 import org.medfed.coordinator.session.NodeRegistry;
 import org.medfed.coordinator.store.CheckpointStore;
 import org.medfed.proto.v1.AdminModelRequest;
@@ -40,10 +41,13 @@ import org.medfed.wire.ChunkedPayload;
 public final class AdminService extends AdminServiceGrpc.AdminServiceImplBase {
   private final JobManager jobs;
   private final NodeRegistry nodes;
+  private final NodeDirectory directory;
   private final CheckpointStore checkpoints;
   private final Approvals approvals;
 
-  public AdminService(JobManager jobs, NodeRegistry nodes, CheckpointStore checkpoints, Approvals approvals) {
+  public AdminService(JobManager jobs, NodeRegistry nodes, NodeDirectory directory, CheckpointStore checkpoints,
+      Approvals approvals) {
+    this.directory = directory;
     this.jobs = jobs;
     this.approvals = approvals;
     this.nodes = nodes;
@@ -166,13 +170,13 @@ public final class AdminService extends AdminServiceGrpc.AdminServiceImplBase {
   @Override
   public void listNodes(ListNodesRequest request, StreamObserver<ListNodesResponse> responses) {
     ListNodesResponse.Builder list = ListNodesResponse.newBuilder();
-    nodes.connected().forEach(n -> list.addNodes(NodeInfo.newBuilder()
+    directory.all().forEach(n -> list.addNodes(NodeInfo.newBuilder()
         .setNodeId(n.nodeId())
         .setSoftwareVersion(n.softwareVersion())
-        .setConnectedSinceUnixMillis(n.connectedAt().toEpochMilli())
+        .setConnected(n.connected())
+        .setConnectedSinceUnixMillis(n.connectedSince().map(java.time.Instant::toEpochMilli).orElse(0L))
         .setLastSeenUnixMillis(n.lastSeen().toEpochMilli())
-        .addAllDatasets(n.datasets().stream().map(d -> d.getName() + " (" + d.getKind() + ", "
-            + d.getTrainSamples() + " train / " + d.getTestSamples() + " test)").toList())));
+        .addAllDatasets(n.datasets())));
     responses.onNext(list.build());
     responses.onCompleted();
   }

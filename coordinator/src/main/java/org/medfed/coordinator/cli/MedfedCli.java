@@ -482,7 +482,8 @@ public final class MedfedCli {
     }
   }
 
-  @Command(name = "nodes", mixinStandardHelpOptions = true, description = "List connected hospital nodes.")
+  @Command(name = "nodes", mixinStandardHelpOptions = true,
+      description = "List hospital nodes: connected ones first, then those seen before (also by an earlier run).")
   static final class Nodes implements Callable<Integer> {
     @Mixin Connection connection;
 
@@ -490,9 +491,10 @@ public final class MedfedCli {
     public Integer call() {
       return connection.call(admin -> {
         var nodes = admin.listNodes(ListNodesRequest.getDefaultInstance());
-        System.out.printf("%-20s %-20s %-20s %s%n", "NODE", "VERSION", "LAST SEEN", "DATASETS");
-        nodes.getNodesList().forEach(n -> System.out.printf("%-20s %-20s %-20s %s%n", n.getNodeId(),
-            n.getSoftwareVersion(), Instant.ofEpochMilli(n.getLastSeenUnixMillis()), n.getDatasetsList()));
+        System.out.printf("%-20s %-13s %-20s %-24s %s%n", "NODE", "STATE", "VERSION", "LAST SEEN", "DATASETS");
+        nodes.getNodesList().forEach(n -> System.out.printf("%-20s %-13s %-20s %-24s %s%n", n.getNodeId(),
+            n.getConnected() ? "connected" : "disconnected", n.getSoftwareVersion(),
+            Instant.ofEpochMilli(n.getLastSeenUnixMillis()), String.join("; ", n.getDatasetsList())));
         return OK;
       });
     }

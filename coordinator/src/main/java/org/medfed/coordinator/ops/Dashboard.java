@@ -11,8 +11,8 @@ import org.medfed.coordinator.approval.Approvals;
 import org.medfed.coordinator.job.Job;
 import org.medfed.coordinator.job.RoundRecord;
 import org.medfed.coordinator.round.JobManager;
-import org.medfed.coordinator.session.NodeRegistry;
-import org.medfed.coordinator.session.NodeSession;
+import org.medfed.coordinator.session.NodeDirectory;
+import org.medfed.coordinator.session.NodeView;
 import org.medfed.telemetry.OpsEndpoint;
 
 /**
@@ -25,11 +25,11 @@ public final class Dashboard {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final JobManager jobs;
-  private final NodeRegistry nodes;
+  private final NodeDirectory nodes;
   private final Approvals approvals;
   private final String page;
 
-  public Dashboard(JobManager jobs, NodeRegistry nodes, Approvals approvals) {
+  public Dashboard(JobManager jobs, NodeDirectory nodes, Approvals approvals) {
     this.jobs = jobs;
     this.nodes = nodes;
     this.approvals = approvals;
@@ -107,15 +107,15 @@ public final class Dashboard {
 
   private ArrayNode nodeList() {
     ArrayNode list = JSON.createArrayNode();
-    for (NodeSession session : nodes.connected()) {
+    for (NodeView view : nodes.all()) {
       ObjectNode node = list.addObject();
-      node.put("id", session.nodeId());
-      node.put("version", session.softwareVersion());
-      node.put("connected_since", session.connectedAt().toString());
-      node.put("last_seen", session.lastSeen().toString());
+      node.put("id", view.nodeId());
+      node.put("version", view.softwareVersion());
+      node.put("connected", view.connected());
+      view.connectedSince().ifPresent(since -> node.put("connected_since", since.toString()));
+      node.put("last_seen", view.lastSeen().toString());
       ArrayNode datasets = node.putArray("datasets");
-      session.datasets().forEach(d -> datasets.add(d.getName() + " (" + d.getTrainSamples() + " train, "
-          + d.getTestSamples() + " test)"));
+      view.datasets().forEach(datasets::add);
     }
     return list;
   }

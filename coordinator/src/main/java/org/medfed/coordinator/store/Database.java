@@ -66,6 +66,10 @@ public final class Database implements AutoCloseable {
           + " participants_json TEXT NOT NULL, dropped_json TEXT NOT NULL, metrics_json TEXT NOT NULL,"
           + " millis BIGINT NOT NULL, checkpoint_sha256 VARCHAR(64) NOT NULL, completed_at BIGINT NOT NULL,"
           + " PRIMARY KEY (job_id, round))",
+      // Every hospital node ever welcomed, so operators see who has not come back after a restart.
+      "CREATE TABLE IF NOT EXISTS nodes (node_id VARCHAR(64) PRIMARY KEY, software_version TEXT NOT NULL,"
+          + " datasets_json TEXT NOT NULL, first_seen BIGINT NOT NULL, last_seen BIGINT NOT NULL,"
+          + " connected BOOLEAN NOT NULL)",
       // A queryable copy of the hash-chained audit file (which stays the record that is verified);
       // chain is the hash of the file's first record, so coordinators sharing a database never mix logs.
       "CREATE TABLE IF NOT EXISTS audit_records (chain VARCHAR(64) NOT NULL, seq BIGINT NOT NULL, at TEXT NOT NULL,"

@@ -70,7 +70,8 @@ class DashboardTest {
         for (String node : new String[] {"hospital-a", "hospital-b", "hospital-c"}) {
           assertTrue(nodes.asText().contains(node), nodes.asText());
         }
-        assertTrue(nodes.asText().contains("expression (60 train, 40 test)"), nodes.asText());
+        assertTrue(nodes.asText().contains("expression (genomic, 60 train, 40 test)"), nodes.asText());
+        assertTrue(nodes.asText().contains("connected"), nodes.asText());
 
         // The chart has points for completed rounds, and gains more while the job runs.
         int first = browser.await("Number(document.querySelector('#chart').dataset.rounds || 0)",

@@ -9,6 +9,7 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -59,6 +60,13 @@ class PostgresStoreTest {
         JobDetail restored = second.job(jobId);
         assertEquals(JobState.SUCCEEDED, restored.getSummary().getState());
         assertEquals(4, restored.getRoundsCount());
+        // The hospitals of the first coordinator are known, as not connected to this one.
+        var nodes = second.admin.listNodes(org.medfed.proto.v1.ListNodesRequest.getDefaultInstance()).getNodesList();
+        assertEquals(List.of("hospital-a", "hospital-b", "hospital-c"),
+            nodes.stream().map(org.medfed.proto.v1.NodeInfo::getNodeId).sorted().toList());
+        assertTrue(nodes.stream().noneMatch(org.medfed.proto.v1.NodeInfo::getConnected), nodes.toString());
+        assertTrue(nodes.get(0).getDatasetsList().contains("expression (genomic, 60 train, 40 test)"),
+            nodes.toString());
       }
     }
   }
