@@ -43,9 +43,10 @@ import org.medfed.trust.pki.Role;
 import org.medfed.trust.tls.TlsFiles;
 
 /**
- * The coordinator runs as its own process and is SIGKILLed at every stage of a round, some stages
- * at several points, and restarted on the same data folder each time. The job must finish with every
- * round counted exactly once, and end where an uninterrupted run of the same job ends.
+ * The coordinator runs as its own process and is SIGKILLed at every stage of a round, each at two
+ * points (as the stage begins and partway in), and restarted on the same data folder each time. The
+ * job must finish with every round counted exactly once, and end where an uninterrupted run of the
+ * same job ends.
  */
 class CrashResumeTest {
   private static final String JOB = """
@@ -54,7 +55,7 @@ class CrashResumeTest {
       model: {architecture: mlp, hidden: [16]}
       input_shape: [20]
       num_classes: 3
-      rounds: 16
+      rounds: 24
       min_nodes: 3
       local_epochs: 1
       batch_size: 16
@@ -72,21 +73,25 @@ class CrashResumeTest {
   @Test
   void killedAtEveryStage_jobCompletesWithEveryRoundCountedOnce_andMatchesAnUninterruptedRun() throws Exception {
     TestPki pki = new TestPki(dir);
-    Deque<KillPoint> plan = new ArrayDeque<>(List.of(
-        new KillPoint("SELECT", 0, 2),
-        new KillPoint("TRAIN", 0, 2),                      // while the model is being sent
-        new KillPoint("TRAIN", 400, 2),                    // while hospitals train
-        new KillPoint("SECAGG_ADVERTISE_KEYS", 0, 2),
-        new KillPoint("SECAGG_SHARE_KEYS", 0, 3),
-        new KillPoint("SECAGG_MASKED_INPUT", 0, 3),        // collection
-        new KillPoint("SECAGG_MASKED_INPUT", 300, 3),
-        new KillPoint("SECAGG_UNMASKING", 0, 3),
-        new KillPoint("AGGREGATE", 0, 4),
-        new KillPoint("EVALUATE", 0, 4),
-        new KillPoint("EVALUATE", 200, 4),
-        new KillPoint("CHECKPOINT", 0, 4),                 // while checkpointing
-        new KillPoint("ROUND_COMPLETED", 0, 5),            // between rounds
-        new KillPoint("ROUND_COMPLETED", 150, 6)));
+    // Two points per stage: as the stage begins and partway into it. A point whose delay outlasts its
+    // stage lands in a later one, which is a kill point too.
+    String[][] stages = {
+        {"SELECT", "0", "100"},
+        {"TRAIN", "0", "400"},                    // models being sent; hospitals training
+        {"SECAGG_ADVERTISE_KEYS", "0", "30"},
+        {"SECAGG_SHARE_KEYS", "0", "60"},
+        {"SECAGG_MASKED_INPUT", "0", "300"},      // collection
+        {"SECAGG_UNMASKING", "0", "10"},
+        {"AGGREGATE", "0", "5"},
+        {"EVALUATE", "0", "200"},
+        {"CHECKPOINT", "0", "5"},                 // while checkpointing
+        {"ROUND_COMPLETED", "0", "150"}};         // between rounds
+    Deque<KillPoint> plan = new ArrayDeque<>();
+    for (String[] stage : stages) {
+      for (int point = 1; point <= 2; point++) {
+        plan.add(new KillPoint(stage[0], Long.parseLong(stage[point]), 2 + plan.size() / 3));
+      }
+    }
     int kills = plan.size();
     List<String> killedAt = new ArrayList<>();
 
@@ -121,7 +126,7 @@ class CrashResumeTest {
         CompletableFuture<Integer> watch = CompletableFuture.supplyAsync(() -> MedfedCli.run("watch", "--kit",
             adminKit.toString(), crashed));
 
-        long giveUp = System.nanoTime() + TimeUnit.MINUTES.toNanos(8);
+        long giveUp = System.nanoTime() + TimeUnit.MINUTES.toNanos(10);
         while (!plan.isEmpty()) {
           assertTrue(System.nanoTime() < giveUp, "kill plan not finished; left: " + plan + "; killed at " + killedAt);
           KillPoint next = plan.peek();
@@ -134,6 +139,7 @@ class CrashResumeTest {
         }
 
         JobDetail detail = awaitEnd(admin, crashed);
+        System.out.println("CrashResumeTest killed the coordinator at " + killedAt);
         int watchExit = watch.get(2, TimeUnit.MINUTES);
         System.setOut(console);
         String watched = watchOutput.toString(StandardCharsets.UTF_8);
@@ -142,23 +148,23 @@ class CrashResumeTest {
         assertTrue(watched.contains("coordinator restarted: resuming at round"), watched);
         assertTrue(watched.matches("(?s).*training: 3/3 nodes answered.*"), watched);
         assertTrue(watched.matches("(?s).*about \\d+m\\d\\ds left.*"), watched);
-        assertTrue(watched.contains("job finished all 16 rounds"), watched);
-        assertEquals(1, watched.lines().filter(l -> l.contains("round 16/16 done")).count(), watched);
+        assertTrue(watched.contains("job finished all 24 rounds"), watched);
+        assertEquals(1, watched.lines().filter(l -> l.contains("round 24/24 done")).count(), watched);
         assertEquals(JobState.SUCCEEDED, detail.getSummary().getState(),
             detail.getSummary().getMessage() + "\nkilled at " + killedAt + "\nlast log:\n" + coordinator.log());
         assertEquals(kills + 1, coordinator.starts());
 
         // Rounds take well under a second here, so a delayed kill point can land rounds later than
-        // planned; sixteen rounds leave room for that, so every kill hits a running job.
+        // planned; 24 rounds leave room for that, so every kill hits a running job.
         // Every round exactly once, in order, each with its participants and metrics.
-        assertEquals(IntStream.rangeClosed(1, 16).boxed().toList(),
+        assertEquals(IntStream.rangeClosed(1, 24).boxed().toList(),
             detail.getRoundsList().stream().map(RoundRecord::getRound).toList());
         List<JobEvent> history = new ArrayList<>();
         admin.withDeadlineAfter(30, TimeUnit.SECONDS).watchJob(GetJobRequest.newBuilder().setJobId(crashed).build())
             .forEachRemaining(history::add);
         Map<Integer, Long> completions = history.stream().filter(e -> e.getPhase().equals("ROUND_COMPLETED"))
             .collect(Collectors.groupingBy(JobEvent::getRound, TreeMap::new, Collectors.counting()));
-        assertEquals(IntStream.rangeClosed(1, 16).boxed().collect(Collectors.toMap(r -> r, r -> 1L)),
+        assertEquals(IntStream.rangeClosed(1, 24).boxed().collect(Collectors.toMap(r -> r, r -> 1L)),
             completions, "killed at " + killedAt);
         long resumes = history.stream().filter(e -> e.getPhase().equals("RESUMED")).count();
         assertEquals(kills, resumes, "each restart resumes the running job once; killed at " + killedAt);
@@ -179,8 +185,8 @@ class CrashResumeTest {
         JobDetail uninterrupted = awaitEnd(admin, baseline);
         assertEquals(JobState.SUCCEEDED, uninterrupted.getSummary().getState(),
             uninterrupted.getSummary().getMessage());
-        double resumedAccuracy = detail.getRounds(15).getMetricsOrThrow("eval_accuracy");
-        double baselineAccuracy = uninterrupted.getRounds(15).getMetricsOrThrow("eval_accuracy");
+        double resumedAccuracy = detail.getRounds(23).getMetricsOrThrow("eval_accuracy");
+        double baselineAccuracy = uninterrupted.getRounds(23).getMetricsOrThrow("eval_accuracy");
         assertTrue(Math.abs(resumedAccuracy - baselineAccuracy) <= 0.05, "final accuracy " + resumedAccuracy
             + " after " + kills + " kills vs " + baselineAccuracy + " uninterrupted");
         assertTrue(resumedAccuracy > 0.6, "3-class accuracy should clearly beat chance, got " + resumedAccuracy);
