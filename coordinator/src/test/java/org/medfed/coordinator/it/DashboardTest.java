@@ -87,6 +87,7 @@ class DashboardTest {
         assertTrue(legend.contains("eval_accuracy"), legend);
         int roundRows = browser.evaluate("document.querySelectorAll('#rounds tbody tr').length").asInt();
         assertTrue(roundRows >= first, "rounds table rows: " + roundRows);
+        browser.screenshot(Path.of("target", "dashboard.png"));
 
         // The same coordinator's Prometheus metrics.
         HttpClient http = HttpClient.newHttpClient();

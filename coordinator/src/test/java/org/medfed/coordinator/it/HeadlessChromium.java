@@ -120,17 +120,34 @@ final class HeadlessChromium implements AutoCloseable {
 
   /** Evaluates {@code expression} in the page and returns its JSON value. */
   JsonNode evaluate(String expression) throws Exception {
+    ObjectNode params = JSON.createObjectNode().put("expression", expression).put("returnByValue", true)
+        .put("awaitPromise", true);
+    JsonNode response = call("Runtime.evaluate", params);
+    if (response.path("result").has("exceptionDetails")) {
+      throw new IllegalStateException("evaluating " + expression + " failed: " + response);
+    }
+    return response.path("result").path("result").path("value");
+  }
+
+  /** Saves what the page shows as a PNG, for a person to look at after the test. */
+  void screenshot(Path file) throws Exception {
+    JsonNode response = call("Page.captureScreenshot", JSON.createObjectNode().put("format", "png"));
+    Files.createDirectories(file.toAbsolutePath().getParent());
+    Files.write(file, java.util.Base64.getDecoder().decode(response.path("result").path("data").asText()));
+  }
+
+  private JsonNode call(String method, ObjectNode params) throws Exception {
     int id = ids.incrementAndGet();
-    ObjectNode call = JSON.createObjectNode().put("id", id).put("method", "Runtime.evaluate");
-    call.putObject("params").put("expression", expression).put("returnByValue", true).put("awaitPromise", true);
+    ObjectNode call = JSON.createObjectNode().put("id", id).put("method", method);
+    call.set("params", params);
     CompletableFuture<JsonNode> answer = new CompletableFuture<>();
     pending.put(id, answer);
     socket.sendText(JSON.writeValueAsString(call), true).get(10, TimeUnit.SECONDS);
     JsonNode response = answer.get(30, TimeUnit.SECONDS);
-    if (response.has("error") || response.path("result").has("exceptionDetails")) {
-      throw new IllegalStateException("evaluating " + expression + " failed: " + response);
+    if (response.has("error")) {
+      throw new IllegalStateException(method + " failed: " + response);
     }
-    return response.path("result").path("result").path("value");
+    return response;
   }
 
   /** Re-evaluates {@code expression} until {@code done} accepts its value; fails after {@code limit}. */
