@@ -49,6 +49,12 @@ public final class Database implements AutoCloseable {
     T run(Connection connection) throws SQLException;
   }
 
+  /** A unit of work that only writes. */
+  @FunctionalInterface
+  public interface Update {
+    void run(Connection connection) throws SQLException;
+  }
+
   static final int SCHEMA_VERSION = 1;
 
   private static final List<String> SCHEMA = List.of(
@@ -127,6 +133,23 @@ public final class Database implements AutoCloseable {
         e.addSuppressed(rollback);
       }
       throw e;
+    }
+  }
+
+  /**
+   * Runs {@code work} in one transaction for a caller that cannot go on without it.
+   *
+   * @param what the step, for the message: "record round 3 of job x"
+   * @throws StoreException naming the step and the database
+   */
+  public void write(String what, Update work) {
+    try {
+      inTransaction(c -> {
+        work.run(c);
+        return null;
+      });
+    } catch (SQLException e) {
+      throw new StoreException("cannot " + what + " in " + settings.describe() + ": " + e.getMessage(), e);
     }
   }
 

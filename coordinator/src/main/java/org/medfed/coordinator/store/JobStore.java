@@ -38,7 +38,7 @@ public final class JobStore implements JobJournal {
   }
 
   public void insert(String id, String name, String specJson, String digest, String submittedBy, Instant at) {
-    write(c -> {
+    database.write("record job " + id, c -> {
       try (PreparedStatement insert = c.prepareStatement("INSERT INTO jobs (id, name, spec_json, digest, submitted_by,"
           + " submitted_at, status, message, current_round, current_stage, updated_at)"
           + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, 'SUBMITTED', ?)")) {
@@ -53,17 +53,17 @@ public final class JobStore implements JobJournal {
         insert.setLong(9, at.toEpochMilli());
         insert.executeUpdate();
       }
-    }, "record job " + id);
+    });
   }
 
   @Override
   public void recorded(JobEvent event) {
-    write(c -> append(c, event), "record the " + event.phase() + " step of job " + event.jobId());
+    database.write("record the " + event.phase() + " step of job " + event.jobId(), c -> append(c, event));
   }
 
   @Override
   public void roundCompleted(RoundRecord record, JobEvent event) {
-    write(c -> {
+    database.write("record round " + record.round() + " of job " + event.jobId(), c -> {
       try (PreparedStatement insert = c.prepareStatement("INSERT INTO rounds (job_id, round, participants_json,"
           + " dropped_json, metrics_json, millis, checkpoint_sha256, completed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
         insert.setString(1, event.jobId());
@@ -77,7 +77,7 @@ public final class JobStore implements JobJournal {
         insert.executeUpdate();
       }
       append(c, event);
-    }, "record round " + record.round() + " of job " + event.jobId());
+    });
   }
 
   /** Every job, oldest first, with its rounds and events. */
@@ -164,20 +164,7 @@ public final class JobStore implements JobJournal {
     }
   }
 
-  private interface Write {
-    void run(Connection c) throws SQLException;
-  }
 
-  private void write(Write work, String what) {
-    try {
-      database.inTransaction(c -> {
-        work.run(c);
-        return null;
-      });
-    } catch (SQLException e) {
-      throw new StoreException("cannot " + what + " in " + database.settings().describe() + ": " + e.getMessage(), e);
-    }
-  }
 
   private static String json(Object value) {
     try {

@@ -26,7 +26,7 @@ public final class NodeStore implements NodeDirectory.History {
 
   /** At start-up: whatever was connected to the previous process is not connected to this one. */
   public void markAllDisconnected() {
-    write("mark nodes disconnected", c -> {
+    database.write("mark nodes disconnected", c -> {
       try (PreparedStatement update = c.prepareStatement("UPDATE nodes SET connected = ? WHERE connected = ?")) {
         update.setBoolean(1, false);
         update.setBoolean(2, true);
@@ -37,7 +37,7 @@ public final class NodeStore implements NodeDirectory.History {
 
   @Override
   public void record(NodeView node) {
-    write("record node " + node.nodeId(), c -> {
+    database.write("record node " + node.nodeId(), c -> {
       String datasets;
       try {
         datasets = JSON.writeValueAsString(node.datasets());
@@ -96,18 +96,5 @@ public final class NodeStore implements NodeDirectory.History {
     }
   }
 
-  private interface Write {
-    void run(java.sql.Connection c) throws SQLException;
-  }
 
-  private void write(String what, Write work) {
-    try {
-      database.inTransaction(c -> {
-        work.run(c);
-        return null;
-      });
-    } catch (SQLException e) {
-      throw new StoreException("cannot " + what + " in " + database.settings().describe() + ": " + e.getMessage(), e);
-    }
-  }
 }
