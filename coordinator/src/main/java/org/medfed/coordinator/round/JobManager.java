@@ -12,15 +12,20 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.medfed.coordinator.job.InvalidJobSpecException;
 import org.medfed.coordinator.job.Job;
+import org.medfed.coordinator.job.JobEvent;
 import org.medfed.coordinator.job.JobSpec;
 import org.medfed.coordinator.job.JobSpecParser;
+import org.medfed.coordinator.job.JobStatus;
 import org.medfed.coordinator.job.JobTerms;
 import org.medfed.coordinator.model.GlobalModel;
 import org.medfed.coordinator.model.ModelCatalog;
 import org.medfed.coordinator.store.JobStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** Accepts jobs, runs each on its own thread, and keeps them for the admin API. Thread-safe. */
 public final class JobManager implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(JobManager.class);
   private final Map<String, Job> jobs = new ConcurrentHashMap<>();
   private final ExecutorService runners = Executors.newCachedThreadPool(r -> {
     Thread thread = new Thread(r, "medfed-job");
@@ -50,14 +55,28 @@ public final class JobManager implements AutoCloseable {
   public List<String> resumeStored() {
     List<String> resumed = new java.util.ArrayList<>();
     for (JobStore.StoredJob stored : store.loadAll()) {
-      JobSpec spec = JobSpecParser.parse(stored.specJson());
+      JobSpec spec;
+      GlobalModel initial;
+      try {
+        spec = JobSpecParser.parse(stored.specJson());
+        initial = ModelCatalog.initialModel(spec);
+      } catch (InvalidJobSpecException e) {
+        // One job this release cannot read must not keep the coordinator, and every other job, down.
+        log.error("job {} is in the database but cannot be loaded: {}", stored.id(), e.getMessage());
+        if (!stored.status().isTerminal()) {
+          store.recorded(new JobEvent(stored.id(), services.clock().instant(), stored.currentRound(), "FAILED",
+              "cannot resume after a restart: the stored job document is not valid for this coordinator ("
+                  + e.getMessage() + ")", Map.of(), JobStatus.FAILED));
+        }
+        continue;
+      }
       Job job = Job.restored(stored.id(), spec, stored.digest(), stored.submittedBy(), services.clock(), store,
           stored.status(), stored.message(), stored.rounds(), stored.events());
       jobs.put(job.id(), job);
       jobListeners.forEach(l -> l.accept(job));
       if (!stored.status().isTerminal()) {
         resumed.add(job.id());
-        runners.execute(new JobRunner(job, ModelCatalog.initialModel(spec), services));
+        runners.execute(new JobRunner(job, initial, services));
       }
     }
     return resumed;
