@@ -133,12 +133,26 @@ public final class Coordinator implements AutoCloseable {
     nodeStore.markAllDisconnected();
     NodeDirectory directory = new NodeDirectory(nodes, nodeStore);
     jobs.onJob(metrics::watch);
-    Server server = builder
-        .addService(new FederationService(nodes, tasks, models, approvals, config.allowedNodes(),
-            config.heartbeatInterval().toMillis()))
-        .addService(new AdminService(jobs, nodes, directory, checkpoints, approvals))
-        .build()
-        .start();
+    // Loaded before the server answers, so no admin call finds a stored job missing; a resumed
+    // round's selection then waits for the agents to reconnect.
+    List<String> resumed = jobs.resumeStored();
+    if (!resumed.isEmpty()) {
+      log.info("resuming {} job(s) that were running when the coordinator stopped: {}", resumed.size(), resumed);
+    }
+    Server server;
+    try {
+      server = builder
+          .addService(new FederationService(nodes, tasks, models, approvals, config.allowedNodes(),
+              config.heartbeatInterval().toMillis()))
+          .addService(new AdminService(jobs, nodes, directory, checkpoints, approvals))
+          .build()
+          .start();
+    } catch (IOException e) {
+      // The resumed jobs pause again (still running in the database) for the next start.
+      jobs.close();
+      database.close();
+      throw e;
+    }
     log.info("state in {}", config.store().describe());
     Optional<OpsEndpoint> http = Optional.empty();
     if (config.http().isPresent()) {
@@ -147,11 +161,6 @@ public final class Coordinator implements AutoCloseable {
       http = Optional.of(endpoint);
       log.info("dashboard on http://{}:{}/ and Prometheus metrics on /metrics", endpoint.address().getHostString(),
           endpoint.address().getPort());
-    }
-    // Resumed only now that agents can reconnect: a resumed round's selection waits for them.
-    List<String> resumed = jobs.resumeStored();
-    if (!resumed.isEmpty()) {
-      log.info("resuming {} job(s) that were running when the coordinator stopped: {}", resumed.size(), resumed);
     }
     return new Coordinator(server, jobs, nodes, revocations, audit, database, http);
   }

@@ -103,6 +103,8 @@ public final class AdminService extends AdminServiceGrpc.AdminServiceImplBase {
       Object lock = new Object();
       Runnable[] stop = new Runnable[1];
       boolean[] closed = {false};
+      // History comes first; a PAUSED in it is an earlier stop, not this one.
+      java.time.Instant subscribed = java.time.Instant.now();
       call.setOnCancelHandler(() -> {
         synchronized (lock) {
           closed[0] = true;
@@ -117,6 +119,11 @@ public final class AdminService extends AdminServiceGrpc.AdminServiceImplBase {
           if (event.status().isTerminal()) {
             closed[0] = true;
             call.onCompleted();
+          } else if (event.phase().equals("PAUSED") && !event.at().isBefore(subscribed)) {
+            // The coordinator is stopping; watchers reconnect and follow the job when it resumes.
+            closed[0] = true;
+            call.onError(Status.UNAVAILABLE.withDescription("coordinator shutting down; job '" + job.id()
+                + "' resumes when it starts again").asRuntimeException());
           }
         }
       });

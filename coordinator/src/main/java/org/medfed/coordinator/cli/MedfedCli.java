@@ -331,6 +331,9 @@ public final class MedfedCli {
       }
     }
 
+    private static final Set<Status.Code> LOST = Set.of(Status.Code.UNAVAILABLE, Status.Code.INTERNAL,
+        Status.Code.UNKNOWN, Status.Code.CANCELLED);
+
     static int follow(ManagedChannel channel, String jobId, int reconnectSeconds) throws InterruptedException {
       Progress progress = new Progress();
       long unreachableSince = 0;
@@ -348,15 +351,21 @@ public final class MedfedCli {
             }
             progress.show(event);
           }
-          return progress.state == JobState.SUCCEEDED ? OK : JOB_FAILED;
+          if (progress.state == JobState.SUCCEEDED || progress.state == JobState.FAILED
+              || progress.state == JobState.CANCELLED) {
+            return progress.state == JobState.SUCCEEDED ? OK : JOB_FAILED;
+          }
+          // The stream ended while the job runs on: the coordinator went away. Follow it again.
+          throw Status.UNAVAILABLE.withDescription("the coordinator ended the stream").asRuntimeException();
         } catch (StatusRuntimeException e) {
-          if (e.getStatus().getCode() != Status.Code.UNAVAILABLE) {
+          // A coordinator killed mid-message can also end the stream as INTERNAL, UNKNOWN or CANCELLED.
+          if (!LOST.contains(e.getStatus().getCode())) {
             throw e;
           }
           if (unreachableSince == 0) {
             unreachableSince = System.nanoTime();
-            System.out.println(TIME.format(Instant.now()) + "  lost the coordinator (" + e.getStatus().getDescription()
-                + "); retrying for up to " + reconnectSeconds + " s");
+            System.out.println(TIME.format(Instant.now()) + "  lost the coordinator (" + e.getStatus().getCode() + ": "
+                + e.getStatus().getDescription() + "); retrying for up to " + reconnectSeconds + " s");
           } else if (System.nanoTime() - unreachableSince > TimeUnit.SECONDS.toNanos(reconnectSeconds)) {
             throw e;
           }

@@ -144,19 +144,33 @@ public final class Job {
   /** Starts a new job, or announces that a restarted coordinator picked a running one up again. */
   public void started() {
     if (status() == JobStatus.RUNNING) {
-      JobEvent last;
-      synchronized (this) {
-        last = events.isEmpty() ? null : events.get(events.size() - 1);
-      }
-      String interrupted = last == null || last.phase().equals("ROUND_COMPLETED") ? ""
-          : "; round " + (roundsCompleted() + 1) + " was interrupted at " + last.phase()
-              + " and starts over with fresh tasks and secure-aggregation keys";
+      String interrupted = interruptedStage().map(stage -> "; round " + (roundsCompleted() + 1)
+          + " was interrupted at " + stage + " and starts over with fresh tasks and secure-aggregation keys")
+          .orElse("");
       progress(roundsCompleted(), "RESUMED", "coordinator restarted: resuming at round " + (roundsCompleted() + 1)
           + "/" + spec.rounds() + " from the checkpoint of round " + roundsCompleted() + interrupted, Map.of());
       return;
     }
     transition(JobStatus.RUNNING, 0, "STARTED", "job started: " + spec.rounds() + " rounds on dataset '"
         + spec.dataset() + "'");
+  }
+
+  /** Steps that report on a stage rather than begin one. */
+  private static final java.util.Set<String> REPORTS = java.util.Set.of("APPROVAL", "RESUMED", "PAUSED",
+      "SECURE_AGGREGATION", "TRAINING", "EVALUATION");
+  /** Steps after which no round is under way. */
+  private static final java.util.Set<String> BETWEEN_ROUNDS = java.util.Set.of("SUBMITTED", "STARTED",
+      "ROUND_COMPLETED", "ROUND_RETRY");
+
+  /** The stage the last round had begun when the job stopped, if one was under way. */
+  private synchronized java.util.Optional<String> interruptedStage() {
+    for (int i = events.size() - 1; i >= 0; i--) {
+      String phase = events.get(i).phase();
+      if (!REPORTS.contains(phase)) {
+        return BETWEEN_ROUNDS.contains(phase) ? java.util.Optional.empty() : java.util.Optional.of(phase);
+      }
+    }
+    return java.util.Optional.empty();
   }
 
   /** Counts the round: stored with its event in one transaction, then shown to watchers. */

@@ -115,11 +115,14 @@ public final class JobManager implements AutoCloseable {
     return all.stream().sorted(Comparator.comparing(Job::id)).toList();
   }
 
+  /**
+   * Stops the running jobs without ending them: each stays running in the database and resumes
+   * when the coordinator starts again, as after a crash (a restart for an upgrade loses nothing).
+   */
   @Override
   public void close() {
-    jobs.values().forEach(j -> j.cancel("coordinator shutting down"));
-    services.nodes().signal();
     runners.shutdownNow();
+    services.nodes().signal();
     try {
       runners.awaitTermination(10, TimeUnit.SECONDS);
     } catch (InterruptedException e) {

@@ -65,16 +65,36 @@ final class JobRunner implements Runnable {
       }
       job.succeeded();
     } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      job.cancelled(round, "coordinator shutting down");
+      paused(round);
     } catch (RuntimeException e) {
-      log.error("job {} stopped by an unexpected error in round {}", job.id(), round, e);
-      job.failed(round, "round " + round + " stopped by an internal error: " + e);
+      if (Thread.currentThread().isInterrupted()) {
+        // The stop interrupted file or network I/O (a checkpoint being written): not the job's fault.
+        paused(round);
+      } else {
+        log.error("job {} stopped by an unexpected error in round {}", job.id(), round, e);
+        job.failed(round, "round " + round + " stopped by an internal error: " + e);
+      }
     } finally {
-      services.approvals().close(job.id());
-      services.audit().append("JOB_ENDED", Map.of("job", job.id(), "status", job.status().name(),
-          "rounds_completed", job.roundsCompleted(), "message", job.message()));
+      // Interrupted file channels close themselves, the audit log's among them: write with the flag clear.
+      boolean stopping = Thread.interrupted();
+      try {
+        services.approvals().close(job.id());
+        services.audit().append(job.status().isTerminal() ? "JOB_ENDED" : "JOB_PAUSED", Map.of("job", job.id(),
+            "status", job.status().name(), "rounds_completed", job.roundsCompleted(), "message", job.message()));
+      } finally {
+        if (stopping) {
+          Thread.currentThread().interrupt();
+        }
+      }
     }
+  }
+
+  /** The coordinator is stopping: the job stays running in the database and resumes at its next start. */
+  private void paused(int round) {
+    Thread.interrupted();
+    job.progress(round, "PAUSED", "coordinator shutting down: round " + round + " stops here and the job resumes"
+        + " from the checkpoint of round " + job.roundsCompleted() + " when the coordinator starts again", Map.of());
+    Thread.currentThread().interrupt();
   }
 
   /** The initial model, or the last counted round's checkpoint (digest-checked) with its strategy state. */

@@ -73,6 +73,14 @@ final class CoordinatorProcess implements AutoCloseable {
     process.waitFor();
   }
 
+  /** SIGTERM, as a service manager stops it for an upgrade: the shutdown hook runs. */
+  void stop() throws InterruptedException {
+    process.destroy();
+    if (!process.waitFor(30, TimeUnit.SECONDS)) {
+      throw new IllegalStateException("coordinator did not stop within 30 s of SIGTERM; its log:\n" + log());
+    }
+  }
+
   boolean isAlive() {
     return process != null && process.isAlive();
   }

@@ -55,7 +55,7 @@ class CrashResumeTest {
       model: {architecture: mlp, hidden: [16]}
       input_shape: [20]
       num_classes: 3
-      rounds: 24
+      rounds: 26
       min_nodes: 3
       local_epochs: 1
       batch_size: 16
@@ -65,8 +65,11 @@ class CrashResumeTest {
       secure_aggregation: {stage_deadline: 20s}
       """;
 
-  /** A SIGKILL as soon as (plus {@code delayMillis}) the job enters {@code phase} in round {@code round} or later. */
-  private record KillPoint(String phase, long delayMillis, int round) {}
+  /**
+   * A SIGKILL (or, if {@code graceful}, a SIGTERM) as soon as (plus {@code delayMillis}) the job
+   * enters {@code phase} in round {@code round} or later.
+   */
+  private record KillPoint(String phase, long delayMillis, int round, boolean graceful) {}
 
   @TempDir Path dir;
 
@@ -89,9 +92,11 @@ class CrashResumeTest {
     Deque<KillPoint> plan = new ArrayDeque<>();
     for (String[] stage : stages) {
       for (int point = 1; point <= 2; point++) {
-        plan.add(new KillPoint(stage[0], Long.parseLong(stage[point]), 2 + plan.size() / 3));
+        plan.add(new KillPoint(stage[0], Long.parseLong(stage[point]), 2 + plan.size() / 3, false));
       }
     }
+    // And one orderly stop, as for an upgrade: the job must pause, not end, and resume the same way.
+    plan.add(new KillPoint("SECAGG_MASKED_INPUT", 100, 2 + plan.size() / 3, true));
     int kills = plan.size();
     List<String> killedAt = new ArrayList<>();
 
@@ -132,9 +137,14 @@ class CrashResumeTest {
           KillPoint next = plan.peek();
           JobEvent hit = awaitPhase(admin, crashed, next, coordinator.startedAtMillis());
           Thread.sleep(next.delayMillis());
-          coordinator.kill();
+          if (next.graceful()) {
+            coordinator.stop();
+          } else {
+            coordinator.kill();
+          }
           plan.poll();
-          killedAt.add(next.phase() + "+" + next.delayMillis() + "ms in round " + hit.getRound());
+          killedAt.add((next.graceful() ? "SIGTERM at " : "") + next.phase() + "+" + next.delayMillis() + "ms in round "
+              + hit.getRound());
           coordinator.start();
         }
 
@@ -148,24 +158,27 @@ class CrashResumeTest {
         assertTrue(watched.contains("coordinator restarted: resuming at round"), watched);
         assertTrue(watched.matches("(?s).*training: 3/3 nodes answered.*"), watched);
         assertTrue(watched.matches("(?s).*about \\d+m\\d\\ds left.*"), watched);
-        assertTrue(watched.contains("job finished all 24 rounds"), watched);
-        assertEquals(1, watched.lines().filter(l -> l.contains("round 24/24 done")).count(), watched);
+        assertTrue(watched.contains("job finished all 26 rounds"), watched);
+        assertEquals(1, watched.lines().filter(l -> l.contains("round 26/26 done")).count(), watched);
         assertEquals(JobState.SUCCEEDED, detail.getSummary().getState(),
             detail.getSummary().getMessage() + "\nkilled at " + killedAt + "\nlast log:\n" + coordinator.log());
         assertEquals(kills + 1, coordinator.starts());
 
         // Rounds take well under a second here, so a delayed kill point can land rounds later than
-        // planned; 24 rounds leave room for that, so every kill hits a running job.
+        // planned; 26 rounds leave room for that, so every kill hits a running job.
         // Every round exactly once, in order, each with its participants and metrics.
-        assertEquals(IntStream.rangeClosed(1, 24).boxed().toList(),
+        assertEquals(IntStream.rangeClosed(1, 26).boxed().toList(),
             detail.getRoundsList().stream().map(RoundRecord::getRound).toList());
         List<JobEvent> history = new ArrayList<>();
         admin.withDeadlineAfter(30, TimeUnit.SECONDS).watchJob(GetJobRequest.newBuilder().setJobId(crashed).build())
             .forEachRemaining(history::add);
         Map<Integer, Long> completions = history.stream().filter(e -> e.getPhase().equals("ROUND_COMPLETED"))
             .collect(Collectors.groupingBy(JobEvent::getRound, TreeMap::new, Collectors.counting()));
-        assertEquals(IntStream.rangeClosed(1, 24).boxed().collect(Collectors.toMap(r -> r, r -> 1L)),
+        assertEquals(IntStream.rangeClosed(1, 26).boxed().collect(Collectors.toMap(r -> r, r -> 1L)),
             completions, "killed at " + killedAt);
+        assertEquals(1, history.stream().filter(e -> e.getPhase().equals("PAUSED")).count(),
+            "the orderly stop paused the job, and only that one");
+        assertTrue(history.stream().noneMatch(e -> e.getState() == JobState.CANCELLED), "no stop ended the job");
         long resumes = history.stream().filter(e -> e.getPhase().equals("RESUMED")).count();
         assertEquals(kills, resumes, "each restart resumes the running job once; killed at " + killedAt);
 
@@ -185,8 +198,8 @@ class CrashResumeTest {
         JobDetail uninterrupted = awaitEnd(admin, baseline);
         assertEquals(JobState.SUCCEEDED, uninterrupted.getSummary().getState(),
             uninterrupted.getSummary().getMessage());
-        double resumedAccuracy = detail.getRounds(23).getMetricsOrThrow("eval_accuracy");
-        double baselineAccuracy = uninterrupted.getRounds(23).getMetricsOrThrow("eval_accuracy");
+        double resumedAccuracy = detail.getRounds(25).getMetricsOrThrow("eval_accuracy");
+        double baselineAccuracy = uninterrupted.getRounds(25).getMetricsOrThrow("eval_accuracy");
         assertTrue(Math.abs(resumedAccuracy - baselineAccuracy) <= 0.05, "final accuracy " + resumedAccuracy
             + " after " + kills + " kills vs " + baselineAccuracy + " uninterrupted");
         assertTrue(resumedAccuracy > 0.6, "3-class accuracy should clearly beat chance, got " + resumedAccuracy);
