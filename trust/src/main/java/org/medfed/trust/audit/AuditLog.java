@@ -3,13 +3,11 @@ package org.medfed.trust.audit;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.FileOutputStream;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
@@ -32,7 +30,11 @@ public final class AuditLog implements AutoCloseable {
 
   private final Path file;
   private final Clock clock;
-  private final FileChannel channel;
+  /**
+   * A stream, not a FileChannel: an interrupted thread closes a channel for every thread, and a
+   * coordinator stopping (or a cancelled call) must never silence the audit log.
+   */
+  private final FileOutputStream out;
   private long seq;
   private String last;
   private Consumer<Entry> mirror = entry -> {};
@@ -45,10 +47,10 @@ public final class AuditLog implements AutoCloseable {
     }
   }
 
-  private AuditLog(Path file, Clock clock, FileChannel channel, long seq, String last) {
+  private AuditLog(Path file, Clock clock, FileOutputStream out, long seq, String last) {
     this.file = file;
     this.clock = clock;
-    this.channel = channel;
+    this.out = out;
     this.seq = seq;
     this.last = last;
   }
@@ -70,9 +72,8 @@ public final class AuditLog implements AutoCloseable {
       seq = result.records();
       last = result.lastHash();
     }
-    FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-        StandardOpenOption.APPEND);
-    return new AuditLog(file, clock, channel, seq, last);
+    FileOutputStream out = new FileOutputStream(file.toFile(), true);
+    return new AuditLog(file, clock, out, seq, last);
   }
 
   public Path file() {
@@ -95,11 +96,8 @@ public final class AuditLog implements AutoCloseable {
     record.put("hash", hash);
     try {
       byte[] line = (JSON.writeValueAsString(record) + "\n").getBytes(StandardCharsets.UTF_8);
-      ByteBuffer buffer = ByteBuffer.wrap(line);
-      while (buffer.hasRemaining()) {
-        channel.write(buffer);
-      }
-      channel.force(false);
+      out.write(line);
+      out.getFD().sync();
     } catch (IOException e) {
       throw new IllegalStateException("could not append to the audit log " + file + ": " + e.getMessage(), e);
     }
@@ -145,6 +143,6 @@ public final class AuditLog implements AutoCloseable {
 
   @Override
   public synchronized void close() throws IOException {
-    channel.close();
+    out.close();
   }
 }

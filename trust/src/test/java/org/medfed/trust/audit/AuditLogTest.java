@@ -37,6 +37,23 @@ class AuditLogTest {
   }
 
   @Test
+  void anInterruptedWriter_doesNotSilenceTheLogForEveryoneElse() throws Exception {
+    Path other = dir.resolve("interrupted.log");
+    try (AuditLog log = AuditLog.open(other, Clock.systemUTC())) {
+      Thread writer = new Thread(() -> {
+        Thread.currentThread().interrupt();
+        log.append("WHILE_INTERRUPTED", Map.of("n", 1));
+      });
+      writer.start();
+      writer.join();
+      log.append("AFTERWARDS", Map.of("n", 2));
+    }
+    AuditVerifier.Result result = AuditVerifier.verify(other);
+    assertTrue(result.intact(), result.describe(other));
+    assertEquals(2, result.records());
+  }
+
+  @Test
   void anUntouchedLog_verifies() throws IOException {
     AuditVerifier.Result result = AuditVerifier.verify(file);
     assertTrue(result.intact());
