@@ -131,10 +131,7 @@ class FailureEndToEndTest {
   @Test
   void hungNodeUnderSecureAggregation_isDroppedAtTheStageDeadline_andTheRoundGoesOn() throws Exception {
     try (Federation federation = new Federation(dataDir)) {
-      federation.agent("hospital-a", Blobs.dataset("expression", 1, 40, 20, 20));
-      federation.agent("hospital-b", Blobs.dataset("expression", 2, 40, 20, 20));
-      // Keeps its session open and approves, but never advertises keys or trains.
-      RogueAgent hung = RogueAgent.connect(federation.channel("hospital-hung"), "hospital-hung", task -> { });
+      RogueAgent hung = startTwoAndAHungNode(federation);
 
       String jobId = federation.submit(SECURE_JOB.formatted(1, 0)).getJobId();
       long started = System.nanoTime();
@@ -156,9 +153,7 @@ class FailureEndToEndTest {
   @Test
   void failedRound_isRetriedByTheJobsPolicy_thenTheJobStopsNamingTheRetries() throws Exception {
     try (Federation federation = new Federation(dataDir)) {
-      federation.agent("hospital-a", Blobs.dataset("expression", 1, 40, 20, 20));
-      federation.agent("hospital-b", Blobs.dataset("expression", 2, 40, 20, 20));
-      RogueAgent hung = RogueAgent.connect(federation.channel("hospital-hung"), "hospital-hung", task -> { });
+      RogueAgent hung = startTwoAndAHungNode(federation);
 
       // min_nodes 3 with one hung node: every attempt fails at the key-advertising deadline.
       String jobId = federation.submit(SECURE_JOB.replace("min_nodes: 2", "min_nodes: 3").formatted(1, 2))
@@ -194,6 +189,13 @@ class FailureEndToEndTest {
       assertTrue(detail.getRounds(3).getParticipantsList().contains("hospital-c"),
           "the restarted agent takes part again: " + detail.getRoundsList());
     }
+  }
+
+  /** Hospitals a and b train normally; 'hospital-hung' keeps its session open and approves, but never answers. */
+  private static RogueAgent startTwoAndAHungNode(Federation federation) throws Exception {
+    federation.agent("hospital-a", Blobs.dataset("expression", 1, 40, 20, 20));
+    federation.agent("hospital-b", Blobs.dataset("expression", 2, 40, 20, 20));
+    return RogueAgent.connect(federation.channel("hospital-hung"), "hospital-hung", task -> { });
   }
 
   private static void awaitRounds(Federation federation, String jobId, int rounds) throws InterruptedException {
