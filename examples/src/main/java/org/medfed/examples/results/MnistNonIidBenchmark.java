@@ -15,12 +15,20 @@ import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.Callable;
 import javax.imageio.ImageIO;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.medfed.coordinator.job.JobSpec;
+import org.medfed.coordinator.job.JobSpecParser;
+import org.medfed.coordinator.model.GlobalModel;
+import org.medfed.coordinator.model.ModelCatalog;
 import org.medfed.nodeagent.data.DatasetDeclaration;
 import org.medfed.nodeagent.data.DatasetFormat;
 import org.medfed.nodeagent.data.DatasetKind;
 import org.medfed.nodeagent.data.DatasetLoaders;
 import org.medfed.nodeagent.data.LocalDataset;
+import org.medfed.nodeagent.training.Dl4jTrainer;
+import org.medfed.nodeagent.training.TrainingPlan;
 import org.medfed.proto.v1.JobDetail;
+import org.nd4j.linalg.dataset.DataSet;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -52,12 +60,18 @@ public final class MnistNonIidBenchmark implements Callable<Integer> {
   @Option(names = "--seeds", split = ",", defaultValue = "1,2,3", description = "Seeds (default: ${DEFAULT-VALUE}).")
   List<Long> seeds;
 
-  @Option(names = "--rounds", defaultValue = "30", description = "Rounds (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--rounds", defaultValue = "30",
+      description = "Federated rounds; 0 runs only the pooled baseline (default: ${DEFAULT-VALUE}).")
   int rounds;
 
   @Option(names = "--fraction", defaultValue = "0.2",
       description = "Share of the 60,000 training and 10,000 test images used, for 2-core machines (default: ${DEFAULT-VALUE}).")
   double fraction;
+
+  @Option(names = "--pooled-epochs", defaultValue = "0",
+      description = "Also train the same CNN on all hospitals' images pooled for this many epochs, as the "
+          + "ceiling the federation is measured against (default: ${DEFAULT-VALUE}, off).")
+  int pooledEpochs;
 
   public static void main(String[] args) {
     System.exit(new CommandLine(new MnistNonIidBenchmark()).execute(args));
@@ -75,6 +89,7 @@ public final class MnistNonIidBenchmark implements Callable<Integer> {
     Idx train = Idx.read(data.resolve("train-images-idx3-ubyte"), data.resolve("train-labels-idx1-ubyte"));
     Idx test = Idx.read(data.resolve("t10k-images-idx3-ubyte"), data.resolve("t10k-labels-idx1-ubyte"));
     Map<Long, List<Double>> curves = new LinkedHashMap<>();
+    Map<Long, List<Double>> pooled = new LinkedHashMap<>();
     for (long seed : seeds) {
       Path sites = work.resolve("seed-" + seed).resolve("hospitals");
       InProcessConsortium.deleteRecursively(sites);
@@ -83,21 +98,62 @@ public final class MnistNonIidBenchmark implements Callable<Integer> {
       for (DatasetDeclaration declaration : declarations) {
         datasets.add(DatasetLoaders.load(declaration));
       }
+      if (pooledEpochs > 0) {
+        pooled.put(seed, pooledCurve(datasets, seed));
+        System.out.printf(Locale.ROOT, "seed %d: pooled accuracy per epoch %s%n", seed, format(pooled.get(seed)));
+      }
+      if (rounds == 0) {
+        continue;
+      }
       List<Double> curve = new ArrayList<>();
       try (InProcessConsortium federation = new InProcessConsortium(work.resolve("seed-" + seed), "mnist",
           declarations, datasets)) {
-        federation.run(job(seed), (JobDetail detail) -> detail.getRoundsList()
+        federation.run(job(seed, rounds), (JobDetail detail) -> detail.getRoundsList()
             .forEach(r -> curve.add(r.getMetricsOrThrow("eval_accuracy"))));
       }
       curves.put(seed, curve);
-      System.out.printf(Locale.ROOT, "seed %d: accuracy per round %s%n", seed,
-          curve.stream().map(a -> String.format(Locale.ROOT, "%.3f", a)).toList());
+      System.out.printf(Locale.ROOT, "seed %d: accuracy per round %s%n", seed, format(curve));
     }
-    report(curves);
+    if (!curves.isEmpty()) {
+      report("round", curves);
+    }
+    if (!pooled.isEmpty()) {
+      report("pooled epoch", pooled);
+    }
     return 0;
   }
 
-  private String job(long seed) {
+  /**
+   * The job's CNN and optimiser trained on every hospital's training images together, one network
+   * throughout (its optimiser state carries over between epochs), evaluated on the pooled test sets
+   * after each epoch.
+   */
+  private List<Double> pooledCurve(List<LocalDataset> datasets, long seed) {
+    // Only the model, optimiser and batch size of the job matter here, not its rounds.
+    JobSpec spec = JobSpecParser.parse(job(seed, 1));
+    GlobalModel initial = ModelCatalog.initialModel(spec);
+    TrainingPlan plan = new TrainingPlan(initial.configJson(), initial.parameterCount(), spec.inputShape(),
+        DIGITS.size(), 1, spec.batchSize(), spec.learningRate(), seed);
+    MultiLayerNetwork net = Dl4jTrainer.network(plan, initial.parameters());
+    DataSet train = DataSet.merge(datasets.stream().map(LocalDataset::train).toList());
+    DataSet test = DataSet.merge(datasets.stream().map(LocalDataset::test).toList());
+    List<Double> curve = new ArrayList<>();
+    for (int epoch = 0; epoch < pooledEpochs; epoch++) {
+      train.shuffle(seed + epoch);
+      for (DataSet batch : train.batchBy(spec.batchSize())) {
+        net.fit(batch);
+      }
+      curve.add(Dl4jTrainer.evaluate(net, test).metrics().get("accuracy"));
+      System.out.printf(Locale.ROOT, "  pooled epoch %d: accuracy %.4f%n", epoch + 1, curve.get(epoch));
+    }
+    return curve;
+  }
+
+  private static List<String> format(List<Double> curve) {
+    return curve.stream().map(a -> String.format(Locale.ROOT, "%.3f", a)).toList();
+  }
+
+  private static String job(long seed, int rounds) {
     return """
         name: mnist-non-iid
         dataset: digits
@@ -155,24 +211,25 @@ public final class MnistNonIidBenchmark implements Callable<Integer> {
     }
   }
 
-  private void report(Map<Long, List<Double>> curves) {
-    System.out.printf(Locale.ROOT, "%n| seed | rounds to 97%% | rounds to 99%% | accuracy after round %d |%n|---|---|---|---|%n",
-        rounds);
+  /** Per seed: steps (rounds or epochs) to 97% and 99% and the last accuracy; then mean ± sd per step. */
+  private static void report(String step, Map<Long, List<Double>> curves) {
+    System.out.printf(Locale.ROOT, "%n| seed | %ss to 97%% | %ss to 99%% | accuracy after the last %s |%n"
+        + "|---|---|---|---|%n", step, step, step);
     curves.forEach((seed, curve) -> System.out.printf(Locale.ROOT, "| %d | %s | %s | %.4f |%n", seed,
-        roundsTo(curve, 0.97), roundsTo(curve, 0.99), curve.get(curve.size() - 1)));
+        stepsTo(curve, 0.97), stepsTo(curve, 0.99), curve.get(curve.size() - 1)));
     int length = curves.values().stream().mapToInt(List::size).min().orElse(0);
-    StringBuilder mean = new StringBuilder("mean accuracy per round:");
+    StringBuilder mean = new StringBuilder("mean accuracy per " + step + ":");
     for (int r = 0; r < length; r++) {
-      final int round = r;
-      double m = curves.values().stream().mapToDouble(c -> c.get(round)).average().orElse(Double.NaN);
-      double sd = Math.sqrt(curves.values().stream().mapToDouble(c -> (c.get(round) - m) * (c.get(round) - m))
+      final int index = r;
+      double m = curves.values().stream().mapToDouble(c -> c.get(index)).average().orElse(Double.NaN);
+      double sd = Math.sqrt(curves.values().stream().mapToDouble(c -> (c.get(index) - m) * (c.get(index) - m))
           .sum() / Math.max(1, curves.size() - 1));
       mean.append(String.format(Locale.ROOT, " %d:%.3f±%.3f", r + 1, m, sd));
     }
     System.out.println(mean);
   }
 
-  private static String roundsTo(List<Double> curve, double target) {
+  private static String stepsTo(List<Double> curve, double target) {
     for (int r = 0; r < curve.size(); r++) {
       if (curve.get(r) >= target) {
         return Integer.toString(r + 1);
