@@ -73,16 +73,14 @@ class FailureEndToEndTest {
       startThreeWithCrashingC(federation);
 
       String jobId = federation.submit(JOB.formatted(3, 2, 60)).getJobId();
-      long started = System.nanoTime();
       federation.watch(jobId, Duration.ofMinutes(2));
       JobDetail detail = federation.job(jobId);
 
       assertEquals(JobState.SUCCEEDED, detail.getSummary().getState(), detail.getSummary().getMessage());
       assertEquals(List.of("hospital-a", "hospital-b"), detail.getRounds(1).getParticipantsList().stream().sorted().toList());
+      // Dropped because the session closed, not at the 60 s training deadline (that reason would say so).
       assertTrue(detail.getRounds(1).getDropped(0).startsWith("hospital-c: node 'hospital-c' disconnected"),
           detail.getRounds(1).getDroppedList().toString());
-      // The departure was noticed at once, not at the 60 s training deadline.
-      assertTrue(System.nanoTime() - started < TimeUnit.SECONDS.toNanos(50), "took too long");
     }
   }
 
