@@ -7,6 +7,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -67,7 +68,7 @@ public final class AgentMain implements Callable<Integer> {
     try {
       agentConfig = AgentConfigLoader.load(config);
       datasets = agentConfig.datasets().stream().map(DatasetLoaders::load).toList();
-      List<ClientInterceptor> counters = new java.util.ArrayList<>();
+      List<ClientInterceptor> counters = new ArrayList<>();
       if (agentConfig.metrics().isPresent()) {
         PrometheusMeterRegistry registry = OpsEndpoint.newRegistry();
         OpsEndpoint endpoint = OpsEndpoint.start(agentConfig.metrics().get(), registry);

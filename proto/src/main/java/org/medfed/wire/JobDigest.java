@@ -3,6 +3,7 @@ package org.medfed.wire;
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
@@ -64,7 +65,7 @@ public final class JobDigest {
   }
 
   private static void text(DataOutputStream out, String value) throws IOException {
-    byte[] utf8 = value.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    byte[] utf8 = value.getBytes(StandardCharsets.UTF_8);
     out.writeInt(utf8.length);
     out.write(utf8);
   }

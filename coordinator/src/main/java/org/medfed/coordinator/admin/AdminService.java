@@ -3,6 +3,7 @@ package org.medfed.coordinator.admin;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
+import java.time.Instant;
 import java.util.Optional;
 import java.util.OptionalInt;
 import org.medfed.coordinator.approval.Approvals;
@@ -104,7 +105,7 @@ public final class AdminService extends AdminServiceGrpc.AdminServiceImplBase {
       Runnable[] stop = new Runnable[1];
       boolean[] closed = {false};
       // History comes first; a PAUSED in it is an earlier stop, not this one.
-      java.time.Instant subscribed = java.time.Instant.now();
+      Instant subscribed = Instant.now();
       call.setOnCancelHandler(() -> {
         synchronized (lock) {
           closed[0] = true;
@@ -181,7 +182,7 @@ public final class AdminService extends AdminServiceGrpc.AdminServiceImplBase {
         .setNodeId(n.nodeId())
         .setSoftwareVersion(n.softwareVersion())
         .setConnected(n.connected())
-        .setConnectedSinceUnixMillis(n.connectedSince().map(java.time.Instant::toEpochMilli).orElse(0L))
+        .setConnectedSinceUnixMillis(n.connectedSince().map(Instant::toEpochMilli).orElse(0L))
         .setLastSeenUnixMillis(n.lastSeen().toEpochMilli())
         .addAllDatasets(n.datasets())));
     responses.onNext(list.build());

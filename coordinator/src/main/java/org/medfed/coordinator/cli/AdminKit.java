@@ -3,6 +3,7 @@ package org.medfed.coordinator.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Set;
 import org.medfed.trust.config.YamlConfig;
 import org.medfed.trust.tls.TlsFiles;
 
@@ -14,7 +15,7 @@ record AdminKit(String coordinator, TlsFiles tls) {
       throw new IllegalArgumentException(kit + " is not an admin startup kit (no admin.yaml); make one with"
           + " `medfed provision` and pass its folder with --kit");
     }
-    JsonNode root = YamlConfig.read(file, java.util.Set.of("coordinator", "tls"));
+    JsonNode root = YamlConfig.read(file, Set.of("coordinator", "tls"));
     if (!root.hasNonNull("coordinator")) {
       throw new IllegalArgumentException(file + ": missing required field 'coordinator'");
     }

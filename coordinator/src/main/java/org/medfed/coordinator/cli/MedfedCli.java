@@ -7,19 +7,26 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
+import java.util.function.ToIntFunction;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.medfed.coordinator.Coordinator;
 import org.medfed.coordinator.CoordinatorConfig;
 import org.medfed.proto.v1.AdminModelRequest;
@@ -80,7 +87,7 @@ public final class MedfedCli {
           }
           if (e instanceof StatusRuntimeException s) {
             Status status = s.getStatus();
-            java.util.Optional<String> tls = TlsProblems.explain(status, "the coordinator");
+            Optional<String> tls = TlsProblems.explain(status, "the coordinator");
             if (tls.isPresent()) {
               cmd.getErr().println("medfed: " + tls.get());
               return REFUSED;
@@ -142,7 +149,7 @@ public final class MedfedCli {
     }
 
     /** Runs one admin call with a 30 s deadline on a channel that is closed afterwards. */
-    int call(java.util.function.ToIntFunction<AdminServiceGrpc.AdminServiceBlockingStub> body) {
+    int call(ToIntFunction<AdminServiceGrpc.AdminServiceBlockingStub> body) {
       ManagedChannel channel = open();
       try {
         return body.applyAsInt(AdminServiceGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS));
@@ -214,7 +221,7 @@ public final class MedfedCli {
         coordinator = Coordinator.start(config, builder);
       } catch (IOException e) {
         System.err.println("medfed: cannot start on " + address + ":" + listen + ": " + e.getMessage()
-            + (e instanceof java.net.BindException || String.valueOf(e.getMessage()).contains("bind")
+            + (e instanceof BindException || String.valueOf(e.getMessage()).contains("bind")
                 ? " (is another coordinator running? choose --port)" : ""));
         return BAD_INPUT;
       }
@@ -378,8 +385,8 @@ public final class MedfedCli {
     private static final class Progress {
       int stored;
       JobState state = JobState.RUNNING;
-      private static final java.util.regex.Pattern ROUND_OF = java.util.regex.Pattern.compile("round \\d+/(\\d+)");
-      private final java.util.List<Long> roundEnds = new java.util.ArrayList<>();
+      private static final Pattern ROUND_OF = Pattern.compile("round \\d+/(\\d+)");
+      private final List<Long> roundEnds = new ArrayList<>();
 
       void show(JobEvent event) {
         state = event.getState();
@@ -399,14 +406,14 @@ public final class MedfedCli {
 
       /** From the pace of the rounds seen so far (watch from the start for a better estimate). */
       private Optional<String> timeLeft(JobEvent event) {
-        java.util.regex.Matcher total = ROUND_OF.matcher(event.getMessage());
+        Matcher total = ROUND_OF.matcher(event.getMessage());
         if (roundEnds.size() < 2 || !total.find()) {
           return Optional.empty();
         }
         int left = Integer.parseInt(total.group(1)) - event.getRound();
         double perRound = (roundEnds.get(roundEnds.size() - 1) - roundEnds.get(0)) / 1000.0 / (roundEnds.size() - 1);
         long seconds = Math.round(perRound * left);
-        return left <= 0 ? Optional.empty() : Optional.of(String.format(java.util.Locale.ROOT,
+        return left <= 0 ? Optional.empty() : Optional.of(String.format(Locale.ROOT,
             "about %dm%02ds left (%d rounds at %.1f s per round)", seconds / 60, seconds % 60, left, perRound));
       }
     }
@@ -414,7 +421,7 @@ public final class MedfedCli {
     static String formatMetrics(JobEvent event) {
       StringBuilder text = new StringBuilder();
       new TreeMap<>(event.getMetricsMap()).forEach((k, v) -> text.append(k).append('=')
-          .append(String.format(java.util.Locale.ROOT, v == Math.rint(v) ? "%.0f" : "%.4f", v)).append(' '));
+          .append(String.format(Locale.ROOT, v == Math.rint(v) ? "%.0f" : "%.4f", v)).append(' '));
       return text.toString().trim();
     }
   }

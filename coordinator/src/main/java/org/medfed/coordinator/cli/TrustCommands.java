@@ -1,7 +1,11 @@
 package org.medfed.coordinator.cli;
 
+import java.io.IOException;
 import java.math.BigInteger;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -33,11 +37,11 @@ final class TrustCommands {
       ConsortiumFile file;
       try {
         file = ConsortiumFile.read(consortium);
-      } catch (ConsortiumFile.InvalidConsortiumException | java.nio.file.NoSuchFileException e) {
+      } catch (ConsortiumFile.InvalidConsortiumException | NoSuchFileException e) {
         System.err.println("medfed provision: " + e.getMessage());
         return MedfedCli.BAD_INPUT;
       }
-      Provisioner.Report report = new Provisioner(java.time.Clock.systemUTC()).provision(file, out);
+      Provisioner.Report report = new Provisioner(Clock.systemUTC()).provision(file, out);
       System.out.println("consortium '" + file.consortium() + "': CA in " + report.caDir()
           + " (keep ca.key offline; it signs every certificate)");
       report.created().forEach(kit -> System.out.println("  created " + kit));
@@ -75,7 +79,7 @@ final class TrustCommands {
       try {
         ca = CertificateAuthority.load(kits.resolve("ca"));
         revoked = ca.revoke(name, parsed, reason, Instant.now());
-      } catch (java.io.IOException e) {
+      } catch (IOException e) {
         System.err.println("medfed revoke: " + e.getMessage());
         return MedfedCli.BAD_INPUT;
       }
@@ -110,8 +114,8 @@ final class TrustCommands {
       return verify(file);
     }
 
-    static int verify(Path file) throws java.io.IOException {
-      if (!java.nio.file.Files.isRegularFile(file)) {
+    static int verify(Path file) throws IOException {
+      if (!Files.isRegularFile(file)) {
         System.err.println("medfed audit: no audit log at " + file);
         return MedfedCli.BAD_INPUT;
       }

@@ -4,8 +4,11 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -129,7 +132,7 @@ public final class Job {
    * Tells watchers how many nodes have answered the current stage. Live only: not stored and not
    * replayed, so a round with hundreds of nodes does not write hundreds of rows per stage.
    */
-  public void answered(String stage, java.util.concurrent.atomic.AtomicInteger counter, int expected) {
+  public void answered(String stage, AtomicInteger counter, int expected) {
     JobEvent event;
     synchronized (this) {
       // Counted under the lock, so watchers see 1/n, 2/n, ... in order.
@@ -156,21 +159,21 @@ public final class Job {
   }
 
   /** Steps that report on a stage rather than begin one. */
-  private static final java.util.Set<String> REPORTS = java.util.Set.of("APPROVAL", "RESUMED", "PAUSED",
+  private static final Set<String> REPORTS = Set.of("APPROVAL", "RESUMED", "PAUSED",
       "SECURE_AGGREGATION", "TRAINING", "EVALUATION");
   /** Steps after which no round is under way. */
-  private static final java.util.Set<String> BETWEEN_ROUNDS = java.util.Set.of("SUBMITTED", "STARTED",
+  private static final Set<String> BETWEEN_ROUNDS = Set.of("SUBMITTED", "STARTED",
       "ROUND_COMPLETED", "ROUND_RETRY");
 
   /** The stage the last round had begun when the job stopped, if one was under way. */
-  private synchronized java.util.Optional<String> interruptedStage() {
+  private synchronized Optional<String> interruptedStage() {
     for (int i = events.size() - 1; i >= 0; i--) {
       String phase = events.get(i).phase();
       if (!REPORTS.contains(phase)) {
-        return BETWEEN_ROUNDS.contains(phase) ? java.util.Optional.empty() : java.util.Optional.of(phase);
+        return BETWEEN_ROUNDS.contains(phase) ? Optional.empty() : Optional.of(phase);
       }
     }
-    return java.util.Optional.empty();
+    return Optional.empty();
   }
 
   /** Counts the round: stored with its event in one transaction, then shown to watchers. */

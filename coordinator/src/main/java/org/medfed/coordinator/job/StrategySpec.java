@@ -1,5 +1,7 @@
 package org.medfed.coordinator.job;
 
+import java.util.Objects;
+
 /**
  * The aggregation strategy a job asks for, with its server-side hyper-parameters.
  *
@@ -8,7 +10,7 @@ package org.medfed.coordinator.job;
  */
 public record StrategySpec(StrategyName name, double serverLearningRate, double serverMomentum) {
   public StrategySpec {
-    java.util.Objects.requireNonNull(name, "name");
+    Objects.requireNonNull(name, "name");
     if (!(serverLearningRate > 0 && serverLearningRate <= 10)) {
       throw new InvalidJobSpecException("strategy.server_learning_rate", "must be in (0, 10], got " + serverLearningRate);
     }

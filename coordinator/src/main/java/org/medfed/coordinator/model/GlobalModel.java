@@ -1,5 +1,7 @@
 package org.medfed.coordinator.model;
 
+import java.util.Arrays;
+
 /**
  * The global model between rounds: its DL4J architecture and flat float32 parameters.
  * Immutable: parameters are copied in and out.
@@ -21,12 +23,12 @@ public record GlobalModel(String configJson, float[] parameters) {
   @Override
   public boolean equals(Object o) {
     return o instanceof GlobalModel m && configJson.equals(m.configJson)
-        && java.util.Arrays.equals(parameters, m.parameters);
+        && Arrays.equals(parameters, m.parameters);
   }
 
   @Override
   public int hashCode() {
-    return configJson.hashCode() * 31 + java.util.Arrays.hashCode(parameters);
+    return configJson.hashCode() * 31 + Arrays.hashCode(parameters);
   }
 
   @Override

@@ -1,5 +1,6 @@
 package org.medfed.coordinator.model;
 
+import java.util.Arrays;
 import java.util.List;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
@@ -60,7 +61,7 @@ public final class ModelCatalog {
       case SMALL_CNN -> {
         if (shape.length != 3 || shape[1] < 12 || shape[2] < 12) {
           throw new InvalidJobSpecException("input_shape", "small-cnn needs [channels, height, width] of at "
-              + "least 12x12, got " + java.util.Arrays.toString(shape));
+              + "least 12x12, got " + Arrays.toString(shape));
         }
         yield smallCnn((int) shape[0], (int) shape[1], (int) shape[2], spec.numClasses(), spec.learningRate(),
             spec.seed(), spec.optimizer(), builtIn.hiddenUnits().isEmpty() ? 64 : builtIn.hiddenUnits().get(0));
@@ -68,7 +69,7 @@ public final class ModelCatalog {
       case MLP -> {
         if (shape.length != 1) {
           throw new InvalidJobSpecException("input_shape", "mlp needs [features], got "
-              + java.util.Arrays.toString(shape));
+              + Arrays.toString(shape));
         }
         yield mlp((int) shape[0], spec.numClasses(), spec.learningRate(), spec.seed(), spec.optimizer(),
             builtIn.hiddenUnits().isEmpty() ? DEFAULT_MLP_HIDDEN : builtIn.hiddenUnits());
@@ -76,7 +77,7 @@ public final class ModelCatalog {
       case COX -> {
         if (shape.length != 1) {
           throw new InvalidJobSpecException("input_shape", "cox needs [features], got "
-              + java.util.Arrays.toString(shape));
+              + Arrays.toString(shape));
         }
         yield cox((int) shape[0], spec.learningRate(), spec.seed(), spec.optimizer(), builtIn.hiddenUnits());
       }

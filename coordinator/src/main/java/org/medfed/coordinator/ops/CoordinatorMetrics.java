@@ -6,6 +6,9 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 import org.medfed.coordinator.job.Job;
@@ -40,10 +43,10 @@ public final class CoordinatorMetrics {
   }
 
   /** Gauges of the jobs by status. */
-  public void trackJobs(Supplier<java.util.List<Job>> jobs) {
+  public void trackJobs(Supplier<List<Job>> jobs) {
     for (JobStatus status : JobStatus.values()) {
       Gauge.builder("medfed.jobs", jobs, all -> all.get().stream().filter(j -> j.status() == status).count())
-          .tag("status", status.name().toLowerCase(java.util.Locale.ROOT)).description("Jobs by status")
+          .tag("status", status.name().toLowerCase(Locale.ROOT)).description("Jobs by status")
           .strongReference(true)
           .register(registry);
     }
@@ -70,7 +73,7 @@ public final class CoordinatorMetrics {
       case "ROUND_COMPLETED" -> {
         stages.end(event.at());
         roundsCompleted.increment();
-        java.util.List<RoundRecord> rounds = job.rounds();
+        List<RoundRecord> rounds = job.rounds();
         if (!rounds.isEmpty()) {
           dropouts.increment(rounds.get(rounds.size() - 1).dropped().size());
         }
@@ -89,7 +92,7 @@ public final class CoordinatorMetrics {
   }
 
   private static boolean isStage(String phase) {
-    return phase.startsWith("SECAGG_") || java.util.Arrays.stream(
+    return phase.startsWith("SECAGG_") || Arrays.stream(
         org.medfed.coordinator.round.RoundStateMachine.Phase.values()).anyMatch(p -> p.name().equals(phase));
   }
 
@@ -109,7 +112,7 @@ public final class CoordinatorMetrics {
 
     synchronized void end(Instant at) {
       if (stage != null) {
-        Timer.builder("medfed.stage.duration").tag("stage", stage.toLowerCase(java.util.Locale.ROOT))
+        Timer.builder("medfed.stage.duration").tag("stage", stage.toLowerCase(Locale.ROOT))
             .description("Time spent in each round stage").register(registry)
             .record(Duration.between(since, at));
       }

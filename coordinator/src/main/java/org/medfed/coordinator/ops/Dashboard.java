@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Optional;
+import java.util.TreeMap;
 import org.medfed.coordinator.approval.Approvals;
 import org.medfed.coordinator.job.Job;
 import org.medfed.coordinator.job.RoundRecord;
@@ -98,7 +99,7 @@ public final class Dashboard {
       ObjectNode dropped = round.putObject("dropped");
       record.dropped().forEach(dropped::put);
       ObjectNode metrics = round.putObject("metrics");
-      new java.util.TreeMap<>(record.metrics()).forEach(metrics::put);
+      new TreeMap<>(record.metrics()).forEach(metrics::put);
     }
     ObjectNode answers = node.putObject("approvals");
     approvals.of(job.id()).forEach((nodeId, decision) -> answers.put(nodeId, Approvals.stateName(decision.state())));

@@ -1,15 +1,19 @@
 package org.medfed.coordinator.round;
 
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.medfed.coordinator.job.InvalidJobSpecException;
 import org.medfed.coordinator.job.Job;
 import org.medfed.coordinator.job.JobEvent;
@@ -34,7 +38,7 @@ public final class JobManager implements AutoCloseable {
   });
   private final RoundServices services;
   private final JobStore store;
-  private final List<java.util.function.Consumer<Job>> jobListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private final List<Consumer<Job>> jobListeners = new CopyOnWriteArrayList<>();
 
   public JobManager(RoundServices services, JobStore store) {
     this.services = services;
@@ -42,7 +46,7 @@ public final class JobManager implements AutoCloseable {
   }
 
   /** Told of every job as it is submitted or loaded, before it starts (metrics follow jobs this way). */
-  public void onJob(java.util.function.Consumer<Job> listener) {
+  public void onJob(Consumer<Job> listener) {
     jobListeners.add(listener);
   }
 
@@ -53,7 +57,7 @@ public final class JobManager implements AutoCloseable {
    * @return the ids of the jobs that resumed
    */
   public List<String> resumeStored() {
-    List<String> resumed = new java.util.ArrayList<>();
+    List<String> resumed = new ArrayList<>();
     for (JobStore.StoredJob stored : store.loadAll()) {
       JobSpec spec;
       GlobalModel initial;
@@ -89,7 +93,7 @@ public final class JobManager implements AutoCloseable {
    */
   public Job submit(JobSpec spec, String submittedBy) {
     GlobalModel initial = ModelCatalog.initialModel(spec);
-    String id = spec.name().toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9]+", "-")
+    String id = spec.name().toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]+", "-")
         + "-" + UUID.randomUUID().toString().substring(0, 8);
     Job job = new Job(id, spec, JobTerms.digest(spec, initial), submittedBy, services.clock(), store);
     String specJson = JobSpecParser.toJson(spec);

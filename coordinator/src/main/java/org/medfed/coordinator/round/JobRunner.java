@@ -1,5 +1,6 @@
 package org.medfed.coordinator.round;
 
+import java.util.List;
 import java.util.Map;
 import org.medfed.coordinator.job.Job;
 import org.medfed.coordinator.job.RoundRecord;
@@ -113,7 +114,7 @@ final class JobRunner implements Runnable {
   /** After the round is stored: a crash in between leaves the round counted, and JOB_RESUMED names it. */
   private void audit(RoundRecord record) {
     services.audit().append("ROUND_COMPLETED", Map.of("job", job.id(), "round", record.round(),
-        "contributors", record.participants(), "dropped", java.util.List.copyOf(record.dropped().keySet()),
+        "contributors", record.participants(), "dropped", List.copyOf(record.dropped().keySet()),
         "aggregate_model_sha256", record.checkpointSha256()));
   }
 }

@@ -6,7 +6,9 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -223,7 +225,7 @@ public final class RoundStateMachine {
     try {
       Map<TaskBoard.Issued, NodeSession> issued = new LinkedHashMap<>();
       for (NodeSession node : evaluators) {
-        TaskBoard.Issued task = services.tasks().issue(node.nodeId(), TaskBoard.Kind.EVALUATE, u -> java.util.Optional.empty());
+        TaskBoard.Issued task = services.tasks().issue(node.nodeId(), TaskBoard.Kind.EVALUATE, u -> Optional.empty());
         issued.put(task, node);
         node.send(CoordinatorMessage.newBuilder().setEvaluate(EvaluateTask.newBuilder()
             .setTaskId(task.taskId()).setJobId(job.id()).setRound(round).setDataset(spec.dataset())
@@ -274,7 +276,7 @@ public final class RoundStateMachine {
       task.result().thenAccept(result -> {
         job.answered(stage, answered, issued.size());
         if (!(result instanceof TaskResult.Trained || result instanceof TaskResult.Evaluated)) {
-          job.progress(round, stage.toUpperCase(java.util.Locale.ROOT), "node '" + task.nodeId() + "': "
+          job.progress(round, stage.toUpperCase(Locale.ROOT), "node '" + task.nodeId() + "': "
               + TaskResult.describe(result), Map.of());
           if (losses.incrementAndGet() > tolerableLosses) {
             hopeless.complete(null);

@@ -14,11 +14,13 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
+import java.util.stream.Collectors;
 import org.medfed.coordinator.job.Job;
 import org.medfed.coordinator.job.JobSpec;
 import org.medfed.coordinator.job.SecureAggregationSpec;
@@ -199,9 +201,9 @@ final class SecureTraining {
       List<Messages.UnmaskResponse> responses = new ArrayList<>();
       unmasked.forEach((node, m) -> responses.add(new Messages.UnmaskResponse(ids.get(node),
           m.getSecaggUnmask().getSelfMaskSharesMap().entrySet().stream().collect(
-              java.util.stream.Collectors.toMap(Map.Entry::getKey, e -> e.getValue().toByteArray())),
+              Collectors.toMap(Map.Entry::getKey, e -> e.getValue().toByteArray())),
           m.getSecaggUnmask().getKeySharesMap().entrySet().stream().collect(
-              java.util.stream.Collectors.toMap(Map.Entry::getKey, e -> e.getValue().toByteArray())))));
+              Collectors.toMap(Map.Entry::getKey, e -> e.getValue().toByteArray())))));
       clock.lap("unmask shares");
       int[] sum = server.unmask(responses);
       clock.lap("unmasking");
@@ -292,7 +294,7 @@ final class SecureTraining {
           .get(Math.max(0, deadline.toEpochMilli() - services.clock().millis()), TimeUnit.MILLISECONDS);
     } catch (TimeoutException e) {
       // handled below: unanswered nodes are dropped with the deadline as reason
-    } catch (java.util.concurrent.ExecutionException e) {
+    } catch (ExecutionException e) {
       throw new IllegalStateException("a secure-aggregation future failed unexpectedly", e.getCause());
     }
     Map<String, T> delivered = new TreeMap<>();
@@ -313,7 +315,7 @@ final class SecureTraining {
     return delivered;
   }
 
-  private static Map<String, TaskBoard.Issued> subset(Map<String, TaskBoard.Issued> tasks, java.util.Set<String> keep) {
+  private static Map<String, TaskBoard.Issued> subset(Map<String, TaskBoard.Issued> tasks, Set<String> keep) {
     Map<String, TaskBoard.Issued> out = new TreeMap<>(tasks);
     out.keySet().retainAll(keep);
     return out;

@@ -7,13 +7,16 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -89,8 +92,8 @@ public final class NodeRegistry {
    * Waits until {@code ready} holds, the deadline passes or {@code cancelled}; re-checks whenever
    * nodes come, go or {@link #signal} is called, and at least every second.
    */
-  public void awaitUntil(java.util.function.BooleanSupplier ready, Instant deadline,
-      java.util.function.BooleanSupplier cancelled) throws InterruptedException {
+  public void awaitUntil(BooleanSupplier ready, Instant deadline,
+      BooleanSupplier cancelled) throws InterruptedException {
     lock.lock();
     try {
       while (!ready.getAsBoolean() && !cancelled.getAsBoolean()) {
@@ -116,7 +119,7 @@ public final class NodeRegistry {
   }
 
   /** Ends the sessions {@code reason} gives a reason for, telling each agent why. */
-  public void closeWhere(java.util.function.Function<NodeSession, java.util.Optional<String>> reason, Status.Code code) {
+  public void closeWhere(Function<NodeSession, Optional<String>> reason, Status.Code code) {
     for (NodeSession session : connected()) {
       reason.apply(session).ifPresent(why -> {
         log.warn("closing the session of node '{}': {}", session.nodeId(), why);

@@ -2,6 +2,7 @@ package org.medfed.coordinator.session;
 
 import java.time.Instant;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 
 /**
@@ -19,7 +20,7 @@ public record NodeView(String nodeId, String softwareVersion, Optional<Instant> 
   static NodeView of(NodeSession session, boolean connected) {
     return new NodeView(session.nodeId(), session.softwareVersion(),
         connected ? Optional.of(session.connectedAt()) : Optional.empty(), session.lastSeen(),
-        session.datasets().stream().map(d -> d.getName() + " (" + d.getKind().name().toLowerCase(java.util.Locale.ROOT)
+        session.datasets().stream().map(d -> d.getName() + " (" + d.getKind().name().toLowerCase(Locale.ROOT)
             + ", " + d.getTrainSamples() + " train, " + d.getTestSamples() + " test)").toList(), connected);
   }
 }

@@ -1,5 +1,6 @@
 package org.medfed.coordinator.session;
 
+import java.nio.ByteBuffer;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
@@ -198,7 +199,7 @@ public final class TaskBoard {
       return new UploadStep.Refused(io.grpc.Status.INVALID_ARGUMENT.withDescription(
           "masked update for task '" + task.taskId + "' rejected: " + problem));
     }
-    task.result.complete(new TaskResult.Masked(java.nio.ByteBuffer.wrap(payload)));
+    task.result.complete(new TaskResult.Masked(ByteBuffer.wrap(payload)));
     return new UploadStep.Accepted(sha256);
   }
 

@@ -1,5 +1,6 @@
 package org.medfed.coordinator.session;
 
+import java.nio.ByteBuffer;
 import java.util.Map;
 
 /** How one issued task ended. Every issued task ends in exactly one of these. */
@@ -39,7 +40,7 @@ public sealed interface TaskResult {
    * A masked vector for secure aggregation, as the little-endian words received: meaningless alone,
    * it only ever joins the masked sum. Held as a read-only view, not copied: it is megabytes.
    */
-  record Masked(java.nio.ByteBuffer words) implements TaskResult {
+  record Masked(ByteBuffer words) implements TaskResult {
     public Masked {
       words = words.asReadOnlyBuffer();
     }

@@ -1,5 +1,6 @@
 package org.medfed.coordinator.store;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -175,7 +176,7 @@ public final class Database implements AutoCloseable {
       Path file = Path.of(settings.url().substring("jdbc:sqlite:".length()));
       try {
         Files.createDirectories(file.toAbsolutePath().getParent());
-      } catch (java.io.IOException e) {
+      } catch (IOException e) {
         throw new SQLException("cannot create " + file.getParent() + ": " + e.getMessage(), e);
       }
       // WAL with full sync: a committed stage survives SIGKILL and power loss alike.
@@ -188,7 +189,7 @@ public final class Database implements AutoCloseable {
     if (settings.passwordFile().isPresent()) {
       try {
         properties.setProperty("password", Files.readString(settings.passwordFile().get()).strip());
-      } catch (java.io.IOException e) {
+      } catch (IOException e) {
         throw new SQLException("cannot read store.password_file " + settings.passwordFile().get() + ": " + e, e);
       }
     }

@@ -9,6 +9,7 @@ import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.medfed.coordinator.session.NodeDirectory;
 import org.medfed.coordinator.session.NodeView;
 
@@ -84,7 +85,7 @@ public final class NodeStore implements NodeDirectory.History {
             } catch (JsonProcessingException e) {
               throw new SQLException("node " + rows.getString(1) + " has unreadable datasets", e);
             }
-            nodes.add(new NodeView(rows.getString(1), rows.getString(2), java.util.Optional.empty(),
+            nodes.add(new NodeView(rows.getString(1), rows.getString(2), Optional.empty(),
                 Instant.ofEpochMilli(rows.getLong(4)), datasets, rows.getBoolean(5)));
           }
         }

@@ -13,6 +13,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.medfed.nodeagent.session.NodeAgent;
@@ -326,10 +328,10 @@ class FailureEndToEndTest {
       this.channel = channel;
     }
 
-    static RogueAgent connect(ManagedChannel channel, String nodeId, java.util.function.Consumer<TrainTask> onTrain)
+    static RogueAgent connect(ManagedChannel channel, String nodeId, Consumer<TrainTask> onTrain)
         throws Exception {
       CompletableFuture<Void> welcomed = new CompletableFuture<>();
-      java.util.concurrent.atomic.AtomicReference<StreamObserver<AgentMessage>> self = new java.util.concurrent.atomic.AtomicReference<>();
+      AtomicReference<StreamObserver<AgentMessage>> self = new AtomicReference<>();
       StreamObserver<AgentMessage> session = FederationServiceGrpc.newStub(channel).connect(observer(message -> {
         if (message.hasWelcome()) {
           welcomed.complete(null);
@@ -354,7 +356,7 @@ class FailureEndToEndTest {
       return new RogueAgent(session, channel);
     }
 
-    static StreamObserver<CoordinatorMessage> observer(java.util.function.Consumer<CoordinatorMessage> onMessage,
+    static StreamObserver<CoordinatorMessage> observer(Consumer<CoordinatorMessage> onMessage,
         CompletableFuture<Status> closed) {
       return new StreamObserver<>() {
         @Override

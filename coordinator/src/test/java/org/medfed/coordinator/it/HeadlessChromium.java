@@ -12,6 +12,7 @@ import java.net.http.WebSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -133,7 +134,7 @@ final class HeadlessChromium implements AutoCloseable {
   void screenshot(Path file) throws Exception {
     JsonNode response = call("Page.captureScreenshot", JSON.createObjectNode().put("format", "png"));
     Files.createDirectories(file.toAbsolutePath().getParent());
-    Files.write(file, java.util.Base64.getDecoder().decode(response.path("result").path("data").asText()));
+    Files.write(file, Base64.getDecoder().decode(response.path("result").path("data").asText()));
   }
 
   private JsonNode call(String method, ObjectNode params) throws Exception {

@@ -8,10 +8,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -127,7 +129,7 @@ class TrustEndToEndTest {
       NodeAgent agent = federation.agentNotAwaited("hospital-old", Blobs.dataset("expression", 1, 20, 10, 20),
           federation.channel(expired, "127.0.0.1"));
       String reason = agent.stopped().get(20, TimeUnit.SECONDS);
-      assertTrue(reason.contains("expired at " + past.truncatedTo(java.time.temporal.ChronoUnit.SECONDS)), reason);
+      assertTrue(reason.contains("expired at " + past.truncatedTo(ChronoUnit.SECONDS)), reason);
       assertTrue(auditText(federation).contains("expired at"));
     }
   }
@@ -191,7 +193,7 @@ class TrustEndToEndTest {
     }
   }
 
-  private static String auditText(Federation federation) throws java.io.IOException {
+  private static String auditText(Federation federation) throws IOException {
     return Files.readString(federation.coordinator.auditLog());
   }
 }

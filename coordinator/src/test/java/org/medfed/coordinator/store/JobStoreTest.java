@@ -11,6 +11,7 @@ import java.sql.ResultSet;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -81,7 +82,7 @@ class JobStoreTest {
       new AuditMirror(db).attach(log);
       log.append("MIRRORED", Map.of("n", 3));
       List<String> types = db.inTransaction(c -> {
-        List<String> rows = new java.util.ArrayList<>();
+        List<String> rows = new ArrayList<>();
         try (ResultSet r = c.createStatement().executeQuery("SELECT type FROM audit_records ORDER BY seq")) {
           while (r.next()) {
             rows.add(r.getString(1));

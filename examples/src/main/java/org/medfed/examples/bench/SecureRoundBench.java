@@ -9,9 +9,11 @@ import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.medfed.coordinator.Coordinator;
 import org.medfed.coordinator.CoordinatorConfig;
@@ -52,7 +54,7 @@ public final class SecureRoundBench {
           // Near-uniform labels (alpha 100): the bench measures cost, and every hospital needs samples.
           new SyntheticConsortium.Settings(hospitals, 60, 100.0, 1), "127.0.0.1:" + coordinator.port(),
           // Plaintext, as when the figures in docs/benchmarks.md were first taken: TLS costs both arms alike.
-          java.util.Optional.empty());
+          Optional.empty());
       List<Process> agents = new ArrayList<>();
       for (SyntheticConsortium.Hospital site : sites) {
         ProcessBuilder process = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"), "-Xmx512m",
@@ -124,7 +126,7 @@ public final class SecureRoundBench {
     for (int i = 0; i < paired.length; i++) {
       paired[i] = on.get(i)[0] / off.get(i)[0];
     }
-    java.util.Arrays.sort(paired);
+    Arrays.sort(paired);
     System.out.printf(Locale.ROOT, "median of the %d paired ratios (on / the off run just before it): %.3f%n",
         paired.length, paired[paired.length / 2]);
     System.out.printf(Locale.ROOT, "bytes per round: off %.2f MB, on %.2f MB, ratio %.4f (target <= 1.01)%n",

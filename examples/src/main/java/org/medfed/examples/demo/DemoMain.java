@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -16,7 +17,9 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
 import java.util.stream.Stream;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.util.ModelSerializer;
@@ -88,7 +91,7 @@ public final class DemoMain implements Callable<Integer> {
     say("Provisioning a throw-away consortium: CA, coordinator, %d hospital and 1 admin startup kits (mutual TLS)",
         hospitals);
     Path kits = workDir.resolve("kits");
-    List<String> hospitalIds = java.util.stream.IntStream.range(0, hospitals).mapToObj(SyntheticConsortium::hospitalId)
+    List<String> hospitalIds = IntStream.range(0, hospitals).mapToObj(SyntheticConsortium::hospitalId)
         .toList();
     new Provisioner(Clock.systemUTC()).provision(new ConsortiumFile("medfed-demo", "127.0.0.1", port,
         List.of("127.0.0.1", "localhost"), hospitalIds, List.of("demo-admin"), 2), kits);
@@ -184,7 +187,7 @@ public final class DemoMain implements Callable<Integer> {
         federatedAccuracy, heldOut.numExamples(), seconds);
     say("  training the same model locally at each hospital and on the pooled data (same budget)...");
     // Two independent trainings: run them on both cores (the demo JVM uses one ND4J thread each).
-    var pooledRun = java.util.concurrent.CompletableFuture.supplyAsync(() -> new Baselines(task).pooled(data, heldOut));
+    var pooledRun = CompletableFuture.supplyAsync(() -> new Baselines(task).pooled(data, heldOut));
     List<Double> local = new Baselines(task).local(data, heldOut);
     double pooled = pooledRun.join();
 
@@ -235,7 +238,7 @@ public final class DemoMain implements Callable<Integer> {
       return;
     }
     try (Stream<Path> paths = Files.walk(dir)) {
-      for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
         Files.delete(p);
       }
     }

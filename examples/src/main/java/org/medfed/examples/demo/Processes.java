@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -54,12 +55,12 @@ final class Processes implements AutoCloseable {
   }
 
   /** The first line of the process's log that contains {@code marker}, if any yet. */
-  java.util.Optional<String> logLine(String name, String marker) {
+  Optional<String> logLine(String name, String marker) {
     try {
       return Files.readAllLines(logs.resolve(name + ".log"), StandardCharsets.UTF_8).stream()
           .filter(l -> l.contains(marker)).findFirst();
     } catch (IOException e) {
-      return java.util.Optional.empty();
+      return Optional.empty();
     }
   }
 

@@ -5,17 +5,20 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.util.ModelSerializer;
 import org.medfed.coordinator.Coordinator;
@@ -54,7 +57,7 @@ final class InProcessConsortium implements AutoCloseable {
     Path kits = work.resolve("kits");
     deleteRecursively(kits);
     int port;
-    try (var socket = new java.net.ServerSocket(0)) {
+    try (var socket = new ServerSocket(0)) {
       port = socket.getLocalPort();
     }
     List<String> sites = new ArrayList<>();
@@ -91,7 +94,7 @@ final class InProcessConsortium implements AutoCloseable {
   }
 
   /** As {@link #run(String)}, handing the job's record (rounds, metrics) to {@code onDone} first. */
-  MultiLayerNetwork run(String job, java.util.function.Consumer<JobDetail> onDone) throws IOException {
+  MultiLayerNetwork run(String job, Consumer<JobDetail> onDone) throws IOException {
     String id = admin.submitJob(SubmitJobRequest.newBuilder().setJobDocument(job).build()).getJobId();
     // Full-size runs (MNIST, 60,000 images a round on two cores) take hours, not minutes.
     Iterator<JobEvent> events = admin.withDeadlineAfter(24, TimeUnit.HOURS)
@@ -121,7 +124,7 @@ final class InProcessConsortium implements AutoCloseable {
   static void deleteRecursively(Path dir) throws IOException {
     if (Files.exists(dir)) {
       try (var paths = Files.walk(dir)) {
-        for (Path path : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
           Files.delete(path);
         }
       }

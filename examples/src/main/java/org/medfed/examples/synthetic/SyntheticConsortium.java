@@ -7,7 +7,9 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.Random;
 import javax.imageio.ImageIO;
@@ -121,7 +123,7 @@ public final class SyntheticConsortium {
   private static void deleteRecursively(Path dir) throws IOException {
     if (Files.exists(dir)) {
       try (var paths = Files.walk(dir)) {
-        for (Path path : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
           Files.delete(path);
         }
       }
@@ -170,7 +172,7 @@ public final class SyntheticConsortium {
           StringBuilder row = new StringBuilder().append("S").append(sample++).append(',')
               .append(ExpressionGenerator.CLASSES.get(c));
           for (float v : x) {
-            row.append(',').append(String.format(java.util.Locale.ROOT, "%.4f", v));
+            row.append(',').append(String.format(Locale.ROOT, "%.4f", v));
           }
           BufferedWriter out = n < testCount ? test : train;
           out.write(row.toString());

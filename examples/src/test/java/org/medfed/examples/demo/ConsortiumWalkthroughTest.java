@@ -5,11 +5,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.medfed.coordinator.cli.MedfedCli;
@@ -101,9 +106,9 @@ class ConsortiumWalkthroughTest {
       assertEquals(2, MedfedCli.run("cancel", "--kit", admin, jobId), "cancelling a finished job is refused");
 
       // 7. hospital-a's agent metrics: connected, tasks by outcome, bytes on the wire
-      String scrape = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
-          java.net.URI.create("http://127.0.0.1:" + metricsPort + "/metrics")).build(),
-          java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+      String scrape = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+          URI.create("http://127.0.0.1:" + metricsPort + "/metrics")).build(),
+          HttpResponse.BodyHandlers.ofString()).body();
       assertTrue(scrape.contains("medfed_agent_connected 1.0"), scrape);
       assertTrue(scrape.contains("medfed_agent_tasks_total{kind=\"train\",outcome=\"completed\"} 2.0"), scrape);
       assertTrue(scrape.contains("medfed_agent_tasks_total{kind=\"evaluate\",outcome=\"completed\"} 2.0"), scrape);
@@ -119,7 +124,7 @@ class ConsortiumWalkthroughTest {
   private static String awaitPending(ApprovalStore store) throws InterruptedException {
     long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     while (System.nanoTime() < until) {
-      if (java.nio.file.Files.exists(store.file()) && !store.read().pending().isEmpty()) {
+      if (Files.exists(store.file()) && !store.read().pending().isEmpty()) {
         return store.read().pending().keySet().iterator().next();
       }
       Thread.sleep(200);
@@ -127,7 +132,7 @@ class ConsortiumWalkthroughTest {
     throw new AssertionError("no job awaited approval in " + store.file());
   }
 
-  private static synchronized String captureOut(java.util.function.IntSupplier command) {
+  private static synchronized String captureOut(IntSupplier command) {
     PrintStream original = System.out;
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     System.setOut(new PrintStream(bytes, true, StandardCharsets.UTF_8));

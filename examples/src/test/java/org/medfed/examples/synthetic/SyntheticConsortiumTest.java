@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import java.util.Random;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -40,8 +41,8 @@ class SyntheticConsortiumTest {
   @Test
   void write_sameSeed_givesIdenticalFiles() throws Exception {
     var settings = new SyntheticConsortium.Settings(2, 40, 0.5, 7);
-    SyntheticConsortium.write(dir.resolve("one"), settings, "localhost:1", java.util.Optional.empty());
-    SyntheticConsortium.write(dir.resolve("two"), settings, "localhost:1", java.util.Optional.empty());
+    SyntheticConsortium.write(dir.resolve("one"), settings, "localhost:1", Optional.empty());
+    SyntheticConsortium.write(dir.resolve("two"), settings, "localhost:1", Optional.empty());
 
     List<Path> files;
     try (Stream<Path> walk = Files.walk(dir.resolve("one"))) {
@@ -57,7 +58,7 @@ class SyntheticConsortiumTest {
   @Test
   void write_hospitalsLoadWithTheAgentsOwnLoaders_andDifferInTheirData() throws Exception {
     List<SyntheticConsortium.Hospital> hospitals = SyntheticConsortium.write(dir,
-        new SyntheticConsortium.Settings(3, 60, 0.5, 3), "localhost:7443", java.util.Optional.empty());
+        new SyntheticConsortium.Settings(3, 60, 0.5, 3), "localhost:7443", Optional.empty());
 
     List<LocalDataset> scans = hospitals.stream().map(h -> DatasetLoaders.load(
         AgentConfigLoader.load(h.agentConfig()).datasets().get(0))).toList();

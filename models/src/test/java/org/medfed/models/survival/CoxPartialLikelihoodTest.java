@@ -3,6 +3,7 @@ package org.medfed.models.survival;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.activations.impl.ActivationIdentity;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -69,7 +70,7 @@ class CoxPartialLikelihoodTest {
             .build());
     net.init();
     // Risk grows with the first feature; the second is noise.
-    java.util.Random random = new java.util.Random(3);
+    Random random = new Random(3);
     int n = 200;
     double[][] x = new double[n][2];
     double[][] y = new double[n][2];

@@ -1,5 +1,6 @@
 package org.medfed.nodeagent.approval;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -122,7 +123,7 @@ public final class ApprovalCommands {
     @Mixin Agent agent;
 
     @Override
-    public Integer call() throws java.io.IOException {
+    public Integer call() throws IOException {
       Path file = agent.load().stateDir().resolve("audit.log");
       if (!Files.isRegularFile(file)) {
         System.err.println("medfed-agent audit: no audit log at " + file + " (has the agent run yet?)");

@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.function.UnaryOperator;
+import java.util.stream.Stream;
 
 /**
  * The hospital operator's decisions on job digests, and the jobs waiting for one, in
@@ -101,7 +102,7 @@ public final class ApprovalStore {
     if (prefix.length() == 64) {
       return prefix;
     }
-    List<String> matches = java.util.stream.Stream.concat(state.pending().keySet().stream(),
+    List<String> matches = Stream.concat(state.pending().keySet().stream(),
         state.decisions().keySet().stream()).distinct().filter(d -> d.startsWith(prefix)).toList();
     if (matches.size() != 1) {
       throw new IllegalArgumentException(matches.isEmpty()

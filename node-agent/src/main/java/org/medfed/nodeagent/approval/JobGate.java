@@ -1,5 +1,6 @@
 package org.medfed.nodeagent.approval;
 
+import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
 import org.medfed.proto.v1.ApprovalState;
@@ -58,7 +59,7 @@ public final class JobGate {
     if (decided.isEmpty()) {
       store.addPending(new ApprovalStore.Pending(digest, proposal.getJobId(), proposal.getJobName(),
           proposal.getDataset(), proposal.getSubmittedBy(), proposal.getRounds(), modelSummary(proposal.getPlan()),
-          planSummary(proposal.getPlan()), privacySummary(proposal.getPrivacy()), java.time.Instant.now().toString()));
+          planSummary(proposal.getPlan()), privacySummary(proposal.getPrivacy()), Instant.now().toString()));
       log.warn("job '{}' ({}) asks to train on dataset '{}' and awaits your approval: {} {}", proposal.getJobName(),
           proposal.getJobId(), proposal.getDataset(), approveCommand, digest);
       audit.append("JOB_REFUSED", Map.of("job", proposal.getJobId(), "digest", digest,

@@ -2,6 +2,7 @@ package org.medfed.nodeagent.data;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -116,7 +117,7 @@ public record DatasetDeclaration(String name, DatasetKind kind, DatasetFormat fo
       throw new IllegalArgumentException("dataset '" + name + "' declares a class twice: " + classes);
     }
     if ((format == DatasetFormat.EXPRESSION_MATRIX || format == DatasetFormat.VCF) && options.phenotypes().isEmpty()) {
-      throw new IllegalArgumentException("dataset '" + name + "': format " + format.name().toLowerCase(java.util.Locale.ROOT)
+      throw new IllegalArgumentException("dataset '" + name + "': format " + format.name().toLowerCase(Locale.ROOT)
           + " needs 'phenotypes', the file that gives each sample id its label");
     }
     classes = List.copyOf(classes);

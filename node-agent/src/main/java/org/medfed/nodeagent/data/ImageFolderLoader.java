@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.stream.Stream;
@@ -157,7 +158,7 @@ final class ImageFolderLoader {
     long[] shape = preprocessing.shape(height, width);
     if (split.shape == null) {
       split.shape = shape;
-    } else if (!java.util.Arrays.equals(split.shape, shape)) {
+    } else if (!Arrays.equals(split.shape, shape)) {
       throw new DataLoadException(file + ": image is " + width + "x" + height + " but earlier images are "
           + split.shape[2] + "x" + split.shape[1] + "; add resize: [HEIGHT, WIDTH] to the dataset's declaration,"
           + " or export all images at one size");

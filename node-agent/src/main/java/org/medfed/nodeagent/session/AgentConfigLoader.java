@@ -143,8 +143,8 @@ public final class AgentConfigLoader {
         missingFeatures,
         enumValue(file, path + ".orientation", node.path("orientation").asText("genes_by_samples"),
             DatasetDeclaration.Orientation.class),
-        node.hasNonNull("phenotypes") ? java.util.Optional.of(base.resolve(node.get("phenotypes").asText()).normalize())
-            : java.util.Optional.empty(),
+        node.hasNonNull("phenotypes") ? Optional.of(base.resolve(node.get("phenotypes").asText()).normalize())
+            : Optional.empty(),
         node.path("label_column").asText(defaults.labelColumn()),
         node.path("test_fraction").asDouble(defaults.testFraction()),
         node.path("split_seed").asLong(defaults.splitSeed()),
@@ -155,14 +155,14 @@ public final class AgentConfigLoader {
 
   private static ImagePreprocessing image(Path file, String path, JsonNode node) {
     JsonNode resize = node.get("resize");
-    java.util.Optional<ImagePreprocessing.Size> size = java.util.Optional.empty();
+    Optional<ImagePreprocessing.Size> size = Optional.empty();
     if (resize != null) {
       if (!resize.isArray() || resize.size() != 2 || !resize.get(0).canConvertToInt()
           || !resize.get(1).canConvertToInt()) {
         throw new ConfigException(file + ": " + path + ".resize must be [HEIGHT, WIDTH] in pixels, e.g. [224, 224]");
       }
       try {
-        size = java.util.Optional.of(new ImagePreprocessing.Size(resize.get(0).asInt(), resize.get(1).asInt()));
+        size = Optional.of(new ImagePreprocessing.Size(resize.get(0).asInt(), resize.get(1).asInt()));
       } catch (IllegalArgumentException e) {
         throw new ConfigException(file + ": " + path + "." + e.getMessage());
       }
@@ -180,15 +180,15 @@ public final class AgentConfigLoader {
     };
   }
 
-  private static java.util.Optional<DicomWindow> window(Path file, String path, JsonNode node) {
+  private static Optional<DicomWindow> window(Path file, String path, JsonNode node) {
     if (node == null) {
-      return java.util.Optional.empty();
+      return Optional.empty();
     }
     if (!node.isObject() || !node.path("center").isNumber() || !node.path("width").isNumber() || node.size() != 2) {
       throw new ConfigException(file + ": " + path + ".window must be {center: NUMBER, width: NUMBER}, e.g. {center:"
           + " 40, width: 400} for soft tissue in CT");
     }
-    return java.util.Optional.of(new DicomWindow(node.get("center").asDouble(), node.get("width").asDouble()));
+    return Optional.of(new DicomWindow(node.get("center").asDouble(), node.get("width").asDouble()));
   }
 
   private static String text(Path file, JsonNode node, String field) {

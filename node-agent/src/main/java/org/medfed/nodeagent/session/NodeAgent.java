@@ -11,10 +11,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
@@ -58,7 +60,7 @@ public final class NodeAgent implements AutoCloseable {
   private final JobGate gate;
   private final AgentMetrics metrics;
   /** Jobs proposed to this agent that await the operator: job id to digest. */
-  private final Map<String, String> awaiting = new java.util.concurrent.ConcurrentHashMap<>();
+  private final Map<String, String> awaiting = new ConcurrentHashMap<>();
   private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(
       daemon("medfed-agent-scheduler"));
   private final CompletableFuture<String> stopped = new CompletableFuture<>();
@@ -302,7 +304,7 @@ public final class NodeAgent implements AutoCloseable {
     tasks.shutdown();
   }
 
-  static java.util.concurrent.ThreadFactory daemon(String name) {
+  static ThreadFactory daemon(String name) {
     return runnable -> {
       Thread thread = new Thread(runnable, name);
       thread.setDaemon(true);

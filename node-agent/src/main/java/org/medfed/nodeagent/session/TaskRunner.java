@@ -4,16 +4,21 @@ import com.google.protobuf.ByteString;
 import io.grpc.Deadline;
 import io.grpc.StatusRuntimeException;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import org.medfed.nodeagent.approval.JobGate;
 import org.medfed.nodeagent.data.FeatureAlignment;
@@ -62,7 +67,7 @@ final class TaskRunner {
   private final Map<String, CancellationToken> running = new ConcurrentHashMap<>();
   private final Map<String, TaskMailbox> mailboxes = new ConcurrentHashMap<>();
   /** Tasks this agent declined, so the metrics count them apart from completed ones. */
-  private final java.util.Set<String> declined = ConcurrentHashMap.newKeySet();
+  private final Set<String> declined = ConcurrentHashMap.newKeySet();
   private final AgentMetrics metrics;
   private final JobGate gate;
   private final Map<String, MissingFeatures> missingFeatures;
@@ -70,7 +75,7 @@ final class TaskRunner {
   private final Map<String, FeatureAlignment.Result> aligned = new ConcurrentHashMap<>();
   private final SecureRandom secureRandom = new SecureRandom();
   /** Local training of a secure task runs here while the worker thread does the key exchange. */
-  private final ExecutorService trainerThread = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+  private final ExecutorService trainerThread = Executors.newSingleThreadExecutor(r -> {
     Thread thread = new Thread(r, "medfed-agent-trainer");
     thread.setDaemon(true);
     return thread;
@@ -154,7 +159,7 @@ final class TaskRunner {
         } finally {
           running.remove(taskId);
           mailboxes.remove(taskId);
-          metrics.task(kind, outcome, java.time.Duration.ofNanos(System.nanoTime() - started));
+          metrics.task(kind, outcome, Duration.ofNanos(System.nanoTime() - started));
         }
       });
     } catch (RejectedExecutionException e) {
@@ -304,12 +309,12 @@ final class TaskRunner {
     private int[] joinTraining(CompletableFuture<int[]> training) throws InterruptedException {
       try {
         return training.get(Math.max(1, deadline.timeRemaining(TimeUnit.MILLISECONDS)), TimeUnit.MILLISECONDS);
-      } catch (java.util.concurrent.ExecutionException e) {
+      } catch (ExecutionException e) {
         if (e.getCause() instanceof RuntimeException runtime) {
           throw runtime;
         }
         throw new IllegalStateException("local training failed: " + e.getCause(), e.getCause());
-      } catch (java.util.concurrent.TimeoutException e) {
+      } catch (TimeoutException e) {
         token.cancel("task deadline passed");
         throw new IllegalStateException("local training did not finish before the task deadline");
       }

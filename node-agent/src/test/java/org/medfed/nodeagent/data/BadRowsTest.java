@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.awt.image.BufferedImage;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -40,7 +41,7 @@ class BadRowsTest {
     Files.createDirectories(dir.resolve("train/a"));
     Files.createDirectories(dir.resolve("train/b"));
     Files.createDirectories(dir.resolve("test/a"));
-    javax.imageio.ImageIO.write(new java.awt.image.BufferedImage(4, 4, java.awt.image.BufferedImage.TYPE_BYTE_GRAY),
+    javax.imageio.ImageIO.write(new BufferedImage(4, 4, BufferedImage.TYPE_BYTE_GRAY),
         "png", dir.resolve("train/a/1.png").toFile());
     Files.copy(dir.resolve("train/a/1.png"), dir.resolve("test/a/1.png"));
     Files.writeString(dir.resolve("train/a/2.png"), "corrupt");

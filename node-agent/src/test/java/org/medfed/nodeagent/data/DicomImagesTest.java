@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -61,7 +62,7 @@ class DicomImagesTest {
         List.of("ct", "mr"), DatasetDeclaration.Options.DEFAULTS.withWindow(new DicomWindow(40, 400)));
 
     LocalDataset data = DatasetLoaders.load(declaration);
-    assertEquals(List.of(1L, 128L, 128L), java.util.Arrays.stream(data.inputShape()).boxed().toList());
+    assertEquals(List.of(1L, 128L, 128L), Arrays.stream(data.inputShape()).boxed().toList());
 
     Files.writeString(dir.resolve("train/ct/2.dcm"), "DICM? no");
     DataLoadException e = assertThrows(DataLoadException.class, () -> DatasetLoaders.load(declaration));

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -63,7 +64,7 @@ class AgentConfigLoaderTest {
     assertEquals(224, image.resize().orElseThrow().height());
     assertEquals(192, image.resize().orElseThrow().width());
     assertEquals(org.medfed.nodeagent.data.ImagePreprocessing.Channels.RGB, image.channels());
-    assertEquals(new java.net.InetSocketAddress("127.0.0.1", 9464), config.metrics().orElseThrow());
+    assertEquals(new InetSocketAddress("127.0.0.1", 9464), config.metrics().orElseThrow());
 
     Path bad = write("""
         node_id: hospital-a

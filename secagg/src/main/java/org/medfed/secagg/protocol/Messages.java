@@ -2,6 +2,7 @@ package org.medfed.secagg.protocol;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -157,7 +158,7 @@ public final class Messages {
     private static Map<Integer, byte[]> copy(Map<Integer, byte[]> map) {
       Map<Integer, byte[]> out = new TreeMap<>();
       map.forEach((k, v) -> out.put(k, v.clone()));
-      return java.util.Collections.unmodifiableMap(out);
+      return Collections.unmodifiableMap(out);
     }
   }
 }

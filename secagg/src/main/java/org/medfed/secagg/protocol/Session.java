@@ -1,6 +1,7 @@
 package org.medfed.secagg.protocol;
 
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Comparator;
@@ -21,7 +22,7 @@ final class Session {
   /** SHA-256 over the instance context and every advertised key, in id order. */
   static byte[] id(byte[] context, List<Messages.AdvertiseKeys> keys) {
     MessageDigest sha = sha256();
-    sha.update("medfed-secagg/v1/session".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    sha.update("medfed-secagg/v1/session".getBytes(StandardCharsets.UTF_8));
     sha.update(ByteBuffer.allocate(4).putInt(context.length).array());
     sha.update(context);
     keys.stream().sorted(Comparator.comparingInt(Messages.AdvertiseKeys::from)).forEach(k -> {

@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.stream.IntStream;
 
 /**
@@ -83,7 +84,7 @@ final class Harness {
   /** The whole protocol; nodes in {@code dropAfter[s]} stop answering after stage s (0..2). */
   int[] run(Set<Integer> dropAfterAdvertise, Set<Integer> dropAfterShare, Set<Integer> dropAfterMask) {
     Messages.KeyDirectory directory = advertise(Set.of());
-    Set<Integer> active = new java.util.TreeSet<>(clients.keySet());
+    Set<Integer> active = new TreeSet<>(clients.keySet());
     active.removeAll(dropAfterAdvertise);
     var inbox = share(directory, active);
     active.removeAll(dropAfterShare);

@@ -1,6 +1,7 @@
 package org.medfed.trust.tls;
 
 import io.grpc.Status;
+import java.security.cert.CertificateException;
 import java.security.cert.CertificateExpiredException;
 import java.security.cert.CertificateNotYetValidException;
 import java.time.Instant;
@@ -33,7 +34,7 @@ public final class TlsProblems {
     for (Throwable t = cause; t != null; t = t.getCause()) {
       chain.append(" | ").append(t.getMessage());
       if (t instanceof SSLException || t instanceof CertificateExpiredException
-          || t instanceof CertificateNotYetValidException || t instanceof java.security.cert.CertificateException) {
+          || t instanceof CertificateNotYetValidException || t instanceof CertificateException) {
         tls = true;
       }
     }

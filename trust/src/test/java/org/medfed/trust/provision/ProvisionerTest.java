@@ -12,8 +12,11 @@ import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.medfed.trust.pki.CertificateAuthority;
@@ -73,8 +76,8 @@ class ProvisionerTest {
 
     assertEquals(List.of(out.resolve("hospitals/hospital-c")), again.created());
     assertTrue(again.kept().contains(out.resolve("hospitals/hospital-a")));
-    assertTrue(java.util.Arrays.equals(before, Files.readAllBytes(out.resolve("hospitals/hospital-a/hospital-a.crt"))));
-    assertTrue(java.util.Arrays.equals(caBefore, Files.readAllBytes(out.resolve("ca/ca.crt"))));
+    assertTrue(Arrays.equals(before, Files.readAllBytes(out.resolve("hospitals/hospital-a/hospital-a.crt"))));
+    assertTrue(Arrays.equals(caBefore, Files.readAllBytes(out.resolve("ca/ca.crt"))));
     Pem.readCertificate(out.resolve("hospitals/hospital-c/hospital-c.crt"))
         .verify(Pem.readCertificate(out.resolve("ca/ca.crt")).getPublicKey());
   }
@@ -86,7 +89,7 @@ class ProvisionerTest {
     CertificateAuthority ca = CertificateAuthority.load(out.resolve("ca"));
     Identity a = Identity.of(Pem.readCertificate(out.resolve("hospitals/hospital-a/hospital-a.crt")));
     Identity b = Identity.of(Pem.readCertificate(out.resolve("hospitals/hospital-b/hospital-b.crt")));
-    java.util.concurrent.CountDownLatch changed = new java.util.concurrent.CountDownLatch(1);
+    CountDownLatch changed = new CountDownLatch(1);
     try (RevocationList list = RevocationList.watch(out.resolve("coordinator/revoked.crl"), ca.certificate(),
         Duration.ofMillis(50), l -> changed.countDown())) {
       assertFalse(list.revokedAt(a.serial()).isPresent());
@@ -94,7 +97,7 @@ class ProvisionerTest {
       assertEquals(List.of(a.serial()), ca.revoke("hospital-a", Role.HOSPITAL, "laptop stolen", Instant.now()));
       Provisioner.publishCrl(ca, out);
 
-      assertTrue(changed.await(10, java.util.concurrent.TimeUnit.SECONDS), "the list was not reloaded");
+      assertTrue(changed.await(10, TimeUnit.SECONDS), "the list was not reloaded");
       assertTrue(list.revokedAt(a.serial()).isPresent());
       assertFalse(list.revokedAt(b.serial()).isPresent());
     }
