@@ -6,6 +6,7 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.security.cert.X509Certificate;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.util.List;
@@ -94,9 +95,11 @@ public final class Coordinator implements AutoCloseable {
       audit.append("SECURITY_REFUSED", Map.of("subject", subject, "reason", reason));
     };
     RevocationList revocations = RevocationList.none();
+    Optional<X509Certificate> consortiumCa = Optional.empty();
     if (config.tls().isPresent()) {
       CoordinatorConfig.Security security = config.tls().get();
       TlsFiles.Material material = security.files().load();
+      consortiumCa = Optional.of(material.ca());
       AtomicReference<RevocationList> current = new AtomicReference<>(RevocationList.none());
       PeerAuthorization authorization = new PeerAuthorization(Map.of(
           FederationServiceGrpc.SERVICE_NAME, Role.HOSPITAL, AdminServiceGrpc.SERVICE_NAME, Role.ADMIN),
@@ -126,8 +129,8 @@ public final class Coordinator implements AutoCloseable {
     ModelPublisher models = new ModelPublisher(config.chunkSize());
     CheckpointStore checkpoints = new CheckpointStore(config.dataDir().resolve("jobs"));
     Approvals approvals = new Approvals(nodes, audit);
-    JobManager jobs = new JobManager(new RoundServices(nodes, tasks, models, checkpoints, approvals, audit, clock),
-        new JobStore(database));
+    JobManager jobs = new JobManager(new RoundServices(nodes, tasks, models, checkpoints, approvals, audit, clock,
+        consortiumCa), new JobStore(database));
     metrics.trackJobs(jobs::list);
     NodeStore nodeStore = new NodeStore(database);
     nodeStore.markAllDisconnected();

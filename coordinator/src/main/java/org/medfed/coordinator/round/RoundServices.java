@@ -1,6 +1,8 @@
 package org.medfed.coordinator.round;
 
+import java.security.cert.X509Certificate;
 import java.time.Clock;
+import java.util.Optional;
 import org.medfed.coordinator.approval.Approvals;
 import org.medfed.coordinator.session.ModelPublisher;
 import org.medfed.coordinator.session.NodeRegistry;
@@ -8,6 +10,10 @@ import org.medfed.coordinator.session.TaskBoard;
 import org.medfed.coordinator.store.CheckpointStore;
 import org.medfed.trust.audit.AuditLog;
 
-/** The coordinator services a round uses, gathered so the state machine's constructor stays short. */
+/**
+ * The coordinator services a round uses, gathered so the state machine's constructor stays short.
+ *
+ * @param consortiumCa the CA of the hospitals' certificates; empty in plaintext mode
+ */
 public record RoundServices(NodeRegistry nodes, TaskBoard tasks, ModelPublisher models, CheckpointStore checkpoints,
-    Approvals approvals, AuditLog audit, Clock clock) {}
+    Approvals approvals, AuditLog audit, Clock clock, Optional<X509Certificate> consortiumCa) {}

@@ -3,6 +3,7 @@ package org.medfed.coordinator.round;
 import com.google.protobuf.ByteString;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -10,6 +11,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
@@ -33,6 +35,7 @@ import org.medfed.proto.v1.AgentMessage;
 import org.medfed.proto.v1.CancelTask;
 import org.medfed.proto.v1.CoordinatorMessage;
 import org.medfed.proto.v1.SecAggKeyDirectory;
+import org.medfed.proto.v1.SecAggKeys;
 import org.medfed.proto.v1.SecAggPublicKeys;
 import org.medfed.proto.v1.SecAggSetup;
 import org.medfed.proto.v1.SecAggShare;
@@ -46,6 +49,9 @@ import org.medfed.secagg.protocol.Messages;
 import org.medfed.secagg.protocol.SecAggConfig;
 import org.medfed.secagg.protocol.SecAggServer;
 import org.medfed.secagg.quant.Quantizer;
+import org.medfed.trust.pki.Identity;
+import org.medfed.trust.pki.IdentitySignatures;
+import org.medfed.trust.pki.Role;
 import org.medfed.wire.Digests;
 
 /**
@@ -124,13 +130,26 @@ final class SecureTraining {
       stage(round, "ADVERTISE_KEYS", "waiting for " + n + " nodes' public keys");
       Map<String, AgentMessage> keys = awaitStep(tasks, AgentMessage.BodyCase.SECAGG_KEYS, stageDeadline(), dropped,
           "advertise keys");
+      services.consortiumCa().ifPresent(ca -> keys.entrySet().removeIf(entry -> {
+        Optional<String> problem = keyProblem(ca, context, ids.get(entry.getKey()), sessions.get(entry.getKey()),
+            entry.getValue().getSecaggKeys());
+        problem.ifPresent(why -> {
+          dropped.put(entry.getKey(), "its round keys were refused: " + why + " (secure aggregation: advertise keys)");
+          job.progress(0, "SECURE_AGGREGATION", "node '" + entry.getKey() + "' dropped at advertise keys: its round"
+              + " keys were refused: " + why, Map.of());
+        });
+        return problem.isPresent();
+      }));
       List<Messages.AdvertiseKeys> advertised = new ArrayList<>();
       keys.forEach((node, m) -> advertised.add(new Messages.AdvertiseKeys(ids.get(node),
           m.getSecaggKeys().getEncryptionKey().toByteArray(), m.getSecaggKeys().getMaskingKey().toByteArray())));
       Messages.KeyDirectory directory = server.collectKeys(advertised);
       SecAggKeyDirectory.Builder directoryMessage = SecAggKeyDirectory.newBuilder();
-      directory.keys().forEach(k -> directoryMessage.addKeys(SecAggPublicKeys.newBuilder().setId(k.from())
-          .setEncryptionKey(ByteString.copyFrom(k.encryptionKey())).setMaskingKey(ByteString.copyFrom(k.maskingKey()))));
+      directory.keys().forEach(k -> {
+        SecAggKeys sent = keys.get(names.get(k.from())).getSecaggKeys();
+        directoryMessage.addKeys(SecAggPublicKeys.newBuilder().setId(k.from()).setEncryptionKey(sent.getEncryptionKey())
+            .setMaskingKey(sent.getMaskingKey()).setSignature(sent.getSignature()).setCertificate(sent.getCertificate()));
+      });
       keys.keySet().forEach(node -> sessions.get(node).send(CoordinatorMessage.newBuilder().setSecaggDirectory(
           directoryMessage.setTaskId(tasks.get(node).taskId())).build()));
 
@@ -222,6 +241,27 @@ final class SecureTraining {
         }
         services.tasks().retire(entry.getValue(), new TaskResult.Failed("secure-aggregation round over"));
       }
+    }
+  }
+
+  /**
+   * With mutual TLS a node's round keys count only when signed with the very certificate its
+   * session presented; its peers check the same signature before they use the keys, so this check
+   * only turns a bad signature into a clean drop instead of every peer refusing the round.
+   */
+  private Optional<String> keyProblem(X509Certificate ca, byte[] context, int id, NodeSession session,
+      SecAggKeys keys) {
+    Messages.AdvertiseKeys advertised = new Messages.AdvertiseKeys(id, keys.getEncryptionKey().toByteArray(),
+        keys.getMaskingKey().toByteArray());
+    try {
+      Identity signer = IdentitySignatures.verify(keys.getCertificate().toByteArray(),
+          advertised.signedContent(context, session.nodeId()), keys.getSignature().toByteArray(), ca,
+          session.nodeId(), Role.HOSPITAL, services.clock().instant());
+      boolean sameAsSession = session.identity().map(Identity::serial).filter(signer.serial()::equals).isPresent();
+      return sameAsSession ? Optional.empty()
+          : Optional.of("signed with certificate serial " + signer.serialHex() + ", not the one of its session");
+    } catch (IdentitySignatures.Rejected e) {
+      return Optional.of(e.getMessage());
     }
   }
 

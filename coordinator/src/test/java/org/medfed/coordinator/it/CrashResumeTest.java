@@ -113,9 +113,9 @@ class CrashResumeTest {
         for (int i = 0; i < 3; i++) {
           String node = "hospital-" + (char) ('a' + i);
           LocalDataset data = Blobs.dataset("expression", i + 1, 60, 40, 20);
+          TlsFiles kit = pki.issue(node, Role.HOSPITAL, List.of());
           NodeAgent agent = new NodeAgent(Federation.agentConfig(node, data, coordinator.port,
-              dir.resolve("agents").resolve(node), true),
-              TestPki.channel(pki.issue(node, Role.HOSPITAL, List.of()), "127.0.0.1", coordinator.port),
+              dir.resolve("agents").resolve(node), true, kit), TestPki.channel(kit, "127.0.0.1", coordinator.port),
               List.of(data), new Dl4jTrainer());
           agents.add(agent);
           agent.start();

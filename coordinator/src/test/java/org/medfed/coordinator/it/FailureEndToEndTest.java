@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.protobuf.ByteString;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -27,10 +28,12 @@ import org.medfed.proto.v1.Hello;
 import org.medfed.proto.v1.JobDetail;
 import org.medfed.proto.v1.JobEvent;
 import org.medfed.proto.v1.JobState;
+import org.medfed.proto.v1.SecAggKeys;
 import org.medfed.proto.v1.TrainTask;
 import org.medfed.proto.v1.UpdateUploadMessage;
 import org.medfed.proto.v1.UploadHeader;
 import org.medfed.proto.v1.UploadReceipt;
+import org.medfed.trust.tls.TlsFiles;
 import org.medfed.wire.ChunkedPayload;
 import org.medfed.wire.Tensors;
 
@@ -153,6 +156,31 @@ class FailureEndToEndTest {
       assertTrue(TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started) < 30,
           "the hung node held the round only until its stage deadline");
       hung.close();
+    }
+  }
+
+  @Test
+  void roundKeysNotSignedByTheNodesOwnCertificate_areRefused_andTheRoundGoesOn() throws Exception {
+    try (Federation federation = new Federation(dataDir)) {
+      federation.agent("hospital-a", Blobs.dataset("expression", 1, 40, 20, 20));
+      federation.agent("hospital-b", Blobs.dataset("expression", 2, 40, 20, 20));
+      // Holds a valid hospital certificate, but advertises keys without signing them.
+      AtomicReference<RogueAgent> forger = new AtomicReference<>();
+      forger.set(RogueAgent.connect(federation.channel("hospital-forger"), "hospital-forger", task ->
+          forger.get().send(AgentMessage.newBuilder().setSecaggKeys(SecAggKeys.newBuilder().setTaskId(task.getTaskId())
+              .setEncryptionKey(ByteString.copyFrom(new byte[32])).setMaskingKey(ByteString.copyFrom(new byte[32])))
+              .build())));
+
+      String jobId = federation.submit(SECURE_JOB.formatted(1, 0)).getJobId();
+      federation.watch(jobId, Duration.ofMinutes(1));
+      JobDetail detail = federation.job(jobId);
+
+      assertEquals(JobState.SUCCEEDED, detail.getSummary().getState(), detail.getSummary().getMessage());
+      assertEquals(List.of("hospital-a", "hospital-b"), detail.getRounds(0).getParticipantsList().stream().sorted()
+          .toList());
+      assertEquals(List.of("hospital-forger: its round keys were refused: unsigned: no certificate or signature came"
+          + " with it (secure aggregation: advertise keys)"), detail.getRounds(0).getDroppedList());
+      forger.get().close();
     }
   }
 
@@ -306,9 +334,10 @@ class FailureEndToEndTest {
   private static void startThreeWithCrashingC(Federation federation) {
     federation.agent("hospital-a", Blobs.dataset("expression", 1, 40, 20, 20));
     federation.agent("hospital-b", Blobs.dataset("expression", 2, 40, 20, 20));
-    ManagedChannel cChannel = federation.channel("hospital-c");
+    TlsFiles cKit = federation.kit("hospital-c");
+    ManagedChannel cChannel = federation.channel(cKit, "127.0.0.1");
     federation.agent("hospital-c", Blobs.dataset("expression", 3, 40, 20, 20),
-        new RecordingTrainer(call -> killOnSecondRound(call, cChannel)), cChannel);
+        new RecordingTrainer(call -> killOnSecondRound(call, cChannel)), cKit, cChannel);
   }
 
   private static void killOnSecondRound(int call, ManagedChannel channel) {
@@ -322,10 +351,19 @@ class FailureEndToEndTest {
   static final class RogueAgent implements AutoCloseable {
     private final StreamObserver<AgentMessage> session;
     private final ManagedChannel channel;
+    /** Held while writing to the session: gRPC stream observers are not thread-safe. */
+    private final Object sending;
 
-    private RogueAgent(StreamObserver<AgentMessage> session, ManagedChannel channel) {
+    private RogueAgent(StreamObserver<AgentMessage> session, ManagedChannel channel, Object sending) {
       this.session = session;
       this.channel = channel;
+      this.sending = sending;
+    }
+
+    void send(AgentMessage message) {
+      synchronized (sending) {
+        session.onNext(message);
+      }
     }
 
     static RogueAgent connect(ManagedChannel channel, String nodeId, Consumer<TrainTask> onTrain)
@@ -353,7 +391,7 @@ class FailureEndToEndTest {
               .setTrainSamples(40).setTestSamples(20).addInputShape(20).addAllClasses(Blobs.CLASSES))).build());
       }
       welcomed.get(10, TimeUnit.SECONDS);
-      return new RogueAgent(session, channel);
+      return new RogueAgent(session, channel, self);
     }
 
     static StreamObserver<CoordinatorMessage> observer(Consumer<CoordinatorMessage> onMessage,

@@ -81,7 +81,7 @@ final class Federation implements AutoCloseable {
 
   /** A channel with a fresh hospital certificate for {@code nodeId}. */
   ManagedChannel channel(String nodeId, ClientInterceptor... interceptors) {
-    return channel(issue(nodeId, Role.HOSPITAL, List.of()), "127.0.0.1", interceptors);
+    return channel(kit(nodeId), "127.0.0.1", interceptors);
   }
 
   /** A channel presenting {@code files}, dialling the coordinator by {@code host}. */
@@ -94,21 +94,30 @@ final class Federation implements AutoCloseable {
   }
 
   NodeAgent agent(String nodeId, LocalDataset dataset, LocalTrainer trainer, ClientInterceptor... interceptors) {
-    return agent(nodeId, dataset, trainer, channel(nodeId, interceptors));
+    TlsFiles kit = kit(nodeId);
+    return agent(nodeId, dataset, trainer, kit, channel(kit, "127.0.0.1", interceptors));
   }
 
-  NodeAgent agent(String nodeId, LocalDataset dataset, LocalTrainer trainer, ManagedChannel channel) {
-    return start(config(nodeId, dataset, true), dataset, trainer, channel);
+  /** An agent holding {@code kit} and talking over {@code channel}, which must present that kit. */
+  NodeAgent agent(String nodeId, LocalDataset dataset, LocalTrainer trainer, TlsFiles kit, ManagedChannel channel) {
+    return start(config(nodeId, dataset, true, kit), dataset, trainer, channel);
+  }
+
+  /** A fresh hospital startup kit for {@code nodeId}. */
+  TlsFiles kit(String nodeId) {
+    return issue(nodeId, Role.HOSPITAL, List.of());
   }
 
   /** An agent whose operator decides on jobs (no auto-approval), with its state under {@link #stateDir}. */
   NodeAgent agentAwaitingApproval(String nodeId, LocalDataset dataset) {
-    return start(config(nodeId, dataset, false), dataset, new Dl4jTrainer(), channel(nodeId));
+    TlsFiles kit = kit(nodeId);
+    return start(config(nodeId, dataset, false, kit), dataset, new Dl4jTrainer(), channel(kit, "127.0.0.1"));
   }
 
-  /** An auto-approving agent on {@code channel} that is started but not waited for: for agents the coordinator refuses. */
-  NodeAgent agentNotAwaited(String nodeId, LocalDataset dataset, ManagedChannel channel) {
-    NodeAgent agent = new NodeAgent(config(nodeId, dataset, true), channel, List.of(dataset), new Dl4jTrainer());
+  /** An auto-approving agent presenting {@code kit}, started but not waited for: for agents the coordinator refuses. */
+  NodeAgent agentNotAwaited(String nodeId, LocalDataset dataset, TlsFiles kit) {
+    NodeAgent agent = new NodeAgent(config(nodeId, dataset, true, kit), channel(kit, "127.0.0.1"), List.of(dataset),
+        new Dl4jTrainer());
     agents.add(agent);
     agent.start();
     return agent;
@@ -116,10 +125,11 @@ final class Federation implements AutoCloseable {
 
   /** An auto-approving agent whose dataset is read from files by the agent's own loaders, as declared. */
   NodeAgent agentFromFiles(String nodeId, DatasetDeclaration declaration) {
-    AgentConfig base = config(nodeId, Blobs.dataset(declaration.name(), 1, 2, 1, 2), true);
+    TlsFiles kit = kit(nodeId);
+    AgentConfig base = config(nodeId, Blobs.dataset(declaration.name(), 1, 2, 1, 2), true, kit);
     AgentConfig config = new AgentConfig(nodeId, base.coordinatorHost(), base.coordinatorPort(), List.of(declaration),
         base.backoff(), base.heartbeatInterval(), base.tls(), base.stateDir(), true, base.source());
-    NodeAgent agent = new NodeAgent(config, channel(nodeId), List.of(DatasetLoaders.load(declaration)),
+    NodeAgent agent = new NodeAgent(config, channel(kit, "127.0.0.1"), List.of(DatasetLoaders.load(declaration)),
         new Dl4jTrainer());
     agents.add(agent);
     agent.start();
@@ -131,18 +141,22 @@ final class Federation implements AutoCloseable {
     return dataDir.resolve("agents").resolve(nodeId).resolve("state");
   }
 
-  private AgentConfig config(String nodeId, LocalDataset dataset, boolean autoApprove) {
-    return agentConfig(nodeId, dataset, coordinator.port(), stateDir(nodeId), autoApprove);
+  private AgentConfig config(String nodeId, LocalDataset dataset, boolean autoApprove, TlsFiles kit) {
+    return agentConfig(nodeId, dataset, coordinator.port(), stateDir(nodeId), autoApprove, kit);
   }
 
-  /** An agent of {@code dataset} dialling 127.0.0.1:{@code port}, reconnecting within a second. */
-  static AgentConfig agentConfig(String nodeId, LocalDataset dataset, int port, Path stateDir, boolean autoApprove) {
+  /**
+   * An agent of {@code dataset} presenting {@code kit} (it signs its secure-aggregation keys with the
+   * same certificate) and dialling 127.0.0.1:{@code port}, reconnecting within a second.
+   */
+  static AgentConfig agentConfig(String nodeId, LocalDataset dataset, int port, Path stateDir, boolean autoApprove,
+      TlsFiles kit) {
     return new AgentConfig(nodeId, "127.0.0.1", port,
         List.of(new DatasetDeclaration(dataset.name(), dataset.kind(),
             dataset.classes().isEmpty() ? DatasetFormat.CSV_SURVIVAL : DatasetFormat.CSV_MATRIX,
             Path.of("in-memory"), dataset.classes())),
         new Backoff(Duration.ofMillis(100), Duration.ofSeconds(1), 2, 0.2), Duration.ofSeconds(1),
-        Optional.empty(), stateDir, autoApprove, Optional.empty());
+        Optional.of(kit), stateDir, autoApprove, Optional.empty());
   }
 
   private NodeAgent start(AgentConfig config, LocalDataset dataset, LocalTrainer trainer, ManagedChannel channel) {

@@ -29,6 +29,7 @@ import org.medfed.proto.v1.JobDetail;
 import org.medfed.proto.v1.JobState;
 import org.medfed.proto.v1.UpdateUploadMessage;
 import org.medfed.secagg.quant.Quantizer;
+import org.medfed.trust.tls.TlsFiles;
 
 /**
  * Secure aggregation end to end over loopback gRPC with real DL4J training and real crypto.
@@ -158,15 +159,17 @@ class SecureAggregationEndToEndTest {
       // hospital-d dies after ShareKeys: when its share inbox arrives, which the coordinator sends
       // only once it has every hospital's shares.
       AtomicReference<ManagedChannel> dChannel = new AtomicReference<>();
-      dChannel.set(federation.channel("hospital-d", new DieOnInbox(dChannel)));
-      federation.agent("hospital-d", Blobs.dataset("expression", 4, SAMPLES, 20, 20), new RecordingTrainer(),
+      TlsFiles dKit = federation.kit("hospital-d");
+      dChannel.set(federation.channel(dKit, "127.0.0.1", new DieOnInbox(dChannel)));
+      federation.agent("hospital-d", Blobs.dataset("expression", 4, SAMPLES, 20, 20), new RecordingTrainer(), dKit,
           dChannel.get());
       // hospital-e dies after MaskedInput: just as it would reveal its unmasking shares.
       AtomicReference<ManagedChannel> eChannel = new AtomicReference<>();
       RecordingTrainer eTrainer = new RecordingTrainer();
       inSum.add(eTrainer);
-      eChannel.set(federation.channel("hospital-e", new DieBeforeUnmasking(eChannel)));
-      federation.agent("hospital-e", Blobs.dataset("expression", 5, SAMPLES, 20, 20), eTrainer, eChannel.get());
+      TlsFiles eKit = federation.kit("hospital-e");
+      eChannel.set(federation.channel(eKit, "127.0.0.1", new DieBeforeUnmasking(eChannel)));
+      federation.agent("hospital-e", Blobs.dataset("expression", 5, SAMPLES, 20, 20), eTrainer, eKit, eChannel.get());
 
       String jobId = federation.submit(job(3, true)).getJobId();
       federation.watch(jobId, Duration.ofMinutes(2));

@@ -83,7 +83,8 @@ class TrustEndToEndTest {
   void rolesAreEnforced_hospitalCannotAdministerAndAdminCannotActAsHospital() throws Exception {
     try (Federation federation = new Federation(dataDir)) {
       ManagedChannel hospital = federation.channel("hospital-a");
-      ManagedChannel admin = federation.channel(federation.issue("alice", Role.ADMIN, List.of()), "127.0.0.1");
+      TlsFiles aliceKit = federation.issue("alice", Role.ADMIN, List.of());
+      ManagedChannel admin = federation.channel(aliceKit, "127.0.0.1");
       try {
         StatusRuntimeException asAdmin = assertThrows(StatusRuntimeException.class, () -> AdminServiceGrpc
             .newBlockingStub(hospital).listJobs(ListJobsRequest.getDefaultInstance()));
@@ -91,7 +92,7 @@ class TrustEndToEndTest {
         assertTrue(asAdmin.getStatus().getDescription().contains("may not call medfed.v1.AdminService; it needs a admin"
             + " certificate"), asAdmin.getStatus().getDescription());
 
-        NodeAgent posing = federation.agentNotAwaited("alice", Blobs.dataset("expression", 1, 20, 10, 20), admin);
+        NodeAgent posing = federation.agentNotAwaited("alice", Blobs.dataset("expression", 1, 20, 10, 20), aliceKit);
         String reason = posing.stopped().get(20, TimeUnit.SECONDS);
         assertTrue(reason.contains("may not call medfed.v1.FederationService; it needs a hospital certificate"), reason);
       } finally {
@@ -126,8 +127,7 @@ class TrustEndToEndTest {
       assertTrue(TlsProblems.ownCertificateProblem(expired.load().identity(), Instant.now()).orElseThrow()
           .contains("expired at"));
       // ... and the coordinator refuses it on its side too.
-      NodeAgent agent = federation.agentNotAwaited("hospital-old", Blobs.dataset("expression", 1, 20, 10, 20),
-          federation.channel(expired, "127.0.0.1"));
+      NodeAgent agent = federation.agentNotAwaited("hospital-old", Blobs.dataset("expression", 1, 20, 10, 20), expired);
       String reason = agent.stopped().get(20, TimeUnit.SECONDS);
       assertTrue(reason.contains("expired at " + past.truncatedTo(ChronoUnit.SECONDS)), reason);
       assertTrue(auditText(federation).contains("expired at"));

@@ -35,6 +35,7 @@ import org.medfed.proto.v1.Hello;
 import org.medfed.proto.v1.JobDecision;
 import org.medfed.proto.v1.JobProposal;
 import org.medfed.trust.audit.AuditLog;
+import org.medfed.trust.tls.TlsFiles;
 import org.medfed.trust.tls.TlsProblems;
 import org.medfed.wire.JobDigest;
 import org.medfed.wire.ProtocolVersion;
@@ -92,9 +93,17 @@ public final class NodeAgent implements AutoCloseable {
     this.gate = new JobGate(approvals, audit, config.autoApproveJobs(), config.approveCommand());
     this.tasks = new TaskRunner(config.nodeId(), this.datasets, trainer, transfers, this::send, worker, gate,
         config.datasets().stream().collect(Collectors.toMap(DatasetDeclaration::name,
-            d -> d.options().missingFeatures())), metrics);
+            d -> d.options().missingFeatures())), metrics, new SignedRoundKeys(tlsMaterial(config), Clock.systemUTC()));
     audit.append("AGENT_STARTED", Map.of("node", config.nodeId(), "mutual_tls", config.tls().isPresent(),
         "auto_approve_jobs", config.autoApproveJobs(), "datasets", List.copyOf(this.datasets.keySet())));
+  }
+
+  private static Optional<TlsFiles.Material> tlsMaterial(AgentConfig config) {
+    try {
+      return config.tls().isEmpty() ? Optional.empty() : Optional.of(config.tls().get().load());
+    } catch (IOException e) {
+      throw new IllegalStateException("agent '" + config.nodeId() + "': cannot read its TLS kit: " + e.getMessage(), e);
+    }
   }
 
   /** The agent's own audit log. */

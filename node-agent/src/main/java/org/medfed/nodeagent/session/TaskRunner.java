@@ -31,7 +31,6 @@ import org.medfed.proto.v1.AgentMessage;
 import org.medfed.proto.v1.CoordinatorMessage;
 import org.medfed.proto.v1.EvaluateTask;
 import org.medfed.proto.v1.EvaluationResult;
-import org.medfed.proto.v1.SecAggKeys;
 import org.medfed.proto.v1.SecAggSetup;
 import org.medfed.proto.v1.SecAggShare;
 import org.medfed.proto.v1.SecAggShares;
@@ -70,6 +69,7 @@ final class TaskRunner {
   private final Set<String> declined = ConcurrentHashMap.newKeySet();
   private final AgentMetrics metrics;
   private final JobGate gate;
+  private final SignedRoundKeys roundKeys;
   private final Map<String, MissingFeatures> missingFeatures;
   /** Datasets aligned to a job's feature ids, by dataset and ids: aligned once, not every round. */
   private final Map<String, FeatureAlignment.Result> aligned = new ConcurrentHashMap<>();
@@ -83,8 +83,9 @@ final class TaskRunner {
 
   TaskRunner(String nodeId, Map<String, LocalDataset> datasets, LocalTrainer trainer, Transfers transfers,
       Consumer<AgentMessage> send, ExecutorService worker, JobGate gate, Map<String, MissingFeatures> missingFeatures,
-      AgentMetrics metrics) {
+      AgentMetrics metrics, SignedRoundKeys roundKeys) {
     this.nodeId = nodeId;
+    this.roundKeys = roundKeys;
     this.metrics = metrics;
     this.gate = gate;
     this.missingFeatures = Map.copyOf(missingFeatures);
@@ -254,16 +255,13 @@ final class TaskRunner {
           graph, setup.getThreshold(), setup.getVectorLength()), self, secureRandom);
       try {
         Messages.AdvertiseKeys keys = client.advertiseKeys();
-        send.accept(AgentMessage.newBuilder().setSecaggKeys(SecAggKeys.newBuilder().setTaskId(task.getTaskId())
-            .setEncryptionKey(ByteString.copyFrom(keys.encryptionKey()))
-            .setMaskingKey(ByteString.copyFrom(keys.maskingKey()))).build());
+        send.accept(AgentMessage.newBuilder().setSecaggKeys(roundKeys.message(task.getTaskId(), keys,
+            setup.getContext().toByteArray(), nodeId)).build());
 
         // Train while the key exchange runs: the exchange then costs no time on the critical path.
         CompletableFuture<int[]> training = CompletableFuture.supplyAsync(() -> trainAndQuantize(setup), trainerThread);
         var directory = mailbox.await(CoordinatorMessage.BodyCase.SECAGG_DIRECTORY, deadline, token).getSecaggDirectory();
-        Messages.ShareKeys shares = client.shareKeys(new Messages.KeyDirectory(directory.getKeysList().stream()
-            .map(k -> new Messages.AdvertiseKeys(k.getId(), k.getEncryptionKey().toByteArray(),
-                k.getMaskingKey().toByteArray())).toList()));
+        Messages.ShareKeys shares = client.shareKeys(roundKeys.verified(setup, directory.getKeysList(), self));
         SecAggShares.Builder sharesMessage = SecAggShares.newBuilder().setTaskId(task.getTaskId())
             .setSelfMaskCommitment(ByteString.copyFrom(shares.selfMaskCommitment()));
         shares.shares().forEach(s -> sharesMessage.addShares(SecAggShare.newBuilder().setFrom(s.from()).setTo(s.to())
@@ -299,6 +297,7 @@ final class TaskRunner {
             (System.nanoTime() - uploaded) / 1_000_000);
       } catch (SecAggException e) {
         log.error("job {} round {}: {}", task.getJobId(), task.getRound(), e.getMessage());
+        token.cancel(e.getMessage());  // stops the local training running beside the exchange
         fail(task.getTaskId(), e.getMessage());
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();

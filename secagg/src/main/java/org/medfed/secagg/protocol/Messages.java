@@ -2,6 +2,7 @@ package org.medfed.secagg.protocol;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
@@ -26,6 +27,20 @@ public final class Messages {
     @Override
     public byte[] maskingKey() {
       return maskingKey.clone();
+    }
+
+    /**
+     * What the participant signs with its long-term identity (outside this library) so a relaying
+     * server cannot substitute these keys: the instance context, the participant's id and name, and
+     * both public keys.
+     */
+    public byte[] signedContent(byte[] context, String name) {
+      byte[] label = "medfed-secagg/v1/advertise-keys".getBytes(StandardCharsets.UTF_8);
+      byte[] holder = name.getBytes(StandardCharsets.UTF_8);
+      return ByteBuffer.allocate(label.length + 4 + context.length + 4 + 4 + holder.length
+              + encryptionKey.length + maskingKey.length)
+          .put(label).putInt(context.length).put(context).putInt(from).putInt(holder.length).put(holder)
+          .put(encryptionKey).put(maskingKey).array();
     }
   }
 

@@ -1,0 +1,158 @@
+package org.medfed.nodeagent.session;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.protobuf.ByteString;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.medfed.proto.v1.SecAggKeys;
+import org.medfed.proto.v1.SecAggPublicKeys;
+import org.medfed.proto.v1.SecAggSetup;
+import org.medfed.secagg.SecAggException;
+import org.medfed.secagg.protocol.Messages;
+import org.medfed.trust.pki.CertificateAuthority;
+import org.medfed.trust.pki.Role;
+import org.medfed.trust.tls.TlsFiles;
+
+/**
+ * A coordinator that relays the round keys tries to slip in keys of its own; the hospital receiving
+ * the directory must refuse every variant, with real certificates and signatures.
+ */
+class SignedRoundKeysTest {
+  private static final Instant NOW = Instant.parse("2026-11-25T00:00:00Z");
+  private static final Clock CLOCK = Clock.fixed(NOW, ZoneOffset.UTC);
+  private static final byte[] CONTEXT = "job-1/round-3/attempt-7".getBytes(StandardCharsets.UTF_8);
+  private static final SecAggSetup SETUP = SecAggSetup.newBuilder().setContext(ByteString.copyFrom(CONTEXT))
+      .putAllParticipantIds(Map.of("hospital-a", 1, "hospital-b", 2, "hospital-c", 3)).build();
+  private static final SecureRandom RANDOM = new SecureRandom();
+
+  @TempDir Path dir;
+  private CertificateAuthority ca;
+  private final List<SignedRoundKeys> hospitals = new ArrayList<>();
+
+  @BeforeEach
+  void consortium() throws Exception {
+    ca = CertificateAuthority.create(dir, "acme", NOW.minus(Duration.ofDays(1)), NOW.plus(Duration.ofDays(365)));
+    for (String name : List.of("hospital-a", "hospital-b", "hospital-c")) {
+      hospitals.add(new SignedRoundKeys(Optional.of(material(name, Role.HOSPITAL)), CLOCK));
+    }
+  }
+
+  @Test
+  void anHonestDirectory_isAcceptedAsSent() {
+    List<SecAggPublicKeys> directory = honestDirectory();
+
+    Messages.KeyDirectory verified = hospitals.get(1).verified(SETUP, directory, 2);
+
+    assertEquals(3, verified.keys().size());
+    assertArrayEquals(directory.get(0).getMaskingKey().toByteArray(), verified.keys().get(0).maskingKey());
+  }
+
+  @Test
+  void aSwappedKey_underTheHospitalsOwnSignature_isRefused() {
+    List<SecAggPublicKeys> directory = new ArrayList<>(honestDirectory());
+    directory.set(0, directory.get(0).toBuilder().setMaskingKey(ByteString.copyFrom(key())).build());
+
+    assertRefusal("the keys of participant 1 ('hospital-a') are not that hospital's: the signature does not match",
+        directory);
+  }
+
+  @Test
+  void keysTheCoordinatorSignedItself_areRefused() throws Exception {
+    SignedRoundKeys coordinator = new SignedRoundKeys(Optional.of(material("coordinator", Role.COORDINATOR)), CLOCK);
+    List<SecAggPublicKeys> directory = new ArrayList<>(honestDirectory());
+    directory.set(0, entry(1, coordinator.message("t", new Messages.AdvertiseKeys(1, key(), key()), CONTEXT,
+        "hospital-a")));
+
+    assertRefusal("its certificate names 'coordinator' (coordinator", directory);
+  }
+
+  @Test
+  void keysSignedForAnotherRoundOrAttempt_areRefused() {
+    List<SecAggPublicKeys> directory = new ArrayList<>(honestDirectory());
+    byte[] earlier = "job-1/round-3/attempt-6".getBytes(StandardCharsets.UTF_8);
+    directory.set(2, entry(3, hospitals.get(2).message("t", new Messages.AdvertiseKeys(3, key(), key()), earlier,
+        "hospital-c")));
+
+    assertRefusal("participant 3 ('hospital-c') are not that hospital's: the signature does not match", directory);
+  }
+
+  @Test
+  void keysInAnotherParticipantsSlot_areRefused() {
+    List<SecAggPublicKeys> directory = new ArrayList<>(honestDirectory());
+    // hospital-c's genuine keys, relabelled as hospital-a's.
+    directory.set(0, directory.get(2).toBuilder().setId(1).build());
+
+    assertRefusal("participant 1 ('hospital-a') are not that hospital's: its certificate names 'hospital-c'", directory);
+  }
+
+  @Test
+  void unsignedKeysAndStrangers_areRefused() {
+    List<SecAggPublicKeys> unsigned = new ArrayList<>(honestDirectory());
+    unsigned.set(0, unsigned.get(0).toBuilder().clearSignature().clearCertificate().build());
+    assertRefusal("('hospital-a') are not that hospital's: unsigned", unsigned);
+
+    List<SecAggPublicKeys> stranger = new ArrayList<>(honestDirectory());
+    stranger.add(stranger.get(0).toBuilder().setId(9).build());
+    assertRefusal("it lists participant 9, who is not in this round's setup", stranger);
+  }
+
+  @Test
+  void withoutTls_nothingIsSignedOrChecked() {
+    SignedRoundKeys plaintext = new SignedRoundKeys(Optional.empty(), CLOCK);
+    SecAggKeys message = plaintext.message("t", new Messages.AdvertiseKeys(1, key(), key()), CONTEXT, "hospital-a");
+
+    assertTrue(message.getSignature().isEmpty() && message.getCertificate().isEmpty());
+    assertEquals(2, plaintext.verified(SETUP, List.of(entry(1, message), entry(2, message)), 2).keys().size());
+  }
+
+  private void assertRefusal(String expected, List<SecAggPublicKeys> directory) {
+    String message = assertThrows(SecAggException.class, () -> hospitals.get(1).verified(SETUP, directory, 2))
+        .getMessage();
+    assertTrue(message.startsWith("refusing the key directory: ") && message.contains(expected), message);
+  }
+
+  private List<SecAggPublicKeys> honestDirectory() {
+    List<SecAggPublicKeys> directory = new ArrayList<>();
+    for (int i = 0; i < hospitals.size(); i++) {
+      int id = i + 1;
+      directory.add(entry(id, hospitals.get(i).message("t", new Messages.AdvertiseKeys(id, key(), key()), CONTEXT,
+          "hospital-" + (char) ('a' + i))));
+    }
+    return directory;
+  }
+
+  /** What the coordinator relays: the keys message as the hospital sent it, under its id. */
+  private static SecAggPublicKeys entry(int id, SecAggKeys sent) {
+    return SecAggPublicKeys.newBuilder().setId(id).setEncryptionKey(sent.getEncryptionKey())
+        .setMaskingKey(sent.getMaskingKey()).setSignature(sent.getSignature()).setCertificate(sent.getCertificate())
+        .build();
+  }
+
+  private TlsFiles.Material material(String name, Role role) throws Exception {
+    CertificateAuthority.Issued issued = ca.issue(name, role, List.of(), NOW.minus(Duration.ofDays(1)),
+        NOW.plus(Duration.ofDays(30)));
+    return new TlsFiles.Material(issued.certificate(), issued.privateKey(), ca.certificate());
+  }
+
+  private static byte[] key() {
+    byte[] key = new byte[32];
+    RANDOM.nextBytes(key);
+    return key;
+  }
+}
