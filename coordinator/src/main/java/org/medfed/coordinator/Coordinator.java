@@ -32,6 +32,7 @@ import org.medfed.coordinator.store.JobStore;
 import org.medfed.coordinator.store.NodeStore;
 import org.medfed.proto.v1.AdminServiceGrpc;
 import org.medfed.proto.v1.FederationServiceGrpc;
+import org.medfed.secagg.protocol.WarmUp;
 import org.medfed.telemetry.OpsEndpoint;
 import org.medfed.telemetry.WireBytes;
 import org.medfed.trust.audit.AuditLog;
@@ -79,7 +80,7 @@ public final class Coordinator implements AutoCloseable {
    */
   public static Coordinator start(CoordinatorConfig config, NettyServerBuilder builder) throws IOException {
     // Cold, secure aggregation runs several times slower until the JIT has compiled its code.
-    org.medfed.secagg.protocol.WarmUp.startInBackground();
+    WarmUp.startInBackground();
     Clock clock = Clock.systemUTC();
     Database database;
     try {

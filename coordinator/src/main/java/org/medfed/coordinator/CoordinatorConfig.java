@@ -7,6 +7,7 @@ import java.util.Optional;
 import java.util.Set;
 import org.medfed.coordinator.store.Database;
 import org.medfed.trust.tls.TlsFiles;
+import org.medfed.wire.ChunkedPayload;
 
 /**
  * How a coordinator runs.
@@ -35,7 +36,7 @@ public record CoordinatorConfig(Path dataDir, Optional<Set<String>> allowedNodes
   /** Plaintext defaults: for tests and development only; {@link #withTls} for anything real. */
   public static CoordinatorConfig defaults(Path dataDir) {
     return new CoordinatorConfig(dataDir, Optional.empty(), Duration.ofSeconds(5), 2L << 30,
-        org.medfed.wire.ChunkedPayload.DEFAULT_CHUNK_SIZE, Optional.empty(), Database.Settings.embedded(dataDir),
+        ChunkedPayload.DEFAULT_CHUNK_SIZE, Optional.empty(), Database.Settings.embedded(dataDir),
         Optional.empty());
   }
 

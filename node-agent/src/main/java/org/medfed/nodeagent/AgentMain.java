@@ -21,6 +21,7 @@ import org.medfed.nodeagent.session.AgentConfigLoader;
 import org.medfed.nodeagent.session.AgentMetrics;
 import org.medfed.nodeagent.session.NodeAgent;
 import org.medfed.nodeagent.training.Dl4jTrainer;
+import org.medfed.secagg.protocol.WarmUp;
 import org.medfed.telemetry.OpsEndpoint;
 import org.medfed.telemetry.WireBytes;
 import org.medfed.trust.tls.Tls;
@@ -90,7 +91,7 @@ public final class AgentMain implements Callable<Integer> {
     NodeAgent agent = new NodeAgent(agentConfig, channel, datasets, new Dl4jTrainer(), metrics);
     Runtime.getRuntime().addShutdownHook(new Thread(agent::close, "medfed-agent-shutdown"));
     // Cold, secure aggregation runs several times slower until the JIT has compiled its code.
-    org.medfed.secagg.protocol.WarmUp.startInBackground();
+    WarmUp.startInBackground();
     agent.start();
     String reason = agent.stopped().get();
     if (!"closed".equals(reason)) {

@@ -16,6 +16,7 @@ import org.medfed.proto.v1.CoordinatorMessage;
 import org.medfed.proto.v1.JobDecision;
 import org.medfed.proto.v1.JobProposal;
 import org.medfed.trust.audit.AuditLog;
+import org.medfed.wire.JobDigest;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -109,7 +110,7 @@ public final class Approvals {
           "digest", decision.getDigest(), "reason", decision.getReason()));
       if (entry != null) {
         entry.job().progress(0, "APPROVAL", "node '" + nodeId + "' " + state + " job digest "
-            + org.medfed.wire.JobDigest.shortForm(decision.getDigest())
+            + JobDigest.shortForm(decision.getDigest())
             + (decision.getReason().isEmpty() ? "" : ": " + decision.getReason()), Map.of());
       }
       nodes.signal();

@@ -15,6 +15,7 @@ import org.medfed.coordinator.job.Job;
 import org.medfed.coordinator.job.JobEvent;
 import org.medfed.coordinator.job.JobStatus;
 import org.medfed.coordinator.job.RoundRecord;
+import org.medfed.coordinator.round.RoundStateMachine;
 import org.medfed.coordinator.session.NodeRegistry;
 
 /**
@@ -93,7 +94,7 @@ public final class CoordinatorMetrics {
 
   private static boolean isStage(String phase) {
     return phase.startsWith("SECAGG_") || Arrays.stream(
-        org.medfed.coordinator.round.RoundStateMachine.Phase.values()).anyMatch(p -> p.name().equals(phase));
+        RoundStateMachine.Phase.values()).anyMatch(p -> p.name().equals(phase));
   }
 
   /** Times each stage from its event to the next stage's, per job. */

@@ -25,6 +25,7 @@ import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.medfed.coordinator.job.Job;
 import org.medfed.coordinator.job.JobSpec;
+import org.medfed.coordinator.job.JobTerms;
 import org.medfed.coordinator.job.SecureAggregationSpec;
 import org.medfed.coordinator.model.GlobalModel;
 import org.medfed.coordinator.session.NodeSession;
@@ -53,6 +54,8 @@ import org.medfed.trust.pki.Identity;
 import org.medfed.trust.pki.IdentitySignatures;
 import org.medfed.trust.pki.Role;
 import org.medfed.wire.Digests;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The TRAIN phase with secure aggregation (Bonawitz et al. 2017): the four protocol stages run over
@@ -64,7 +67,7 @@ import org.medfed.wire.Digests;
  * fails and reveals nothing.
  */
 final class SecureTraining {
-  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(SecureTraining.class);
+  private static final Logger log = LoggerFactory.getLogger(SecureTraining.class);
   private final Job job;
   private final JobSpec spec;
   private final RoundServices services;
@@ -119,7 +122,7 @@ final class SecureTraining {
         sessions.put(node.nodeId(), node);
         node.send(CoordinatorMessage.newBuilder().setTrain(TrainTask.newBuilder()
             .setTaskId(task.taskId()).setJobId(job.id()).setRound(round).setDataset(spec.dataset())
-            .setPlan(plan).setPrivacy(org.medfed.coordinator.job.JobTerms.privacy(spec)).setModelId(modelId)
+            .setPlan(plan).setPrivacy(JobTerms.privacy(spec)).setModelId(modelId)
             .setDeadlineUnixMillis(trainingDeadline.toEpochMilli())
             .setSecureAggregation(setup)).build());
       }

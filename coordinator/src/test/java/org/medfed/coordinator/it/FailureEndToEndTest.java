@@ -20,11 +20,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.medfed.nodeagent.session.NodeAgent;
 import org.medfed.proto.v1.AgentMessage;
+import org.medfed.proto.v1.ApprovalState;
 import org.medfed.proto.v1.CoordinatorMessage;
 import org.medfed.proto.v1.DatasetDescriptor;
 import org.medfed.proto.v1.DatasetKind;
 import org.medfed.proto.v1.FederationServiceGrpc;
 import org.medfed.proto.v1.Hello;
+import org.medfed.proto.v1.JobDecision;
 import org.medfed.proto.v1.JobDetail;
 import org.medfed.proto.v1.JobEvent;
 import org.medfed.proto.v1.JobState;
@@ -376,9 +378,9 @@ class FailureEndToEndTest {
         } else if (message.hasProposal()) {
           // A rogue agent approves every job it is offered.
           synchronized (self) {
-            self.get().onNext(AgentMessage.newBuilder().setDecision(org.medfed.proto.v1.JobDecision.newBuilder()
+            self.get().onNext(AgentMessage.newBuilder().setDecision(JobDecision.newBuilder()
                 .setJobId(message.getProposal().getJobId()).setDigest(message.getProposal().getDigest())
-                .setState(org.medfed.proto.v1.ApprovalState.APPROVAL_APPROVED)).build());
+                .setState(ApprovalState.APPROVAL_APPROVED)).build());
           }
         } else if (message.hasTrain()) {
           CompletableFuture.runAsync(() -> onTrain.accept(message.getTrain()));

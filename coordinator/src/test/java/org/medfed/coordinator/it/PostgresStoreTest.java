@@ -18,6 +18,8 @@ import org.medfed.coordinator.CoordinatorConfig;
 import org.medfed.coordinator.store.Database;
 import org.medfed.proto.v1.JobDetail;
 import org.medfed.proto.v1.JobState;
+import org.medfed.proto.v1.ListNodesRequest;
+import org.medfed.proto.v1.NodeInfo;
 
 /**
  * The job of {@link FederatedTrainingTest} (which runs on the embedded SQLite store) on a real
@@ -61,10 +63,10 @@ class PostgresStoreTest {
         assertEquals(JobState.SUCCEEDED, restored.getSummary().getState());
         assertEquals(4, restored.getRoundsCount());
         // The hospitals of the first coordinator are known, as not connected to this one.
-        var nodes = second.admin.listNodes(org.medfed.proto.v1.ListNodesRequest.getDefaultInstance()).getNodesList();
+        var nodes = second.admin.listNodes(ListNodesRequest.getDefaultInstance()).getNodesList();
         assertEquals(List.of("hospital-a", "hospital-b", "hospital-c"),
-            nodes.stream().map(org.medfed.proto.v1.NodeInfo::getNodeId).sorted().toList());
-        assertTrue(nodes.stream().noneMatch(org.medfed.proto.v1.NodeInfo::getConnected), nodes.toString());
+            nodes.stream().map(NodeInfo::getNodeId).sorted().toList());
+        assertTrue(nodes.stream().noneMatch(NodeInfo::getConnected), nodes.toString());
         assertTrue(nodes.get(0).getDatasetsList().contains("expression (genomic, 60 train, 40 test)"),
             nodes.toString());
       }

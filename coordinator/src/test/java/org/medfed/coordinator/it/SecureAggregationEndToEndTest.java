@@ -25,9 +25,12 @@ import org.junit.jupiter.api.io.TempDir;
 import org.medfed.coordinator.model.GlobalModel;
 import org.medfed.coordinator.store.CheckpointStore;
 import org.medfed.proto.v1.AgentMessage;
+import org.medfed.proto.v1.CoordinatorMessage;
 import org.medfed.proto.v1.JobDetail;
+import org.medfed.proto.v1.JobEvent;
 import org.medfed.proto.v1.JobState;
 import org.medfed.proto.v1.UpdateUploadMessage;
+import org.medfed.proto.v1.UploadHeader;
 import org.medfed.secagg.quant.Quantizer;
 import org.medfed.trust.tls.TlsFiles;
 
@@ -134,7 +137,7 @@ class SecureAggregationEndToEndTest {
 
       String jobId = federation.submit(job(5, true).replace("stage_deadline: 20s}", "stage_deadline: 20s,"
           + " neighbours: 2}")).getJobId();
-      List<org.medfed.proto.v1.JobEvent> events = federation.watch(jobId, Duration.ofMinutes(2));
+      List<JobEvent> events = federation.watch(jobId, Duration.ofMinutes(2));
 
       assertEquals(JobState.SUCCEEDED, federation.job(jobId).getSummary().getState(),
           federation.job(jobId).getSummary().getMessage());
@@ -252,7 +255,7 @@ class SecureAggregationEndToEndTest {
   /** Records every byte an agent sends to the coordinator, on every call. */
   static final class Capture implements ClientInterceptor {
     private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    final List<org.medfed.proto.v1.UploadHeader> uploadHeaders = new CopyOnWriteArrayList<>();
+    final List<UploadHeader> uploadHeaders = new CopyOnWriteArrayList<>();
 
     synchronized byte[] bytes() {
       return bytes.toByteArray();
@@ -315,7 +318,7 @@ class SecureAggregationEndToEndTest {
           super.start(new io.grpc.ForwardingClientCallListener.SimpleForwardingClientCallListener<>(listener) {
             @Override
             public void onMessage(R message) {
-              if (message instanceof org.medfed.proto.v1.CoordinatorMessage coordinator && coordinator.hasSecaggInbox()) {
+              if (message instanceof CoordinatorMessage coordinator && coordinator.hasSecaggInbox()) {
                 channel.get().shutdownNow();
                 return;
               }

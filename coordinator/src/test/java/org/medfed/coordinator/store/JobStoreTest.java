@@ -21,6 +21,7 @@ import org.medfed.coordinator.job.JobEvent;
 import org.medfed.coordinator.job.JobStatus;
 import org.medfed.coordinator.job.RoundRecord;
 import org.medfed.coordinator.model.GlobalModel;
+import org.medfed.coordinator.strategy.Aggregate;
 import org.medfed.coordinator.strategy.FedAvgM;
 import org.medfed.coordinator.strategy.RoundUpdate;
 import org.medfed.trust.audit.AuditLog;
@@ -114,14 +115,14 @@ class JobStoreTest {
     float[] start = {0f, 0f};
     RoundUpdate update = new RoundUpdate(new float[] {1f, -1f}, 10, 2, Map.of());
     FedAvgM uninterrupted = new FedAvgM(1.0, 0.9);
-    float[] afterOne = ((org.medfed.coordinator.strategy.Aggregate.Updated)
+    float[] afterOne = ((Aggregate.Updated)
         uninterrupted.aggregate(1, start, update)).parameters();
     checkpoints.write("job-m", 1, new GlobalModel("{}", afterOne), Map.of(), uninterrupted.state());
 
     FedAvgM resumed = new FedAvgM(1.0, 0.9);
     resumed.restore(checkpoints.readStrategyState("job-m", 1).orElseThrow());
-    assertArrayEquals(((org.medfed.coordinator.strategy.Aggregate.Updated) uninterrupted.aggregate(2, afterOne,
-        update)).parameters(), ((org.medfed.coordinator.strategy.Aggregate.Updated) resumed.aggregate(2, afterOne,
+    assertArrayEquals(((Aggregate.Updated) uninterrupted.aggregate(2, afterOne,
+        update)).parameters(), ((Aggregate.Updated) resumed.aggregate(2, afterOne,
         update)).parameters());
   }
 }

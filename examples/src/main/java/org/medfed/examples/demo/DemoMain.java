@@ -24,6 +24,7 @@ import java.util.stream.Stream;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.util.ModelSerializer;
 import org.medfed.coordinator.cli.MedfedCli;
+import org.medfed.coordinator.job.JobSpecParser;
 import org.medfed.examples.synthetic.SyntheticConsortium;
 import org.medfed.nodeagent.AgentMain;
 import org.medfed.nodeagent.data.DatasetDeclaration;
@@ -199,7 +200,7 @@ public final class DemoMain implements Callable<Integer> {
     result.put("pooled", round3(pooled));
     result.put("rounds", task.rounds());
     result.put("nodes", hospitals);
-    result.put("secure_aggregation", org.medfed.coordinator.job.JobSpecParser.parse(task.jobDocument())
+    result.put("secure_aggregation", JobSpecParser.parse(task.jobDocument())
         .secureAggregation().enabled());
     result.put("seconds", Math.round(seconds * 10) / 10.0);
     return result;

@@ -20,6 +20,7 @@ import org.medfed.nodeagent.data.LocalDataset;
 import org.medfed.nodeagent.training.CancellationToken;
 import org.medfed.nodeagent.training.Dl4jTrainer;
 import org.medfed.nodeagent.training.TrainingPlan;
+import org.nd4j.linalg.dataset.DataSet;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine;
@@ -132,7 +133,7 @@ public final class TcgaBrcaBenchmark implements Callable<Integer> {
   }
 
   static LocalDataset pooled(List<LocalDataset> datasets) {
-    var train = org.nd4j.linalg.dataset.DataSet.merge(datasets.stream().map(LocalDataset::train).toList());
+    var train = DataSet.merge(datasets.stream().map(LocalDataset::train).toList());
     LocalDataset first = datasets.get(0);
     return new LocalDataset("pooled", first.kind(), first.inputShape(), List.of(), train, first.test());
   }

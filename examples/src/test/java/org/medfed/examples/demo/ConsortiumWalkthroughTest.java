@@ -15,12 +15,15 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntSupplier;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.util.ModelSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.medfed.coordinator.cli.MedfedCli;
 import org.medfed.examples.synthetic.SyntheticDataMain;
 import org.medfed.nodeagent.AgentMain;
 import org.medfed.nodeagent.approval.ApprovalStore;
+import org.nd4j.linalg.factory.Nd4j;
 import picocli.CommandLine;
 
 /**
@@ -100,9 +103,9 @@ class ConsortiumWalkthroughTest {
       assertTrue(jobs.contains(jobId) && jobs.contains("SUCCEEDED"), jobs);
       Path model = dir.resolve("model.zip");
       captureOut(() -> MedfedCli.run("download", "--kit", admin, jobId, "--out", model.toString()));
-      org.deeplearning4j.nn.multilayer.MultiLayerNetwork network =
-          org.deeplearning4j.util.ModelSerializer.restoreMultiLayerNetwork(model.toFile());
-      assertEquals(4, network.output(org.nd4j.linalg.factory.Nd4j.zeros(1, 400)).columns(), "one output per class");
+      MultiLayerNetwork network =
+          ModelSerializer.restoreMultiLayerNetwork(model.toFile());
+      assertEquals(4, network.output(Nd4j.zeros(1, 400)).columns(), "one output per class");
       assertEquals(2, MedfedCli.run("cancel", "--kit", admin, jobId), "cancelling a finished job is refused");
 
       // 7. hospital-a's agent metrics: connected, tasks by outcome, bytes on the wire

@@ -5,6 +5,7 @@ import java.util.Comparator;
 import java.util.stream.IntStream;
 import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.activations.IActivation;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.lossfunctions.ILossFunction;
@@ -122,9 +123,9 @@ public final class CoxPartialLikelihood implements ILossFunction {
             + Arrays.toString(output.shape()));
       }
       n = (int) output.size(0);
-      score = output.castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE).reshape(n).toDoubleVector();
-      double[] time = labels.getColumn(0).castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE).toDoubleVector();
-      double[] events = labels.getColumn(1).castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE).toDoubleVector();
+      score = output.castTo(DataType.DOUBLE).reshape(n).toDoubleVector();
+      double[] time = labels.getColumn(0).castTo(DataType.DOUBLE).toDoubleVector();
+      double[] events = labels.getColumn(1).castTo(DataType.DOUBLE).toDoubleVector();
       event = new boolean[n];
       for (int i = 0; i < n; i++) {
         event[i] = events[i] > 0.5;

@@ -4,11 +4,17 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Random;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.activations.impl.ActivationIdentity;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.config.Adam;
 
 class CoxPartialLikelihoodTest {
   // times 5, 3, 8, 1 with events 1, 0, 1, 1; scores 0.2, -0.1, 0.4, 1.0
@@ -62,11 +68,11 @@ class CoxPartialLikelihoodTest {
 
   @Test
   void aDl4jLinearCoxModel_learnsToRankRisk() {
-    var net = new org.deeplearning4j.nn.multilayer.MultiLayerNetwork(
-        new org.deeplearning4j.nn.conf.NeuralNetConfiguration.Builder().seed(1).updater(new org.nd4j.linalg.learning.config.Adam(0.05))
+    var net = new MultiLayerNetwork(
+        new NeuralNetConfiguration.Builder().seed(1).updater(new Adam(0.05))
             .list()
-            .layer(new org.deeplearning4j.nn.conf.layers.OutputLayer.Builder().lossFunction(new CoxPartialLikelihood())
-                .nIn(2).nOut(1).activation(org.nd4j.linalg.activations.Activation.IDENTITY).build())
+            .layer(new OutputLayer.Builder().lossFunction(new CoxPartialLikelihood())
+                .nIn(2).nOut(1).activation(Activation.IDENTITY).build())
             .build());
     net.init();
     // Risk grows with the first feature; the second is noise.
@@ -96,7 +102,7 @@ class CoxPartialLikelihoodTest {
     assertTrue(c > 0.75, "C-index " + c);
     // The configuration round-trips through JSON, as it does on its way to the agents.
     var json = net.getLayerWiseConfigurations().toJson();
-    assertTrue(org.deeplearning4j.nn.conf.MultiLayerConfiguration.fromJson(json).getConf(0).getLayer().toString()
+    assertTrue(MultiLayerConfiguration.fromJson(json).getConf(0).getLayer().toString()
         .contains("Cox") || json.contains("CoxPartialLikelihood"));
   }
 }

@@ -2,6 +2,7 @@ package org.medfed.nodeagent.data;
 
 import java.nio.file.Path;
 import java.util.List;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -34,7 +35,7 @@ final class CsvMatrixLoader {
 
   private static DataSet toDataSet(CsvTable.Rows<Integer> rows, int numClasses) {
     var features = rows.values().isEmpty()
-        ? Nd4j.create(org.nd4j.linalg.api.buffer.DataType.FLOAT, 0, rows.features().size())
+        ? Nd4j.create(DataType.FLOAT, 0, rows.features().size())
         : Nd4j.create(rows.values().toArray(new float[0][]));
     return new DataSet(features, Labels.oneHot(rows.labels().stream().mapToInt(Integer::intValue).toArray(),
         numClasses));

@@ -5,10 +5,12 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** The one place that maps a declared format to its loader. */
 public final class DatasetLoaders {
-  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(DatasetLoaders.class);
+  private static final Logger log = LoggerFactory.getLogger(DatasetLoaders.class);
   private DatasetLoaders() {}
 
   /** A loaded dataset and the bad records skipped on the way (only with {@code bad_rows: skip}), each with file and row. */

@@ -5,6 +5,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
@@ -55,7 +56,7 @@ public final class FeatureAlignment {
 
   private static DataSet select(DataSet data, int[] source, float fill) {
     if (data.isEmpty() || data.numExamples() == 0) {
-      return new DataSet(Nd4j.create(org.nd4j.linalg.api.buffer.DataType.FLOAT, 0, source.length), data.getLabels());
+      return new DataSet(Nd4j.create(DataType.FLOAT, 0, source.length), data.getLabels());
     }
     float[][] in = data.getFeatures().toFloatMatrix();
     float[][] out = new float[in.length][source.length];

@@ -1,6 +1,7 @@
 package org.medfed.nodeagent.data;
 
 import java.util.List;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -22,7 +23,7 @@ final class Labels {
     for (int i = 0; i < labelIndexes.length; i++) {
       rows[i][labelIndexes[i]] = 1f;
     }
-    return labelIndexes.length == 0 ? Nd4j.create(org.nd4j.linalg.api.buffer.DataType.FLOAT, 0, numClasses)
+    return labelIndexes.length == 0 ? Nd4j.create(DataType.FLOAT, 0, numClasses)
         : Nd4j.create(rows);
   }
 }

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -98,7 +99,7 @@ final class PhenotypeJoin {
   private static DataSet dataSet(List<String> ids, Map<String, float[]> samples, Map<String, Phenotype> phenotypes,
       int features, int classes) {
     if (ids.isEmpty()) {
-      return new DataSet(Nd4j.create(org.nd4j.linalg.api.buffer.DataType.FLOAT, 0, features),
+      return new DataSet(Nd4j.create(DataType.FLOAT, 0, features),
           Labels.oneHot(new int[0], classes));
     }
     float[][] x = new float[ids.size()][];

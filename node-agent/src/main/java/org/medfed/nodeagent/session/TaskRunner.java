@@ -105,7 +105,7 @@ final class TaskRunner {
   }
 
   /** Routes a secure-aggregation message to the task it belongs to; stale ones are dropped. */
-  void deliver(String taskId, org.medfed.proto.v1.CoordinatorMessage message) {
+  void deliver(String taskId, CoordinatorMessage message) {
     TaskMailbox mailbox = mailboxes.get(taskId);
     if (mailbox != null) {
       mailbox.deliver(message);

@@ -15,6 +15,7 @@ import java.util.Optional;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /** Resize and channel conversion on real PNG/JPEG files of mixed sizes and colour modes. */
 class ImagePreprocessingTest {
@@ -84,7 +85,7 @@ class ImagePreprocessingTest {
   }
 
   private static float[] sample(LocalDataset data, int index) {
-    return data.train().getFeatures().get(org.nd4j.linalg.indexing.NDArrayIndex.point(index)).dup().data().asFloat();
+    return data.train().getFeatures().get(NDArrayIndex.point(index)).dup().data().asFloat();
   }
 
   private static BufferedImage solid(int width, int height, int type, Color colour) {

@@ -13,6 +13,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.medfed.nodeagent.data.DatasetFormat;
 import org.medfed.nodeagent.data.DatasetKind;
+import org.medfed.nodeagent.data.ImagePreprocessing;
 
 class AgentConfigLoaderTest {
   @TempDir Path dir;
@@ -63,7 +64,7 @@ class AgentConfigLoaderTest {
     var image = config.datasets().get(0).options().image();
     assertEquals(224, image.resize().orElseThrow().height());
     assertEquals(192, image.resize().orElseThrow().width());
-    assertEquals(org.medfed.nodeagent.data.ImagePreprocessing.Channels.RGB, image.channels());
+    assertEquals(ImagePreprocessing.Channels.RGB, image.channels());
     assertEquals(new InetSocketAddress("127.0.0.1", 9464), config.metrics().orElseThrow());
 
     Path bad = write("""

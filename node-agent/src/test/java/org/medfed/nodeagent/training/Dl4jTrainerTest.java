@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import java.util.Random;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -37,7 +38,7 @@ class Dl4jTrainerTest {
   }
 
   private static float[] initial() {
-    MultiLayerNetwork net = new MultiLayerNetwork(org.deeplearning4j.nn.conf.MultiLayerConfiguration.fromJson(LOGISTIC));
+    MultiLayerNetwork net = new MultiLayerNetwork(MultiLayerConfiguration.fromJson(LOGISTIC));
     net.init();
     return net.params().dup().data().asFloat();
   }
