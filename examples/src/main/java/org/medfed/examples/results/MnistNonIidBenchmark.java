@@ -68,6 +68,13 @@ public final class MnistNonIidBenchmark implements Callable<Integer> {
       description = "Share of the 60,000 training and 10,000 test images used, for 2-core machines (default: ${DEFAULT-VALUE}).")
   double fraction;
 
+  @Option(names = "--optimizer", defaultValue = "adam",
+      description = "Hospitals' local optimiser: adam, sgd or nesterov (default: ${DEFAULT-VALUE}).")
+  String optimizer;
+
+  @Option(names = "--learning-rate", defaultValue = "0.001", description = "Local learning rate (default: ${DEFAULT-VALUE}).")
+  double learningRate;
+
   @Option(names = "--pooled-epochs", defaultValue = "0",
       description = "Also train the same CNN on all hospitals' images pooled for this many epochs, as the "
           + "ceiling the federation is measured against (default: ${DEFAULT-VALUE}, off).")
@@ -108,7 +115,7 @@ public final class MnistNonIidBenchmark implements Callable<Integer> {
       List<Double> curve = new ArrayList<>();
       try (InProcessConsortium federation = new InProcessConsortium(work.resolve("seed-" + seed), "mnist",
           declarations, datasets)) {
-        federation.run(job(seed, rounds), (JobDetail detail) -> detail.getRoundsList()
+        federation.run(job(seed, rounds, optimizer, learningRate), (JobDetail detail) -> detail.getRoundsList()
             .forEach(r -> curve.add(r.getMetricsOrThrow("eval_accuracy"))));
       }
       curves.put(seed, curve);
@@ -130,7 +137,7 @@ public final class MnistNonIidBenchmark implements Callable<Integer> {
    */
   private List<Double> pooledCurve(List<LocalDataset> datasets, long seed) {
     // Only the model, optimiser and batch size of the job matter here, not its rounds.
-    JobSpec spec = JobSpecParser.parse(job(seed, 1));
+    JobSpec spec = JobSpecParser.parse(job(seed, 1, optimizer, learningRate));
     GlobalModel initial = ModelCatalog.initialModel(spec);
     TrainingPlan plan = new TrainingPlan(initial.configJson(), initial.parameterCount(), spec.inputShape(),
         DIGITS.size(), 1, spec.batchSize(), spec.learningRate(), seed);
@@ -153,7 +160,7 @@ public final class MnistNonIidBenchmark implements Callable<Integer> {
     return curve.stream().map(a -> String.format(Locale.ROOT, "%.3f", a)).toList();
   }
 
-  private static String job(long seed, int rounds) {
+  private static String job(long seed, int rounds, String optimizer, double learningRate) {
     return """
         name: mnist-non-iid
         dataset: digits
@@ -164,10 +171,11 @@ public final class MnistNonIidBenchmark implements Callable<Integer> {
         min_nodes: %d
         local_epochs: 1
         batch_size: 10
-        learning_rate: 0.001
+        optimizer: %s
+        learning_rate: %s
         seed: %d
         deadlines: {selection: 2m, training: 10m, evaluation: 5m}
-        """.formatted(rounds, HOSPITALS, seed);
+        """.formatted(rounds, HOSPITALS, optimizer, learningRate, seed);
   }
 
   /** Sorted by digit, cut into 2 x HOSPITALS shards; hospital h gets two shards drawn for the seed. */
