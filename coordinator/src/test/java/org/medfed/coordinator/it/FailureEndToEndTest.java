@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -164,14 +165,11 @@ class FailureEndToEndTest {
   @Test
   void roundKeysNotSignedByTheNodesOwnCertificate_areRefused_andTheRoundGoesOn() throws Exception {
     try (Federation federation = new Federation(dataDir)) {
-      federation.agent("hospital-a", Blobs.dataset("expression", 1, 40, 20, 20));
-      federation.agent("hospital-b", Blobs.dataset("expression", 2, 40, 20, 20));
       // Holds a valid hospital certificate, but advertises keys without signing them.
-      AtomicReference<RogueAgent> forger = new AtomicReference<>();
-      forger.set(RogueAgent.connect(federation.channel("hospital-forger"), "hospital-forger", task ->
-          forger.get().send(AgentMessage.newBuilder().setSecaggKeys(SecAggKeys.newBuilder().setTaskId(task.getTaskId())
+      RogueAgent forger = startTwoAndARogue(federation, "hospital-forger", (self, task) -> self.send(
+          AgentMessage.newBuilder().setSecaggKeys(SecAggKeys.newBuilder().setTaskId(task.getTaskId())
               .setEncryptionKey(ByteString.copyFrom(new byte[32])).setMaskingKey(ByteString.copyFrom(new byte[32])))
-              .build())));
+              .build()));
 
       String jobId = federation.submit(SECURE_JOB.formatted(1, 0)).getJobId();
       federation.watch(jobId, Duration.ofMinutes(1));
@@ -182,7 +180,7 @@ class FailureEndToEndTest {
           .toList());
       assertEquals(List.of("hospital-forger: its round keys were refused: unsigned: no certificate or signature came"
           + " with it (secure aggregation: advertise keys)"), detail.getRounds(0).getDroppedList());
-      forger.get().close();
+      forger.close();
     }
   }
 
@@ -229,9 +227,17 @@ class FailureEndToEndTest {
 
   /** Hospitals a and b train normally; 'hospital-hung' keeps its session open and approves, but never answers. */
   private static RogueAgent startTwoAndAHungNode(Federation federation) throws Exception {
+    return startTwoAndARogue(federation, "hospital-hung", (self, task) -> { });
+  }
+
+  /** Hospitals a and b training normally, and a node that answers each training task with {@code onTrain}. */
+  private static RogueAgent startTwoAndARogue(Federation federation, String rogueId,
+      BiConsumer<RogueAgent, TrainTask> onTrain) throws Exception {
     federation.agent("hospital-a", Blobs.dataset("expression", 1, 40, 20, 20));
     federation.agent("hospital-b", Blobs.dataset("expression", 2, 40, 20, 20));
-    return RogueAgent.connect(federation.channel("hospital-hung"), "hospital-hung", task -> { });
+    AtomicReference<RogueAgent> rogue = new AtomicReference<>();
+    rogue.set(RogueAgent.connect(federation.channel(rogueId), rogueId, task -> onTrain.accept(rogue.get(), task)));
+    return rogue.get();
   }
 
   private static void awaitRounds(Federation federation, String jobId, int rounds) throws InterruptedException {
