@@ -65,8 +65,9 @@ final class TaskRunner {
   private final ExecutorService worker;
   private final Map<String, CancellationToken> running = new ConcurrentHashMap<>();
   private final Map<String, TaskMailbox> mailboxes = new ConcurrentHashMap<>();
-  /** Tasks this agent declined, so the metrics count them apart from completed ones. */
+  /** Tasks this agent declined or reported failed, so the metrics count them apart from completed ones. */
   private final Set<String> declined = ConcurrentHashMap.newKeySet();
+  private final Set<String> failed = ConcurrentHashMap.newKeySet();
   private final AgentMetrics metrics;
   private final JobGate gate;
   private final SignedRoundKeys roundKeys;
@@ -146,7 +147,7 @@ final class TaskRunner {
         try {
           token.throwIfCancelled();
           body.accept(token);
-          outcome = declined.remove(taskId) ? "declined" : "completed";
+          outcome = declined.remove(taskId) ? "declined" : failed.contains(taskId) ? "failed" : "completed";
         } catch (CancellationToken.CancelledException e) {
           outcome = "cancelled";
           log.info("task {} stopped: {}", taskId, e.getMessage());
@@ -158,6 +159,7 @@ final class TaskRunner {
           log.error("task {} failed: {}", taskId, e.toString(), e);
           fail(taskId, e.getClass().getSimpleName() + ": " + e.getMessage());
         } finally {
+          failed.remove(taskId);
           running.remove(taskId);
           mailboxes.remove(taskId);
           metrics.task(kind, outcome, Duration.ofNanos(System.nanoTime() - started));
@@ -422,6 +424,7 @@ final class TaskRunner {
   }
 
   private void fail(String taskId, String reason) {
+    failed.add(taskId);
     send.accept(AgentMessage.newBuilder()
         .setFailed(TaskFailed.newBuilder().setTaskId(taskId).setReason(reason)).build());
   }
