@@ -44,16 +44,43 @@ public record Quantizer(double clip, int bits) {
     return 2 * clip / levels();
   }
 
+  /**
+   * Stochastic rounding: each value, clipped to [-clip, clip], becomes the level below it or the one
+   * above, up with probability equal to the fraction. Each value draws 32 random bits (two values
+   * per 64-bit draw), so the rounding is unbiased to within 2^-32 of a step.
+   */
   public int[] quantize(float[] values, RandomGenerator random) {
     int[] out = new int[values.length];
-    double scale = levels() / (2 * clip);
-    for (int i = 0; i < values.length; i++) {
-      double v = Math.max(-clip, Math.min(clip, values[i]));
-      double level = (v + clip) * scale;
-      double floor = Math.floor(level);
-      out[i] = (int) (floor + (random.nextDouble() < level - floor ? 1 : 0));
-    }
+    quantize(values, out, 0, random);
     return out;
+  }
+
+  /** As {@link #quantize(float[], RandomGenerator)}, written into {@code out} from {@code offset} on. */
+  public void quantize(float[] values, int[] out, int offset, RandomGenerator random) {
+    if (offset < 0 || offset + values.length > out.length) {
+      throw new IllegalArgumentException(values.length + " values do not fit at offset " + offset
+          + " of an output of " + out.length);
+    }
+    double scale = levels() / (2 * clip);
+    int i = 0;
+    for (; i + 1 < values.length; i += 2) {
+      long bits = random.nextLong();
+      out[offset + i] = level(values[i], scale, bits & 0xFFFF_FFFFL);
+      out[offset + i + 1] = level(values[i + 1], scale, bits >>> 32);
+    }
+    if (i < values.length) {
+      out[offset + i] = level(values[i], scale, random.nextLong() >>> 32);
+    }
+  }
+
+  /** The level of one value: the one below, plus one when the 32 random bits fall under the fraction. */
+  private int level(double value, double scale, long random32) {
+    // Comparisons rather than Math.min/max/floor: this runs for every model parameter every round.
+    double v = value < -clip ? -clip : value > clip ? clip : value;
+    double level = (v + clip) * scale;
+    long floor = (long) level;  // level >= 0, so truncation is the floor
+    long threshold = (long) ((level - floor) * 0x1p32);
+    return (int) (floor + (random32 < threshold ? 1 : 0));
   }
 
   /**

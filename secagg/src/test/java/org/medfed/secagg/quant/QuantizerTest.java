@@ -1,10 +1,13 @@
 package org.medfed.secagg.quant;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.Arrays;
 import java.util.Random;
+import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 class QuantizerTest {
@@ -50,6 +53,32 @@ class QuantizerTest {
     for (int i = 0; i < truth.length; i++) {
       assertTrue(Math.abs(recovered[i] - truth[i]) <= n * q.step() + 1e-9, "coordinate " + i);
     }
+  }
+
+  @Test
+  void stochasticRounding_isUnbiased() {
+    Quantizer q = new Quantizer(1, 8);
+    double level = 100.3;  // between levels 100 and 101
+    float value = (float) (level * q.step() - 1);
+    float[] values = new float[100_001];  // odd: the last value takes the single-draw path
+    Arrays.fill(values, value);
+    double exact = (value + 1) / q.step();
+
+    double mean = Arrays.stream(q.quantize(values, new SplittableRandom(7))).average().orElseThrow();
+
+    // Bernoulli(0.3) over 100,001 draws: standard error 0.0015; allow five of them.
+    assertEquals(exact, mean, 0.0075);
+  }
+
+  @Test
+  void quantizingIntoAnOffset_fillsOnlyThatRange() {
+    Quantizer q = new Quantizer(1, 8);
+    int[] out = new int[5];
+
+    q.quantize(new float[] {-1f, 1f, -1f}, out, 1, new SplittableRandom(1));
+
+    assertArrayEquals(new int[] {0, 0, 255, 0, 0}, out);
+    assertThrows(IllegalArgumentException.class, () -> q.quantize(new float[3], out, 3, new SplittableRandom(1)));
   }
 
   @Test
