@@ -34,6 +34,8 @@ public final class SecAggClient {
   private byte[] selfMaskSeed;
   /** Shares this client holds, by owner: [self-mask share, masking-key share]. */
   private final Map<Integer, byte[][]> held = new TreeMap<>();
+  /** AES-GCM keys agreed with each neighbour in stage 2, kept so stage 3 decrypts without agreeing again. */
+  private final Map<Integer, byte[]> agreedShareKeys = new TreeMap<>();
   /** Self mask plus the pairwise masks of every neighbour in the directory, made ahead by {@link #prepareMask}. */
   private int[] preparedMask;
 
@@ -77,7 +79,7 @@ public final class SecAggClient {
         held.put(id, new byte[][] {selfShare, keyShare});
         continue;
       }
-      byte[] key = Session.shareKey(encryptionKeys.privateKey(), directory.get(peer).encryptionKey(), sessionId);
+      byte[] key = shareKey(peer);
       byte[] plaintext = concat(selfShare, keyShare);
       out.add(new Messages.EncryptedShare(id, peer,
           ShareCipher.encrypt(key, Session.associatedData(sessionId, id, peer), plaintext, random)));
@@ -125,7 +127,7 @@ public final class SecAggClient {
       if (held.containsKey(from)) {
         throw abort("the server delivered two shares from node " + from);
       }
-      byte[] key = Session.shareKey(encryptionKeys.privateKey(), directory.get(from).encryptionKey(), sessionId);
+      byte[] key = shareKey(from);
       byte[] plaintext;
       try {
         plaintext = ShareCipher.decrypt(key, Session.associatedData(sessionId, from, id), share.ciphertext());
@@ -164,6 +166,11 @@ public final class SecAggClient {
     }
     stage = Stage.UNMASKING;
     return Messages.MaskedInput.owning(id, masked);
+  }
+
+  private byte[] shareKey(int peer) {
+    return agreedShareKeys.computeIfAbsent(peer,
+        p -> Session.shareKey(encryptionKeys.privateKey(), directory.get(p).encryptionKey(), sessionId));
   }
 
   private byte[] pairSeed(int peer) {
