@@ -19,7 +19,12 @@ import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.medfed.nodeagent.data.LocalDataset;
 import org.medfed.nodeagent.session.NodeAgent;
+import org.medfed.nodeagent.training.CancellationToken;
+import org.medfed.nodeagent.training.Dl4jTrainer;
+import org.medfed.nodeagent.training.LocalTrainer;
+import org.medfed.nodeagent.training.TrainingPlan;
 import org.medfed.proto.v1.AgentMessage;
 import org.medfed.proto.v1.ApprovalState;
 import org.medfed.proto.v1.CoordinatorMessage;
@@ -181,6 +186,43 @@ class FailureEndToEndTest {
       assertEquals(List.of("hospital-forger: its round keys were refused: unsigned: no certificate or signature came"
           + " with it (secure aggregation: advertise keys)"), detail.getRounds(0).getDroppedList());
       forger.close();
+    }
+  }
+
+  @Test
+  void divergedTrainingUnderSecureAggregation_sendsNothing_andTheRoundGoesOnWithoutIt() throws Exception {
+    try (Federation federation = new Federation(dataDir)) {
+      federation.agent("hospital-a", Blobs.dataset("expression", 1, 40, 20, 20));
+      federation.agent("hospital-b", Blobs.dataset("expression", 2, 40, 20, 20));
+      // Real training whose result then diverges, as with too high a learning rate.
+      federation.agent("hospital-c", Blobs.dataset("expression", 3, 40, 20, 20), new LocalTrainer() {
+        private final Dl4jTrainer dl4j = new Dl4jTrainer();
+
+        @Override
+        public Trained train(TrainingPlan plan, float[] global, LocalDataset dataset, CancellationToken cancel) {
+          Trained trained = dl4j.train(plan, global, dataset, cancel);
+          float[] diverged = trained.parameters();
+          diverged[7] = Float.POSITIVE_INFINITY;
+          return new Trained(diverged, trained.numSamples(), trained.metrics());
+        }
+
+        @Override
+        public Evaluated evaluate(TrainingPlan plan, float[] parameters, LocalDataset dataset) {
+          return dl4j.evaluate(plan, parameters, dataset);
+        }
+      });
+
+      String jobId = federation.submit(SECURE_JOB.formatted(1, 0)).getJobId();
+      federation.watch(jobId, Duration.ofMinutes(1));
+      JobDetail detail = federation.job(jobId);
+
+      assertEquals(JobState.SUCCEEDED, detail.getSummary().getState(), detail.getSummary().getMessage());
+      assertEquals(List.of("hospital-a", "hospital-b"), detail.getRounds(0).getParticipantsList().stream().sorted()
+          .toList());
+      assertEquals(1, detail.getRounds(0).getDroppedCount(), detail.getRounds(0).getDroppedList().toString());
+      String reason = detail.getRounds(0).getDropped(0);
+      assertTrue(reason.startsWith("hospital-c: ") && reason.contains("local training produced a non-finite update at"
+          + " parameter 7; nothing was sent (lower the learning rate)"), reason);
     }
   }
 

@@ -326,24 +326,27 @@ final class TaskRunner {
       token.throwIfCancelled();
       LocalTrainer.Trained trained = trainer.train(plan, global, dataset, token);
       token.throwIfCancelled();
-      float[] local = trained.parameters();
       double weight = (double) trained.numSamples() / setup.getMaxSamplesPerNode();
-      float[] vector = new float[setup.getVectorLength()];
-      vector[0] = (float) weight;
-      for (int i = 0; i < local.length; i++) {
-        vector[i + 1] = (float) (weight * (local[i] - global[i]));
+      // The weighted update overwrites the local parameters: one model-sized array fewer per round.
+      float[] update = trained.parameters();
+      for (int i = 0; i < update.length; i++) {
+        update[i] = (float) (weight * (update[i] - global[i]));
       }
-      vector[vector.length - 1] = (float) (weight * trained.metrics().getOrDefault("train_loss", 0.0));
-      int bad = Tensors.firstNonFinite(vector);
-      if (bad >= 0) {
-        throw new IllegalStateException("local training produced a non-finite value at index " + bad
-            + "; nothing was sent (lower the learning rate)");
+      float loss = (float) (weight * trained.metrics().getOrDefault("train_loss", 0.0));
+      int bad = Tensors.firstNonFinite(update);
+      if (bad >= 0 || !Float.isFinite(loss)) {
+        throw new IllegalStateException("local training produced a non-finite "
+            + (bad >= 0 ? "update at parameter " + bad : "training loss") + "; nothing was sent (lower the learning rate)");
       }
-      // The rounding dither must be unbiased, not secret (the masks hide the values): a SecureRandom
-      // draw per parameter would cost seconds for a large model, and SplittableRandom is several
-      // times faster than Random, whose every draw is an atomic update.
-      return new Quantizer(setup.getClip(), setup.getBits()).quantize(vector,
-          new SplittableRandom(secureRandom.nextLong()));
+      // Layout [w, w * delta, w * loss]. The rounding dither must be unbiased, not secret (the masks
+      // hide the values): a SecureRandom draw per parameter would cost seconds for a large model.
+      Quantizer quantizer = new Quantizer(setup.getClip(), setup.getBits());
+      SplittableRandom dither = new SplittableRandom(secureRandom.nextLong());
+      int[] vector = new int[setup.getVectorLength()];
+      quantizer.quantize(new float[] {(float) weight}, vector, 0, dither);
+      quantizer.quantize(update, vector, 1, dither);
+      quantizer.quantize(new float[] {loss}, vector, vector.length - 1, dither);
+      return vector;
     }
   }
 
