@@ -5,7 +5,10 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import com.sun.management.OperatingSystemMXBean;
+import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -30,7 +33,9 @@ import org.medfed.telemetry.WireBytes;
 /**
  * Benchmark harness (run by bench/secure-round-bench.sh): rounds with 10 hospital agent processes
  * on loopback and a ~1M-parameter model, with secure aggregation on and off, alternating, in the
- * same run. Prints the ratios of round wall time and of gRPC message bytes (both directions).
+ * same run. Prints the ratios of round wall time and of gRPC message bytes (both directions), and
+ * the CPU time each arm used. Arguments: agents (10), alternating pairs (3), training samples per
+ * hospital (60: a round of mostly transfers, where the protocol's fixed cost weighs most).
  */
 public final class SecureRoundBench {
   private static final MeterRegistry WIRE = new SimpleMeterRegistry();
@@ -43,6 +48,7 @@ public final class SecureRoundBench {
   public static void main(String[] args) throws Exception {
     int hospitals = args.length > 0 ? Integer.parseInt(args[0]) : 10;
     int repeats = args.length > 1 ? Integer.parseInt(args[1]) : 3;
+    int samples = args.length > 2 ? Integer.parseInt(args[2]) : 60;
     Path work = Files.createTempDirectory("medfed-bench");
     NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
         // As `medfed serve`: agents ping every 30 s, which gRPC's default policy would punish.
@@ -52,7 +58,7 @@ public final class SecureRoundBench {
     try (Coordinator coordinator = Coordinator.start(CoordinatorConfig.defaults(work.resolve("coordinator")), builder)) {
       List<SyntheticConsortium.Hospital> sites = SyntheticConsortium.write(work.resolve("hospitals"),
           // Near-uniform labels (alpha 100): the bench measures cost, and every hospital needs samples.
-          new SyntheticConsortium.Settings(hospitals, 60, 100.0, 1), "127.0.0.1:" + coordinator.port(),
+          new SyntheticConsortium.Settings(hospitals, samples, 100.0, 1), "127.0.0.1:" + coordinator.port(),
           // Plaintext, as when the figures in docs/benchmarks.md were first taken: TLS costs both arms alike.
           Optional.empty());
       List<Process> agents = new ArrayList<>();
@@ -66,12 +72,13 @@ public final class SecureRoundBench {
       ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", coordinator.port()).usePlaintext().build();
       try {
         AdminServiceGrpc.AdminServiceBlockingStub admin = AdminServiceGrpc.newBlockingStub(channel);
-        run(admin, hospitals, true);   // warm-up: JIT, ND4J, connections
+        Cpu cpu = new Cpu(agents);
+        run(admin, hospitals, true, cpu);   // warm-up: JIT, ND4J, connections
         List<double[]> off = new ArrayList<>();
         List<double[]> on = new ArrayList<>();
         for (int i = 0; i < repeats; i++) {
-          off.add(run(admin, hospitals, false));
-          on.add(run(admin, hospitals, true));
+          off.add(run(admin, hospitals, false, cpu));
+          on.add(run(admin, hospitals, true, cpu));
         }
         report(off, on, hospitals);
       } finally {
@@ -81,8 +88,25 @@ public final class SecureRoundBench {
     }
   }
 
-  /** One job of 2 rounds; returns {seconds of round 2, wire bytes of the whole job / 2}. */
-  private static double[] run(AdminServiceGrpc.AdminServiceBlockingStub admin, int hospitals, boolean secure) {
+  /**
+   * CPU seconds used so far by the coordinator (this JVM) and by all agent processes. Beside wall
+   * time it tells work from waiting: with more JVMs than cores, wall time follows total CPU.
+   */
+  private record Cpu(List<Process> agents) {
+    double coordinatorSeconds() {
+      return ((OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime() / 1e9;
+    }
+
+    double agentSeconds() {
+      return agents.stream().mapToDouble(p -> p.info().totalCpuDuration().orElse(Duration.ZERO).toNanos() / 1e9).sum();
+    }
+  }
+
+  /**
+   * One job of 2 rounds; returns {seconds of round 2, wire bytes, coordinator CPU seconds, agents'
+   * CPU seconds}, the last three for the whole job (training and evaluation) / 2.
+   */
+  private static double[] run(AdminServiceGrpc.AdminServiceBlockingStub admin, int hospitals, boolean secure, Cpu cpu) {
     String job = """
         name: bench
         dataset: expression
@@ -98,6 +122,8 @@ public final class SecureRoundBench {
         deadlines: {selection: 5m, training: 5m, evaluation: 5m}
         """.formatted(SyntheticConsortium.GENES, hospitals, secure);
     double before = wireBytes();
+    double coordinatorBefore = cpu.coordinatorSeconds();
+    double agentsBefore = cpu.agentSeconds();
     String id = admin.submitJob(SubmitJobRequest.newBuilder().setJobDocument(job).build()).getJobId();
     Iterator<JobEvent> events = admin.withDeadlineAfter(15, TimeUnit.MINUTES)
         .watchJob(GetJobRequest.newBuilder().setJobId(id).build());
@@ -108,9 +134,12 @@ public final class SecureRoundBench {
     }
     double seconds = detail.getRounds(1).getSeconds();
     double bytes = (wireBytes() - before) / 2.0;
-    System.out.printf(Locale.ROOT, "secure_aggregation=%-5s round 2: %.2f s, %.1f MB per round%n", secure, seconds,
-        bytes / 1e6);
-    return new double[] {seconds, bytes};
+    double coordinatorCpu = (cpu.coordinatorSeconds() - coordinatorBefore) / 2.0;
+    double agentsCpu = (cpu.agentSeconds() - agentsBefore) / 2.0;
+    System.out.printf(Locale.ROOT,
+        "secure_aggregation=%-5s round 2: %.2f s, %.1f MB per round, CPU per round: coordinator %.2f s, agents %.2f s%n",
+        secure, seconds, bytes / 1e6, coordinatorCpu, agentsCpu);
+    return new double[] {seconds, bytes, coordinatorCpu, agentsCpu};
   }
 
   private static void report(List<double[]> off, List<double[]> on, int hospitals) {
@@ -131,6 +160,8 @@ public final class SecureRoundBench {
         paired.length, paired[paired.length / 2]);
     System.out.printf(Locale.ROOT, "bytes per round: off %.2f MB, on %.2f MB, ratio %.4f (target <= 1.01)%n",
         offBytes / 1e6, onBytes / 1e6, onBytes / offBytes);
+    System.out.printf(Locale.ROOT, "CPU per round, coordinator: off %.2f s, on %.2f s; all %d agents: off %.2f s, on %.2f s%n",
+        median(off, 2), median(on, 2), hospitals, median(off, 3), median(on, 3));
   }
 
   private static double median(List<double[]> runs, int field) {
