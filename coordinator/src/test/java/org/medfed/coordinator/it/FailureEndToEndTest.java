@@ -129,8 +129,7 @@ class FailureEndToEndTest {
   @Test
   void silentNode_isDroppedAtTheTrainingDeadline() throws Exception {
     try (Federation federation = new Federation(dataDir)) {
-      federation.agent("hospital-a", Blobs.dataset("expression", 1, 40, 20, 20));
-      federation.agent("hospital-b", Blobs.dataset("expression", 2, 40, 20, 20));
+      startHospitalsAAndB(federation);
       // Connected and announcing the dataset, but never answering a task.
       RogueAgent silent = RogueAgent.connect(federation.channel("hospital-silent"), "hospital-silent", task -> { });
 
@@ -192,8 +191,7 @@ class FailureEndToEndTest {
   @Test
   void divergedTrainingUnderSecureAggregation_sendsNothing_andTheRoundGoesOnWithoutIt() throws Exception {
     try (Federation federation = new Federation(dataDir)) {
-      federation.agent("hospital-a", Blobs.dataset("expression", 1, 40, 20, 20));
-      federation.agent("hospital-b", Blobs.dataset("expression", 2, 40, 20, 20));
+      startHospitalsAAndB(federation);
       // Real training whose result then diverges, as with too high a learning rate.
       federation.agent("hospital-c", Blobs.dataset("expression", 3, 40, 20, 20), new LocalTrainer() {
         private final Dl4jTrainer dl4j = new Dl4jTrainer();
@@ -248,8 +246,7 @@ class FailureEndToEndTest {
   @Test
   void agentKilledAndRestarted_rejoinsAtALaterRound() throws Exception {
     try (Federation federation = new Federation(dataDir)) {
-      federation.agent("hospital-a", Blobs.dataset("expression", 1, 40, 20, 20));
-      federation.agent("hospital-b", Blobs.dataset("expression", 2, 40, 20, 20));
+      startHospitalsAAndB(federation);
       NodeAgent c = federation.agent("hospital-c", Blobs.dataset("expression", 3, 40, 20, 20));
       // min_nodes 3: the rounds after c dies wait for it (a round it dies in is retried).
       String jobId = federation.submit(SECURE_JOB.replace("min_nodes: 2", "min_nodes: 3").formatted(4, 2))
@@ -272,11 +269,16 @@ class FailureEndToEndTest {
     return startTwoAndARogue(federation, "hospital-hung", (self, task) -> { });
   }
 
+  /** Two hospitals that train normally, on different data. */
+  private static void startHospitalsAAndB(Federation federation) {
+    federation.agent("hospital-a", Blobs.dataset("expression", 1, 40, 20, 20));
+    federation.agent("hospital-b", Blobs.dataset("expression", 2, 40, 20, 20));
+  }
+
   /** Hospitals a and b training normally, and a node that answers each training task with {@code onTrain}. */
   private static RogueAgent startTwoAndARogue(Federation federation, String rogueId,
       BiConsumer<RogueAgent, TrainTask> onTrain) throws Exception {
-    federation.agent("hospital-a", Blobs.dataset("expression", 1, 40, 20, 20));
-    federation.agent("hospital-b", Blobs.dataset("expression", 2, 40, 20, 20));
+    startHospitalsAAndB(federation);
     AtomicReference<RogueAgent> rogue = new AtomicReference<>();
     rogue.set(RogueAgent.connect(federation.channel(rogueId), rogueId, task -> onTrain.accept(rogue.get(), task)));
     return rogue.get();
@@ -293,8 +295,7 @@ class FailureEndToEndTest {
   @Test
   void nanAndWrongLengthUpdates_areRejectedReportedAndNotAggregated() throws Exception {
     try (Federation federation = new Federation(dataDir)) {
-      federation.agent("hospital-a", Blobs.dataset("expression", 1, 40, 20, 20));
-      federation.agent("hospital-b", Blobs.dataset("expression", 2, 40, 20, 20));
+      startHospitalsAAndB(federation);
       CompletableFuture<Status> nanAnswer = new CompletableFuture<>();
       CompletableFuture<Status> shortAnswer = new CompletableFuture<>();
       RogueAgent nan = RogueAgent.connect(federation.channel("hospital-nan"), "hospital-nan", task -> {
@@ -365,8 +366,7 @@ class FailureEndToEndTest {
   @Test
   void taskForMismatchedInputShape_isDeclinedWithReasonAndTheRoundGoesOn() throws Exception {
     try (Federation federation = new Federation(dataDir)) {
-      federation.agent("hospital-a", Blobs.dataset("expression", 1, 40, 20, 20));
-      federation.agent("hospital-b", Blobs.dataset("expression", 2, 40, 20, 20));
+      startHospitalsAAndB(federation);
       NodeAgent odd = federation.agent("hospital-odd", Blobs.dataset("expression", 3, 40, 20, 12));
 
       String jobId = federation.submit(JOB.formatted(1, 2, 30)).getJobId();
@@ -382,8 +382,7 @@ class FailureEndToEndTest {
 
   /** Hospitals a and b train normally; c's process "dies" while training in round 2, without a goodbye. */
   private static void startThreeWithCrashingC(Federation federation) {
-    federation.agent("hospital-a", Blobs.dataset("expression", 1, 40, 20, 20));
-    federation.agent("hospital-b", Blobs.dataset("expression", 2, 40, 20, 20));
+    startHospitalsAAndB(federation);
     TlsFiles cKit = federation.kit("hospital-c");
     ManagedChannel cChannel = federation.channel(cKit, "127.0.0.1");
     federation.agent("hospital-c", Blobs.dataset("expression", 3, 40, 20, 20),
