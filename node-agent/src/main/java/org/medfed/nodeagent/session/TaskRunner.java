@@ -193,10 +193,7 @@ final class TaskRunner {
     long started = System.nanoTime();
     LocalTrainer.Trained trained = trainer.train(plan, global, dataset, token);
     token.throwIfCancelled();
-    float[] local = trained.parameters();
-    if (local.length != global.length) {
-      throw new IllegalStateException("trainer returned " + local.length + " parameters for a model of " + global.length);
-    }
+    float[] local = localParameters(trained, global);
     float[] update = new float[local.length];
     for (int i = 0; i < update.length; i++) {
       update[i] = local[i] - global[i];
@@ -328,7 +325,7 @@ final class TaskRunner {
       token.throwIfCancelled();
       double weight = (double) trained.numSamples() / setup.getMaxSamplesPerNode();
       // The weighted update overwrites the local parameters: one model-sized array fewer per round.
-      float[] update = trained.parameters();
+      float[] update = localParameters(trained, global);
       for (int i = 0; i < update.length; i++) {
         update[i] = (float) (weight * (update[i] - global[i]));
       }
@@ -348,6 +345,15 @@ final class TaskRunner {
       quantizer.quantize(new float[] {loss}, vector, vector.length - 1, dither);
       return vector;
     }
+  }
+
+  /** The trained parameters, checked to fit the model they were trained from. */
+  private static float[] localParameters(LocalTrainer.Trained trained, float[] global) {
+    float[] local = trained.parameters();
+    if (local.length != global.length) {
+      throw new IllegalStateException("trainer returned " + local.length + " parameters for a model of " + global.length);
+    }
+    return local;
   }
 
   private void runEvaluation(EvaluateTask task, CancellationToken token) {
