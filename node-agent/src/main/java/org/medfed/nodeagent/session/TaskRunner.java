@@ -3,6 +3,8 @@ package org.medfed.nodeagent.session;
 import com.google.protobuf.ByteString;
 import io.grpc.Deadline;
 import io.grpc.StatusRuntimeException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.Arrays;
@@ -56,6 +58,7 @@ import org.slf4j.LoggerFactory;
  */
 final class TaskRunner {
   private static final Logger log = LoggerFactory.getLogger(TaskRunner.class);
+  private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
 
   private final String nodeId;
   private final Map<String, LocalDataset> datasets;
@@ -190,8 +193,7 @@ final class TaskRunner {
     }
     float[] global = fetchModel(task.getModelId(), plan, deadline);
     token.throwIfCancelled();
-    long started = System.nanoTime();
-    LocalTrainer.Trained trained = trainer.train(plan, global, dataset, token);
+    LocalTrainer.Trained trained = trainLocally(task, plan, global, dataset, token);
     token.throwIfCancelled();
     float[] local = localParameters(trained, global);
     float[] update = new float[local.length];
@@ -200,9 +202,24 @@ final class TaskRunner {
     }
     var receipt = transfers.upload(task.getTaskId(), Tensors.toBytes(update), trained.numSamples(),
         trained.metrics(), deadline);
-    log.info("job {} round {}: trained on {} samples in {} ms, update sha256={} uploaded", task.getJobId(),
-        task.getRound(), trained.numSamples(), (System.nanoTime() - started) / 1_000_000,
+    log.info("job {} round {}: update sha256={} uploaded", task.getJobId(), task.getRound(),
         Digests.shortHex(receipt.getSha256().toByteArray()));
+  }
+
+  /**
+   * Local training on the calling thread, logged with its wall and CPU time. DL4J runs its math on
+   * the calling thread (OMP_NUM_THREADS=1 in the agent's image), so the thread's CPU time is the
+   * training's, and wall time beyond it is time the thread waited for a core.
+   */
+  private LocalTrainer.Trained trainLocally(TrainTask task, TrainingPlan plan, float[] global, LocalDataset dataset,
+      CancellationToken token) {
+    long wallStart = System.nanoTime();
+    long cpuStart = THREADS.getCurrentThreadCpuTime();
+    LocalTrainer.Trained trained = trainer.train(plan, global, dataset, token);
+    log.info("job {} round {}: trained on {} samples in {} ms ({} ms CPU)", task.getJobId(), task.getRound(),
+        trained.numSamples(), (System.nanoTime() - wallStart) / 1_000_000,
+        (THREADS.getCurrentThreadCpuTime() - cpuStart) / 1_000_000);
+    return trained;
   }
 
   /**
@@ -321,7 +338,7 @@ final class TaskRunner {
     private int[] trainAndQuantize(SecAggSetup setup) {
       float[] global = fetchModel(task.getModelId(), plan, deadline);
       token.throwIfCancelled();
-      LocalTrainer.Trained trained = trainer.train(plan, global, dataset, token);
+      LocalTrainer.Trained trained = trainLocally(task, plan, global, dataset, token);
       token.throwIfCancelled();
       double weight = (double) trained.numSamples() / setup.getMaxSamplesPerNode();
       // The weighted update overwrites the local parameters: one model-sized array fewer per round.
