@@ -17,7 +17,9 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import org.medfed.coordinator.Coordinator;
 import org.medfed.coordinator.CoordinatorConfig;
 import org.medfed.examples.synthetic.SyntheticConsortium;
@@ -155,13 +157,35 @@ public final class SecureRoundBench {
     for (int i = 0; i < paired.length; i++) {
       paired[i] = on.get(i)[0] / off.get(i)[0];
     }
+    System.out.printf(Locale.ROOT, "paired ratios in run order: %s%n", Arrays.stream(paired)
+        .mapToObj(r -> String.format(Locale.ROOT, "%.3f", r)).collect(Collectors.joining(" ")));
+    double[] interval = bootstrapMedianInterval(paired, new SplittableRandom(1));
     Arrays.sort(paired);
-    System.out.printf(Locale.ROOT, "median of the %d paired ratios (on / the off run just before it): %.3f%n",
-        paired.length, paired[paired.length / 2]);
+    System.out.printf(Locale.ROOT, "median of the %d paired ratios (on / the off run just before it): %.3f,"
+        + " 95%% bootstrap interval %.3f-%.3f%n", paired.length, paired[paired.length / 2], interval[0], interval[1]);
     System.out.printf(Locale.ROOT, "bytes per round: off %.2f MB, on %.2f MB, ratio %.4f (target <= 1.01)%n",
         offBytes / 1e6, onBytes / 1e6, onBytes / offBytes);
     System.out.printf(Locale.ROOT, "CPU per round, coordinator: off %.2f s, on %.2f s; all %d agents: off %.2f s, on %.2f s%n",
         median(off, 2), median(on, 2), hospitals, median(off, 3), median(on, 3));
+  }
+
+  /**
+   * Percentile bootstrap of the median: on this machine run-to-run noise is ±10-30%, so a median
+   * of ten pairs says little without the range it could plausibly have come from.
+   */
+  private static double[] bootstrapMedianInterval(double[] values, SplittableRandom random) {
+    int resamples = 10_000;
+    double[] medians = new double[resamples];
+    double[] sample = new double[values.length];
+    for (int r = 0; r < resamples; r++) {
+      for (int i = 0; i < sample.length; i++) {
+        sample[i] = values[random.nextInt(values.length)];
+      }
+      Arrays.sort(sample);
+      medians[r] = sample[sample.length / 2];
+    }
+    Arrays.sort(medians);
+    return new double[] {medians[resamples / 40], medians[resamples - 1 - resamples / 40]};
   }
 
   private static double median(List<double[]> runs, int field) {
