@@ -19,9 +19,11 @@ final class TaskMailbox {
   }
 
   /**
-   * Waits for the next message of {@code kind}, until the task's deadline or its cancellation.
+   * Waits for the next message of {@code kind}, until the task's deadline or its cancellation. The
+   * stages come in a fixed order, so a message of another kind is a coordinator that broke the
+   * protocol: the task stops at once rather than wait for its deadline.
    *
-   * @throws IllegalStateException if the deadline passes first
+   * @throws IllegalStateException if the deadline passes first or a message of another kind arrives
    */
   CoordinatorMessage await(CoordinatorMessage.BodyCase kind, Deadline deadline, CancellationToken cancel)
       throws InterruptedException {
@@ -33,7 +35,11 @@ final class TaskMailbox {
       }
       // Bounded waits so that a cancellation is noticed within half a second.
       CoordinatorMessage message = queue.poll(Math.min(left, 500), TimeUnit.MILLISECONDS);
-      if (message != null && message.getBodyCase() == kind) {
+      if (message != null) {
+        if (message.getBodyCase() != kind) {
+          throw new IllegalStateException("the coordinator sent " + message.getBodyCase() + " while this node waited for "
+              + kind + "; secure-aggregation stages must arrive in order, so this task stops");
+        }
         return message;
       }
     }

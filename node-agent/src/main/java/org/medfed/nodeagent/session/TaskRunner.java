@@ -318,6 +318,9 @@ final class TaskRunner {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new CancellationToken.CancelledException("interrupted");
+      } catch (RuntimeException e) {
+        token.cancel(String.valueOf(e.getMessage()));  // a stage that failed stops the training beside it too
+        throw e;
       }
     }
 
