@@ -37,7 +37,8 @@ import org.medfed.telemetry.WireBytes;
  * on loopback and a ~1M-parameter model, with secure aggregation on and off, alternating, in the
  * same run. Prints the ratios of round wall time and of gRPC message bytes (both directions), and
  * the CPU time each arm used. Arguments: agents (10), alternating pairs (3), training samples per
- * hospital (60: a round of mostly transfers, where the protocol's fixed cost weighs most).
+ * hospital (60: a round of mostly transfers, where the protocol's fixed cost weighs most), warm-up
+ * pairs (1: a single secure job; more bring both arms nearer the steady state of a long-running agent).
  */
 public final class SecureRoundBench {
   private static final MeterRegistry WIRE = new SimpleMeterRegistry();
@@ -51,6 +52,7 @@ public final class SecureRoundBench {
     int hospitals = args.length > 0 ? Integer.parseInt(args[0]) : 10;
     int repeats = args.length > 1 ? Integer.parseInt(args[1]) : 3;
     int samples = args.length > 2 ? Integer.parseInt(args[2]) : 60;
+    int warmUpPairs = args.length > 3 ? Integer.parseInt(args[3]) : 1;
     Path work = Files.createTempDirectory("medfed-bench");
     NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
         // As `medfed serve`: agents ping every 30 s, which gRPC's default policy would punish.
@@ -75,7 +77,14 @@ public final class SecureRoundBench {
       try {
         AdminServiceGrpc.AdminServiceBlockingStub admin = AdminServiceGrpc.newBlockingStub(channel);
         Cpu cpu = new Cpu(agents);
-        run(admin, hospitals, true, cpu);   // warm-up: JIT, ND4J, connections
+        // Warm-up: JIT, ND4J, connections. One secure job leaves the JIT compiling for many jobs
+        // more (its C2 thread used up to 0.5 s of an agent's CPU per job after 13 jobs).
+        run(admin, hospitals, true, cpu);
+        for (int i = 1; i < warmUpPairs; i++) {
+          run(admin, hospitals, false, cpu);
+          run(admin, hospitals, true, cpu);
+        }
+        System.out.println("-- end of warm-up --");
         List<double[]> off = new ArrayList<>();
         List<double[]> on = new ArrayList<>();
         for (int i = 0; i < repeats; i++) {
