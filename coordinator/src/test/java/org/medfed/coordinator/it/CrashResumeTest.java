@@ -204,11 +204,19 @@ class CrashResumeTest {
             + " after " + kills + " kills vs " + baselineAccuracy + " uninterrupted");
         assertTrue(resumedAccuracy > 0.6, "3-class accuracy should clearly beat chance, got " + resumedAccuracy);
 
-        try (Connection db = DriverManager.getConnection("jdbc:sqlite:" + coordinator.dataDir.resolve("medfed.db"));
-            ResultSet rows = db.createStatement().executeQuery("SELECT COUNT(*) FROM audit_records")) {
-          rows.next();
-          assertEquals(AuditLog.read(auditFile).size(), rows.getLong(1), "database copy of the audit trail");
+        // The coordinator still runs and may be appending a record (file first, then database) while
+        // this reads: compare the two once they agree or after 10 s. A record the database lost
+        // never catches up, so the check still fails on one.
+        Path database = coordinator.dataDir.resolve("medfed.db");
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        long inDatabase = auditRowsIn(database);
+        long inFile = AuditLog.read(auditFile).size();
+        while (inDatabase != inFile && System.nanoTime() < until) {
+          Thread.sleep(100);
+          inDatabase = auditRowsIn(database);
+          inFile = AuditLog.read(auditFile).size();
         }
+        assertEquals(inFile, inDatabase, "database copy of the audit trail");
       } finally {
         agents.forEach(NodeAgent::close);
         adminChannel.shutdownNow();
@@ -239,6 +247,14 @@ class CrashResumeTest {
           throw e;
         }
       }
+    }
+  }
+
+  private static long auditRowsIn(Path database) throws Exception {
+    try (Connection db = DriverManager.getConnection("jdbc:sqlite:" + database);
+        ResultSet rows = db.createStatement().executeQuery("SELECT COUNT(*) FROM audit_records")) {
+      rows.next();
+      return rows.getLong(1);
     }
   }
 
