@@ -207,9 +207,10 @@ final class TaskRunner {
   }
 
   /**
-   * Local training on the calling thread, logged with its wall and CPU time. DL4J runs its math on
-   * the calling thread (OMP_NUM_THREADS=1 in the agent's image), so the thread's CPU time is the
-   * training's, and wall time beyond it is time the thread waited for a core.
+   * Local training on the calling thread, logged with its wall and CPU time. With OMP_NUM_THREADS=1
+   * (the agent's Docker image) DL4J does its math on the calling thread, so the thread's CPU time is
+   * the training's and wall time beyond it is time spent waiting for a core; with more OpenMP
+   * threads (bin/medfed-agent defaults to 2) the figure covers this thread's share only.
    */
   private LocalTrainer.Trained trainLocally(TrainTask task, TrainingPlan plan, float[] global, LocalDataset dataset,
       CancellationToken token) {
