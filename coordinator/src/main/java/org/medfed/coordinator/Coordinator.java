@@ -18,6 +18,7 @@ import org.medfed.coordinator.admin.AdminService;
 import org.medfed.coordinator.approval.Approvals;
 import org.medfed.coordinator.ops.CoordinatorMetrics;
 import org.medfed.coordinator.ops.Dashboard;
+import org.medfed.coordinator.round.HospitalSchedule;
 import org.medfed.coordinator.round.JobManager;
 import org.medfed.coordinator.round.RoundServices;
 import org.medfed.coordinator.session.FederationService;
@@ -131,7 +132,7 @@ public final class Coordinator implements AutoCloseable {
     CheckpointStore checkpoints = new CheckpointStore(config.dataDir().resolve("jobs"));
     Approvals approvals = new Approvals(nodes, audit);
     JobManager jobs = new JobManager(new RoundServices(nodes, tasks, models, checkpoints, approvals, audit, clock,
-        consortiumCa), new JobStore(database));
+        consortiumCa, new HospitalSchedule()), new JobStore(database));
     metrics.trackJobs(jobs::list);
     NodeStore nodeStore = new NodeStore(database);
     nodeStore.markAllDisconnected();

@@ -14,6 +14,8 @@ import org.medfed.trust.audit.AuditLog;
  * The coordinator services a round uses, gathered so the state machine's constructor stays short.
  *
  * @param consortiumCa the CA of the hospitals' certificates; empty in plaintext mode
+ * @param schedule which rounds, across all jobs, hold which hospitals
  */
 public record RoundServices(NodeRegistry nodes, TaskBoard tasks, ModelPublisher models, CheckpointStore checkpoints,
-    Approvals approvals, AuditLog audit, Clock clock, Optional<X509Certificate> consortiumCa) {}
+    Approvals approvals, AuditLog audit, Clock clock, Optional<X509Certificate> consortiumCa,
+    HospitalSchedule schedule) {}

@@ -42,6 +42,9 @@ import org.medfed.wire.Tensors;
  * <ol>
  *   <li>{@link Phase#SELECT}: wait (up to the selection deadline) for min_nodes connected hospitals
  *       that hold the job's dataset, then draw the job's fraction of them;
+ *   <li>{@link Phase#QUEUED}: only while hospitals it needs are busy with other jobs' rounds: the
+ *       round holds every hospital it trains or evaluates on, all at once, first come first served
+ *       ({@link HospitalSchedule});
  *   <li>{@link Phase#TRAIN}: publish the global model, send each selected node a training task, and
  *       collect validated updates until all answered, too few can still answer, or the deadline;
  *       with secure aggregation (the default) {@link SecureTraining} runs the four protocol stages
@@ -61,7 +64,7 @@ import org.medfed.wire.Tensors;
  */
 public final class RoundStateMachine {
 
-  public enum Phase { SELECT, TRAIN, AGGREGATE, EVALUATE, CHECKPOINT }
+  public enum Phase { SELECT, QUEUED, TRAIN, AGGREGATE, EVALUATE, CHECKPOINT }
 
   /** How long SELECT waits for connected hospitals to answer a job's proposal once min_nodes approved. */
   private static final Duration ANSWER_GRACE = Duration.ofSeconds(5);
@@ -109,8 +112,25 @@ public final class RoundStateMachine {
           + (notApproved.isEmpty() ? "" : "; not approved by " + notApproved + " (digest " + job.digest() + ")")
           + "; connected nodes: " + services.nodes().connectedIds());
     }
-    List<NodeSession> selected = select(eligible, round);
+    // The round holds every hospital it will train or evaluate on until it ends, so jobs that share
+    // hospitals take turns instead of deadlocking (see HospitalSchedule).
+    Map<String, Integer> capacity = new LinkedHashMap<>();
+    eligible.forEach(node -> capacity.put(node.nodeId(), node.maxConcurrentTasks()));
+    Optional<HospitalSchedule.Reservation> reservation = services.schedule().reserve(
+        new HospitalSchedule.Claim(job.id(), round), capacity, job::isCancelled,
+        why -> enter(round, Phase.QUEUED, why));
+    if (reservation.isEmpty()) {
+      return new RoundOutcome.Cancelled(job.cancellation().getNow("cancelled"));
+    }
+    try (HospitalSchedule.Reservation held = reservation.get()) {
+      // A hospital may have reconnected while the round waited: train on its current session.
+      List<String> chosen = ids(select(eligible, round));
+      return trainAndAggregate(round, model, services.nodes().connected(n -> chosen.contains(n.nodeId())), started);
+    }
+  }
 
+  private RoundOutcome trainAndAggregate(int round, GlobalModel model, List<NodeSession> selected, Instant started)
+      throws InterruptedException {
     enter(round, Phase.TRAIN, "training on " + ids(selected));
     services.audit().append("ROUND_STARTED", Map.of("job", job.id(), "round", round, "participants", ids(selected),
         "model_sha256", Digests.hex(Digests.sha256(Tensors.toBytes(model.parameters()))), "digest", job.digest()));

@@ -76,7 +76,7 @@ public final class FederationService extends FederationServiceGrpc.FederationSer
           }
           Hello hello = message.getHello();
           session = new NodeSession(UUID.randomUUID().toString(), hello.getNodeId(), hello.getSoftwareVersion(),
-              hello.getDatasetsList(), registry.now(), identity, call);
+              hello.getDatasetsList(), registry.now(), identity, call, hello.getMaxConcurrentTasks());
           registry.register(session);
           log.info("node '{}' connected ({}, datasets {})", hello.getNodeId(), hello.getSoftwareVersion(),
               hello.getDatasetsList().stream().map(d -> d.getName() + "[" + d.getTrainSamples() + "]").toList());
@@ -148,6 +148,11 @@ public final class FederationService extends FederationServiceGrpc.FederationSer
     if (allowedNodes.isPresent() && !allowedNodes.get().contains(hello.getNodeId())) {
       return Optional.of(Status.PERMISSION_DENIED.withDescription("node '" + hello.getNodeId()
           + "' is not on this coordinator's allow-list; ask the consortium operator to add it"));
+    }
+    if (hello.getMaxConcurrentTasks() < 0 || hello.getMaxConcurrentTasks() > ProtocolVersion.MAX_CONCURRENT_TASKS) {
+      return Optional.of(Status.INVALID_ARGUMENT.withDescription("node '" + hello.getNodeId()
+          + "' announced max_concurrent_tasks " + hello.getMaxConcurrentTasks() + "; it must be in 1.."
+          + ProtocolVersion.MAX_CONCURRENT_TASKS + " (agent.yaml)"));
     }
     return Optional.empty();
   }

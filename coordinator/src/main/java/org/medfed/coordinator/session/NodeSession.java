@@ -25,12 +25,15 @@ public final class NodeSession {
   private final Instant connectedAt;
   private final Optional<Identity> identity;
   private final ServerCallStreamObserver<CoordinatorMessage> stream;
+  private final int maxConcurrentTasks;
   private volatile Instant lastSeen;
   private volatile boolean open = true;
 
   NodeSession(String sessionId, String nodeId, String softwareVersion, List<DatasetDescriptor> datasets,
-      Instant connectedAt, Optional<Identity> identity, ServerCallStreamObserver<CoordinatorMessage> stream) {
+      Instant connectedAt, Optional<Identity> identity, ServerCallStreamObserver<CoordinatorMessage> stream,
+      int maxConcurrentTasks) {
     this.identity = identity;
+    this.maxConcurrentTasks = Math.max(1, maxConcurrentTasks);
     this.sessionId = sessionId;
     this.nodeId = nodeId;
     this.softwareVersion = softwareVersion;
@@ -63,6 +66,11 @@ public final class NodeSession {
 
   public Optional<DatasetDescriptor> dataset(String name) {
     return datasets.stream().filter(d -> d.getName().equals(name)).findFirst();
+  }
+
+  /** How many rounds, of different jobs, the hospital said it runs at once (at least 1). */
+  public int maxConcurrentTasks() {
+    return maxConcurrentTasks;
   }
 
   public Instant connectedAt() {

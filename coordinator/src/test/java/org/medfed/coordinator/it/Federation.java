@@ -103,6 +103,13 @@ final class Federation implements AutoCloseable {
     return start(config(nodeId, dataset, true, kit), dataset, trainer, channel);
   }
 
+  /** An auto-approving agent that runs up to {@code maxConcurrentTasks} tasks of different jobs at once. */
+  NodeAgent agent(String nodeId, LocalDataset dataset, int maxConcurrentTasks) {
+    TlsFiles kit = kit(nodeId);
+    return start(config(nodeId, dataset, true, kit).withMaxConcurrentTasks(maxConcurrentTasks), dataset,
+        new Dl4jTrainer(), channel(kit, "127.0.0.1"));
+  }
+
   /** A fresh hospital startup kit for {@code nodeId}. */
   TlsFiles kit(String nodeId) {
     return issue(nodeId, Role.HOSPITAL, List.of());

@@ -8,16 +8,19 @@ import java.util.Objects;
 import java.util.Optional;
 import org.medfed.nodeagent.data.DatasetDeclaration;
 import org.medfed.trust.tls.TlsFiles;
+import org.medfed.wire.ProtocolVersion;
 
 /**
  * A hospital agent's configuration: who it is, where the coordinator is, which local datasets it
  * offers, its TLS identity (empty only in plaintext development mode), and where its approvals and
  * audit log live. {@code metrics}, when set, is where Prometheus scrapes the agent (off by default:
- * an agent otherwise opens no port at all).
+ * an agent otherwise opens no port at all). {@code maxConcurrentTasks} is how many tasks, of
+ * different jobs, the agent runs side by side; the coordinator never asks for more.
  */
 public record AgentConfig(String nodeId, String coordinatorHost, int coordinatorPort,
     List<DatasetDeclaration> datasets, Backoff backoff, Duration heartbeatInterval, Optional<TlsFiles> tls,
-    Path stateDir, boolean autoApproveJobs, Optional<Path> source, Optional<InetSocketAddress> metrics) {
+    Path stateDir, boolean autoApproveJobs, Optional<Path> source, Optional<InetSocketAddress> metrics,
+    int maxConcurrentTasks) {
   public AgentConfig {
     Objects.requireNonNull(nodeId, "nodeId");
     Objects.requireNonNull(coordinatorHost, "coordinatorHost");
@@ -40,6 +43,18 @@ public record AgentConfig(String nodeId, String coordinatorHost, int coordinator
     Objects.requireNonNull(tls, "tls");
     Objects.requireNonNull(stateDir, "stateDir");
     Objects.requireNonNull(metrics, "metrics");
+    if (maxConcurrentTasks < 1 || maxConcurrentTasks > ProtocolVersion.MAX_CONCURRENT_TASKS) {
+      throw new IllegalArgumentException("max_concurrent_tasks must be in 1.." + ProtocolVersion.MAX_CONCURRENT_TASKS
+          + ", got " + maxConcurrentTasks);
+    }
+  }
+
+  /** One task at a time. */
+  public AgentConfig(String nodeId, String coordinatorHost, int coordinatorPort, List<DatasetDeclaration> datasets,
+      Backoff backoff, Duration heartbeatInterval, Optional<TlsFiles> tls, Path stateDir, boolean autoApproveJobs,
+      Optional<Path> source, Optional<InetSocketAddress> metrics) {
+    this(nodeId, coordinatorHost, coordinatorPort, datasets, backoff, heartbeatInterval, tls, stateDir,
+        autoApproveJobs, source, metrics, 1);
   }
 
   /** Without a metrics endpoint, as tests and embedded agents run. */
@@ -57,6 +72,11 @@ public record AgentConfig(String nodeId, String coordinatorHost, int coordinator
 
   public AgentConfig withTls(TlsFiles files) {
     return new AgentConfig(nodeId, coordinatorHost, coordinatorPort, datasets, backoff, heartbeatInterval,
-        Optional.of(files), stateDir, autoApproveJobs, source, metrics);
+        Optional.of(files), stateDir, autoApproveJobs, source, metrics, maxConcurrentTasks);
+  }
+
+  public AgentConfig withMaxConcurrentTasks(int tasks) {
+    return new AgentConfig(nodeId, coordinatorHost, coordinatorPort, datasets, backoff, heartbeatInterval, tls,
+        stateDir, autoApproveJobs, source, metrics, tasks);
   }
 }

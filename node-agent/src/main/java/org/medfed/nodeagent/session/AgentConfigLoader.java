@@ -30,6 +30,7 @@ import org.medfed.trust.tls.TlsFiles;
  * state_dir: state              # approvals and the audit log
  * auto_approve_jobs: false      # true only for demos
  * metrics: {bind: 127.0.0.1, port: 9464}   # Prometheus /metrics; off unless given
+ * max_concurrent_tasks: 1       # tasks of different jobs run side by side (default 1)
  * datasets:
  *   - name: scans
  *     kind: imaging
@@ -40,7 +41,7 @@ import org.medfed.trust.tls.TlsFiles;
  */
 public final class AgentConfigLoader {
   private static final Set<String> TOP_LEVEL = Set.of("node_id", "coordinator", "datasets", "heartbeat_seconds", "tls",
-      "insecure_plaintext", "state_dir", "auto_approve_jobs", "metrics");
+      "insecure_plaintext", "state_dir", "auto_approve_jobs", "metrics", "max_concurrent_tasks");
   private static final Set<String> DATASET_FIELDS = Set.of("name", "kind", "format", "location", "classes",
       "normalise", "missing_features", "orientation", "phenotypes", "label_column", "test_fraction", "split_seed",
       "window", "bad_rows", "resize", "channels");
@@ -96,9 +97,14 @@ public final class AgentConfigLoader {
       metrics = Optional.of(new InetSocketAddress(metricsNode.path("bind").asText("127.0.0.1"),
           metricsNode.get("port").asInt()));
     }
+    JsonNode concurrent = root.path("max_concurrent_tasks");
+    if (!concurrent.isMissingNode() && !concurrent.canConvertToInt()) {
+      throw new ConfigException(file + ": max_concurrent_tasks must be a whole number, got '" + concurrent.asText()
+          + "'");
+    }
     try {
       return new AgentConfig(nodeId, coordinator.substring(0, colon), port, datasets, Backoff.defaults(), heartbeat,
-          tls, stateDir, autoApprove, Optional.of(file), metrics);
+          tls, stateDir, autoApprove, Optional.of(file), metrics, concurrent.asInt(1));
     } catch (IllegalArgumentException e) {
       throw new ConfigException(file + ": " + e.getMessage());
     }

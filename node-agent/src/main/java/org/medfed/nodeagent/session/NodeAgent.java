@@ -19,6 +19,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.medfed.nodeagent.approval.ApprovalStore;
@@ -44,7 +45,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A hospital's node agent: keeps one outbound session to the coordinator, reconnecting with
- * exponential backoff and jitter, and runs the tasks it receives one at a time on a worker thread.
+ * exponential backoff and jitter, and runs the tasks it receives on worker threads, at most
+ * {@code max_concurrent_tasks} at once.
  * Thread-safe; {@link #close()} stops it for good.
  */
 public final class NodeAgent implements AutoCloseable {
@@ -82,7 +84,10 @@ public final class NodeAgent implements AutoCloseable {
     this.metrics = metrics;
     this.channel = channel;
     this.datasets = datasets.stream().collect(Collectors.toUnmodifiableMap(LocalDataset::name, Function.identity()));
-    ExecutorService worker = Executors.newSingleThreadExecutor(daemon("medfed-agent-worker-" + config.nodeId()));
+    // Tasks of different jobs run side by side up to the hospital's declared limit; the coordinator
+    // schedules rounds so that it never asks for more (see Hello.max_concurrent_tasks).
+    ExecutorService worker = Executors.newFixedThreadPool(config.maxConcurrentTasks(),
+        daemon("medfed-agent-worker-" + config.nodeId()));
     this.transfers = new Transfers(channel, 4L << 30);
     try {
       this.audit = AuditLog.open(config.stateDir().resolve("audit.log"), Clock.systemUTC());
@@ -170,6 +175,7 @@ public final class NodeAgent implements AutoCloseable {
         .setProtocolVersion(ProtocolVersion.CURRENT)
         .setNodeId(config.nodeId())
         .setSoftwareVersion(SOFTWARE_VERSION)
+        .setMaxConcurrentTasks(config.maxConcurrentTasks())
         .addAllDatasets(datasets.values().stream().map(d -> Descriptors.toProto(d.descriptor())).toList()))
         .build());
   }
@@ -313,9 +319,12 @@ public final class NodeAgent implements AutoCloseable {
     tasks.shutdown();
   }
 
+  /** Daemon threads named {@code name}, then {@code name-2}, {@code name-3}, ... for a pool's later threads. */
   static ThreadFactory daemon(String name) {
+    AtomicInteger made = new AtomicInteger();
     return runnable -> {
-      Thread thread = new Thread(runnable, name);
+      int n = made.incrementAndGet();
+      Thread thread = new Thread(runnable, n == 1 ? name : name + "-" + n);
       thread.setDaemon(true);
       return thread;
     };

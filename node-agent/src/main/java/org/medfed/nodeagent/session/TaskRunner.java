@@ -52,7 +52,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs the coordinator's tasks at the hospital, one at a time: checks that the task fits a local
+ * Runs the coordinator's tasks at the hospital, on the worker pool the agent gives it: checks that the task fits a local
  * dataset (declining with a reason otherwise), fetches the model, trains or evaluates, and returns
  * the result. The update sent back is the difference between local and global weights.
  */
@@ -78,12 +78,11 @@ final class TaskRunner {
   /** Datasets aligned to a job's feature ids, by dataset and ids: aligned once, not every round. */
   private final Map<String, FeatureAlignment.Result> aligned = new ConcurrentHashMap<>();
   private final SecureRandom secureRandom = new SecureRandom();
-  /** Local training of a secure task runs here while the worker thread does the key exchange. */
-  private final ExecutorService trainerThread = Executors.newSingleThreadExecutor(r -> {
-    Thread thread = new Thread(r, "medfed-agent-trainer");
-    thread.setDaemon(true);
-    return thread;
-  });
+  /**
+   * Local training of a secure task runs here while its worker thread does the key exchange; one
+   * thread per secure task running, so never more than the worker pool's size.
+   */
+  private final ExecutorService trainers = Executors.newCachedThreadPool(NodeAgent.daemon("medfed-agent-trainer"));
 
   TaskRunner(String nodeId, Map<String, LocalDataset> datasets, LocalTrainer trainer, Transfers transfers,
       Consumer<AgentMessage> send, ExecutorService worker, JobGate gate, Map<String, MissingFeatures> missingFeatures,
@@ -137,7 +136,7 @@ final class TaskRunner {
   void shutdown() {
     cancelAll("agent shutting down");
     worker.shutdownNow();
-    trainerThread.shutdownNow();
+    trainers.shutdownNow();
   }
 
   private void submit(String taskId, String kind, Consumer<CancellationToken> body) {
@@ -276,7 +275,7 @@ final class TaskRunner {
             setup.getContext().toByteArray(), nodeId)).build());
 
         // Train while the key exchange runs: the exchange then costs no time on the critical path.
-        CompletableFuture<int[]> training = CompletableFuture.supplyAsync(() -> trainAndQuantize(setup), trainerThread);
+        CompletableFuture<int[]> training = CompletableFuture.supplyAsync(() -> trainAndQuantize(setup), trainers);
         var directory = mailbox.await(CoordinatorMessage.BodyCase.SECAGG_DIRECTORY, deadline, token).getSecaggDirectory();
         Messages.ShareKeys shares = client.shareKeys(roundKeys.verified(setup, directory.getKeysList(), self));
         SecAggShares.Builder sharesMessage = SecAggShares.newBuilder().setTaskId(task.getTaskId())
