@@ -303,7 +303,11 @@ public final class Coordinator implements AutoCloseable {
     return driving != null && !closed && leadership.token().isPresent();
   }
 
-  /** The jobs this coordinator drives. @throws IllegalStateException on standby */
+  /**
+   * The jobs this coordinator drives.
+   *
+   * @throws IllegalStateException on standby, naming the coordinator that drives them
+   */
   public JobManager jobs() {
     return driving().jobs();
   }
