@@ -3,8 +3,11 @@ package org.medfed.coordinator;
 import io.grpc.Server;
 import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.util.MutableHandlerRegistry;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.security.cert.X509Certificate;
 import java.sql.SQLException;
@@ -51,33 +54,57 @@ import org.slf4j.LoggerFactory;
  * The caller supplies the {@link NettyServerBuilder} (port, keepalive); TLS comes from the
  * configuration. Agents send keepalive pings every 30 s: a Netty builder must permit that
  * ({@code permitKeepAliveTime(10, SECONDS)}, as {@code medfed serve} does) or gRPC closes their sessions.
+ *
+ * <p>One coordinator drives the jobs of a store at a time: the one holding the store's lease
+ * ({@link Leadership}). Another one started on the same store stands by: it listens, refuses
+ * agents with UNAVAILABLE and admin calls with FAILED_PRECONDITION, both naming the holder, and
+ * starts driving, as a freshly started coordinator would, once it has the lease. A coordinator
+ * that loses the lease stops (see {@link #stopReason()}).
  */
 public final class Coordinator implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Coordinator.class);
+
+  /** What a coordinator that holds the lease runs. */
+  private record Driving(JobManager jobs, AuditLog audit) {}
+
+  private final CoordinatorConfig config;
   private final Server server;
-  private final JobManager jobs;
   private final NodeRegistry nodes;
-
   private final RevocationList revocations;
-  private final AuditLog audit;
-
   private final Database database;
   private final Optional<OpsEndpoint> http;
+  private final CoordinatorMetrics metrics;
+  private final Optional<X509Certificate> consortiumCa;
+  private final MutableHandlerRegistry services;
+  private final AtomicReference<AuditLog> auditLog;
+  private final Clock clock;
+  private volatile Leadership leadership;
+  /** Set, under this object's lock, once the lease is held and the jobs are loaded. */
+  private volatile Driving driving;
+  private volatile boolean closed;
+  private volatile boolean starting = true;
+  private volatile String stopReason;
 
-  private Coordinator(Server server, JobManager jobs, NodeRegistry nodes, RevocationList revocations, AuditLog audit,
-      Database database, Optional<OpsEndpoint> http) {
-    this.database = database;
-    this.http = http;
+  private Coordinator(CoordinatorConfig config, Server server, NodeRegistry nodes, RevocationList revocations,
+      Database database, Optional<OpsEndpoint> http, CoordinatorMetrics metrics, Optional<X509Certificate> consortiumCa,
+      MutableHandlerRegistry services, AtomicReference<AuditLog> auditLog, Clock clock) {
+    this.config = config;
     this.server = server;
-    this.jobs = jobs;
     this.nodes = nodes;
     this.revocations = revocations;
-    this.audit = audit;
+    this.database = database;
+    this.http = http;
+    this.metrics = metrics;
+    this.consortiumCa = consortiumCa;
+    this.services = services;
+    this.auditLog = auditLog;
+    this.clock = clock;
   }
 
   /**
    * Starts the services on {@code builder}: with mutual TLS when the configuration has it (every
-   * call then passes {@link PeerAuthorization}), in plaintext with a loud warning otherwise.
+   * call then passes {@link PeerAuthorization}), in plaintext with a loud warning otherwise. Returns
+   * driving the jobs when the store's lease was free, on standby otherwise ({@link #isActive()}).
    */
   public static Coordinator start(CoordinatorConfig config, NettyServerBuilder builder) throws IOException {
     // Cold, secure aggregation runs several times slower until the JIT has compiled its code.
@@ -89,19 +116,22 @@ public final class Coordinator implements AutoCloseable {
     } catch (SQLException e) {
       throw new IOException(e.getMessage(), e);
     }
-    AuditLog audit = AuditLog.open(config.auditLog(), clock);
-    new AuditMirror(database).attach(audit);
+    // The audit log opens only with the lease: two coordinators must never append to one chain.
+    AtomicReference<AuditLog> auditLog = new AtomicReference<>();
     NodeRegistry nodes = new NodeRegistry(clock);
     SecurityEvents events = (subject, reason) -> {
       log.warn("refused {}: {}", subject, reason);
-      audit.append("SECURITY_REFUSED", Map.of("subject", subject, "reason", reason));
+      Optional.ofNullable(auditLog.get()).ifPresent(audit -> audit.append("SECURITY_REFUSED",
+          Map.of("subject", subject, "reason", reason)));
     };
     RevocationList revocations = RevocationList.none();
     Optional<X509Certificate> consortiumCa = Optional.empty();
+    String name = "medfed-coordinator";
     if (config.tls().isPresent()) {
       CoordinatorConfig.Security security = config.tls().get();
       TlsFiles.Material material = security.files().load();
       consortiumCa = Optional.of(material.ca());
+      name = material.identity().name();
       AtomicReference<RevocationList> current = new AtomicReference<>(RevocationList.none());
       PeerAuthorization authorization = new PeerAuthorization(Map.of(
           FederationServiceGrpc.SERVICE_NAME, Role.HOSPITAL, AdminServiceGrpc.SERVICE_NAME, Role.ADMIN),
@@ -123,59 +153,188 @@ public final class Coordinator implements AutoCloseable {
       log.warn("this port can act as any hospital or admin. For development on one machine only.");
       log.warn("**************************************************************************************");
     }
-    audit.append("COORDINATOR_STARTED", Map.of("mutual_tls", config.tls().isPresent()));
     PrometheusMeterRegistry registry = OpsEndpoint.newRegistry();
     CoordinatorMetrics metrics = new CoordinatorMetrics(registry, nodes);
     builder.addStreamTracerFactory(new WireBytes(registry).server());
+    // Until this coordinator drives the jobs its services refuse every call; then the real ones replace them.
+    // The refusals name the lease's holder, which only the coordinator built below can tell.
+    MutableHandlerRegistry services = new MutableHandlerRegistry();
+    AtomicReference<Coordinator> self = new AtomicReference<>();
+    services.addService(Standby.refusing(FederationServiceGrpc.getServiceDescriptor(), () -> refusal(self.get(),
+        Status.Code.UNAVAILABLE, "connect to that coordinator (this one takes over if it stops)")));
+    services.addService(Standby.refusing(AdminServiceGrpc.getServiceDescriptor(), () -> refusal(self.get(),
+        Status.Code.FAILED_PRECONDITION, "send admin commands to that coordinator")));
+    Server server;
+    try {
+      server = builder.fallbackHandlerRegistry(services).build().start();
+    } catch (IOException e) {
+      revocations.close();
+      database.close();
+      throw e;
+    }
+    Optional<OpsEndpoint> http = Optional.empty();
+    try {
+      if (config.http().isPresent()) {
+        http = Optional.of(OpsEndpoint.start(config.http().get(), registry));
+      }
+    } catch (IOException e) {
+      server.shutdownNow();
+      revocations.close();
+      database.close();
+      throw e;
+    }
+    Coordinator coordinator = new Coordinator(config, server, nodes, revocations, database, http, metrics,
+        consortiumCa, services, auditLog, clock);
+    self.set(coordinator);
+    metrics.trackActive(coordinator::isActive);
+    log.info("state in {}", config.store().describe());
+    http.ifPresent(e -> log.info("dashboard on http://{}:{}/ (once this coordinator drives the jobs) and Prometheus"
+        + " metrics on /metrics", e.address().getHostString(), e.address().getPort()));
+    try {
+      coordinator.lead(name);
+    } catch (IOException | RuntimeException e) {
+      coordinator.close();
+      throw e;
+    }
+    return coordinator;
+  }
+
+  /** Takes the lease and drives the jobs, or stands by until the lease is free. */
+  private void lead(String name) throws IOException {
+    Leadership lease = new Leadership(database, holderName(name, server.getPort()), config.leaseTtl(),
+        this::stopBecause);
+    leadership = lease;
+    boolean taken;
+    try {
+      taken = lease.tryTake();
+    } catch (SQLException e) {
+      throw new IOException("cannot take the store's lease in " + config.store().describe() + ": " + e.getMessage(),
+          e);
+    }
+    if (taken) {
+      drive();
+      return;
+    }
+    starting = false;
+    log.warn("standby: {} holds the store's lease and drives the jobs; this coordinator ({}) drives nothing and"
+        + " takes over when that lease is free", lease.activeHolder(), lease.holder());
+    lease.standBy(() -> {
+      try {
+        log.info("the store's lease is this coordinator's now: driving the jobs as a freshly started one would");
+        drive();
+      } catch (IOException | RuntimeException e) {
+        stopBecause("took over the store's lease but cannot drive the jobs: " + e.getMessage());
+      }
+    });
+  }
+
+  /** What a freshly started coordinator does once it holds the lease: open the audit log, resume the jobs, serve. */
+  private synchronized void drive() throws IOException {
+    if (closed) {
+      return;
+    }
+    starting = true;
+    AuditLog audit = AuditLog.open(config.auditLog(), clock);
+    auditLog.set(audit);
+    new AuditMirror(database).attach(audit);
+    audit.append("COORDINATOR_STARTED", Map.of("mutual_tls", config.tls().isPresent(), "holder", leadership.holder(),
+        "lease_token", leadership.token().orElse(0L)));
     TaskBoard tasks = new TaskBoard(config.maxModelBytes(), metrics::updateRejected);
     ModelPublisher models = new ModelPublisher(config.chunkSize());
     CheckpointStore checkpoints = new CheckpointStore(config.dataDir().resolve("jobs"));
     Approvals approvals = new Approvals(nodes, audit);
     JobManager jobs = new JobManager(new RoundServices(nodes, tasks, models, checkpoints, approvals, audit, clock,
         consortiumCa, new HospitalSchedule()), new JobStore(database));
+    driving = new Driving(jobs, audit);
     metrics.trackJobs(jobs::list);
     NodeStore nodeStore = new NodeStore(database);
     nodeStore.markAllDisconnected();
     NodeDirectory directory = new NodeDirectory(nodes, nodeStore);
     jobs.onJob(metrics::watch);
-    // Loaded before the server answers, so no admin call finds a stored job missing; a resumed
+    // Loaded before the services answer, so no admin call finds a stored job missing; a resumed
     // round's selection then waits for the agents to reconnect.
     List<String> resumed = jobs.resumeStored();
     if (!resumed.isEmpty()) {
       log.info("resuming {} job(s) that were running when the coordinator stopped: {}", resumed.size(), resumed);
     }
-    Server server;
+    services.addService(new FederationService(nodes, tasks, models, approvals, config.allowedNodes(),
+        config.heartbeatInterval().toMillis()));
+    services.addService(new AdminService(jobs, nodes, directory, checkpoints, approvals));
+    http.ifPresent(endpoint -> new Dashboard(jobs, directory, approvals).mount(endpoint));
+    starting = false;
+    log.info("active: this coordinator ({}) holds the store's lease (token {}) and drives the jobs",
+        leadership.holder(), leadership.token().orElse(0L));
+  }
+
+  private static Status refusal(Coordinator coordinator, Status.Code code, String fix) {
+    Leadership lease = coordinator == null ? null : coordinator.leadership;
+    if (lease == null || coordinator.starting) {
+      return Status.UNAVAILABLE.withDescription("the coordinator is starting: taking the store's lease and loading"
+          + " its jobs; try again in a moment");
+    }
+    return Status.fromCode(code).withDescription("this coordinator (" + lease.holder() + ") is on standby and drives"
+        + " no jobs: " + lease.activeHolder() + " holds the store's lease; " + fix);
+  }
+
+  /** The lease is gone, or taking it over failed: stop, so that only the holder drives the jobs. */
+  private void stopBecause(String why) {
+    stopReason = why;
+    log.error("{}; stopping this coordinator", why);
+    // Not on the lease's timer thread, which close() stops and waits for.
+    new Thread(this::close, "medfed-lease-lost").start();
+  }
+
+  /** "coordinator 'name' on host:port (pid 123)": what an operator recognises in a standby's message. */
+  static String holderName(String name, int port) {
+    String host;
     try {
-      server = builder
-          .addService(new FederationService(nodes, tasks, models, approvals, config.allowedNodes(),
-              config.heartbeatInterval().toMillis()))
-          .addService(new AdminService(jobs, nodes, directory, checkpoints, approvals))
-          .build()
-          .start();
-    } catch (IOException e) {
-      // The resumed jobs pause again (still running in the database) for the next start.
-      jobs.close();
-      database.close();
-      throw e;
+      host = InetAddress.getLocalHost().getHostName();
+    } catch (UnknownHostException e) {
+      host = "unknown-host";
     }
-    log.info("state in {}", config.store().describe());
-    Optional<OpsEndpoint> http = Optional.empty();
-    if (config.http().isPresent()) {
-      OpsEndpoint endpoint = OpsEndpoint.start(config.http().get(), registry);
-      new Dashboard(jobs, directory, approvals).mount(endpoint);
-      http = Optional.of(endpoint);
-      log.info("dashboard on http://{}:{}/ and Prometheus metrics on /metrics", endpoint.address().getHostString(),
-          endpoint.address().getPort());
-    }
-    return new Coordinator(server, jobs, nodes, revocations, audit, database, http);
+    return "coordinator '" + name + "' on " + host + ":" + port + " (pid " + ProcessHandle.current().pid() + ")";
   }
 
   public int port() {
     return server.getPort();
   }
 
+  /** Whether this coordinator holds the store's lease and drives the jobs (false on standby). */
+  public boolean isActive() {
+    return driving != null && !closed && leadership.token().isPresent();
+  }
+
+  /**
+   * The jobs this coordinator drives.
+   *
+   * @throws IllegalStateException on standby, naming the coordinator that drives them
+   */
   public JobManager jobs() {
-    return jobs;
+    return driving().jobs();
+  }
+
+  private Driving driving() {
+    Driving driven = driving;
+    if (driven == null) {
+      throw new IllegalStateException("this coordinator is on standby and drives no jobs: "
+          + (leadership == null ? "it has not started" : leadership.activeHolder() + " holds the store's lease"));
+    }
+    return driven;
+  }
+
+  /** How operators recognise this coordinator in a standby's messages and the lease table. */
+  public String holder() {
+    return leadership.holder();
+  }
+
+  /** Who holds the store's lease now, for messages: this coordinator or the one it stands by for. */
+  public String activeHolder() {
+    return leadership.activeHolder();
+  }
+
+  /** Why the coordinator stopped by itself (it lost the store's lease), if it did. */
+  public Optional<String> stopReason() {
+    return Optional.ofNullable(stopReason);
   }
 
   public NodeRegistry nodes() {
@@ -192,14 +351,25 @@ public final class Coordinator implements AutoCloseable {
   }
 
   public Path auditLog() {
-    return audit.file();
+    return config.auditLog();
   }
 
   @Override
   public void close() {
+    Driving driven;
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      driven = driving;
+    }
     revocations.close();
     http.ifPresent(OpsEndpoint::close);
-    jobs.close();
+    if (driven != null) {
+      // The jobs pause while the lease is still held, so their last steps are stored.
+      driven.jobs().close();
+    }
     nodes.closeAll(Status.UNAVAILABLE.withDescription("coordinator shutting down"));
     server.shutdown();
     try {
@@ -210,10 +380,15 @@ public final class Coordinator implements AutoCloseable {
       Thread.currentThread().interrupt();
       server.shutdownNow();
     }
-    try {
-      audit.close();
-    } catch (IOException e) {
-      log.warn("closing the audit log failed: {}", e.getMessage());
+    if (driven != null) {
+      try {
+        driven.audit().close();
+      } catch (IOException e) {
+        log.warn("closing the audit log failed: {}", e.getMessage());
+      }
+    }
+    if (leadership != null) {
+      leadership.close();
     }
     database.close();
   }

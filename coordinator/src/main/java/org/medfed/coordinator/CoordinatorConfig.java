@@ -18,10 +18,14 @@ import org.medfed.wire.ChunkedPayload;
  * @param store the database holding jobs, rounds, stages and the audit trail (SQLite in
  *     {@code dataDir} unless configured otherwise)
  * @param http where the read-only dashboard and the Prometheus /metrics endpoint listen, if at all
+ * @param leaseTtl how long the store's lease lasts unrenewed (renewed every third of it): how soon a
+ *     stand-by on a PostgreSQL store takes over from a coordinator that died without releasing it
  */
 public record CoordinatorConfig(Path dataDir, Optional<Set<String>> allowedNodes, Duration heartbeatInterval,
     long maxModelBytes, int chunkSize, Optional<Security> tls, Database.Settings store,
-    Optional<InetSocketAddress> http) {
+    Optional<InetSocketAddress> http, Duration leaseTtl) {
+
+  public static final Duration DEFAULT_LEASE_TTL = Duration.ofSeconds(10);
 
   /** The coordinator's TLS material and the revocation list it re-reads while running. */
   public record Security(TlsFiles files, Path revocationList, Duration revocationPoll) {}
@@ -31,37 +35,46 @@ public record CoordinatorConfig(Path dataDir, Optional<Set<String>> allowedNodes
     if (maxModelBytes <= 0) {
       throw new IllegalArgumentException("maxModelBytes must be positive, got " + maxModelBytes);
     }
+    if (leaseTtl.compareTo(Duration.ofMillis(300)) < 0) {
+      throw new IllegalArgumentException("the lease TTL must be at least 300 ms, got " + leaseTtl.toMillis() + " ms");
+    }
   }
 
   /** Plaintext defaults: for tests and development only; {@link #withTls} for anything real. */
   public static CoordinatorConfig defaults(Path dataDir) {
     return new CoordinatorConfig(dataDir, Optional.empty(), Duration.ofSeconds(5), 2L << 30,
         ChunkedPayload.DEFAULT_CHUNK_SIZE, Optional.empty(), Database.Settings.embedded(dataDir),
-        Optional.empty());
+        Optional.empty(), DEFAULT_LEASE_TTL);
   }
 
   public CoordinatorConfig withChunkSize(int bytes) {
-    return new CoordinatorConfig(dataDir, allowedNodes, heartbeatInterval, maxModelBytes, bytes, tls, store, http);
+    return new CoordinatorConfig(dataDir, allowedNodes, heartbeatInterval, maxModelBytes, bytes, tls, store, http,
+        leaseTtl);
   }
 
   public CoordinatorConfig withAllowedNodes(Set<String> nodes) {
     return new CoordinatorConfig(dataDir, Optional.of(nodes), heartbeatInterval, maxModelBytes, chunkSize, tls, store,
-        http);
+        http, leaseTtl);
   }
 
   public CoordinatorConfig withTls(Security security) {
     return new CoordinatorConfig(dataDir, allowedNodes, heartbeatInterval, maxModelBytes, chunkSize,
-        Optional.of(security), store, http);
+        Optional.of(security), store, http, leaseTtl);
   }
 
   public CoordinatorConfig withHttp(InetSocketAddress address) {
     return new CoordinatorConfig(dataDir, allowedNodes, heartbeatInterval, maxModelBytes, chunkSize, tls, store,
-        Optional.of(address));
+        Optional.of(address), leaseTtl);
   }
 
   public CoordinatorConfig withStore(Database.Settings settings) {
     return new CoordinatorConfig(dataDir, allowedNodes, heartbeatInterval, maxModelBytes, chunkSize, tls, settings,
-        http);
+        http, leaseTtl);
+  }
+
+  public CoordinatorConfig withLeaseTtl(Duration ttl) {
+    return new CoordinatorConfig(dataDir, allowedNodes, heartbeatInterval, maxModelBytes, chunkSize, tls, store, http,
+        ttl);
   }
 
   public Path auditLog() {

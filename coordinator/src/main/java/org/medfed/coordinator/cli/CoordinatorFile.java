@@ -14,10 +14,12 @@ import org.medfed.trust.config.YamlConfig;
  *
  * @param store empty for SQLite in the data folder; {@code store: {url, user, password_file}} otherwise
  * @param http where the dashboard and /metrics listen; empty when {@code http: false} turns them off
+ * @param leaseTtl {@code lease_ttl_seconds}: how long the store's lease lasts unrenewed
  */
 record CoordinatorFile(int port, String bind, Path dataDir, Optional<CoordinatorConfig.Security> security,
-    Optional<Database.Settings> store, Optional<HostPort> http) {
-  private static final Set<String> FIELDS = Set.of("port", "bind", "data_dir", "tls", "store", "http");
+    Optional<Database.Settings> store, Optional<HostPort> http, Duration leaseTtl) {
+  private static final Set<String> FIELDS = Set.of("port", "bind", "data_dir", "tls", "store", "http",
+      "lease_ttl_seconds");
   private static final Set<String> STORE_FIELDS = Set.of("url", "user", "password_file");
   private static final Set<String> HTTP_FIELDS = Set.of("port", "bind");
   /** Loopback by default: the dashboard has no login, so reaching it from elsewhere is a deliberate choice. */
@@ -25,7 +27,7 @@ record CoordinatorFile(int port, String bind, Path dataDir, Optional<Coordinator
 
   static CoordinatorFile plaintext() {
     return new CoordinatorFile(7443, "0.0.0.0", Path.of("medfed-data"), Optional.empty(), Optional.empty(),
-        Optional.of(DEFAULT_HTTP));
+        Optional.of(DEFAULT_HTTP), CoordinatorConfig.DEFAULT_LEASE_TTL);
   }
 
   static CoordinatorFile load(Path file) {
@@ -36,7 +38,18 @@ record CoordinatorFile(int port, String bind, Path dataDir, Optional<Coordinator
         YamlConfig.path(file, tls, "revocation_list"), Duration.ofSeconds(1));
     return new CoordinatorFile(root.path("port").asInt(7443), root.path("bind").asText("0.0.0.0"),
         base.resolve(root.path("data_dir").asText("data")).normalize(), Optional.of(security),
-        store(file, root.get("store")), http(file, root.get("http")));
+        store(file, root.get("store")), http(file, root.get("http")), leaseTtl(file, root.get("lease_ttl_seconds")));
+  }
+
+  private static Duration leaseTtl(Path file, JsonNode seconds) {
+    if (seconds == null) {
+      return CoordinatorConfig.DEFAULT_LEASE_TTL;
+    }
+    if (!seconds.canConvertToInt() || !seconds.isIntegralNumber() || seconds.asInt() < 1) {
+      throw new IllegalArgumentException(file + ": lease_ttl_seconds must be a whole number of seconds >= 1, got '"
+          + seconds.asText() + "' (default " + CoordinatorConfig.DEFAULT_LEASE_TTL.toSeconds() + ")");
+    }
+    return Duration.ofSeconds(seconds.asInt());
   }
 
   private static Optional<Database.Settings> store(Path file, JsonNode store) {

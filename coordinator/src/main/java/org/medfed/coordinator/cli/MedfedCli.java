@@ -54,7 +54,8 @@ import picocli.CommandLine;
 /**
  * {@code medfed}: runs a coordinator ({@code serve}) and drives it ({@code submit}, {@code watch}, ...).
  * Exit codes: 0 success, 1 the job failed or was cancelled, 2 bad input, 3 coordinator unreachable,
- * 4 refused (certificate, role or revocation), 5 an audit log failed verification.
+ * 4 refused (certificate, role or revocation), 5 an audit log failed verification, 6 the coordinator
+ * stopped because it lost the store's lease to another one.
  */
 @Command(name = "medfed", mixinStandardHelpOptions = true, version = "medfed 0.1.0",
     description = "Federated learning for hospitals: coordinator and consortium commands.",
@@ -68,6 +69,7 @@ public final class MedfedCli {
   static final int UNREACHABLE = 3;
   static final int REFUSED = 4;
   static final int AUDIT_BROKEN = 5;
+  static final int LEASE_LOST = 6;
 
   public static void main(String[] args) {
     System.exit(run(args));
@@ -195,7 +197,7 @@ public final class MedfedCli {
       }
       CoordinatorFile file = configFile == null ? CoordinatorFile.plaintext() : CoordinatorFile.load(configFile);
       Path data = dataDir != null ? dataDir : file.dataDir();
-      CoordinatorConfig config = CoordinatorConfig.defaults(data);
+      CoordinatorConfig config = CoordinatorConfig.defaults(data).withLeaseTtl(file.leaseTtl());
       if (file.security().isPresent()) {
         config = config.withTls(file.security().get());
       }
@@ -230,7 +232,17 @@ public final class MedfedCli {
           + (config.tls().isPresent() ? " with mutual TLS" : " in INSECURE PLAINTEXT mode") + ", data in "
           + data.toAbsolutePath() + ", state in " + config.store().describe()
           + coordinator.httpAddress().map(a -> ", dashboard and /metrics on http://" + a).orElse(""));
+      if (!coordinator.isActive()) {
+        System.out.println("medfed coordinator standby: " + coordinator.activeHolder() + " holds the store's lease"
+            + " and drives the jobs; this one (" + coordinator.holder() + ") drives nothing, refuses agents and admin"
+            + " calls naming that holder, and takes over when the lease is free");
+      }
       coordinator.awaitTermination();
+      if (coordinator.stopReason().isPresent()) {
+        System.err.println("medfed: coordinator stopped: " + coordinator.stopReason().get()
+            + "; start it again to stand by");
+        return LEASE_LOST;
+      }
       return OK;
     }
   }

@@ -10,6 +10,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import org.medfed.coordinator.job.Job;
 import org.medfed.coordinator.job.JobEvent;
@@ -51,6 +52,13 @@ public final class CoordinatorMetrics {
           .strongReference(true)
           .register(registry);
     }
+  }
+
+  /** 1 while this coordinator holds the store's lease and drives the jobs, 0 on standby. */
+  public void trackActive(BooleanSupplier active) {
+    Gauge.builder("medfed.coordinator.active", active, a -> a.getAsBoolean() ? 1 : 0).strongReference(true)
+        .description("1 when this coordinator holds the store's lease and drives the jobs, 0 on standby")
+        .register(registry);
   }
 
   public void updateRejected() {

@@ -25,8 +25,9 @@ public final class AuditMirror {
   public void attach(AuditLog log) throws IOException {
     List<AuditLog.Entry> entries = AuditLog.read(log.file());
     chain = entries.isEmpty() ? null : entries.get(0).hash();
+    long known;
     try {
-      long known = chain == null ? 0 : database.inTransaction(c -> {
+      known = chain == null ? 0 : database.inTransaction(c -> {
         try (PreparedStatement query = c.prepareStatement(
             "SELECT COALESCE(MAX(seq), 0) FROM audit_records WHERE chain = ?")) {
           query.setString(1, chain);
@@ -36,30 +37,24 @@ public final class AuditMirror {
           }
         }
       });
-      for (AuditLog.Entry entry : entries) {
-        if (entry.seq() > known) {
-          store(entry);
-        }
-      }
     } catch (SQLException e) {
       throw new StoreException("cannot copy the audit log into " + database.settings().describe() + ": "
           + e.getMessage(), e);
     }
-    log.mirrorTo(entry -> {
-      try {
-        store(entry);
-      } catch (SQLException e) {
-        throw new StoreException("audit record " + entry.seq() + " is in " + log.file() + " but not in "
-            + database.settings().describe() + ": " + e.getMessage(), e);
+    for (AuditLog.Entry entry : entries) {
+      if (entry.seq() > known) {
+        store(entry, log);
       }
-    });
+    }
+    log.mirrorTo(entry -> store(entry, log));
   }
 
-  private void store(AuditLog.Entry entry) throws SQLException {
+  /** A state write like any other, so it is fenced by the store's lease. */
+  private void store(AuditLog.Entry entry, AuditLog log) {
     if (chain == null) {
       chain = entry.hash();
     }
-    database.inTransaction(c -> {
+    database.write("copy audit record " + entry.seq() + " of " + log.file() + " into the database", c -> {
       try (PreparedStatement insert = c.prepareStatement(
           "INSERT INTO audit_records (chain, seq, at, type, details_json, hash) VALUES (?, ?, ?, ?, ?, ?)")) {
         insert.setString(1, chain);
@@ -68,7 +63,7 @@ public final class AuditMirror {
         insert.setString(4, entry.type());
         insert.setString(5, entry.detailsJson());
         insert.setString(6, entry.hash());
-        return insert.executeUpdate();
+        insert.executeUpdate();
       }
     });
   }

@@ -56,7 +56,8 @@ public final class Database implements AutoCloseable {
     void run(Connection connection) throws SQLException;
   }
 
-  static final int SCHEMA_VERSION = 1;
+  /** 2 added the coordinator lease; an older release, which would ignore the lease, refuses the store. */
+  static final int SCHEMA_VERSION = 2;
 
   private static final List<String> SCHEMA = List.of(
       "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)",
@@ -81,10 +82,16 @@ public final class Database implements AutoCloseable {
       // chain is the hash of the file's first record, so coordinators sharing a database never mix logs.
       "CREATE TABLE IF NOT EXISTS audit_records (chain VARCHAR(64) NOT NULL, seq BIGINT NOT NULL, at TEXT NOT NULL,"
           + " type VARCHAR(60) NOT NULL, details_json TEXT NOT NULL, hash VARCHAR(64) NOT NULL,"
-          + " PRIMARY KEY (chain, seq))");
+          + " PRIMARY KEY (chain, seq))",
+      // One row: which coordinator drives the jobs (see Lease). Created free, with token 0.
+      "CREATE TABLE IF NOT EXISTS coordinator_lease (id INTEGER PRIMARY KEY, holder TEXT NOT NULL,"
+          + " token BIGINT NOT NULL, expires_at BIGINT NOT NULL)",
+      "INSERT INTO coordinator_lease (id, holder, token, expires_at) VALUES (1, '', 0, 0) ON CONFLICT DO NOTHING");
 
   private final Settings settings;
   private Connection connection;
+  /** Set once this coordinator has acquired the store's lease: from then on every write is fenced. */
+  private volatile Lease fence;
 
   private Database(Settings settings) {
     this.settings = settings;
@@ -105,6 +112,9 @@ public final class Database implements AutoCloseable {
         try (var rows = statement.executeQuery("SELECT version FROM schema_version")) {
           if (!rows.next()) {
             statement.execute("INSERT INTO schema_version (version) VALUES (" + SCHEMA_VERSION + ")");
+          } else if (rows.getInt(1) == 1) {
+            // Version 1 lacked only the lease table, which the statements above have just created.
+            statement.execute("UPDATE schema_version SET version = " + SCHEMA_VERSION);
           } else if (rows.getInt(1) != SCHEMA_VERSION) {
             throw new SQLException("database " + settings.describe() + " has schema version " + rows.getInt(1)
                 + " and this coordinator needs " + SCHEMA_VERSION + "; use the matching medfed release");
@@ -138,20 +148,35 @@ public final class Database implements AutoCloseable {
   }
 
   /**
-   * Runs {@code work} in one transaction for a caller that cannot go on without it.
+   * Runs {@code work} in one transaction for a caller that cannot go on without it: a write of the
+   * coordinator's state. Once a {@link Lease} has been acquired on this database, the transaction
+   * first checks that this coordinator still holds it.
    *
    * @param what the step, for the message: "record round 3 of job x"
    * @throws StoreException naming the step and the database
+   * @throws LeaseLostException naming the step when another coordinator holds the lease now
    */
   public void write(String what, Update work) {
+    Lease lease = fence;
     try {
       inTransaction(c -> {
+        if (lease != null) {
+          Optional<String> problem = lease.problem(c);
+          if (problem.isPresent()) {
+            throw new LeaseLostException("cannot " + what + ": " + problem.get());
+          }
+        }
         work.run(c);
         return null;
       });
     } catch (SQLException e) {
       throw new StoreException("cannot " + what + " in " + settings.describe() + ": " + e.getMessage(), e);
     }
+  }
+
+  /** Fences every later {@link #write} with {@code lease}'s token; called by the lease as it is acquired. */
+  void fencedBy(Lease lease) {
+    fence = lease;
   }
 
   /** Reconnects after a lost PostgreSQL connection instead of failing every later write. */

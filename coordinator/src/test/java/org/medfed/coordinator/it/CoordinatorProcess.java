@@ -6,6 +6,7 @@ import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.medfed.coordinator.cli.MedfedCli;
@@ -26,10 +27,19 @@ final class CoordinatorProcess implements AutoCloseable {
   private int starts;
 
   CoordinatorProcess(Path dir, TestPki pki) throws IOException {
+    this(dir, pki, dir.resolve("coordinator-data"), List.of());
+  }
+
+  /**
+   * A coordinator with its own port, configuration and logs under {@code dir}, keeping its state in
+   * {@code dataDir} (which another one may share) with {@code moreConfig} lines added to its
+   * coordinator.yaml ({@code store:}, {@code lease_ttl_seconds:}).
+   */
+  CoordinatorProcess(Path dir, TestPki pki, Path dataDir, List<String> moreConfig) throws IOException {
     try (ServerSocket socket = new ServerSocket(0)) {
       port = socket.getLocalPort();
     }
-    dataDir = dir.resolve("coordinator-data");
+    this.dataDir = dataDir;
     logs = dir.resolve("logs");
     Files.createDirectories(logs);
     TlsFiles tls = pki.issue("coordinator", Role.COORDINATOR, List.of("127.0.0.1", "localhost"));
@@ -44,6 +54,7 @@ final class CoordinatorProcess implements AutoCloseable {
         "  private_key: " + tls.privateKey(),
         "  ca: " + tls.ca(),
         "  revocation_list: " + pki.ca.crlFile(),
+        String.join("\n", moreConfig),
         ""));
   }
 
@@ -78,6 +89,37 @@ final class CoordinatorProcess implements AutoCloseable {
     process.destroy();
     if (!process.waitFor(30, TimeUnit.SECONDS)) {
       throw new IllegalStateException("coordinator did not stop within 30 s of SIGTERM; its log:\n" + log());
+    }
+  }
+
+  /** Waits for the process to end by itself (it must, before {@code within}), and returns its exit code. */
+  int awaitExit(Duration within) throws InterruptedException {
+    if (!process.waitFor(within.toMillis(), TimeUnit.MILLISECONDS)) {
+      throw new IllegalStateException("coordinator still running after " + within + "; its log:\n" + log());
+    }
+    return process.exitValue();
+  }
+
+  /** Waits until its log contains {@code text}; fails with the log after {@code within}. */
+  void awaitLog(String text, Duration within) throws IOException, InterruptedException {
+    long deadline = System.nanoTime() + within.toNanos();
+    while (!log().contains(text)) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("no '" + text + "' in the coordinator's log within " + within + ":\n" + log());
+      }
+      Thread.sleep(100);
+    }
+  }
+
+  long pid() {
+    return process.pid();
+  }
+
+  /** Sends a signal by name (STOP, CONT), as an operator's {@code kill -STOP} would. */
+  void signal(String name) throws IOException, InterruptedException {
+    Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).inheritIO().start();
+    if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+      throw new IllegalStateException("kill -" + name + " " + process.pid() + " failed");
     }
   }
 
