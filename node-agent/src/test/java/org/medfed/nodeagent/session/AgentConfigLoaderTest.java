@@ -48,6 +48,28 @@ class AgentConfigLoaderTest {
     assertEquals(dir.resolve("kit/hospital-a.key").toAbsolutePath(), config.tls().orElseThrow().privateKey());
     assertEquals(dir.resolve("state").toAbsolutePath(), config.stateDir());
     assertFalse(config.autoApproveJobs(), "jobs need the operator's approval unless configured otherwise");
+    assertEquals(1, config.maxConcurrentTasks(), "one task at a time unless configured otherwise");
+  }
+
+  private static final String WITH_TASKS = """
+      node_id: hospital-a
+      coordinator: localhost:7443
+      insecure_plaintext: true
+      max_concurrent_tasks: %s
+      datasets:
+        - {name: scans, kind: imaging, format: image_folders, location: data/scans, classes: [a, b]}
+      """;
+
+  @Test
+  void load_maxConcurrentTasks_isReadAndBounded() throws Exception {
+    assertEquals(3, AgentConfigLoader.load(write(WITH_TASKS.formatted("3"))).maxConcurrentTasks());
+
+    AgentConfigLoader.ConfigException zero = assertThrows(AgentConfigLoader.ConfigException.class,
+        () -> AgentConfigLoader.load(write(WITH_TASKS.formatted("0"))));
+    assertTrue(zero.getMessage().endsWith("max_concurrent_tasks must be in 1..64, got 0"), zero.getMessage());
+    AgentConfigLoader.ConfigException word = assertThrows(AgentConfigLoader.ConfigException.class,
+        () -> AgentConfigLoader.load(write(WITH_TASKS.formatted("many"))));
+    assertTrue(word.getMessage().endsWith("max_concurrent_tasks must be a whole number, got 'many'"), word.getMessage());
   }
 
   @Test
