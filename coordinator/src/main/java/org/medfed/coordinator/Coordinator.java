@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.security.cert.X509Certificate;
 import java.sql.SQLException;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -34,6 +35,7 @@ import org.medfed.coordinator.store.CheckpointStore;
 import org.medfed.coordinator.store.Database;
 import org.medfed.coordinator.store.JobStore;
 import org.medfed.coordinator.store.NodeStore;
+import org.medfed.coordinator.store.StorageMonitor;
 import org.medfed.proto.v1.AdminServiceGrpc;
 import org.medfed.proto.v1.FederationServiceGrpc;
 import org.medfed.secagg.protocol.WarmUp;
@@ -65,7 +67,7 @@ public final class Coordinator implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Coordinator.class);
 
   /** What a coordinator that holds the lease runs. */
-  private record Driving(JobManager jobs, AuditLog audit) {}
+  private record Driving(JobManager jobs, AuditLog audit, StorageMonitor storage) {}
 
   private final CoordinatorConfig config;
   private final Server server;
@@ -236,17 +238,22 @@ public final class Coordinator implements AutoCloseable {
     starting = true;
     AuditLog audit = AuditLog.open(config.auditLog(), clock);
     auditLog.set(audit);
-    new AuditMirror(database).attach(audit);
+    AuditMirror mirror = new AuditMirror(database);
+    mirror.attach(audit);
     audit.append("COORDINATOR_STARTED", Map.of("mutual_tls", config.tls().isPresent(), "holder", leadership.holder(),
         "lease_token", leadership.token().orElse(0L)));
     TaskBoard tasks = new TaskBoard(config.maxModelBytes(), metrics::updateRejected);
     ModelPublisher models = new ModelPublisher(config.chunkSize());
-    CheckpointStore checkpoints = new CheckpointStore(config.dataDir().resolve("jobs"));
+    CheckpointStore checkpoints = new CheckpointStore(config.dataDir().resolve("jobs"), config.files());
     Approvals approvals = new Approvals(nodes, audit);
+    // A full disk pauses jobs; this probe resumes them, checking after 1 s and then at most every 30 s.
+    StorageMonitor storage = new StorageMonitor(checkpoints, database, mirror, clock, Duration.ofSeconds(1),
+        Duration.ofSeconds(30));
     JobManager jobs = new JobManager(new RoundServices(nodes, tasks, models, checkpoints, approvals, audit, clock,
-        consortiumCa, new HospitalSchedule()), new JobStore(database));
-    driving = new Driving(jobs, audit);
+        consortiumCa, new HospitalSchedule()), new JobStore(database), storage);
+    driving = new Driving(jobs, audit, storage);
     metrics.trackJobs(jobs::list);
+    metrics.trackStorage(storage);
     NodeStore nodeStore = new NodeStore(database);
     nodeStore.markAllDisconnected();
     NodeDirectory directory = new NodeDirectory(nodes, nodeStore);
@@ -259,8 +266,8 @@ public final class Coordinator implements AutoCloseable {
     }
     services.addService(new FederationService(nodes, tasks, models, approvals, config.allowedNodes(),
         config.heartbeatInterval().toMillis()));
-    services.addService(new AdminService(jobs, nodes, directory, checkpoints, approvals));
-    http.ifPresent(endpoint -> new Dashboard(jobs, directory, approvals).mount(endpoint));
+    services.addService(new AdminService(jobs, directory, checkpoints, approvals));
+    http.ifPresent(endpoint -> new Dashboard(jobs, directory, approvals, storage).mount(endpoint));
     starting = false;
     log.info("active: this coordinator ({}) holds the store's lease (token {}) and drives the jobs",
         leadership.holder(), leadership.token().orElse(0L));
@@ -368,6 +375,7 @@ public final class Coordinator implements AutoCloseable {
     http.ifPresent(OpsEndpoint::close);
     if (driven != null) {
       // The jobs pause while the lease is still held, so their last steps are stored.
+      driven.storage().close();
       driven.jobs().close();
     }
     nodes.closeAll(Status.UNAVAILABLE.withDescription("coordinator shutting down"));

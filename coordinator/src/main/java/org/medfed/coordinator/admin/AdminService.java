@@ -4,6 +4,7 @@ import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.time.Instant;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import org.medfed.coordinator.approval.Approvals;
@@ -16,10 +17,11 @@ import org.medfed.coordinator.job.RoundRecord;
 import org.medfed.coordinator.model.GlobalModel;
 import org.medfed.coordinator.model.ModelExport;
 import org.medfed.coordinator.round.JobManager;
+import org.medfed.coordinator.round.Resumption;
 import org.medfed.coordinator.session.FederationService;
 import org.medfed.coordinator.session.NodeDirectory;
-import org.medfed.coordinator.session.NodeRegistry;
 import org.medfed.coordinator.store.CheckpointStore;
+import org.medfed.coordinator.store.StorageUnwritableException;
 import org.medfed.proto.v1.AdminModelRequest;
 import org.medfed.proto.v1.AdminServiceGrpc;
 import org.medfed.proto.v1.Chunk;
@@ -41,17 +43,14 @@ import org.medfed.wire.ChunkedPayload;
 /** The consortium's gRPC API: a thin adapter from the wire to {@link JobManager}. */
 public final class AdminService extends AdminServiceGrpc.AdminServiceImplBase {
   private final JobManager jobs;
-  private final NodeRegistry nodes;
   private final NodeDirectory directory;
   private final CheckpointStore checkpoints;
   private final Approvals approvals;
 
-  public AdminService(JobManager jobs, NodeRegistry nodes, NodeDirectory directory, CheckpointStore checkpoints,
-      Approvals approvals) {
+  public AdminService(JobManager jobs, NodeDirectory directory, CheckpointStore checkpoints, Approvals approvals) {
     this.directory = directory;
     this.jobs = jobs;
     this.approvals = approvals;
-    this.nodes = nodes;
     this.checkpoints = checkpoints;
   }
 
@@ -64,6 +63,10 @@ public final class AdminService extends AdminServiceGrpc.AdminServiceImplBase {
       job = jobs.submit(JobSpecParser.parse(request.getJobDocument()), by);
     } catch (InvalidJobSpecException e) {
       responses.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
+      return;
+    } catch (StorageUnwritableException e) {
+      responses.onError(Status.RESOURCE_EXHAUSTED.withDescription("the job was not accepted: " + e.getMessage())
+          .asRuntimeException());
       return;
     }
     responses.onNext(summary(job));
@@ -117,7 +120,8 @@ public final class AdminService extends AdminServiceGrpc.AdminServiceImplBase {
             return;
           }
           call.onNext(toProto(event));
-          if (event.status().isTerminal()) {
+          // A resumed job's history holds the end of its failed run: only its present end ends the stream.
+          if (event.status().isTerminal() && job.status().isTerminal()) {
             closed[0] = true;
             call.onCompleted();
           } else if (event.phase().equals("PAUSED") && !event.at().isBefore(subscribed)) {
@@ -128,7 +132,17 @@ public final class AdminService extends AdminServiceGrpc.AdminServiceImplBase {
           }
         }
       });
-      job.finished().thenRun(() -> {
+      // However the job ended, and also when it had ended before this call, the stream ends with its
+      // final state: a watcher never waits on a job that will not change again.
+      job.finished().thenAccept(status -> {
+        synchronized (lock) {
+          if (!closed[0]) {
+            closed[0] = true;
+            call.onNext(toProto(new JobEvent(job.id(), Instant.now(), job.roundsCompleted(), status.name(),
+                job.message(), Map.of(), status)));
+            call.onCompleted();
+          }
+        }
         if (stop[0] != null) {
           stop[0].run();
         }
@@ -137,14 +151,29 @@ public final class AdminService extends AdminServiceGrpc.AdminServiceImplBase {
   }
 
   @Override
+  public void resumeJob(GetJobRequest request, StreamObserver<JobSummary> responses) {
+    String by = PeerAuthorization.current().map(Identity::name).orElse("(unauthenticated, plaintext mode)");
+    Resumption result = jobs.resume(request.getJobId(), by);
+    if (result instanceof Resumption.Resumed resumed) {
+      responses.onNext(summary(resumed.job()));
+      responses.onCompleted();
+    } else if (result instanceof Resumption.Refused refused) {
+      Status status = jobs.find(request.getJobId()).isEmpty() ? Status.NOT_FOUND : Status.FAILED_PRECONDITION;
+      responses.onError(status.withDescription(refused.reason()).asRuntimeException());
+    } else if (result instanceof Resumption.StorageUnwritable unwritable) {
+      responses.onError(Status.RESOURCE_EXHAUSTED.withDescription("job '" + request.getJobId()
+          + "' not resumed: " + unwritable.problem().describe()).asRuntimeException());
+    }
+  }
+
+  @Override
   public void cancelJob(GetJobRequest request, StreamObserver<JobSummary> responses) {
     find(request.getJobId(), responses).ifPresent(job -> {
-      if (!job.cancel("cancelled by an administrator")) {
+      if (!jobs.cancel(job, "cancelled by an administrator")) {
         responses.onError(Status.FAILED_PRECONDITION.withDescription("job '" + job.id() + "' already ended ("
             + job.status() + "); there is nothing to cancel").asRuntimeException());
         return;
       }
-      nodes.signal();
       responses.onNext(summary(job));
       responses.onCompleted();
     });

@@ -60,7 +60,8 @@ import picocli.CommandLine;
 @Command(name = "medfed", mixinStandardHelpOptions = true, version = "medfed 0.1.0",
     description = "Federated learning for hospitals: coordinator and consortium commands.",
     subcommands = {MedfedCli.Serve.class, MedfedCli.Submit.class, MedfedCli.Jobs.class, MedfedCli.Show.class,
-        MedfedCli.Watch.class, MedfedCli.Cancel.class, MedfedCli.Download.class, MedfedCli.Nodes.class,
+        MedfedCli.Watch.class, MedfedCli.Cancel.class, MedfedCli.Resume.class, MedfedCli.Download.class,
+        MedfedCli.Nodes.class,
         TrustCommands.Provision.class, TrustCommands.Revoke.class, TrustCommands.Audit.class})
 public final class MedfedCli {
   static final int OK = 0;
@@ -370,8 +371,16 @@ public final class MedfedCli {
             }
             progress.show(event);
           }
-          if (progress.state == JobState.SUCCEEDED || progress.state == JobState.FAILED
-              || progress.state == JobState.CANCELLED) {
+          if (!ended(progress.state)) {
+            // A coordinator that could not tell watchers the end (older releases, on a full disk): ask.
+            JobSummary now = AdminServiceGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS)
+                .getJob(GetJobRequest.newBuilder().setJobId(jobId).build()).getSummary();
+            if (ended(now.getState())) {
+              System.out.println(TIME.format(Instant.now()) + "  job " + now.getState() + ": " + now.getMessage());
+              progress.state = now.getState();
+            }
+          }
+          if (ended(progress.state)) {
             return progress.state == JobState.SUCCEEDED ? OK : JOB_FAILED;
           }
           // The stream ended while the job runs on: the coordinator went away. Follow it again.
@@ -391,6 +400,10 @@ public final class MedfedCli {
           Thread.sleep(2000);
         }
       }
+    }
+
+    private static boolean ended(JobState state) {
+      return state == JobState.SUCCEEDED || state == JobState.FAILED || state == JobState.CANCELLED;
     }
 
     /** What `watch` prints, and what it has learnt about the job so far. */
@@ -450,6 +463,28 @@ public final class MedfedCli {
       return connection.call(admin -> {
         JobSummary job = admin.cancelJob(GetJobRequest.newBuilder().setJobId(jobId).build());
         System.out.println(job.getJobId() + " " + job.getState());
+        return OK;
+      });
+    }
+  }
+
+  @Command(name = "resume", mixinStandardHelpOptions = true, description = {"Run a job again from its last"
+      + " checkpoint: one paused because the coordinator could not write its state (a full disk), or one that"
+      + " FAILED, whether the coordinator's fault or its own (too few hospitals): resume it once the cause is gone.",
+      "Completed rounds are kept and counted once. Succeeded and cancelled jobs are not resumed; submit again."})
+  static final class Resume implements Callable<Integer> {
+    @Mixin Connection connection;
+
+    @Parameters(paramLabel = "JOB_ID")
+    String jobId;
+
+    @Override
+    public Integer call() {
+      return connection.call(admin -> {
+        JobSummary job = admin.resumeJob(GetJobRequest.newBuilder().setJobId(jobId).build());
+        System.out.println(job.getJobId() + " " + job.getState() + ": resumes at round "
+            + (job.getRoundsCompleted() + 1) + "/" + job.getRoundsTotal() + "; follow it with `medfed watch "
+            + job.getJobId() + "`");
         return OK;
       });
     }

@@ -28,6 +28,8 @@ public final class Job {
   private final JobJournal journal;
   private final List<RoundRecord> rounds = new ArrayList<>();
   private final List<JobEvent> events = new ArrayList<>();
+  /** Events shown to watchers while the store refused them; stored, in order, before the next one. */
+  private final List<JobEvent> unstored = new ArrayList<>();
   private final List<Consumer<JobEvent>> watchers = new CopyOnWriteArrayList<>();
   private final CompletableFuture<String> cancellation = new CompletableFuture<>();
   private final CompletableFuture<JobStatus> finished = new CompletableFuture<>();
@@ -59,6 +61,22 @@ public final class Job {
       job.finished.complete(status);
     }
     return job;
+  }
+
+  /**
+   * The job again, running, after it failed: an administrator resumes it from its last counted
+   * round. A new object, because watchers and waiters of the failed one were told it ended.
+   */
+  public static Job reopened(Job ended) {
+    synchronized (ended) {
+      if (ended.status != JobStatus.FAILED) {
+        throw new IllegalStateException("only a failed job is reopened; job " + ended.id + " is " + ended.status);
+      }
+      Job job = restored(ended.id, ended.spec, ended.digest, ended.submittedBy, ended.clock, ended.journal,
+          JobStatus.RUNNING, ended.message, ended.rounds, ended.events);
+      job.unstored.addAll(ended.unstored);
+      return job;
+    }
   }
 
   public String digest() {
@@ -146,11 +164,20 @@ public final class Job {
 
   /** Starts a new job, or announces that a restarted coordinator picked a running one up again. */
   public void started() {
+    started("coordinator restarted");
+  }
+
+  /**
+   * Starts a new job, or announces that a running one goes on after a stop.
+   *
+   * @param why what stopped it, when it was running: "coordinator restarted", "storage writable again"
+   */
+  public void started(String why) {
     if (status() == JobStatus.RUNNING) {
       String interrupted = interruptedStage().map(stage -> "; round " + (roundsCompleted() + 1)
           + " was interrupted at " + stage + " and starts over with fresh tasks and secure-aggregation keys")
           .orElse("");
-      progress(roundsCompleted(), "RESUMED", "coordinator restarted: resuming at round " + (roundsCompleted() + 1)
+      progress(roundsCompleted(), "RESUMED", why + ": resuming at round " + (roundsCompleted() + 1)
           + "/" + spec.rounds() + " from the checkpoint of round " + roundsCompleted() + interrupted, Map.of());
       return;
     }
@@ -159,7 +186,7 @@ public final class Job {
   }
 
   /** Steps that report on a stage rather than begin one. */
-  private static final Set<String> REPORTS = Set.of("APPROVAL", "RESUMED", "PAUSED",
+  private static final Set<String> REPORTS = Set.of("APPROVAL", "RESUMED", "PAUSED", "STORAGE_PAUSED", "FAILED",
       "SECURE_AGGREGATION", "TRAINING", "EVALUATION");
   /** Steps after which no round is under way. */
   private static final Set<String> BETWEEN_ROUNDS = Set.of("SUBMITTED", "STARTED",
@@ -182,6 +209,7 @@ public final class Job {
         + " nodes" + (record.dropped().isEmpty() ? "" : ", dropped " + record.dropped());
     JobEvent event = new JobEvent(id, clock.instant(), record.round(), "ROUND_COMPLETED", text, record.metrics(),
         status);
+    storeUnstored();
     journal.roundCompleted(record, event);
     rounds.add(record);
     message = text;
@@ -200,26 +228,48 @@ public final class Job {
     transition(JobStatus.CANCELLED, round, "CANCELLED", "job cancelled: " + reason);
   }
 
-  private void transition(JobStatus next, int round, String phase, String text) {
+  /**
+   * The job is stopped because its state cannot be written; it stays running and goes on from its
+   * last checkpoint. Watchers are told even when the store refuses the event too; it is then
+   * stored before the next one.
+   */
+  public void pausedForStorage(int round, String text) {
     JobEvent event;
+    synchronized (this) {
+      message = text;
+      event = new JobEvent(id, clock.instant(), round, "STORAGE_PAUSED", text, Map.of(), status);
+      try {
+        storeUnstored();
+        journal.recorded(event);
+      } catch (RuntimeException e) {
+        log.warn("job {}: the STORAGE_PAUSED step is shown but not stored yet: {}", id, e.getMessage());
+        unstored.add(event);
+      }
+      deliver(event);
+    }
+  }
+
+  /**
+   * Ends the job. Stored first: when the store refuses, the job has not ended (the caller pauses
+   * it), so the database, watchers and waiters never disagree about how a job ended.
+   */
+  private void transition(JobStatus next, int round, String phase, String text) {
     synchronized (this) {
       if (status.isTerminal()) {
         return;
       }
+      JobEvent event = new JobEvent(id, clock.instant(), round, phase, text, Map.of(), next);
+      storeUnstored();
+      journal.recorded(event);
       status = next;
       message = text;
-      event = new JobEvent(id, clock.instant(), round, phase, text, Map.of(), next);
+      deliver(event);
     }
     if (next == JobStatus.FAILED) {
       log.warn("job {}: {}", id, text);
     }
-    try {
-      publish(event);
-    } finally {
-      // Waiters learn the outcome even when the database could not store it.
-      if (next.isTerminal()) {
-        finished.complete(next);
-      }
+    if (next.isTerminal()) {
+      finished.complete(next);
     }
   }
 
@@ -228,8 +278,17 @@ public final class Job {
    * sees events once and in order.
    */
   private synchronized void publish(JobEvent event) {
+    storeUnstored();
     journal.recorded(event);
     deliver(event);
+  }
+
+  /** Events shown while the store refused them, stored in order before anything newer. */
+  private synchronized void storeUnstored() {
+    while (!unstored.isEmpty()) {
+      journal.recorded(unstored.get(0));
+      unstored.remove(0);
+    }
   }
 
   private synchronized void deliver(JobEvent event) {

@@ -18,6 +18,8 @@ import org.medfed.coordinator.job.JobStatus;
 import org.medfed.coordinator.job.RoundRecord;
 import org.medfed.coordinator.round.RoundStateMachine;
 import org.medfed.coordinator.session.NodeRegistry;
+import org.medfed.coordinator.store.StorageMonitor;
+import org.medfed.coordinator.store.StorageProblem;
 
 /**
  * The coordinator's Prometheus metrics: rounds, stage durations, connected nodes, dropouts and
@@ -61,6 +63,25 @@ public final class CoordinatorMetrics {
         .register(registry);
   }
 
+  /**
+   * Whether the coordinator can write its state (jobs pause while it cannot), the free space where
+   * a write was refused and the room a round needs, and audit records its database copy still lacks.
+   */
+  public void trackStorage(StorageMonitor storage) {
+    Gauge.builder("medfed.storage.writable", storage, s -> s.problem().isEmpty() ? 1 : 0).strongReference(true)
+        .description("1 when the data folder and the database take writes; 0 while jobs are paused for them")
+        .register(registry);
+    Gauge.builder("medfed.storage.free.bytes", storage, s -> s.problem().flatMap(StorageProblem::usableBytes)
+        .map(Long::doubleValue).orElse(Double.NaN)).strongReference(true)
+        .description("Free space where a write was refused; NaN while writes succeed").register(registry);
+    Gauge.builder("medfed.storage.needed.bytes", storage, s -> s.problem().map(StorageProblem::neededBytes).orElse(0L))
+        .strongReference(true).description("Room the paused jobs' next round needs; 0 while writes succeed")
+        .register(registry);
+    Gauge.builder("medfed.audit.records.unmirrored", storage, StorageMonitor::auditRecordsWaiting)
+        .strongReference(true).description("Audit records in audit.log that the database copy has yet to take")
+        .register(registry);
+  }
+
   public void updateRejected() {
     rejected.increment();
   }
@@ -91,7 +112,7 @@ public final class CoordinatorMetrics {
         stages.end(event.at());
         roundsFailed.increment();
       }
-      case "CANCELLED", "SUCCEEDED" -> stages.end(event.at());
+      case "CANCELLED", "SUCCEEDED", "STORAGE_PAUSED" -> stages.end(event.at());
       default -> {
         if (isStage(event.phase())) {
           stages.enter(event.phase(), event.at());

@@ -14,11 +14,14 @@ import org.medfed.coordinator.job.RoundRecord;
 import org.medfed.coordinator.round.JobManager;
 import org.medfed.coordinator.session.NodeDirectory;
 import org.medfed.coordinator.session.NodeView;
+import org.medfed.coordinator.store.StorageMonitor;
+import org.medfed.coordinator.store.StorageProblem;
 import org.medfed.telemetry.OpsEndpoint;
 
 /**
  * The read-only web dashboard: one page ({@code dashboard.html}) that polls three JSON resources,
- * {@code /api/jobs}, {@code /api/jobs/ID} and {@code /api/nodes}. It shows what {@code medfed show}
+ * {@code /api/jobs}, {@code /api/jobs/ID}, {@code /api/nodes} and {@code /api/storage} (whether the
+ * coordinator can write its state, and if not, where and why: jobs are paused then). It shows what {@code medfed show}
  * and {@code medfed nodes} show (job state, per-round global metrics, nodes and their datasets) and
  * never an individual update, which the coordinator does not have.
  */
@@ -28,9 +31,11 @@ public final class Dashboard {
   private final JobManager jobs;
   private final NodeDirectory nodes;
   private final Approvals approvals;
+  private final StorageMonitor storage;
   private final String page;
 
-  public Dashboard(JobManager jobs, NodeDirectory nodes, Approvals approvals) {
+  public Dashboard(JobManager jobs, NodeDirectory nodes, Approvals approvals, StorageMonitor storage) {
+    this.storage = storage;
     this.jobs = jobs;
     this.nodes = nodes;
     this.approvals = approvals;
@@ -56,6 +61,7 @@ public final class Dashboard {
       }
     });
     endpoint.handle("/api/nodes", exchange -> json(exchange, nodeList()));
+    endpoint.handle("/api/storage", exchange -> json(exchange, storageState()));
     endpoint.handle("/", exchange -> {
       if (!exchange.getRequestURI().getPath().equals("/")) {
         OpsEndpoint.respond(exchange, 404, "text/plain; charset=utf-8", "not found\n");
@@ -103,6 +109,21 @@ public final class Dashboard {
     }
     ObjectNode answers = node.putObject("approvals");
     approvals.of(job.id()).forEach((nodeId, decision) -> answers.put(nodeId, Approvals.stateName(decision.state())));
+    return node;
+  }
+
+  private ObjectNode storageState() {
+    ObjectNode node = JSON.createObjectNode();
+    Optional<StorageProblem> problem = storage.problem();
+    node.put("writable", problem.isEmpty());
+    node.put("audit_records_waiting", storage.auditRecordsWaiting());
+    problem.ifPresent(p -> {
+      node.put("problem", p.describe());
+      node.put("location", p.location());
+      p.usableBytes().ifPresent(free -> node.put("free_bytes", free));
+      node.put("needed_bytes", p.neededBytes());
+      node.put("since", p.since().toString());
+    });
     return node;
   }
 

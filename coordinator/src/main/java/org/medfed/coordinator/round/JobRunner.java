@@ -2,9 +2,13 @@ package org.medfed.coordinator.round;
 
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.medfed.coordinator.job.Job;
 import org.medfed.coordinator.job.RoundRecord;
 import org.medfed.coordinator.model.GlobalModel;
+import org.medfed.coordinator.store.CheckpointStore;
+import org.medfed.coordinator.store.StorageMonitor;
+import org.medfed.coordinator.store.StorageProblem;
 import org.medfed.coordinator.strategy.Strategies;
 import org.medfed.coordinator.strategy.Strategy;
 import org.slf4j.Logger;
@@ -13,7 +17,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Runs a job's rounds one after another until it succeeds, fails or is cancelled. A job the
  * coordinator was running when it died starts again after its last counted round, from that
- * round's checkpoint; the round that was interrupted starts over with fresh tasks and keys.
+ * round's checkpoint; the round that was interrupted starts over with fresh tasks and keys. A job
+ * whose state cannot be written (a full disk) pauses the same way and is run again once it can.
  */
 final class JobRunner implements Runnable {
   private static final Logger log = LoggerFactory.getLogger(JobRunner.class);
@@ -21,11 +26,24 @@ final class JobRunner implements Runnable {
   private final Job job;
   private final GlobalModel initial;
   private final RoundServices services;
+  private final StorageMonitor storage;
+  private final String resumeReason;
+  private Optional<StorageProblem> paused = Optional.empty();
 
-  JobRunner(Job job, GlobalModel initial, RoundServices services) {
+  /**
+   * @param resumeReason what stopped a running job, shown when it goes on: "coordinator restarted"
+   */
+  JobRunner(Job job, GlobalModel initial, RoundServices services, StorageMonitor storage, String resumeReason) {
     this.job = job;
     this.initial = initial;
     this.services = services;
+    this.storage = storage;
+    this.resumeReason = resumeReason;
+  }
+
+  /** After {@link #run}: the refused write that paused the job, if that is why it stopped. */
+  Optional<StorageProblem> pausedOn() {
+    return paused;
   }
 
   @Override
@@ -37,10 +55,13 @@ final class JobRunner implements Runnable {
       try {
         model = resumePoint(strategy);
       } catch (RuntimeException e) {
+        if (storage.diagnose(e, neededBytes()).isPresent()) {
+          throw e;
+        }
         job.failed(round, "cannot resume job " + job.id() + " after round " + (round - 1) + ": " + e.getMessage());
         return;
       }
-      job.started();
+      job.started(resumeReason);
       services.approvals().open(job, initial);
       int retries = 0;
       while (round <= job.spec().rounds()) {
@@ -72,8 +93,7 @@ final class JobRunner implements Runnable {
         // The stop interrupted file or network I/O (a checkpoint being written): not the job's fault.
         paused(round);
       } else {
-        log.error("job {} stopped by an unexpected error in round {}", job.id(), round, e);
-        job.failed(round, "round " + round + " stopped by an internal error: " + e);
+        ended(round, e);
       }
     } finally {
       // Interrupted file channels close themselves, the audit log's among them: write with the flag clear.
@@ -82,6 +102,10 @@ final class JobRunner implements Runnable {
         services.approvals().close(job.id());
         services.audit().append(job.status().isTerminal() ? "JOB_ENDED" : "JOB_PAUSED", Map.of("job", job.id(),
             "status", job.status().name(), "rounds_completed", job.roundsCompleted(), "message", job.message()));
+      } catch (RuntimeException e) {
+        // The job's own state is stored (or it paused for that); this record is the one that is lost.
+        log.warn("job {}: the audit log did not take its {} record: {}", job.id(),
+            job.status().isTerminal() ? "JOB_ENDED" : "JOB_PAUSED", e.getMessage());
       } finally {
         if (stopping) {
           Thread.currentThread().interrupt();
@@ -96,6 +120,36 @@ final class JobRunner implements Runnable {
     job.progress(round, "PAUSED", "coordinator shutting down: round " + round + " stops here and the job resumes"
         + " from the checkpoint of round " + job.roundsCompleted() + " when the coordinator starts again", Map.of());
     Thread.currentThread().interrupt();
+  }
+
+  /**
+   * An error ended the round. A write the storage refused pauses the job, as a shutdown does; any
+   * other error fails it, unless even that cannot be stored, when it pauses so that no watcher,
+   * waiter or database ever holds a different ending.
+   */
+  private void ended(int round, RuntimeException error) {
+    Optional<StorageProblem> refusal = storage.diagnose(error, neededBytes());
+    if (refusal.isEmpty()) {
+      log.error("job {} stopped by an unexpected error in round {}", job.id(), round, error);
+      try {
+        job.failed(round, "round " + round + " stopped by an internal error: " + error);
+        return;
+      } catch (RuntimeException notStored) {
+        refusal = Optional.of(storage.diagnose(notStored, neededBytes()).orElseGet(() -> new StorageProblem(
+            "the coordinator database", String.valueOf(notStored.getMessage()), Optional.empty(), neededBytes(),
+            services.clock().instant())));
+      }
+    }
+    paused = refusal;
+    // Reported first, so whoever sees the job paused also sees why on /metrics and the dashboard.
+    storage.report(refusal.get());
+    job.pausedForStorage(round, "paused, the coordinator cannot write its state: " + refusal.get().describe()
+        + ". Round " + round + " stops here; the job stays running and goes on from the checkpoint of round "
+        + job.roundsCompleted());
+  }
+
+  private long neededBytes() {
+    return CheckpointStore.roomForRound(initial);
   }
 
   /** The initial model, or the last counted round's checkpoint (digest-checked) with its strategy state. */

@@ -6,13 +6,12 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.nio.DoubleBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.Comparator;
 import java.util.Map;
 import java.util.Optional;
@@ -30,19 +29,39 @@ public final class CheckpointStore {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final String STRATEGY_STATE = "strategy-state.f64";
   private final Path root;
+  private final DataFiles files;
 
   public CheckpointStore(Path root) {
+    this(root, DataFiles.local());
+  }
+
+  /** @param files how files are written (a test passes a disk that fills up on demand) */
+  public CheckpointStore(Path root, DataFiles files) {
     this.root = root;
+    this.files = files;
   }
 
   public Path root() {
     return root;
   }
 
+  public DataFiles files() {
+    return files;
+  }
+
+  /**
+   * The free space a round of {@code model} needs: its checkpoint (parameters and configuration)
+   * plus a quarter, at least 1 MiB, for the database's write-ahead log and the audit log.
+   */
+  public static long roomForRound(GlobalModel model) {
+    long checkpoint = (long) model.parameterCount() * Float.BYTES + model.configJson().length();
+    return checkpoint + Math.max(1L << 20, checkpoint / 4);
+  }
+
   public void writeSpec(String jobId, String specJson) {
     try {
       Files.createDirectories(jobDir(jobId));
-      Files.writeString(jobDir(jobId).resolve("job.json"), specJson);
+      files.write(jobDir(jobId).resolve("job.json"), specJson.getBytes(StandardCharsets.UTF_8));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write the job spec for " + jobId + " under " + root, e);
     }
@@ -59,18 +78,14 @@ public final class CheckpointStore {
     try {
       Files.createDirectories(staging);
       byte[] params = Tensors.toBytes(model.parameters());
-      Files.write(staging.resolve("params.f32"), params);
-      Files.writeString(staging.resolve("model.json"), model.configJson());
-      Files.writeString(staging.resolve("metrics.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(metrics));
+      files.write(staging.resolve("params.f32"), params);
+      files.write(staging.resolve("model.json"), model.configJson().getBytes(StandardCharsets.UTF_8));
+      files.write(staging.resolve("metrics.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(metrics));
       if (strategyState.isPresent()) {
         ByteBuffer state = ByteBuffer.allocate(strategyState.get().length * Double.BYTES)
             .order(ByteOrder.LITTLE_ENDIAN);
         state.asDoubleBuffer().put(strategyState.get());
-        Files.write(staging.resolve(STRATEGY_STATE), state.array());
-      }
-      // The rename below is only as durable as the bytes under it.
-      for (String name : new String[] {"params.f32", "model.json", "metrics.json"}) {
-        force(staging.resolve(name));
+        files.write(staging.resolve(STRATEGY_STATE), state.array());
       }
       if (Files.exists(target)) {
         deleteRecursively(target);
@@ -82,6 +97,14 @@ public final class CheckpointStore {
       }
       return Digests.hex(Digests.sha256(params));
     } catch (IOException e) {
+      // A half-written checkpoint on a full disk holds the very space the next try needs.
+      try {
+        if (Files.exists(staging)) {
+          deleteRecursively(staging);
+        }
+      } catch (IOException cleanup) {
+        e.addSuppressed(cleanup);
+      }
       throw new UncheckedIOException("cannot write the round " + round + " checkpoint of job " + jobId
           + " under " + root + " (disk full or not writable?)", e);
     }
@@ -162,12 +185,6 @@ public final class CheckpointStore {
 
   private Path roundDir(String jobId, int round) {
     return jobDir(jobId).resolve(String.format("round-%04d", round));
-  }
-
-  private static void force(Path file) throws IOException {
-    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
-      channel.force(true);
-    }
   }
 
   private static void deleteRecursively(Path dir) throws IOException {

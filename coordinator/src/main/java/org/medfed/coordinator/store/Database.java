@@ -142,6 +142,9 @@ public final class Database implements AutoCloseable {
         c.rollback();
       } catch (SQLException rollback) {
         e.addSuppressed(rollback);
+        // SQLite ends the transaction itself on SQLITE_FULL; the driver would then commit each later
+        // statement on its own. A new connection starts clean.
+        closeQuietly();
       }
       throw e;
     }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.FileOutputStream;
 import java.io.IOException;
+import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -35,6 +36,8 @@ public final class AuditLog implements AutoCloseable {
    * coordinator stopping (or a cancelled call) must never silence the audit log.
    */
   private final FileOutputStream out;
+  /** Bytes of whole records in the file: a failed append is cut back to here. */
+  private long length;
   private long seq;
   private String last;
   private Consumer<Entry> mirror = entry -> {};
@@ -47,8 +50,9 @@ public final class AuditLog implements AutoCloseable {
     }
   }
 
-  private AuditLog(Path file, Clock clock, FileOutputStream out, long seq, String last) {
+  private AuditLog(Path file, Clock clock, FileOutputStream out, long length, long seq, String last) {
     this.file = file;
+    this.length = length;
     this.clock = clock;
     this.out = out;
     this.seq = seq;
@@ -73,7 +77,7 @@ public final class AuditLog implements AutoCloseable {
       last = result.lastHash();
     }
     FileOutputStream out = new FileOutputStream(file.toFile(), true);
-    return new AuditLog(file, clock, out, seq, last);
+    return new AuditLog(file, clock, out, Files.size(file), seq, last);
   }
 
   public Path file() {
@@ -83,6 +87,9 @@ public final class AuditLog implements AutoCloseable {
   /**
    * Appends one record and forces it to disk. {@code details} values are identifiers, digests,
    * counts and reasons; keys are written in sorted order.
+   *
+   * @throws IllegalStateException when the file cannot take the record (a full disk): the record is
+   *     then in neither the file nor its mirror, and the chain goes on from the record before it
    */
   public synchronized void append(String type, Map<String, ?> details) {
     ObjectNode record = JSON.createObjectNode();
@@ -98,12 +105,27 @@ public final class AuditLog implements AutoCloseable {
       byte[] line = (JSON.writeValueAsString(record) + "\n").getBytes(StandardCharsets.UTF_8);
       out.write(line);
       out.getFD().sync();
+      length += line.length;
     } catch (IOException e) {
-      throw new IllegalStateException("could not append to the audit log " + file + ": " + e.getMessage(), e);
+      cutBack(e);
+      throw new IllegalStateException("could not append to the audit log " + file + ": " + e.getMessage()
+          + "; the record was not written (free space on that disk and the next record continues the chain)", e);
     }
     seq++;
     last = hash;
     mirror.accept(Entry.of(record));
+  }
+
+  /**
+   * A full disk can take part of a line: cut it off, or every later record would follow half a
+   * record and the chain would read as broken there.
+   */
+  private void cutBack(IOException failure) {
+    try (RandomAccessFile raw = new RandomAccessFile(file.toFile(), "rw")) {
+      raw.setLength(length);
+    } catch (IOException e) {
+      failure.addSuppressed(e);
+    }
   }
 
   /** Hands every record appended from now on to {@code sink}, after it is on disk. */
