@@ -171,6 +171,8 @@ class StandbyTest {
           .submitJob(SubmitJobRequest.newBuilder().setJobDocument(JOB).build()).getJobId();
 
       second.start();
+      // The console's standby line follows its "listening" line, which is all start() waits for.
+      second.awaitLog("medfed coordinator standby: ", Duration.ofSeconds(10));
       String holder = ":" + first.port + " (pid " + first.pid() + ")";
       String log = second.log();
       assertTrue(log.contains("medfed coordinator standby: coordinator 'coordinator' on "), log);
