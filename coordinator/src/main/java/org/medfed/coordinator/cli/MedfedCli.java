@@ -11,6 +11,7 @@ import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
@@ -21,7 +22,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.function.ToIntFunction;
@@ -29,9 +29,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.medfed.coordinator.Coordinator;
 import org.medfed.coordinator.CoordinatorConfig;
-import org.medfed.proto.v1.AdminModelRequest;
 import org.medfed.proto.v1.AdminServiceGrpc;
-import org.medfed.proto.v1.Chunk;
 import org.medfed.proto.v1.GetJobRequest;
 import org.medfed.proto.v1.JobDetail;
 import org.medfed.proto.v1.JobEvent;
@@ -44,7 +42,6 @@ import org.medfed.proto.v1.RoundRecord;
 import org.medfed.proto.v1.SubmitJobRequest;
 import org.medfed.trust.tls.Tls;
 import org.medfed.trust.tls.TlsProblems;
-import org.medfed.wire.ChunkAssembler;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -71,6 +68,7 @@ public final class MedfedCli {
   static final int REFUSED = 4;
   static final int AUDIT_BROKEN = 5;
   static final int LEASE_LOST = 6;
+  static final int DOWNLOAD_FAILED = 7;
 
   public static void main(String[] args) {
     System.exit(run(args));
@@ -87,6 +85,10 @@ public final class MedfedCli {
           boolean verbose = Arrays.asList(parsed.originalArgs()).contains("--verbose");
           if (verbose) {
             e.printStackTrace();
+          }
+          if (e instanceof ModelDownload.FailedException failed) {
+            cmd.getErr().println("medfed download: " + failed.getMessage());
+            return DOWNLOAD_FAILED;
           }
           if (e instanceof StatusRuntimeException s) {
             Status status = s.getStatus();
@@ -317,7 +319,7 @@ public final class MedfedCli {
         System.out.println(job.getSpecJson());
         for (RoundRecord round : job.getRoundsList()) {
           System.out.printf("round %3d  %5.1fs  nodes=%s  %s%s%n", round.getRound(), round.getSeconds(),
-              round.getParticipantsList(), new TreeMap<>(round.getMetricsMap()),
+              round.getParticipantsList(), MetricText.of(round.getMetricsMap()),
               round.getDroppedCount() == 0 ? "" : "  dropped=" + round.getDroppedList());
         }
         return OK;
@@ -444,10 +446,7 @@ public final class MedfedCli {
     }
 
     static String formatMetrics(JobEvent event) {
-      StringBuilder text = new StringBuilder();
-      new TreeMap<>(event.getMetricsMap()).forEach((k, v) -> text.append(k).append('=')
-          .append(String.format(Locale.ROOT, v == Math.rint(v) ? "%.0f" : "%.4f", v)).append(' '));
-      return text.toString().trim();
+      return MetricText.of(event.getMetricsMap());
     }
   }
 
@@ -523,24 +522,13 @@ public final class MedfedCli {
       }
     }
 
-    /** Downloads and verifies a model, resuming from the last good chunk after a damaged one. */
+    /** Downloads and verifies a model, resuming from the last good chunk; see {@link ModelDownload}. */
     public static byte[] download(AdminServiceGrpc.AdminServiceBlockingStub admin, String jobId, int round) {
-      ChunkAssembler assembler = new ChunkAssembler(4L << 30);
-      for (int attempt = 1; ; attempt++) {
-        Iterator<Chunk> chunks = admin.withDeadlineAfter(10, TimeUnit.MINUTES).downloadModel(AdminModelRequest.newBuilder()
-            .setJobId(jobId).setRound(round).setStartChunk(assembler.nextIndex()).build());
-        try {
-          while (chunks.hasNext()) {
-            Optional<byte[]> whole = assembler.accept(chunks.next());
-            if (whole.isPresent()) {
-              return whole.get();
-            }
-          }
-        } catch (ChunkAssembler.CorruptChunkException e) {
-          if (attempt >= 5) {
-            throw e;
-          }
-        }
+      try {
+        return new ModelDownload(admin, Duration.ofMillis(500)).fetch(jobId, round);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new ModelDownload.FailedException("interrupted while downloading the model of job '" + jobId + "'");
       }
     }
   }
