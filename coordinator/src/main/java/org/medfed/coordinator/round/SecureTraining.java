@@ -280,8 +280,9 @@ final class SecureTraining {
       mean[i] = (float) (sums[i + 1] / weight);
     }
     Map<String, Double> metrics = Map.of("loss", sums[sums.length - 1] / weight);
-    return new Collected.Combined(new RoundUpdate(mean, weight * settings.maxSamplesPerNode(), contributors.size(),
-        metrics), contributors, dropped);
+    // The true total is an integer; the sum carries the quantization error (far below 0.5, docs/security.md).
+    double samples = Math.round(weight * settings.maxSamplesPerNode());
+    return new Collected.Combined(new RoundUpdate(mean, samples, contributors.size(), metrics), contributors, dropped);
   }
 
   /** Wall time per protocol stage, for the log: where a slow secure round spends its time. */

@@ -1,0 +1,38 @@
+package org.medfed.coordinator.cli;
+
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+
+/**
+ * How the CLI prints a round's metrics. Values recovered from a secure-aggregation sum carry its
+ * quantization error (docs/security.md gives the bound), so a count prints as the integer it is and
+ * a value within rounding of zero prints as 0, never as a negative zero.
+ */
+final class MetricText {
+  private MetricText() {}
+
+  /** {@code name=value} pairs in name order, separated by spaces. */
+  static String of(Map<String, Double> metrics) {
+    return new TreeMap<>(metrics).entrySet().stream().map(e -> e.getKey() + "=" + value(e.getKey(), e.getValue()))
+        .collect(Collectors.joining(" "));
+  }
+
+  static String value(String name, double value) {
+    if (!Double.isFinite(value)) {
+      return Double.toString(value);
+    }
+    if (isCount(name) || value == Math.rint(value)) {
+      return Long.toString(Math.round(value));
+    }
+    String text = String.format(Locale.ROOT, "%.4f", value);
+    // -0.00001 rounds to "-0.0000": the sign of a value too small to print is noise.
+    return text.matches("-0\\.0+") ? text.substring(1) : text;
+  }
+
+  /** Sample and node counts: integers however they travelled. */
+  static boolean isCount(String name) {
+    return name.endsWith("samples") || name.endsWith("nodes") || name.endsWith("contributors");
+  }
+}
