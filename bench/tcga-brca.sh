@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Fed-TCGA-BRCA (FLamby): local, pooled and federated (FedAvg, secure aggregation, mTLS) linear Cox
+# Fed-TCGA-BRCA (FLamby): local, pooled and federated (a chosen strategy, secure aggregation, mTLS) linear Cox
 # models, scored as FLamby does. Reads ../shared/data/tcga-brca (or --data DIR); writes results-out/.
-# Usage: bench/tcga-brca.sh [--seeds 42,43,44] [--rounds 40] [--local-epochs 3] [--fed-lr 0.02]
+# Usage: bench/tcga-brca.sh [--strategy fedavg|fedprox|fedadagrad|fedadam|fedyogi] [--hyperparameters ours|flamby]
+#        [--seeds 42,43,44] [--rounds N] [--local-epochs 3] [--fed-lr R] [--server-lr R] [--no-baselines]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mvn -q -B -DskipTests install
