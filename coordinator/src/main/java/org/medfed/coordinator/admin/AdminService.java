@@ -185,8 +185,10 @@ public final class AdminService extends AdminServiceGrpc.AdminServiceImplBase {
     if (job.isEmpty()) {
       return;
     }
+    // Without a round: the one the job keeps by its model_selection metric, else the latest.
     OptionalInt round = request.getRound() > 0 ? OptionalInt.of(request.getRound())
-        : checkpoints.latestRound(job.get().id());
+        : job.get().bestRound().map(best -> OptionalInt.of(best.round()))
+            .orElseGet(() -> checkpoints.latestRound(job.get().id()));
     Optional<GlobalModel> model = round.isPresent() ? checkpoints.read(job.get().id(), round.getAsInt())
         : Optional.empty();
     if (model.isEmpty()) {
@@ -228,7 +230,7 @@ public final class AdminService extends AdminServiceGrpc.AdminServiceImplBase {
   }
 
   static JobSummary summary(Job job) {
-    return JobSummary.newBuilder()
+    JobSummary.Builder summary = JobSummary.newBuilder()
         .setJobId(job.id())
         .setName(job.spec().name())
         .setState(toProto(job.status()))
@@ -236,7 +238,10 @@ public final class AdminService extends AdminServiceGrpc.AdminServiceImplBase {
         .setRoundsTotal(job.spec().rounds())
         .setMessage(job.message())
         .setDigest(job.digest())
-        .build();
+        .setSelectionMetric(job.spec().selection().metric());
+    job.bestRound().ifPresent(best -> summary.setBestRound(best.round())
+        .setBestValue(best.metrics().get(job.spec().selection().metric())));
+    return summary.build();
   }
 
   static org.medfed.proto.v1.JobEvent toProto(JobEvent event) {

@@ -74,9 +74,14 @@ public final class MedfedCli {
     System.exit(run(args));
   }
 
-  /** Downloads and verifies a job's latest model as a DL4J zip. */
+  /** Downloads and verifies the model a job keeps (its best round by model_selection, else its latest) as a DL4J zip. */
   public static byte[] downloadModel(AdminServiceGrpc.AdminServiceBlockingStub admin, String jobId) {
-    return Download.download(admin, jobId, 0);
+    return downloadModel(admin, jobId, 0);
+  }
+
+  /** Downloads and verifies the model of a checkpointed round (0: the one the job keeps) as a DL4J zip. */
+  public static byte[] downloadModel(AdminServiceGrpc.AdminServiceBlockingStub admin, String jobId, int round) {
+    return Download.download(admin, jobId, round);
   }
 
   public static int run(String... args) {
@@ -312,6 +317,11 @@ public final class MedfedCli {
         System.out.println(job.getSummary().getJobId() + "  " + job.getSummary().getState() + "  "
             + job.getSummary().getMessage());
         System.out.println("digest " + job.getSummary().getDigest() + " (what hospitals approve)");
+        if (job.getSummary().getBestRound() > 0) {
+          System.out.println("best round " + job.getSummary().getBestRound() + " by "
+              + job.getSummary().getSelectionMetric() + " = " + MetricText.value(job.getSummary().getSelectionMetric(),
+              job.getSummary().getBestValue()) + " (what `medfed download` takes unless given --round)");
+        }
         for (NodeApproval approval : job.getApprovalsList()) {
           System.out.println("  " + approval.getNodeId() + ": " + approval.getState()
               + (approval.getReason().isEmpty() ? "" : " (" + approval.getReason() + ")"));
@@ -500,7 +510,8 @@ public final class MedfedCli {
     @Option(names = {"-o", "--out"}, required = true, description = "Where to write the model zip.")
     Path out;
 
-    @Option(names = "--round", defaultValue = "0", description = "A checkpointed round; 0 = latest (default).")
+    @Option(names = "--round", defaultValue = "0", description = "A checkpointed round; 0 (default) = the round the"
+        + " job keeps by its model_selection metric, or the latest when no round reported it.")
     int round;
 
     @Override

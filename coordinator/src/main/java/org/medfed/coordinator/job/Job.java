@@ -217,7 +217,19 @@ public final class Job {
   }
 
   public void succeeded() {
-    transition(JobStatus.SUCCEEDED, roundsCompleted(), "SUCCEEDED", "job finished all " + spec.rounds() + " rounds");
+    transition(JobStatus.SUCCEEDED, roundsCompleted(), "SUCCEEDED", "job finished all " + spec.rounds() + " rounds"
+        + bestRound().map(best -> "; keeping round " + best.round() + " (" + spec.selection().describe(best) + ")")
+            .orElse(""));
+  }
+
+  /** Patience ran out: the job ends successfully before its last round (see {@link ModelSelection}). */
+  public void stoppedEarly(String reason) {
+    transition(JobStatus.SUCCEEDED, roundsCompleted(), "SUCCEEDED", reason);
+  }
+
+  /** The round whose model the job keeps by its {@link ModelSelection}; empty before any round reports the metric. */
+  public synchronized Optional<RoundRecord> bestRound() {
+    return spec.selection().best(rounds);
   }
 
   public void failed(int round, String reason) {

@@ -12,11 +12,12 @@ import java.util.Objects;
  * @param fractionPerRound share of the eligible connected hospitals selected each round, in (0, 1]
  * @param roundRetries the job's policy for a failed round (too few nodes, deadline, too few
  *     survivors): try it again this many times with fresh tasks and keys, then fail the job
+ * @param selection which round's model the job keeps, and whether it stops early
  */
 public record JobSpec(String name, String dataset, ModelSpec model, long[] inputShape, int numClasses,
     int rounds, int minNodes, double fractionPerRound, int localEpochs, int batchSize, double learningRate,
     long seed, StageDeadlines deadlines, StrategySpec strategy, Optimizer optimizer,
-    SecureAggregationSpec secureAggregation, List<String> features, int roundRetries) {
+    SecureAggregationSpec secureAggregation, List<String> features, int roundRetries, ModelSelection selection) {
 
   public JobSpec {
     Objects.requireNonNull(model, "model");
@@ -24,6 +25,7 @@ public record JobSpec(String name, String dataset, ModelSpec model, long[] input
     Objects.requireNonNull(strategy, "strategy");
     Objects.requireNonNull(optimizer, "optimizer");
     Objects.requireNonNull(secureAggregation, "secureAggregation");
+    Objects.requireNonNull(selection, "selection");
     require(name != null && name.matches("[A-Za-z0-9][A-Za-z0-9 ._-]{0,99}"), "name",
         "must be 1-100 letters, digits, spaces, '.', '_' or '-', got '" + name + "'");
     require(dataset != null && !dataset.isBlank(), "dataset", "must name the dataset hospitals declared");
@@ -67,7 +69,7 @@ public record JobSpec(String name, String dataset, ModelSpec model, long[] input
         && batchSize == s.batchSize && learningRate == s.learningRate && seed == s.seed
         && deadlines.equals(s.deadlines) && strategy.equals(s.strategy) && optimizer == s.optimizer
         && secureAggregation.equals(s.secureAggregation) && features.equals(s.features)
-        && roundRetries == s.roundRetries;
+        && roundRetries == s.roundRetries && selection.equals(s.selection);
   }
 
   @Override

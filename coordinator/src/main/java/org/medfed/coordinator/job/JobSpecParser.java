@@ -37,8 +37,9 @@ import java.util.regex.Pattern;
 public final class JobSpecParser {
   private static final Set<String> FIELDS = Set.of("name", "dataset", "model", "input_shape", "num_classes", "features",
       "rounds", "min_nodes", "fraction", "local_epochs", "batch_size", "learning_rate", "seed", "deadlines",
-      "round_retries",
+      "round_retries", "model_selection",
       "strategy", "optimizer", "secure_aggregation");
+  private static final Set<String> SELECTION_FIELDS = Set.of("metric", "mode", "patience", "min_delta");
   private static final Set<String> MODEL_FIELDS = Set.of("architecture", "hidden", "dl4j_json");
   private static final Set<String> STRATEGY_FIELDS = Set.of("name", "server_learning_rate", "server_momentum");
   private static final Set<String> SECAGG_FIELDS = Set.of("enabled", "clip", "max_samples_per_node", "stage_deadline",
@@ -92,7 +93,8 @@ public final class JobSpecParser {
         enumValue("optimizer", root.path("optimizer").asText("adam"), Optimizer.class),
         secureAggregation(root.get("secure_aggregation")),
         features(root.get("features")),
-        (int) integer(root, "round_retries", 0L));
+        (int) integer(root, "round_retries", 0L),
+        selection(root.get("model_selection"), model));
   }
 
   /** The spec as canonical JSON: shown back to users and checkpointed beside the model. */
@@ -123,6 +125,11 @@ public final class JobSpecParser {
     deadlines.put("training", spec.deadlines().training().toMillis() + "ms");
     deadlines.put("evaluation", spec.deadlines().evaluation().toMillis() + "ms");
     root.put("round_retries", spec.roundRetries());
+    ObjectNode selection = root.putObject("model_selection");
+    selection.put("metric", spec.selection().metric());
+    selection.put("mode", spec.selection().maximize() ? "max" : "min");
+    selection.put("patience", spec.selection().patience());
+    selection.put("min_delta", spec.selection().minDelta());
     ObjectNode strategy = root.putObject("strategy");
     strategy.put("name", spec.strategy().name().name().toLowerCase(Locale.ROOT));
     strategy.put("server_learning_rate", spec.strategy().serverLearningRate());
@@ -200,6 +207,26 @@ public final class JobSpecParser {
         integer(node, "max_samples_per_node", defaults.maxSamplesPerNode()),
         duration(node, "secure_aggregation.stage_deadline", defaults.stageDeadline()),
         (int) integer(node, "neighbours", 0L));
+  }
+
+  /**
+   * {@code model_selection: {metric: eval_c_index, patience: 5}}: mode defaults to min for a loss and
+   * max otherwise; without the block, accuracy (C-index for survival) and no early stop.
+   */
+  private static ModelSelection selection(JsonNode node, ModelSpec model) {
+    if (node == null || node.isNull()) {
+      return ModelSelection.defaultFor(model);
+    }
+    requireObject("model_selection", node);
+    checkKnown("model_selection.", node, SELECTION_FIELDS);
+    String metric = node.path("metric").asText(ModelSelection.defaultFor(model).metric());
+    boolean maximize = switch (node.path("mode").asText(ModelSelection.maximizedByDefault(metric) ? "max" : "min")) {
+      case "max" -> true;
+      case "min" -> false;
+      default -> throw new InvalidJobSpecException("model_selection.mode", "must be max or min, got '"
+          + node.path("mode").asText() + "'");
+    };
+    return new ModelSelection(metric, maximize, (int) integer(node, "patience", 0L), number(node, "min_delta", 0.0));
   }
 
   /** {@code strategy: fedavg}, or {@code strategy: {name: fedavgm, server_momentum: 0.9}}. */

@@ -90,6 +90,8 @@ public final class Dashboard {
     node.put("secure_aggregation", job.spec().secureAggregation().enabled());
     node.put("strategy", job.spec().strategy().name().name());
     node.put("dataset", job.spec().dataset());
+    node.put("selection_metric", job.spec().selection().metric());
+    job.bestRound().ifPresent(best -> node.put("best_round", best.round()));
     return node;
   }
 

@@ -72,6 +72,11 @@ final class JobRunner implements Runnable {
           model = completed.model();
           round++;
           retries = 0;
+          Optional<String> patienceOut = job.spec().selection().stopReason(job.rounds());
+          if (patienceOut.isPresent() && round <= job.spec().rounds()) {
+            job.stoppedEarly(patienceOut.get());
+            return;
+          }
         } else if (outcome instanceof RoundOutcome.Failed failed) {
           if (retries == job.spec().roundRetries()) {
             job.failed(round, failed.reason() + (retries == 0 ? "" : " (after " + retries + " retries)"));

@@ -1,10 +1,13 @@
 package org.medfed.coordinator.it;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -53,6 +56,36 @@ class FederatedTrainingTest {
           detail.getRounds(0).getParticipantsList().stream().sorted().toList());
       assertTrue(events.stream().anyMatch(e -> e.getPhase().equals("ROUND_COMPLETED")));
       assertEquals(JobState.SUCCEEDED, events.get(events.size() - 1).getState());
+    }
+  }
+
+  @Test
+  void patienceRunsOut_theJobStopsEarly_andKeepsAndServesItsBestRound() throws Exception {
+    // No round can beat round 1 by min_delta 2 (accuracy is at most 1), so with patience 2 the job
+    // ends after round 3 of 8 and keeps round 1, whatever the training does.
+    String job = JOB.replace("rounds: 4", "rounds: 8")
+        + "model_selection: {metric: eval_accuracy, patience: 2, min_delta: 2.0}\n";
+    try (Federation federation = new Federation(dataDir)) {
+      federation.agent("hospital-a", Blobs.dataset("expression", 1, 60, 40, 20));
+      federation.agent("hospital-b", Blobs.dataset("expression", 2, 60, 40, 20));
+      federation.agent("hospital-c", Blobs.dataset("expression", 3, 60, 40, 20));
+
+      String jobId = federation.submit(job).getJobId();
+      List<JobEvent> events = federation.watch(jobId, Duration.ofMinutes(3));
+      JobDetail detail = federation.job(jobId);
+
+      assertEquals(JobState.SUCCEEDED, detail.getSummary().getState(), detail.getSummary().getMessage());
+      assertEquals(3, detail.getRoundsCount());
+      assertTrue(detail.getSummary().getMessage().startsWith("stopped early after round 3: eval_accuracy has not"
+          + " risen by more than 2.0 for 2 rounds (patience 2); keeping round 1"), detail.getSummary().getMessage());
+      assertEquals(JobState.SUCCEEDED, events.get(events.size() - 1).getState());
+      assertEquals(1, detail.getSummary().getBestRound());
+      assertEquals("eval_accuracy", detail.getSummary().getSelectionMetric());
+      assertEquals(detail.getRounds(0).getMetricsOrThrow("eval_accuracy"), detail.getSummary().getBestValue());
+
+      byte[] kept = federation.download(jobId, 0);
+      assertArrayEquals(federation.download(jobId, 1), kept);
+      assertFalse(Arrays.equals(federation.download(jobId, 3), kept), "round 3 trained on: its model differs");
     }
   }
 }

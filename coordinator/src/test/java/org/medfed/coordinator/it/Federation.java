@@ -16,6 +16,7 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.medfed.coordinator.Coordinator;
 import org.medfed.coordinator.CoordinatorConfig;
+import org.medfed.coordinator.cli.MedfedCli;
 import org.medfed.nodeagent.data.DatasetDeclaration;
 import org.medfed.nodeagent.data.DatasetFormat;
 import org.medfed.nodeagent.data.DatasetLoaders;
@@ -185,6 +186,11 @@ final class Federation implements AutoCloseable {
         .watchJob(GetJobRequest.newBuilder().setJobId(jobId).build());
     stream.forEachRemaining(events::add);
     return events;
+  }
+
+  /** The model zip as `medfed download` fetches it: round 0 is the job's kept round. */
+  byte[] download(String jobId, int round) {
+    return MedfedCli.downloadModel(admin, jobId, round);
   }
 
   JobDetail job(String jobId) {

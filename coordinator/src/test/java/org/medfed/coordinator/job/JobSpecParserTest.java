@@ -38,6 +38,19 @@ class JobSpecParserTest {
   }
 
   @Test
+  void modelSelection_defaultsToAccuracyOrCIndex_minimisesALoss_andRoundTrips() {
+    assertEquals(new ModelSelection("eval_accuracy", true, 0, 0), JobSpecParser.parse(VALID).selection());
+    JobSpec loss = JobSpecParser.parse(VALID + "model_selection: {metric: eval_loss, patience: 5}\n");
+    assertEquals(new ModelSelection("eval_loss", false, 5, 0), loss.selection());
+    assertEquals(loss, JobSpecParser.parse(JobSpecParser.toJson(loss)));
+    InvalidJobSpecException e = assertThrows(InvalidJobSpecException.class,
+        () -> JobSpecParser.parse(VALID + "model_selection: {metric: eval_loss, mode: lowest}\n"));
+    assertEquals("model_selection.mode", e.field());
+    assertEquals("model_selection.patiance", assertThrows(InvalidJobSpecException.class,
+        () -> JobSpecParser.parse(VALID + "model_selection: {patiance: 3}\n")).field());
+  }
+
+  @Test
   void toJson_thenParse_givesTheSameSpec() {
     JobSpec spec = JobSpecParser.parse(VALID + "strategy: {name: fedavgm, server_momentum: 0.8}\n");
 
