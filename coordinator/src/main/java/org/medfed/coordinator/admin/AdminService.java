@@ -7,6 +7,7 @@ import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.stream.Collectors;
 import org.medfed.coordinator.approval.Approvals;
 import org.medfed.coordinator.job.InvalidJobSpecException;
 import org.medfed.coordinator.job.Job;
@@ -25,6 +26,7 @@ import org.medfed.coordinator.store.StorageUnwritableException;
 import org.medfed.proto.v1.AdminModelRequest;
 import org.medfed.proto.v1.AdminServiceGrpc;
 import org.medfed.proto.v1.Chunk;
+import org.medfed.proto.v1.HospitalMetrics;
 import org.medfed.proto.v1.GetJobRequest;
 import org.medfed.proto.v1.JobDetail;
 import org.medfed.proto.v1.JobState;
@@ -91,6 +93,8 @@ public final class AdminService extends AdminServiceGrpc.AdminServiceImplBase {
             .addAllParticipants(record.participants())
             .addAllDropped(record.dropped().entrySet().stream().map(e -> e.getKey() + ": " + e.getValue()).toList())
             .putAllMetrics(record.metrics())
+            .putAllEvaluations(record.evaluations().entrySet().stream().collect(Collectors.toMap(Map.Entry::getKey,
+                e -> HospitalMetrics.newBuilder().putAllMetrics(e.getValue()).build())))
             .setSeconds(record.took().toMillis() / 1000.0));
       }
       approvals.of(job.id()).forEach((node, decision) -> detail.addApprovals(NodeApproval.newBuilder()

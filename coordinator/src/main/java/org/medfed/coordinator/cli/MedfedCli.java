@@ -331,6 +331,7 @@ public final class MedfedCli {
           System.out.printf("round %3d  %5.1fs  nodes=%s  %s%s%n", round.getRound(), round.getSeconds(),
               round.getParticipantsList(), MetricText.of(round.getMetricsMap()),
               round.getDroppedCount() == 0 ? "" : "  dropped=" + round.getDroppedList());
+          MetricText.byHospital(round).forEach(line -> System.out.println("           " + line));
         }
         return OK;
       });
@@ -382,6 +383,13 @@ public final class MedfedCli {
               continue;
             }
             progress.show(event);
+            if (event.getPhase().equals("ROUND_COMPLETED")) {
+              // The hospitals' own figures are kept with the round, not in the event: a site the model fails shows here.
+              AdminServiceGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS)
+                  .getJob(GetJobRequest.newBuilder().setJobId(jobId).build()).getRoundsList().stream()
+                  .filter(r -> r.getRound() == event.getRound()).findFirst()
+                  .ifPresent(r -> MetricText.byHospital(r).forEach(line -> System.out.println("          " + line)));
+            }
           }
           if (!ended(progress.state)) {
             // A coordinator that could not tell watchers the end (older releases, on a full disk): ask.

@@ -1,9 +1,11 @@
 package org.medfed.coordinator.cli;
 
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
+import org.medfed.proto.v1.RoundRecord;
 
 /**
  * How the CLI prints a round's metrics. Values recovered from a secure-aggregation sum carry its
@@ -17,6 +19,14 @@ final class MetricText {
   static String of(Map<String, Double> metrics) {
     return new TreeMap<>(metrics).entrySet().stream().map(e -> e.getKey() + "=" + value(e.getKey(), e.getValue()))
         .collect(Collectors.joining(" "));
+  }
+
+  /** One line per hospital: its own evaluation of the round's global model, "hospital-a  accuracy=0.9100 samples=40". */
+  static List<String> byHospital(RoundRecord round) {
+    int width = round.getEvaluationsMap().keySet().stream().mapToInt(String::length).max().orElse(0);
+    return new TreeMap<>(round.getEvaluationsMap()).entrySet().stream()
+        .map(e -> String.format(Locale.ROOT, "%-" + width + "s  %s", e.getKey(), of(e.getValue().getMetricsMap())))
+        .toList();
   }
 
   static String value(String name, double value) {

@@ -108,6 +108,9 @@ public final class Dashboard {
       record.dropped().forEach(dropped::put);
       ObjectNode metrics = round.putObject("metrics");
       new TreeMap<>(record.metrics()).forEach(metrics::put);
+      ObjectNode evaluations = round.putObject("evaluations");
+      record.evaluations().forEach((hospital, values) -> new TreeMap<>(values).forEach(
+          evaluations.putObject(hospital)::put));
     }
     ObjectNode answers = node.putObject("approvals");
     approvals.of(job.id()).forEach((nodeId, decision) -> answers.put(nodeId, Approvals.stateName(decision.state())));

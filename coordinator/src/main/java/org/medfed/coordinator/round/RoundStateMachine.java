@@ -10,6 +10,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -161,7 +162,8 @@ public final class RoundStateMachine {
     updated.metrics().forEach((name, value) -> metrics.put(name.startsWith("train_") ? name : "train_" + name, value));
 
     enter(round, Phase.EVALUATE, "evaluating the new global model");
-    metrics.putAll(evaluate(round, next));
+    Evaluation evaluation = evaluate(round, next);
+    metrics.putAll(evaluation.means());
 
     enter(round, Phase.CHECKPOINT, "writing checkpoint");
     // Counted only once the job runner has stored the round with this digest; a crash before that
@@ -169,7 +171,7 @@ public final class RoundStateMachine {
     String aggregateDigest = services.checkpoints().write(job.id(), round, next, metrics, strategy.state());
     Duration took = Duration.between(started, services.clock().instant());
     return new RoundOutcome.Completed(next, new RoundRecord(round, combined.contributors(), combined.dropped(), metrics,
-        took, aggregateDigest));
+        took, aggregateDigest, evaluation.byHospital()));
   }
 
   /** Without secure aggregation: each update is validated and averaged in the clear. */
@@ -237,7 +239,10 @@ public final class RoundStateMachine {
     }
   }
 
-  private Map<String, Double> evaluate(int round, GlobalModel model) throws InterruptedException {
+  /** The round's evaluation: sample-weighted means ({@code eval_*}) and each hospital's own figures. */
+  private record Evaluation(Map<String, Double> means, Map<String, Map<String, Double>> byHospital) {}
+
+  private Evaluation evaluate(int round, GlobalModel model) throws InterruptedException {
     List<NodeSession> evaluators = services.nodes().connected(this::holdsDataset);
     String modelId = services.models().publish(job.id(), round, "evaluate", model.parameters());
     Instant deadline = services.clock().instant().plus(spec.deadlines().evaluation());
@@ -261,8 +266,12 @@ public final class RoundStateMachine {
     Map<String, Double> sums = new LinkedHashMap<>();
     Map<String, Long> weights = new LinkedHashMap<>();
     long samples = 0;
-    for (TaskResult result : results.values()) {
-      if (result instanceof TaskResult.Evaluated evaluated && evaluated.numSamples() > 0) {
+    Map<String, Map<String, Double>> byHospital = new TreeMap<>();
+    for (Map.Entry<String, TaskResult> entry : results.entrySet()) {
+      if (entry.getValue() instanceof TaskResult.Evaluated evaluated && evaluated.numSamples() > 0) {
+        Map<String, Double> own = new TreeMap<>(evaluated.metrics());
+        own.put("samples", (double) evaluated.numSamples());
+        byHospital.put(entry.getKey(), own);
         samples += evaluated.numSamples();
         evaluated.metrics().forEach((name, value) -> {
           if (Double.isFinite(value)) {
@@ -278,7 +287,7 @@ public final class RoundStateMachine {
     }
     metrics.put("eval_samples", (double) samples);
     metrics.put("eval_nodes", (double) results.values().stream().filter(r -> r instanceof TaskResult.Evaluated).count());
-    return metrics;
+    return new Evaluation(metrics, byHospital);
   }
 
   /**

@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
@@ -56,8 +57,11 @@ public final class Database implements AutoCloseable {
     void run(Connection connection) throws SQLException;
   }
 
-  /** 2 added the coordinator lease; an older release, which would ignore the lease, refuses the store. */
-  static final int SCHEMA_VERSION = 2;
+  /**
+   * 2 added the coordinator lease; an older release, which would ignore the lease, refuses the store.
+   * 3 added each hospital's evaluation to the rounds.
+   */
+  static final int SCHEMA_VERSION = 3;
 
   private static final List<String> SCHEMA = List.of(
       "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)",
@@ -73,7 +77,7 @@ public final class Database implements AutoCloseable {
       "CREATE TABLE IF NOT EXISTS rounds (job_id VARCHAR(200) NOT NULL REFERENCES jobs(id), round INTEGER NOT NULL,"
           + " participants_json TEXT NOT NULL, dropped_json TEXT NOT NULL, metrics_json TEXT NOT NULL,"
           + " millis BIGINT NOT NULL, checkpoint_sha256 VARCHAR(64) NOT NULL, completed_at BIGINT NOT NULL,"
-          + " PRIMARY KEY (job_id, round))",
+          + " evaluations_json TEXT NOT NULL DEFAULT '{}', PRIMARY KEY (job_id, round))",
       // Every hospital node ever welcomed, so operators see who has not come back after a restart.
       "CREATE TABLE IF NOT EXISTS nodes (node_id VARCHAR(64) PRIMARY KEY, software_version TEXT NOT NULL,"
           + " datasets_json TEXT NOT NULL, first_seen BIGINT NOT NULL, last_seen BIGINT NOT NULL,"
@@ -112,8 +116,12 @@ public final class Database implements AutoCloseable {
         try (var rows = statement.executeQuery("SELECT version FROM schema_version")) {
           if (!rows.next()) {
             statement.execute("INSERT INTO schema_version (version) VALUES (" + SCHEMA_VERSION + ")");
-          } else if (rows.getInt(1) == 1) {
-            // Version 1 lacked only the lease table, which the statements above have just created.
+          } else if (rows.getInt(1) == 1 || rows.getInt(1) == 2) {
+            // Version 1 lacked the lease table, which the statements above have just created; 1 and 2
+            // lacked the rounds' per-hospital evaluations, which start empty for the rounds they hold.
+            if (!hasColumn(connection, "rounds", "evaluations_json")) {
+              statement.execute("ALTER TABLE rounds ADD COLUMN evaluations_json TEXT NOT NULL DEFAULT '{}'");
+            }
             statement.execute("UPDATE schema_version SET version = " + SCHEMA_VERSION);
           } else if (rows.getInt(1) != SCHEMA_VERSION) {
             throw new SQLException("database " + settings.describe() + " has schema version " + rows.getInt(1)
@@ -126,7 +134,14 @@ public final class Database implements AutoCloseable {
     return database;
   }
 
-  public Settings settings() {
+  /** Portable across SQLite and PostgreSQL, neither of which needs a failed statement to find out. */
+  private static boolean hasColumn(Connection connection, String table, String column) throws SQLException {
+    try (ResultSet columns = connection.getMetaData().getColumns(null, null, table, column)) {
+      return columns.next();
+    }
+  }
+
+    public Settings settings() {
     return settings;
   }
 

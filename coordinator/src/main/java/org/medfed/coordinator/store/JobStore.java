@@ -65,7 +65,8 @@ public final class JobStore implements JobJournal {
   public void roundCompleted(RoundRecord record, JobEvent event) {
     database.write("record round " + record.round() + " of job " + event.jobId(), c -> {
       try (PreparedStatement insert = c.prepareStatement("INSERT INTO rounds (job_id, round, participants_json,"
-          + " dropped_json, metrics_json, millis, checkpoint_sha256, completed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
+          + " dropped_json, metrics_json, millis, checkpoint_sha256, completed_at, evaluations_json)"
+          + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
         insert.setString(1, event.jobId());
         insert.setInt(2, record.round());
         insert.setString(3, json(record.participants()));
@@ -74,6 +75,7 @@ public final class JobStore implements JobJournal {
         insert.setLong(6, record.took().toMillis());
         insert.setString(7, record.checkpointSha256());
         insert.setLong(8, event.at().toEpochMilli());
+        insert.setString(9, json(record.evaluations()));
         insert.executeUpdate();
       }
       append(c, event);
@@ -106,14 +108,15 @@ public final class JobStore implements JobJournal {
   private static List<RoundRecord> rounds(Connection c, String jobId) throws SQLException {
     List<RoundRecord> rounds = new ArrayList<>();
     try (PreparedStatement query = c.prepareStatement("SELECT round, participants_json, dropped_json, metrics_json,"
-        + " millis, checkpoint_sha256 FROM rounds WHERE job_id = ? ORDER BY round")) {
+        + " millis, checkpoint_sha256, evaluations_json FROM rounds WHERE job_id = ? ORDER BY round")) {
       query.setString(1, jobId);
       try (ResultSet rows = query.executeQuery()) {
         while (rows.next()) {
           rounds.add(new RoundRecord(rows.getInt(1), parse(rows.getString(2), new TypeReference<List<String>>() {}),
               parse(rows.getString(3), new TypeReference<Map<String, String>>() {}),
               parse(rows.getString(4), new TypeReference<LinkedHashMap<String, Double>>() {}),
-              Duration.ofMillis(rows.getLong(5)), rows.getString(6)));
+              Duration.ofMillis(rows.getLong(5)), rows.getString(6),
+              parse(rows.getString(7), new TypeReference<Map<String, Map<String, Double>>>() {})));
         }
       }
     }

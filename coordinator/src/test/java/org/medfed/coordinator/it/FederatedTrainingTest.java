@@ -52,6 +52,15 @@ class FederatedTrainingTest {
       assertTrue(last > first, "accuracy should rise: round 1 " + first + ", round 4 " + last);
       assertTrue(last > 0.6, "3-class accuracy after 4 rounds should beat chance clearly, got " + last);
       assertEquals(120.0, detail.getRounds(3).getMetricsOrThrow("eval_samples"));
+      // Each hospital's own evaluation is kept with the round, and the round's figure is their weighted mean.
+      var evaluations = detail.getRounds(3).getEvaluationsMap();
+      assertEquals(List.of("hospital-a", "hospital-b", "hospital-c"), evaluations.keySet().stream().sorted().toList());
+      double weighted = 0;
+      for (var hospital : evaluations.values()) {
+        assertEquals(40.0, hospital.getMetricsOrThrow("samples"));
+        weighted += hospital.getMetricsOrThrow("accuracy") * 40 / 120;
+      }
+      assertEquals(last, weighted, 1e-9);
       assertEquals(List.of("hospital-a", "hospital-b", "hospital-c"),
           detail.getRounds(0).getParticipantsList().stream().sorted().toList());
       assertTrue(events.stream().anyMatch(e -> e.getPhase().equals("ROUND_COMPLETED")));
