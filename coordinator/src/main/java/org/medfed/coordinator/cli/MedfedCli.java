@@ -59,7 +59,8 @@ import picocli.CommandLine;
     subcommands = {MedfedCli.Serve.class, MedfedCli.Submit.class, MedfedCli.Jobs.class, MedfedCli.Show.class,
         MedfedCli.Watch.class, MedfedCli.Cancel.class, MedfedCli.Resume.class, MedfedCli.Download.class,
         MedfedCli.Nodes.class,
-        TrustCommands.Provision.class, TrustCommands.Revoke.class, TrustCommands.Audit.class})
+        TrustCommands.Provision.class, TrustCommands.Revoke.class, TrustCommands.Audit.class,
+        PrivacyCommands.class})
 public final class MedfedCli {
   static final int OK = 0;
   static final int JOB_FAILED = 1;
