@@ -137,7 +137,7 @@ public final class JobGate {
 
   static String planSummary(TrainingPlan plan) {
     return plan.getLocalEpochs() + " local epoch(s), batch " + plan.getBatchSize() + ", learning rate "
-        + plan.getLearningRate();
+        + plan.getLearningRate() + (plan.getProximalMu() == 0 ? "" : ", FedProx mu " + plan.getProximalMu());
   }
 
   static String privacySummary(PrivacySettings privacy) {

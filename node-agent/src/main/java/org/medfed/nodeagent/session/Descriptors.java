@@ -27,6 +27,7 @@ final class Descriptors {
   static TrainingPlan fromProto(org.medfed.proto.v1.TrainingPlan p) {
     return new TrainingPlan(p.getModelConfigJson(), p.getParameterCount(),
         p.getInputShapeList().stream().mapToLong(Long::longValue).toArray(), p.getNumClasses(),
-        p.getLocalEpochs(), p.getBatchSize(), p.getLearningRate(), p.getSeed());
+        p.getLocalEpochs(), p.getBatchSize(), p.getLearningRate(), p.getSeed(),
+        p.getProximalMu());
   }
 }

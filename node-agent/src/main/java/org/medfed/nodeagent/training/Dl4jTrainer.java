@@ -15,13 +15,17 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Trains and evaluates DL4J {@link MultiLayerNetwork}s. The optimiser state starts fresh every
- * round, as in FedAvg (McMahan et al. 2017, arXiv 1602.05629): only weights are shared.
+ * round, as in FedAvg (McMahan et al. 2017, arXiv 1602.05629): only weights are shared. A plan with
+ * a positive mu trains with FedProx's proximal term ({@link ProximalTerm}).
  */
 public final class Dl4jTrainer implements LocalTrainer {
 
   @Override
   public Trained train(TrainingPlan plan, float[] globalParameters, LocalDataset dataset, CancellationToken cancel) {
     MultiLayerNetwork net = network(plan, globalParameters);
+    if (plan.proximalMu() > 0) {
+      net.setListeners(new ProximalTerm(net.params().dup(), plan.proximalMu()));
+    }
     DataSet train = dataset.train().copy();
     Nd4j.getRandom().setSeed(plan.seed());
     double lossSum = 0;
@@ -39,6 +43,9 @@ public final class Dl4jTrainer implements LocalTrainer {
     }
     float[] parameters = net.params().dup().data().asFloat();
     Map<String, Double> metrics = new LinkedHashMap<>();
+    // train_loss is the mean data loss of the last epoch (with any L1/L2 the model configures) and
+    // never includes FedProx's proximal term, which only touches gradients: so it compares across
+    // rounds and strategies whatever mu is.
     metrics.put("train_loss", batches == 0 ? Double.NaN : lossSum / batches);
     return new Trained(parameters, dataset.trainSamples(), metrics);
   }

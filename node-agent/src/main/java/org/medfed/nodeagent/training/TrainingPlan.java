@@ -5,9 +5,12 @@ import java.util.Arrays;
 /**
  * Everything a hospital needs to train one round besides the weights: the model architecture as a
  * DL4J JSON configuration and the hyper-parameters. Arrays are copied in and out.
+ *
+ * @param proximalMu FedProx's mu (Li et al. 2020, arXiv 1812.06127): local training minimises the
+ *     data loss plus mu/2 * ||w - w_global||^2; 0 trains without the proximal term
  */
 public record TrainingPlan(String modelConfigJson, long parameterCount, long[] inputShape, int numClasses,
-    int localEpochs, int batchSize, double learningRate, long seed) {
+    int localEpochs, int batchSize, double learningRate, long seed, double proximalMu) {
   public TrainingPlan {
     if (modelConfigJson == null || modelConfigJson.isBlank()) {
       throw new IllegalArgumentException("training plan has no model configuration");
@@ -24,7 +27,17 @@ public record TrainingPlan(String modelConfigJson, long parameterCount, long[] i
     if (!(learningRate > 0)) {
       throw new IllegalArgumentException("learningRate must be > 0, got " + learningRate);
     }
+    if (!(proximalMu >= 0) || Double.isInfinite(proximalMu)) {
+      throw new IllegalArgumentException("proximalMu (FedProx's mu) must be finite and >= 0, got " + proximalMu
+          + "; use 0 for no proximal term");
+    }
     inputShape = inputShape.clone();
+  }
+
+  /** A plan for plain local training, without FedProx's proximal term. */
+  public TrainingPlan(String modelConfigJson, long parameterCount, long[] inputShape, int numClasses,
+      int localEpochs, int batchSize, double learningRate, long seed) {
+    this(modelConfigJson, parameterCount, inputShape, numClasses, localEpochs, batchSize, learningRate, seed, 0);
   }
 
   @Override
@@ -35,7 +48,7 @@ public record TrainingPlan(String modelConfigJson, long parameterCount, long[] i
   /** The same plan with a different number of local epochs (used for local-only baselines). */
   public TrainingPlan withLocalEpochs(int epochs) {
     return new TrainingPlan(modelConfigJson, parameterCount, inputShape, numClasses, epochs, batchSize,
-        learningRate, seed);
+        learningRate, seed, proximalMu);
   }
 
   @Override
@@ -43,7 +56,7 @@ public record TrainingPlan(String modelConfigJson, long parameterCount, long[] i
     return o instanceof TrainingPlan p && modelConfigJson.equals(p.modelConfigJson)
         && parameterCount == p.parameterCount && Arrays.equals(inputShape, p.inputShape)
         && numClasses == p.numClasses && localEpochs == p.localEpochs && batchSize == p.batchSize
-        && learningRate == p.learningRate && seed == p.seed;
+        && learningRate == p.learningRate && seed == p.seed && proximalMu == p.proximalMu;
   }
 
   @Override
@@ -54,6 +67,7 @@ public record TrainingPlan(String modelConfigJson, long parameterCount, long[] i
   @Override
   public String toString() {
     return "TrainingPlan[params=" + parameterCount + ", shape=" + Arrays.toString(inputShape) + ", classes="
-        + numClasses + ", epochs=" + localEpochs + ", batch=" + batchSize + ", lr=" + learningRate + "]";
+        + numClasses + ", epochs=" + localEpochs + ", batch=" + batchSize + ", lr=" + learningRate
+        + ", mu=" + proximalMu + "]";
   }
 }

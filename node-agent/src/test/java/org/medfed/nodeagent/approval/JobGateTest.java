@@ -50,4 +50,30 @@ class JobGateTest {
       assertEquals(Optional.empty(), gate.refusal(task(6, 0)), "the complete graph is never weaker");
     }
   }
+
+  @Test
+  void aTaskWhosePlanDiffersOnlyInProximalMu_isRefused_becauseTheDigestIsRecomputedFromTheTask() throws Exception {
+    try (AuditLog audit = AuditLog.open(dir.resolve("audit.log"), Clock.systemUTC())) {
+      JobGate gate = new JobGate(new ApprovalStore(dir), audit, true, "medfed-agent approve");
+      TrainTask approved = task(6, 6);
+      gate.answer(JobProposal.newBuilder().setJobId("job").setDataset("scans").setPlan(approved.getPlan())
+          .setPrivacy(approved.getPrivacy()).setDigest(JobDigest.of("scans", approved.getPlan(), approved.getPrivacy()))
+          .build());
+
+      TrainTask withMu = approved.toBuilder().setPlan(approved.getPlan().toBuilder().setProximalMu(0.01)).build();
+      Optional<String> refusal = gate.refusal(withMu);
+
+      assertTrue(refusal.isPresent() && refusal.get().contains("is not approved"), String.valueOf(refusal));
+      assertEquals(Optional.empty(), gate.refusal(approved));
+    }
+  }
+
+  @Test
+  void planSummary_showsProximalMuOnlyWhenSet() {
+    TrainingPlan plan = TrainingPlan.newBuilder().setLocalEpochs(2).setBatchSize(16).setLearningRate(0.1).build();
+
+    assertEquals("2 local epoch(s), batch 16, learning rate 0.1", JobGate.planSummary(plan));
+    assertEquals("2 local epoch(s), batch 16, learning rate 0.1, FedProx mu 0.01",
+        JobGate.planSummary(plan.toBuilder().setProximalMu(0.01).build()));
+  }
 }
