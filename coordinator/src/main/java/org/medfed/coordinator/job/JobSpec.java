@@ -13,11 +13,14 @@ import java.util.Objects;
  * @param roundRetries the job's policy for a failed round (too few nodes, deadline, too few
  *     survivors): try it again this many times with fresh tasks and keys, then fail the job
  * @param selection which round's model the job keeps, and whether it stops early
+ * @param localSteps when above 0, each round trains this many minibatch steps instead of
+ *     {@code localEpochs} passes (FLamby's benchmarks count local work in steps)
  */
 public record JobSpec(String name, String dataset, ModelSpec model, long[] inputShape, int numClasses,
     int rounds, int minNodes, double fractionPerRound, int localEpochs, int batchSize, double learningRate,
     long seed, StageDeadlines deadlines, StrategySpec strategy, Optimizer optimizer,
-    SecureAggregationSpec secureAggregation, List<String> features, int roundRetries, ModelSelection selection) {
+    SecureAggregationSpec secureAggregation, List<String> features, int roundRetries, ModelSelection selection,
+    int localSteps) {
 
   public JobSpec {
     Objects.requireNonNull(model, "model");
@@ -40,6 +43,8 @@ public record JobSpec(String name, String dataset, ModelSpec model, long[] input
     require(fractionPerRound > 0 && fractionPerRound <= 1, "fraction", "must be in (0, 1], got " + fractionPerRound);
     require(localEpochs >= 1 && localEpochs <= 1000, "local_epochs", "must be in 1..1000, got " + localEpochs);
     require(batchSize >= 1, "batch_size", "must be >= 1, got " + batchSize);
+    require(localSteps >= 0 && localSteps <= 1_000_000, "local_steps", "must be in 0..1000000 (0: train"
+        + " local_epochs passes), got " + localSteps);
     require(learningRate > 0 && learningRate < 10, "learning_rate", "must be in (0, 10), got " + learningRate);
     require(roundRetries >= 0 && roundRetries <= 100, "round_retries", "must be in 0..100, got " + roundRetries);
     features = List.copyOf(features);
@@ -69,7 +74,7 @@ public record JobSpec(String name, String dataset, ModelSpec model, long[] input
         && batchSize == s.batchSize && learningRate == s.learningRate && seed == s.seed
         && deadlines.equals(s.deadlines) && strategy.equals(s.strategy) && optimizer == s.optimizer
         && secureAggregation.equals(s.secureAggregation) && features.equals(s.features)
-        && roundRetries == s.roundRetries && selection.equals(s.selection);
+        && roundRetries == s.roundRetries && selection.equals(s.selection) && localSteps == s.localSteps;
   }
 
   @Override
@@ -81,7 +86,7 @@ public record JobSpec(String name, String dataset, ModelSpec model, long[] input
   public String toString() {
     return "JobSpec[" + name + ", dataset=" + dataset + ", model=" + model + ", shape="
         + Arrays.toString(inputShape) + ", classes=" + numClasses + ", rounds=" + rounds + ", minNodes="
-        + minNodes + ", fraction=" + fractionPerRound + ", epochs=" + localEpochs + ", batch=" + batchSize
+        + minNodes + ", fraction=" + fractionPerRound + ", epochs=" + localEpochs + (localSteps > 0 ? ", steps=" + localSteps : "") + ", batch=" + batchSize
         + ", lr=" + learningRate + ", optimizer=" + optimizer + ", seed=" + seed + ", strategy=" + strategy + ", secure_aggregation=" + secureAggregation.enabled() + "]";
   }
 }

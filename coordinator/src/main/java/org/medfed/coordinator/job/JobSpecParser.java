@@ -37,7 +37,7 @@ import java.util.regex.Pattern;
 public final class JobSpecParser {
   private static final Set<String> FIELDS = Set.of("name", "dataset", "model", "input_shape", "num_classes", "features",
       "rounds", "min_nodes", "fraction", "local_epochs", "batch_size", "learning_rate", "seed", "deadlines",
-      "round_retries", "model_selection",
+      "round_retries", "model_selection", "local_steps",
       "strategy", "optimizer", "secure_aggregation");
   private static final Set<String> SELECTION_FIELDS = Set.of("metric", "mode", "patience", "min_delta");
   private static final Set<String> MODEL_FIELDS = Set.of("architecture", "hidden", "dl4j_json");
@@ -94,7 +94,8 @@ public final class JobSpecParser {
         secureAggregation(root.get("secure_aggregation")),
         features(root.get("features")),
         (int) integer(root, "round_retries", 0L),
-        selection(root.get("model_selection"), model));
+        selection(root.get("model_selection"), model),
+        localSteps(root));
   }
 
   /** The spec as canonical JSON: shown back to users and checkpointed beside the model. */
@@ -117,6 +118,9 @@ public final class JobSpecParser {
     root.put("min_nodes", spec.minNodes());
     root.put("fraction", spec.fractionPerRound());
     root.put("local_epochs", spec.localEpochs());
+    if (spec.localSteps() > 0) {
+      root.put("local_steps", spec.localSteps());
+    }
     root.put("batch_size", spec.batchSize());
     root.put("learning_rate", spec.learningRate());
     root.put("seed", spec.seed());
@@ -207,6 +211,16 @@ public final class JobSpecParser {
         integer(node, "max_samples_per_node", defaults.maxSamplesPerNode()),
         duration(node, "secure_aggregation.stage_deadline", defaults.stageDeadline()),
         (int) integer(node, "neighbours", 0L));
+  }
+
+  /** {@code local_steps: 100} replaces local_epochs; a document that gives both is ambiguous. */
+  private static int localSteps(JsonNode root) {
+    int steps = (int) integer(root, "local_steps", 0L);
+    if (steps > 0 && root.has("local_epochs") && root.get("local_epochs").asInt() != 1) {
+      throw new InvalidJobSpecException("local_steps", "give local_epochs or local_steps, not both (local_steps "
+          + "counts minibatch steps per round across as many passes as they take)");
+    }
+    return steps;
   }
 
   /**

@@ -17,6 +17,7 @@ public final class JobTerms {
         .setLocalEpochs(spec.localEpochs())
         .setBatchSize(spec.batchSize())
         .setLearningRate(spec.learningRate())
+        .setLocalSteps(spec.localSteps())
         .setSeed(spec.seed());
     for (long dim : spec.inputShape()) {
       plan.addInputShape(dim);

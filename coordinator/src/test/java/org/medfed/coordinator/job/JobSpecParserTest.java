@@ -51,6 +51,17 @@ class JobSpecParserTest {
   }
 
   @Test
+  void localSteps_replaceLocalEpochs_roundTrip_andBothAtOnceAreRefused() {
+    JobSpec steps = JobSpecParser.parse(VALID + "local_steps: 100\n");
+    assertEquals(100, steps.localSteps());
+    assertEquals(steps, JobSpecParser.parse(JobSpecParser.toJson(steps)));
+    assertEquals(0, JobSpecParser.parse(VALID).localSteps());
+    InvalidJobSpecException both = assertThrows(InvalidJobSpecException.class,
+        () -> JobSpecParser.parse(VALID + "local_steps: 100\nlocal_epochs: 3\n"));
+    assertEquals("local_steps", both.field());
+  }
+
+  @Test
   void toJson_thenParse_givesTheSameSpec() {
     JobSpec spec = JobSpecParser.parse(VALID + "strategy: {name: fedavgm, server_momentum: 0.8}\n");
 

@@ -28,6 +28,6 @@ final class Descriptors {
     return new TrainingPlan(p.getModelConfigJson(), p.getParameterCount(),
         p.getInputShapeList().stream().mapToLong(Long::longValue).toArray(), p.getNumClasses(),
         p.getLocalEpochs(), p.getBatchSize(), p.getLearningRate(), p.getSeed(),
-        p.getProximalMu());
+        p.getProximalMu(), p.getLocalSteps());
   }
 }

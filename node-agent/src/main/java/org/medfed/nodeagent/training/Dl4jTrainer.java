@@ -30,11 +30,17 @@ public final class Dl4jTrainer implements LocalTrainer {
     Nd4j.getRandom().setSeed(plan.seed());
     double lossSum = 0;
     int batches = 0;
-    for (int epoch = 0; epoch < plan.localEpochs(); epoch++) {
+    // local_epochs passes, or local_steps minibatch steps over as many reshuffled passes as they take.
+    long stepsLeft = plan.localSteps() > 0 ? plan.localSteps() : Long.MAX_VALUE;
+    boolean bySteps = plan.localSteps() > 0;
+    for (int epoch = 0; bySteps ? stepsLeft > 0 && !train.isEmpty() : epoch < plan.localEpochs(); epoch++) {
       train.shuffle(plan.seed() + epoch);
       lossSum = 0;
       batches = 0;
       for (DataSet batch : train.batchBy(plan.batchSize())) {
+        if (stepsLeft-- == 0) {
+          break;
+        }
         cancel.throwIfCancelled();
         net.fit(batch);
         lossSum += net.score();

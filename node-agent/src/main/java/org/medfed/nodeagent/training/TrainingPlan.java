@@ -8,9 +8,11 @@ import java.util.Arrays;
  *
  * @param proximalMu FedProx's mu (Li et al. 2020, arXiv 1812.06127): local training minimises the
  *     data loss plus mu/2 * ||w - w_global||^2; 0 trains without the proximal term
+ * @param localSteps when above 0, a round trains this many minibatch steps (cycling through
+ *     reshuffled epochs) instead of {@code localEpochs} passes
  */
 public record TrainingPlan(String modelConfigJson, long parameterCount, long[] inputShape, int numClasses,
-    int localEpochs, int batchSize, double learningRate, long seed, double proximalMu) {
+    int localEpochs, int batchSize, double learningRate, long seed, double proximalMu, int localSteps) {
   public TrainingPlan {
     if (modelConfigJson == null || modelConfigJson.isBlank()) {
       throw new IllegalArgumentException("training plan has no model configuration");
@@ -31,13 +33,16 @@ public record TrainingPlan(String modelConfigJson, long parameterCount, long[] i
       throw new IllegalArgumentException("proximalMu (FedProx's mu) must be finite and >= 0, got " + proximalMu
           + "; use 0 for no proximal term");
     }
+    if (localSteps < 0) {
+      throw new IllegalArgumentException("localSteps must be >= 0 (0: train localEpochs passes), got " + localSteps);
+    }
     inputShape = inputShape.clone();
   }
 
   /** A plan for plain local training, without FedProx's proximal term. */
   public TrainingPlan(String modelConfigJson, long parameterCount, long[] inputShape, int numClasses,
       int localEpochs, int batchSize, double learningRate, long seed) {
-    this(modelConfigJson, parameterCount, inputShape, numClasses, localEpochs, batchSize, learningRate, seed, 0);
+    this(modelConfigJson, parameterCount, inputShape, numClasses, localEpochs, batchSize, learningRate, seed, 0, 0);
   }
 
   @Override
@@ -45,10 +50,10 @@ public record TrainingPlan(String modelConfigJson, long parameterCount, long[] i
     return inputShape.clone();
   }
 
-  /** The same plan with a different number of local epochs (used for local-only baselines). */
+  /** The same plan trained for a number of local epochs, not steps (used for local-only baselines). */
   public TrainingPlan withLocalEpochs(int epochs) {
     return new TrainingPlan(modelConfigJson, parameterCount, inputShape, numClasses, epochs, batchSize,
-        learningRate, seed, proximalMu);
+        learningRate, seed, proximalMu, 0);
   }
 
   @Override
@@ -56,7 +61,8 @@ public record TrainingPlan(String modelConfigJson, long parameterCount, long[] i
     return o instanceof TrainingPlan p && modelConfigJson.equals(p.modelConfigJson)
         && parameterCount == p.parameterCount && Arrays.equals(inputShape, p.inputShape)
         && numClasses == p.numClasses && localEpochs == p.localEpochs && batchSize == p.batchSize
-        && learningRate == p.learningRate && seed == p.seed && proximalMu == p.proximalMu;
+        && learningRate == p.learningRate && seed == p.seed && proximalMu == p.proximalMu
+        && localSteps == p.localSteps;
   }
 
   @Override
@@ -68,6 +74,6 @@ public record TrainingPlan(String modelConfigJson, long parameterCount, long[] i
   public String toString() {
     return "TrainingPlan[params=" + parameterCount + ", shape=" + Arrays.toString(inputShape) + ", classes="
         + numClasses + ", epochs=" + localEpochs + ", batch=" + batchSize + ", lr=" + learningRate
-        + ", mu=" + proximalMu + "]";
+        + ", mu=" + proximalMu + (localSteps > 0 ? ", steps=" + localSteps : "") + "]";
   }
 }

@@ -62,6 +62,30 @@ class Dl4jTrainerTest {
   }
 
   @Test
+  void localSteps_trainThatManyMinibatches_acrossReshuffledEpochs() {
+    // 40 records in batches of 10: 4 steps per epoch.
+    LocalDataset data = new LocalDataset("d", DatasetKind.GENOMIC, new long[] {2}, List.of("a", "b"),
+        separable(1, 40), separable(2, 10));
+    Dl4jTrainer trainer = new Dl4jTrainer();
+    float[] oneEpoch = trainer.train(new TrainingPlan(LOGISTIC, 6, new long[] {2}, 2, 1, 10, 0.05, 3),
+        initial(), data, CancellationToken.none()).parameters();
+    float[] threeEpochs = trainer.train(new TrainingPlan(LOGISTIC, 6, new long[] {2}, 2, 3, 10, 0.05, 3),
+        initial(), data, CancellationToken.none()).parameters();
+
+    assertArrayEquals(oneEpoch, trainWithSteps(trainer, data, 4), "4 steps are one epoch");
+    assertArrayEquals(threeEpochs, trainWithSteps(trainer, data, 12), "12 steps are three epochs, reshuffled");
+    float[] tenSteps = trainWithSteps(trainer, data, 10);
+    assertTrue(distance(tenSteps, threeEpochs) > 0 && distance(tenSteps, trainWithSteps(trainer, data, 8)) > 0,
+        "10 steps stop half-way through the third epoch");
+  }
+
+  private static float[] trainWithSteps(Dl4jTrainer trainer, LocalDataset data, int steps) {
+    // local_epochs is ignored when local_steps is set; 7 shows it.
+    return trainer.train(new TrainingPlan(LOGISTIC, 6, new long[] {2}, 2, 7, 10, 0.05, 3, 0, steps), initial(), data,
+        CancellationToken.none()).parameters();
+  }
+
+  @Test
   void train_cancelled_stopsWithTheReason() {
     LocalDataset data = new LocalDataset("d", DatasetKind.GENOMIC, new long[] {2}, List.of("a", "b"),
         separable(1, 50), separable(2, 10));
@@ -98,7 +122,7 @@ class Dl4jTrainerTest {
   }
 
   private static float trainOneWeight(LocalDataset data, int epochs, int batchSize, double mu) {
-    TrainingPlan plan = new TrainingPlan(ONE_WEIGHT, 1, new long[] {1}, 0, epochs, batchSize, 0.1, 3, mu);
+    TrainingPlan plan = new TrainingPlan(ONE_WEIGHT, 1, new long[] {1}, 0, epochs, batchSize, 0.1, 3, mu, 0);
     return new Dl4jTrainer().train(plan, new float[] {0.5f}, data, CancellationToken.none()).parameters()[0];
   }
 
@@ -153,11 +177,11 @@ class Dl4jTrainerTest {
     Dl4jTrainer trainer = new Dl4jTrainer();
     float[] zeros = new float[4];
 
-    float[] proximal = trainer.train(new TrainingPlan(adam, 4, new long[] {2}, 2, 3, 16, 0.05, 3, mu), zeros,
+    float[] proximal = trainer.train(new TrainingPlan(adam, 4, new long[] {2}, 2, 3, 16, 0.05, 3, mu, 0), zeros,
         data, CancellationToken.none()).parameters();
-    float[] l2 = trainer.train(new TrainingPlan(adamWithL2, 4, new long[] {2}, 2, 3, 16, 0.05, 3, 0), zeros,
+    float[] l2 = trainer.train(new TrainingPlan(adamWithL2, 4, new long[] {2}, 2, 3, 16, 0.05, 3, 0, 0), zeros,
         data, CancellationToken.none()).parameters();
-    float[] plain = trainer.train(new TrainingPlan(adam, 4, new long[] {2}, 2, 3, 16, 0.05, 3, 0), zeros,
+    float[] plain = trainer.train(new TrainingPlan(adam, 4, new long[] {2}, 2, 3, 16, 0.05, 3, 0, 0), zeros,
         data, CancellationToken.none()).parameters();
 
     assertArrayEquals(l2, proximal, 1e-5f);
@@ -171,9 +195,9 @@ class Dl4jTrainerTest {
     float[] global = initial();
     Dl4jTrainer trainer = new Dl4jTrainer();
 
-    LocalTrainer.Trained plain = trainer.train(new TrainingPlan(LOGISTIC, 6, new long[] {2}, 2, 5, 20, 0.05, 3, 0),
+    LocalTrainer.Trained plain = trainer.train(new TrainingPlan(LOGISTIC, 6, new long[] {2}, 2, 5, 20, 0.05, 3, 0, 0),
         global, data, CancellationToken.none());
-    LocalTrainer.Trained proximal = trainer.train(new TrainingPlan(LOGISTIC, 6, new long[] {2}, 2, 5, 20, 0.05, 3, 1.0),
+    LocalTrainer.Trained proximal = trainer.train(new TrainingPlan(LOGISTIC, 6, new long[] {2}, 2, 5, 20, 0.05, 3, 1.0, 0),
         global, data, CancellationToken.none());
 
     double plainDistance = distance(plain.parameters(), global);

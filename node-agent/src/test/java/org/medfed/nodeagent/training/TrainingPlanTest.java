@@ -7,7 +7,7 @@ import org.junit.jupiter.api.Test;
 
 class TrainingPlanTest {
   private static TrainingPlan withMu(double mu) {
-    return new TrainingPlan("{}", 6, new long[] {2}, 2, 1, 10, 0.05, 3, mu);
+    return new TrainingPlan("{}", 6, new long[] {2}, 2, 1, 10, 0.05, 3, mu, 0);
   }
 
   @Test
