@@ -3,6 +3,7 @@ package org.medfed.coordinator.job;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * A validated federated training job. Every constraint is checked here, once, with the offending
@@ -15,12 +16,13 @@ import java.util.Objects;
  * @param selection which round's model the job keeps, and whether it stops early
  * @param localSteps when above 0, each round trains this many minibatch steps instead of
  *     {@code localEpochs} passes (FLamby's benchmarks count local work in steps)
+ * @param dpSgd record-level differential privacy at every hospital, if the job asks for it
  */
 public record JobSpec(String name, String dataset, ModelSpec model, long[] inputShape, int numClasses,
     int rounds, int minNodes, double fractionPerRound, int localEpochs, int batchSize, double learningRate,
     long seed, StageDeadlines deadlines, StrategySpec strategy, Optimizer optimizer,
     SecureAggregationSpec secureAggregation, List<String> features, int roundRetries, ModelSelection selection,
-    int localSteps) {
+    int localSteps, Optional<DpSgdSpec> dpSgd) {
 
   public JobSpec {
     Objects.requireNonNull(model, "model");
@@ -29,6 +31,7 @@ public record JobSpec(String name, String dataset, ModelSpec model, long[] input
     Objects.requireNonNull(optimizer, "optimizer");
     Objects.requireNonNull(secureAggregation, "secureAggregation");
     Objects.requireNonNull(selection, "selection");
+    Objects.requireNonNull(dpSgd, "dpSgd");
     require(name != null && name.matches("[A-Za-z0-9][A-Za-z0-9 ._-]{0,99}"), "name",
         "must be 1-100 letters, digits, spaces, '.', '_' or '-', got '" + name + "'");
     require(dataset != null && !dataset.isBlank(), "dataset", "must name the dataset hospitals declared");
@@ -47,6 +50,9 @@ public record JobSpec(String name, String dataset, ModelSpec model, long[] input
         + " local_epochs passes), got " + localSteps);
     require(learningRate > 0 && learningRate < 10, "learning_rate", "must be in (0, 10), got " + learningRate);
     require(roundRetries >= 0 && roundRetries <= 100, "round_retries", "must be in 0..100, got " + roundRetries);
+    require(dpSgd.isEmpty() || !model.survival(), "privacy.dp_sgd", "is refused for a cox model: its partial"
+        + " likelihood couples the records of a batch (each record's risk set holds the others), so clipping one"
+        + " record's gradient does not bound its influence on the model; train cox without DP-SGD");
     features = List.copyOf(features);
     require(features.isEmpty() || inputShape.length == 1 && inputShape[0] == features.size(), "features",
         "names " + features.size() + " features but input_shape is " + Arrays.toString(inputShape)
@@ -74,7 +80,8 @@ public record JobSpec(String name, String dataset, ModelSpec model, long[] input
         && batchSize == s.batchSize && learningRate == s.learningRate && seed == s.seed
         && deadlines.equals(s.deadlines) && strategy.equals(s.strategy) && optimizer == s.optimizer
         && secureAggregation.equals(s.secureAggregation) && features.equals(s.features)
-        && roundRetries == s.roundRetries && selection.equals(s.selection) && localSteps == s.localSteps;
+        && roundRetries == s.roundRetries && selection.equals(s.selection) && localSteps == s.localSteps
+        && dpSgd.equals(s.dpSgd);
   }
 
   @Override

@@ -11,6 +11,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
+import java.util.OptionalDouble;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
@@ -37,8 +39,10 @@ import java.util.regex.Pattern;
 public final class JobSpecParser {
   private static final Set<String> FIELDS = Set.of("name", "dataset", "model", "input_shape", "num_classes", "features",
       "rounds", "min_nodes", "fraction", "local_epochs", "batch_size", "learning_rate", "seed", "deadlines",
-      "round_retries", "model_selection", "local_steps",
+      "round_retries", "model_selection", "local_steps", "privacy",
       "strategy", "optimizer", "secure_aggregation");
+  private static final Set<String> PRIVACY_FIELDS = Set.of("dp_sgd");
+  private static final Set<String> DP_SGD_FIELDS = Set.of("clip", "epsilon", "noise_multiplier", "delta");
   private static final Set<String> SELECTION_FIELDS = Set.of("metric", "mode", "patience", "min_delta");
   private static final Set<String> MODEL_FIELDS = Set.of("architecture", "hidden", "dl4j_json");
   private static final Set<String> STRATEGY_FIELDS = Set.of("name", "server_learning_rate", "server_momentum");
@@ -95,7 +99,8 @@ public final class JobSpecParser {
         features(root.get("features")),
         (int) integer(root, "round_retries", 0L),
         selection(root.get("model_selection"), model),
-        localSteps(root));
+        localSteps(root),
+        dpSgd(root.get("privacy")));
   }
 
   /** The spec as canonical JSON: shown back to users and checkpointed beside the model. */
@@ -121,6 +126,13 @@ public final class JobSpecParser {
     if (spec.localSteps() > 0) {
       root.put("local_steps", spec.localSteps());
     }
+    spec.dpSgd().ifPresent(dp -> {
+      ObjectNode node = root.putObject("privacy").putObject("dp_sgd");
+      node.put("clip", dp.clip());
+      dp.targetEpsilon().ifPresent(e -> node.put("epsilon", e));
+      dp.noiseMultiplier().ifPresent(s -> node.put("noise_multiplier", s));
+      node.put("delta", dp.delta());
+    });
     root.put("batch_size", spec.batchSize());
     root.put("learning_rate", spec.learningRate());
     root.put("seed", spec.seed());
@@ -211,6 +223,25 @@ public final class JobSpecParser {
         integer(node, "max_samples_per_node", defaults.maxSamplesPerNode()),
         duration(node, "secure_aggregation.stage_deadline", defaults.stageDeadline()),
         (int) integer(node, "neighbours", 0L));
+  }
+
+  /** {@code privacy: {dp_sgd: {epsilon: 3, delta: 1e-5, clip: 1.0}}}, or noise_multiplier instead of epsilon. */
+  private static Optional<DpSgdSpec> dpSgd(JsonNode privacy) {
+    if (privacy == null || privacy.isNull()) {
+      return Optional.empty();
+    }
+    requireObject("privacy", privacy);
+    checkKnown("privacy.", privacy, PRIVACY_FIELDS);
+    JsonNode node = privacy.get("dp_sgd");
+    if (node == null || node.isNull()) {
+      return Optional.empty();
+    }
+    requireObject("privacy.dp_sgd", node);
+    checkKnown("privacy.dp_sgd.", node, DP_SGD_FIELDS);
+    return Optional.of(new DpSgdSpec(number(node, "clip", 1.0),
+        node.has("noise_multiplier") ? OptionalDouble.of(number(node, "noise_multiplier", 0)) : OptionalDouble.empty(),
+        node.has("epsilon") ? OptionalDouble.of(number(node, "epsilon", 0)) : OptionalDouble.empty(),
+        number(node, "delta", 1e-5)));
   }
 
   /** {@code local_steps: 100} replaces local_epochs; a document that gives both is ambiguous. */

@@ -32,6 +32,11 @@ public final class JobTerms {
       privacy.setClip(secure.clip()).setMaxSamplesPerNode(secure.maxSamplesPerNode())
           .setMaskingNeighbours(secure.neighbours());
     }
+    spec.dpSgd().ifPresent(dp -> {
+      privacy.setDpClip(dp.clip()).setDpDelta(dp.delta()).setDpRounds(spec.rounds());
+      dp.noiseMultiplier().ifPresent(privacy::setDpNoiseMultiplier);
+      dp.targetEpsilon().ifPresent(privacy::setDpTargetEpsilon);
+    });
     return privacy.build();
   }
 

@@ -26,6 +26,7 @@ import org.medfed.nodeagent.approval.ApprovalStore;
 import org.medfed.nodeagent.approval.JobGate;
 import org.medfed.nodeagent.data.DatasetDeclaration;
 import org.medfed.nodeagent.data.LocalDataset;
+import org.medfed.nodeagent.privacy.PrivacyLedger;
 import org.medfed.nodeagent.training.LocalTrainer;
 import org.medfed.proto.v1.AgentMessage;
 import org.medfed.proto.v1.ApprovalState;
@@ -98,7 +99,8 @@ public final class NodeAgent implements AutoCloseable {
     this.gate = new JobGate(approvals, audit, config.autoApproveJobs(), config.approveCommand());
     this.tasks = new TaskRunner(config.nodeId(), this.datasets, trainer, transfers, this::send, worker, gate,
         config.datasets().stream().collect(Collectors.toMap(DatasetDeclaration::name,
-            d -> d.options().missingFeatures())), metrics, new SignedRoundKeys(tlsMaterial(config), Clock.systemUTC()));
+            d -> d.options().missingFeatures())), metrics, new SignedRoundKeys(tlsMaterial(config), Clock.systemUTC()),
+        new PrivacyLedger(config.stateDir()));
     audit.append("AGENT_STARTED", Map.of("node", config.nodeId(), "mutual_tls", config.tls().isPresent(),
         "auto_approve_jobs", config.autoApproveJobs(), "datasets", List.copyOf(this.datasets.keySet())));
   }

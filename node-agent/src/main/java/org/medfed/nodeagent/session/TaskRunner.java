@@ -9,6 +9,7 @@ import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -26,6 +27,8 @@ import org.medfed.nodeagent.approval.JobGate;
 import org.medfed.nodeagent.data.FeatureAlignment;
 import org.medfed.nodeagent.data.LocalDataset;
 import org.medfed.nodeagent.data.MissingFeatures;
+import org.medfed.nodeagent.privacy.HospitalPrivacy;
+import org.medfed.nodeagent.privacy.PrivacyLedger;
 import org.medfed.nodeagent.training.CancellationToken;
 import org.medfed.nodeagent.training.LocalTrainer;
 import org.medfed.nodeagent.training.TrainingPlan;
@@ -72,6 +75,7 @@ final class TaskRunner {
   private final Set<String> declined = ConcurrentHashMap.newKeySet();
   private final Set<String> failed = ConcurrentHashMap.newKeySet();
   private final AgentMetrics metrics;
+  private final PrivacyLedger ledger;
   private final JobGate gate;
   private final SignedRoundKeys roundKeys;
   private final Map<String, MissingFeatures> missingFeatures;
@@ -86,8 +90,9 @@ final class TaskRunner {
 
   TaskRunner(String nodeId, Map<String, LocalDataset> datasets, LocalTrainer trainer, Transfers transfers,
       Consumer<AgentMessage> send, ExecutorService worker, JobGate gate, Map<String, MissingFeatures> missingFeatures,
-      AgentMetrics metrics, SignedRoundKeys roundKeys) {
+      AgentMetrics metrics, SignedRoundKeys roundKeys, PrivacyLedger ledger) {
     this.nodeId = nodeId;
+    this.ledger = ledger;
     this.roundKeys = roundKeys;
     this.metrics = metrics;
     this.gate = gate;
@@ -185,6 +190,21 @@ final class TaskRunner {
       return;
     }
     LocalDataset dataset = prepared.dataset();
+    Optional<HospitalPrivacy> privacy;
+    try {
+      privacy = HospitalPrivacy.of(task.getPrivacy(), plan, dataset.trainSamples());
+    } catch (IllegalArgumentException e) {
+      decline(task.getTaskId(), "node '" + nodeId + "' cannot run this job's DP-SGD on dataset '" + dataset.name()
+          + "': " + e.getMessage());
+      return;
+    }
+    if (privacy.isPresent()) {
+      plan = plan.withDpSgd(privacy.get().settings());
+      log.info("job {} round {}: DP-SGD with clip {}, noise multiplier {} ({}), {} steps at sample rate {}",
+          task.getJobId(), task.getRound(), privacy.get().settings().clipNorm(),
+          privacy.get().settings().noiseMultiplier(), privacy.get().derived(), privacy.get().settings().stepsPerRound(),
+          privacy.get().settings().sampleRate());
+    }
     Deadline deadline = deadline(task.getDeadlineUnixMillis());
     if (task.hasSecureAggregation()) {
       new SecureTrainingClient(task, plan, dataset, token, deadline).run();
@@ -216,6 +236,9 @@ final class TaskRunner {
     long wallStart = System.nanoTime();
     long cpuStart = THREADS.getCurrentThreadCpuTime();
     LocalTrainer.Trained trained = trainer.train(plan, global, dataset, token);
+    // Recorded durably before anything of this round leaves the hospital: a crash can only over-count.
+    plan.dpSgd().ifPresent(dp -> ledger.charge(new PrivacyLedger.Charge(dataset.name(), task.getJobId(),
+        task.getRound(), dp.sampleRate(), dp.noiseMultiplier(), dp.stepsPerRound(), System.currentTimeMillis())));
     log.info("job {} round {}: trained on {} samples in {} ms ({} ms CPU)", task.getJobId(), task.getRound(),
         trained.numSamples(), (System.nanoTime() - wallStart) / 1_000_000,
         (THREADS.getCurrentThreadCpuTime() - cpuStart) / 1_000_000);
@@ -392,10 +415,15 @@ final class TaskRunner {
     float[] parameters = fetchModel(task.getModelId(), plan, deadline(task.getDeadlineUnixMillis()));
     token.throwIfCancelled();
     LocalTrainer.Evaluated evaluated = trainer.evaluate(plan, parameters, prepared.dataset());
+    Map<String, Double> metrics = new LinkedHashMap<>(evaluated.metrics());
+    if (task.getPrivacy().getDpClip() > 0) {
+      // What this job has spent here so far, reported with each evaluation so the consortium sees it per hospital.
+      metrics.put("dp_epsilon", ledger.spentBy(task.getJobId()).epsilon(task.getPrivacy().getDpDelta()).epsilon());
+    }
     send.accept(AgentMessage.newBuilder().setEvaluation(EvaluationResult.newBuilder()
         .setTaskId(task.getTaskId())
         .setNumSamples(evaluated.numSamples())
-        .putAllMetrics(evaluated.metrics())).build());
+        .putAllMetrics(metrics)).build());
   }
 
   private float[] fetchModel(String modelId, TrainingPlan plan, Deadline deadline) {

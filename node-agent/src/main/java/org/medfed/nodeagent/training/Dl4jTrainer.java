@@ -1,5 +1,6 @@
 package org.medfed.nodeagent.training;
 
+import java.security.SecureRandom;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -19,6 +20,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * a positive mu trains with FedProx's proximal term ({@link ProximalTerm}).
  */
 public final class Dl4jTrainer implements LocalTrainer {
+  private static final SecureRandom SECRET_SEEDS = new SecureRandom();
 
   @Override
   public Trained train(TrainingPlan plan, float[] globalParameters, LocalDataset dataset, CancellationToken cancel) {
@@ -28,6 +30,9 @@ public final class Dl4jTrainer implements LocalTrainer {
     }
     DataSet train = dataset.train().copy();
     Nd4j.getRandom().setSeed(plan.seed());
+    if (plan.dpSgd().isPresent()) {
+      return trainPrivately(net, plan, plan.dpSgd().get(), dataset, cancel);
+    }
     double lossSum = 0;
     int batches = 0;
     // local_epochs passes, or local_steps minibatch steps over as many reshuffled passes as they take.
@@ -54,6 +59,21 @@ public final class Dl4jTrainer implements LocalTrainer {
     // rounds and strategies whatever mu is.
     metrics.put("train_loss", batches == 0 ? Double.NaN : lossSum / batches);
     return new Trained(parameters, dataset.trainSamples(), metrics);
+  }
+
+  /** A DP-SGD round: its train_loss is the mean loss of the records sampled, before clipping and noise. */
+  private static Trained trainPrivately(MultiLayerNetwork net, TrainingPlan plan, DpSgdSettings settings,
+      LocalDataset dataset, CancellationToken cancel) {
+    if (plan.proximalMu() > 0) {
+      throw new IllegalArgumentException("FedProx's proximal term is not combined with DP-SGD yet; run the job with"
+          + " fedavg or another server-side strategy, or without privacy.dp_sgd");
+    }
+    // Never the plan's seed: the coordinator knows it and could replay the noise and subtract it.
+    long secret = SECRET_SEEDS.nextLong();
+    DpSgd.Run run = new DpSgd(net, settings, secret).train(dataset.train(), settings.stepsPerRound(), cancel);
+    Map<String, Double> metrics = new LinkedHashMap<>();
+    metrics.put("train_loss", run.meanLoss());
+    return new Trained(net.params().dup().data().asFloat(), dataset.trainSamples(), metrics);
   }
 
   @Override

@@ -25,38 +25,19 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  */
 final class DpSgd {
 
-  /**
-   * @param clipNorm C, the largest L2 norm one record's gradient may have
-   * @param noiseMultiplier σ: the noise's standard deviation over C
-   * @param sampleRate q: the chance that a record is in a step's batch
-   */
-  record Settings(double clipNorm, double noiseMultiplier, double sampleRate) {
-    Settings {
-      if (!(clipNorm > 0) || Double.isInfinite(clipNorm)) {
-        throw new IllegalArgumentException("the DP-SGD clip norm must be a finite number > 0, got " + clipNorm);
-      }
-      if (!(noiseMultiplier >= 0) || Double.isInfinite(noiseMultiplier)) {
-        throw new IllegalArgumentException("the DP-SGD noise multiplier must be a finite number >= 0, got "
-            + noiseMultiplier);
-      }
-      if (!(sampleRate > 0 && sampleRate <= 1)) {
-        throw new IllegalArgumentException("the DP-SGD sample rate must be in (0, 1], got " + sampleRate);
-      }
-    }
-  }
-
   /** What a run did: the steps taken, the records sampled over them, and the mean data loss of the sampled records. */
   record Run(long steps, long recordsSampled, double meanLoss) {}
 
   private final MultiLayerNetwork net;
-  private final Settings settings;
+  private final DpSgdSettings settings;
   private final SplittableRandom sampling;
 
   /**
-   * @param seed seeds both the Poisson sampling and the noise (through ND4J's generator), so a run is repeatable
+   * @param seed seeds both the Poisson sampling and the noise (through ND4J's generator); it must be a secret
+   *     of the hospital's (never the job's seed, which the coordinator knows), or the noise could be replayed
    * @throws IllegalArgumentException naming the layer when the network has one DP-SGD cannot bound
    */
-  DpSgd(MultiLayerNetwork net, Settings settings, long seed) {
+  DpSgd(MultiLayerNetwork net, DpSgdSettings settings, long seed) {
     for (Layer layer : net.getLayers()) {
       if (layer.conf().getLayer() instanceof BatchNormalization) {
         throw new IllegalArgumentException("DP-SGD cannot train layer " + layer.getIndex() + " (batch normalisation):"

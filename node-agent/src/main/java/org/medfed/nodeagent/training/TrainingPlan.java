@@ -1,6 +1,8 @@
 package org.medfed.nodeagent.training;
 
 import java.util.Arrays;
+import java.util.Objects;
+import java.util.Optional;
 
 /**
  * Everything a hospital needs to train one round besides the weights: the model architecture as a
@@ -10,9 +12,11 @@ import java.util.Arrays;
  *     data loss plus mu/2 * ||w - w_global||^2; 0 trains without the proximal term
  * @param localSteps when above 0, a round trains this many minibatch steps (cycling through
  *     reshuffled epochs) instead of {@code localEpochs} passes
+ * @param dpSgd when present, the round trains by DP-SGD with these settings instead of plain minibatches
  */
 public record TrainingPlan(String modelConfigJson, long parameterCount, long[] inputShape, int numClasses,
-    int localEpochs, int batchSize, double learningRate, long seed, double proximalMu, int localSteps) {
+    int localEpochs, int batchSize, double learningRate, long seed, double proximalMu, int localSteps,
+    Optional<DpSgdSettings> dpSgd) {
   public TrainingPlan {
     if (modelConfigJson == null || modelConfigJson.isBlank()) {
       throw new IllegalArgumentException("training plan has no model configuration");
@@ -36,7 +40,15 @@ public record TrainingPlan(String modelConfigJson, long parameterCount, long[] i
     if (localSteps < 0) {
       throw new IllegalArgumentException("localSteps must be >= 0 (0: train localEpochs passes), got " + localSteps);
     }
+    Objects.requireNonNull(dpSgd, "dpSgd");
     inputShape = inputShape.clone();
+  }
+
+  /** A plan without DP-SGD. */
+  public TrainingPlan(String modelConfigJson, long parameterCount, long[] inputShape, int numClasses,
+      int localEpochs, int batchSize, double learningRate, long seed, double proximalMu, int localSteps) {
+    this(modelConfigJson, parameterCount, inputShape, numClasses, localEpochs, batchSize, learningRate, seed,
+        proximalMu, localSteps, Optional.empty());
   }
 
   /** A plan for plain local training, without FedProx's proximal term. */
@@ -53,7 +65,13 @@ public record TrainingPlan(String modelConfigJson, long parameterCount, long[] i
   /** The same plan trained for a number of local epochs, not steps (used for local-only baselines). */
   public TrainingPlan withLocalEpochs(int epochs) {
     return new TrainingPlan(modelConfigJson, parameterCount, inputShape, numClasses, epochs, batchSize,
-        learningRate, seed, proximalMu, 0);
+        learningRate, seed, proximalMu, 0, dpSgd);
+  }
+
+  /** The same plan trained by DP-SGD with {@code settings} (each hospital derives its own). */
+  public TrainingPlan withDpSgd(DpSgdSettings settings) {
+    return new TrainingPlan(modelConfigJson, parameterCount, inputShape, numClasses, localEpochs, batchSize,
+        learningRate, seed, proximalMu, localSteps, Optional.of(settings));
   }
 
   @Override
@@ -62,7 +80,7 @@ public record TrainingPlan(String modelConfigJson, long parameterCount, long[] i
         && parameterCount == p.parameterCount && Arrays.equals(inputShape, p.inputShape)
         && numClasses == p.numClasses && localEpochs == p.localEpochs && batchSize == p.batchSize
         && learningRate == p.learningRate && seed == p.seed && proximalMu == p.proximalMu
-        && localSteps == p.localSteps;
+        && localSteps == p.localSteps && dpSgd.equals(p.dpSgd);
   }
 
   @Override
@@ -74,6 +92,7 @@ public record TrainingPlan(String modelConfigJson, long parameterCount, long[] i
   public String toString() {
     return "TrainingPlan[params=" + parameterCount + ", shape=" + Arrays.toString(inputShape) + ", classes="
         + numClasses + ", epochs=" + localEpochs + ", batch=" + batchSize + ", lr=" + learningRate
-        + ", mu=" + proximalMu + (localSteps > 0 ? ", steps=" + localSteps : "") + "]";
+        + ", mu=" + proximalMu + (localSteps > 0 ? ", steps=" + localSteps : "")
+        + dpSgd.map(dp -> ", dp_sgd=" + dp).orElse("") + "]";
   }
 }

@@ -46,7 +46,7 @@ class DpSgdTest {
     MultiLayerNetwork dp = plain.clone();
 
     plain.fit(data);
-    new DpSgd(dp, new DpSgd.Settings(1e9, 0, 1.0), 7).train(data, 1, CancellationToken.none());
+    new DpSgd(dp, new DpSgdSettings(1e9, 0, 1.0), 7).train(data, 1, CancellationToken.none());
 
     assertArrayEquals(plain.params().toDoubleVector(), dp.params().toDoubleVector(), 1e-9);
   }
@@ -70,7 +70,7 @@ class DpSgdTest {
       expectedSum.addi(g.muli(clip / norm));
     }
 
-    new DpSgd(dp, new DpSgd.Settings(clip, 0, 1.0), 7).train(data, 1, CancellationToken.none());
+    new DpSgd(dp, new DpSgdSettings(clip, 0, 1.0), 7).train(data, 1, CancellationToken.none());
 
     // w1 = w0 - lr * (sum of clipped gradients) / (q N)
     INDArray expected = start.sub(expectedSum.muli(LEARNING_RATE / 8).reshape(start.shape()));
@@ -85,8 +85,8 @@ class DpSgdTest {
     MultiLayerNetwork noisy = clean.clone();
     double clip = 1e6;
     double sigma = 2.0;
-    new DpSgd(clean, new DpSgd.Settings(clip, 0, 1.0), 11).train(data, 1, CancellationToken.none());
-    new DpSgd(noisy, new DpSgd.Settings(clip, sigma, 1.0), 11).train(data, 1, CancellationToken.none());
+    new DpSgd(clean, new DpSgdSettings(clip, 0, 1.0), 11).train(data, 1, CancellationToken.none());
+    new DpSgd(noisy, new DpSgdSettings(clip, sigma, 1.0), 11).train(data, 1, CancellationToken.none());
 
     // The parameters differ by lr * noise / (q N); the noise on the sum is N(0, (sigma C)^2).
     INDArray noiseOnSum = clean.params().sub(noisy.params()).muli(10 / LEARNING_RATE);
@@ -100,7 +100,7 @@ class DpSgdTest {
   @Test
   void recordsArePoissonSampled_atRateQ() {
     DataSet data = records(1000, 2, 1, 4);
-    DpSgd.Run run = new DpSgd(linear(2, 1), new DpSgd.Settings(1, 1, 0.03), 5).train(data, 40,
+    DpSgd.Run run = new DpSgd(linear(2, 1), new DpSgdSettings(1, 1, 0.03), 5).train(data, 40,
         CancellationToken.none());
     // Binomial(40 000, 0.03): mean 1200, sd 34.
     assertEquals(1200, run.recordsSampled(), 4 * 34);
@@ -117,7 +117,7 @@ class DpSgdTest {
         .build());
     net.init();
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> new DpSgd(net, new DpSgd.Settings(1, 1, 0.1), 1));
+        () -> new DpSgd(net, new DpSgdSettings(1, 1, 0.1), 1));
     assertTrue(e.getMessage().contains("batch normalisation"), e.getMessage());
   }
 }

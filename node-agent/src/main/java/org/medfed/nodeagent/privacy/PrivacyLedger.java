@@ -1,0 +1,106 @@
+package org.medfed.nodeagent.privacy;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Predicate;
+import org.medfed.privacy.RdpCurve;
+import org.medfed.privacy.SampledGaussian;
+
+/**
+ * The hospital's durable record of the privacy its data has spent: one line per DP-SGD round, written
+ * and forced to disk after the round trained and before its update leaves, so a crash can only
+ * over-count. A line holds the mechanism (q, σ, steps), from which its RDP curve is recomputed;
+ * curves of one job, or of every job on a dataset, compose by adding per order. Thread-safe.
+ */
+public final class PrivacyLedger {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** One round's spending on one dataset. */
+  public record Charge(String dataset, String jobId, int round, double sampleRate, double noiseMultiplier, long steps,
+      long atUnixMillis) {
+    RdpCurve curve() {
+      return SampledGaussian.steps(sampleRate, noiseMultiplier, steps, RdpCurve.DEFAULT_ORDERS);
+    }
+  }
+
+  private final Path file;
+  private final List<Charge> charges = new ArrayList<>();
+
+  /** Opens the ledger in {@code stateDir}, reading every charge recorded before (across restarts). */
+  public PrivacyLedger(Path stateDir) {
+    this.file = stateDir.resolve("privacy-ledger.jsonl");
+    try {
+      if (Files.exists(file)) {
+        List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+        int line = 0;
+        for (String text : lines) {
+          line++;
+          if (text.isBlank()) {
+            continue;
+          }
+          try {
+            charges.add(JSON.readValue(text, Charge.class));
+          } catch (IOException e) {
+            // Only the last line can be torn, by a crash mid-write; it was never forced, so its update never left.
+            if (line != lines.size()) {
+              throw new IllegalStateException("privacy ledger " + file + " line " + line + " is damaged ("
+                  + e.getMessage() + "); restore it from a backup: the agent cannot know what was spent", e);
+            }
+          }
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read the privacy ledger " + file, e);
+    }
+  }
+
+  /** Records a charge durably (fsync) before the caller lets the round's update leave the hospital. */
+  public synchronized void charge(Charge charge) {
+    try {
+      Files.createDirectories(file.getParent());
+      try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+          StandardOpenOption.APPEND)) {
+        channel.write(ByteBuffer.wrap((JSON.writeValueAsString(charge) + "\n").getBytes(StandardCharsets.UTF_8)));
+        channel.force(true);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot record the privacy spent by round " + charge.round() + " of job "
+          + charge.jobId() + " in " + file + "; the update is not sent", e);
+    }
+    charges.add(charge);
+  }
+
+  /** What one job has spent here, over all its rounds. */
+  public synchronized RdpCurve spentBy(String jobId) {
+    return compose(c -> c.jobId().equals(jobId));
+  }
+
+  /** What every job has spent on a dataset since {@code since}. */
+  public synchronized RdpCurve spentOn(String dataset, Instant since) {
+    return compose(c -> c.dataset().equals(dataset) && c.atUnixMillis() >= since.toEpochMilli());
+  }
+
+  public synchronized List<Charge> charges() {
+    return List.copyOf(charges);
+  }
+
+  private RdpCurve compose(Predicate<Charge> which) {
+    RdpCurve total = RdpCurve.zero(RdpCurve.DEFAULT_ORDERS);
+    for (Charge charge : charges) {
+      if (which.test(charge)) {
+        total = total.plus(charge.curve());
+      }
+    }
+    return total;
+  }
+}
