@@ -13,6 +13,7 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import org.medfed.nodeagent.approval.ApprovalCommands;
+import org.medfed.nodeagent.privacy.PrivacyCommand;
 import org.medfed.nodeagent.data.DataLoadException;
 import org.medfed.nodeagent.data.DatasetLoaders;
 import org.medfed.nodeagent.data.LocalDataset;
@@ -42,7 +43,7 @@ import picocli.CommandLine;
 @Command(name = "medfed-agent", mixinStandardHelpOptions = true, version = NodeAgent.SOFTWARE_VERSION,
     description = "Runs a hospital node agent: dials out to the coordinator and trains on local data.",
     subcommands = {ApprovalCommands.Jobs.class, ApprovalCommands.Show.class, ApprovalCommands.Approve.class,
-        ApprovalCommands.Reject.class, ApprovalCommands.Audit.class})
+        ApprovalCommands.Reject.class, ApprovalCommands.Audit.class, PrivacyCommand.class})
 public final class AgentMain implements Callable<Integer> {
   private static final Logger log = LoggerFactory.getLogger(AgentMain.class);
 

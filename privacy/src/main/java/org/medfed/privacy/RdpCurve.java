@@ -79,6 +79,10 @@ public record RdpCurve(double[] orders, double[] epsilons) {
     if (!(delta > 0 && delta < 1)) {
       throw new IllegalArgumentException("delta must be in (0, 1), got " + delta);
     }
+    if (Arrays.stream(epsilons).allMatch(e -> e == 0)) {
+      // Nothing ran: (0, 0)-DP, rather than the conversion's floor at the largest order.
+      return new PrivacySpent(0, Double.NaN, 0, Double.NaN, delta);
+    }
     double best = Double.POSITIVE_INFINITY;
     double bestOrder = Double.NaN;
     double basic = Double.POSITIVE_INFINITY;

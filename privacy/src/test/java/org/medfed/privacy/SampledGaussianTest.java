@@ -39,8 +39,9 @@ class SampledGaussianTest {
     RdpCurve once = SampledGaussian.steps(0.02, 1.1, 100, ORDERS);
     assertArrayEquals(SampledGaussian.steps(0.02, 1.1, 200, ORDERS).epsilons(), once.plus(once).epsilons(), 1e-9);
     assertTrue(SampledGaussian.steps(0.02, 2.0, 100, ORDERS).epsilon(1e-5).epsilon() < once.epsilon(1e-5).epsilon());
-    assertArrayEquals(new double[ORDERS.length], SampledGaussian.steps(0, 1.0, 100, ORDERS).epsilons(),
-        "a record never sampled spends nothing");
+    RdpCurve never = SampledGaussian.steps(0, 1.0, 100, ORDERS);
+    assertArrayEquals(new double[ORDERS.length], never.epsilons(), "a record never sampled spends nothing");
+    assertEquals(0, never.epsilon(1e-5).epsilon(), "and converts to epsilon 0, not the conversion's floor");
   }
 
   @Test

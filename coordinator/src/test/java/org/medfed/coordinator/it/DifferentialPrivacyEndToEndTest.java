@@ -13,7 +13,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.medfed.nodeagent.privacy.PrivacyLedger;
 import org.medfed.proto.v1.HospitalMetrics;
+import org.medfed.nodeagent.privacy.PrivacyBudget;
 import org.medfed.proto.v1.JobDetail;
+import org.medfed.proto.v1.JobEvent;
 import org.medfed.proto.v1.JobState;
 
 /**
@@ -70,6 +72,48 @@ class DifferentialPrivacyEndToEndTest {
             && c.noiseMultiplier() > 0.5));
       }
     }
+  }
+
+  @Test
+  void aHospitalDeclinesTheRoundThatWouldPassItsBudget_theJobGoesOnWithoutIt_andASecondJobSeesTheSpending()
+      throws Exception {
+    String job = JOB.replace("min_nodes: 3", "min_nodes: 2");
+    try (Federation federation = new Federation(dataDir)) {
+      federation.agent("hospital-a", Blobs.dataset("expression", 1, 80, 20, 20));
+      federation.agent("hospital-b", Blobs.dataset("expression", 2, 80, 20, 20),
+          new PrivacyBudget(2.5, 1e-5, Duration.ofDays(365)));
+      federation.agent("hospital-c", Blobs.dataset("expression", 3, 80, 20, 20));
+
+      String first = federation.submit(job).getJobId();
+      List<JobEvent> events = federation.watch(first, Duration.ofMinutes(3));
+      JobDetail detail = federation.job(first);
+
+      assertEquals(JobState.SUCCEEDED, detail.getSummary().getState(), detail.getSummary().getMessage());
+      // The job is calibrated to spend 3 over 3 rounds: about 2.0 after round 1, which fits a budget of 2.5,
+      // and more than 2.5 after round 2, which does not.
+      assertEquals(List.of("hospital-a", "hospital-b", "hospital-c"), sorted(detail.getRounds(0).getParticipantsList()));
+      assertEquals(List.of("hospital-a", "hospital-c"), sorted(detail.getRounds(1).getParticipantsList()));
+      String reason = String.join("; ", detail.getRounds(1).getDroppedList());
+      assertTrue(reason.contains("hospital-b") && reason.contains("privacy budget for 'expression' would reach epsilon = ")
+          && reason.contains(" of 2.5 (365 d window"), reason);
+      assertTrue(events.stream().anyMatch(e -> e.getMessage().contains("privacy budget for 'expression'")),
+          "the coordinator shows the reason as the round goes");
+      List<PrivacyLedger.Charge> charges = new PrivacyLedger(federation.stateDir("hospital-b")).charges();
+      assertEquals(1, charges.size(), "only the round it ran is charged");
+
+      String second = federation.submit(job.replace("name: private", "name: private-again")).getJobId();
+      federation.watch(second, Duration.ofMinutes(3));
+      JobDetail again = federation.job(second);
+      assertEquals(JobState.SUCCEEDED, again.getSummary().getState(), again.getSummary().getMessage());
+      String secondReason = String.join("; ", again.getRounds(0).getDroppedList());
+      // A second job on the same dataset starts from the first one's spending.
+      assertTrue(secondReason.contains("node 'hospital-b': privacy budget for 'expression'")
+          && !secondReason.contains("; 0.00 spent before this round"), secondReason);
+    }
+  }
+
+  private static List<String> sorted(List<String> names) {
+    return names.stream().sorted().toList();
   }
 
   @Test

@@ -21,6 +21,7 @@ import org.medfed.nodeagent.data.DatasetDeclaration;
 import org.medfed.nodeagent.data.DatasetFormat;
 import org.medfed.nodeagent.data.DatasetLoaders;
 import org.medfed.nodeagent.data.LocalDataset;
+import org.medfed.nodeagent.privacy.PrivacyBudget;
 import org.medfed.nodeagent.session.AgentConfig;
 import org.medfed.nodeagent.session.Backoff;
 import org.medfed.nodeagent.session.NodeAgent;
@@ -108,6 +109,13 @@ final class Federation implements AutoCloseable {
   NodeAgent agent(String nodeId, LocalDataset dataset, int maxConcurrentTasks) {
     TlsFiles kit = kit(nodeId);
     return start(config(nodeId, dataset, true, kit).withMaxConcurrentTasks(maxConcurrentTasks), dataset,
+        new Dl4jTrainer(), channel(kit, "127.0.0.1"));
+  }
+
+  /** An auto-approving agent whose dataset carries a privacy budget for DP jobs. */
+  NodeAgent agent(String nodeId, LocalDataset dataset, PrivacyBudget budget) {
+    TlsFiles kit = kit(nodeId);
+    return start(config(nodeId, dataset, true, kit).withPrivacyBudget(dataset.name(), budget), dataset,
         new Dl4jTrainer(), channel(kit, "127.0.0.1"));
   }
 

@@ -12,6 +12,9 @@ import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.function.Consumer;
 import java.util.function.Predicate;
 import org.medfed.privacy.RdpCurve;
 import org.medfed.privacy.SampledGaussian;
@@ -34,11 +37,18 @@ public final class PrivacyLedger {
   }
 
   private final Path file;
+  private final Consumer<Charge> recorded;
   private final List<Charge> charges = new ArrayList<>();
 
   /** Opens the ledger in {@code stateDir}, reading every charge recorded before (across restarts). */
   public PrivacyLedger(Path stateDir) {
+    this(stateDir, charge -> { });
+  }
+
+  /** @param recorded told of each charge once it is on disk (the agent writes it to its audit log) */
+  public PrivacyLedger(Path stateDir, Consumer<Charge> recorded) {
     this.file = stateDir.resolve("privacy-ledger.jsonl");
+    this.recorded = recorded;
     try {
       if (Files.exists(file)) {
         List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
@@ -78,6 +88,30 @@ public final class PrivacyLedger {
           + charge.jobId() + " in " + file + "; the update is not sent", e);
     }
     charges.add(charge);
+    recorded.accept(charge);
+  }
+
+  /**
+   * Why a round must not run on {@code dataset} under {@code budget}: what the jobs on it spent
+   * within the budget's window plus what this round would spend passes the budget's ε, or the job
+   * trains without DP-SGD (a round then has no bound at all). Empty when the round fits.
+   *
+   * @param round the RDP the round would spend; empty for a job without DP-SGD
+   */
+  public synchronized Optional<String> refusal(String dataset, PrivacyBudget budget, Optional<RdpCurve> round,
+      Instant now) {
+    if (round.isEmpty()) {
+      return Optional.of("dataset '" + dataset + "' has a privacy budget (epsilon " + budget.describe() + ") and this"
+          + " job trains without DP-SGD, which no budget can bound; the consortium can add privacy.dp_sgd to the job");
+    }
+    RdpCurve spent = spentOn(dataset, now.minus(budget.window()));
+    double after = spent.plus(round.get()).epsilon(budget.delta()).epsilon();
+    if (after > budget.epsilon()) {
+      return Optional.of(String.format(Locale.ROOT, "privacy budget for '%s' would reach epsilon = %.2f of %.1f"
+          + " (%d d window; %.2f spent before this round)", dataset, after, budget.epsilon(), budget.window().toDays(),
+          spent.epsilon(budget.delta()).epsilon()));
+    }
+    return Optional.empty();
   }
 
   /** What one job has spent here, over all its rounds. */

@@ -3,10 +3,13 @@ package org.medfed.nodeagent.session;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import org.medfed.nodeagent.data.DatasetDeclaration;
+import org.medfed.nodeagent.privacy.PrivacyBudget;
 import org.medfed.trust.tls.TlsFiles;
 import org.medfed.wire.ProtocolVersion;
 
@@ -16,11 +19,12 @@ import org.medfed.wire.ProtocolVersion;
  * audit log live. {@code metrics}, when set, is where Prometheus scrapes the agent (off by default:
  * an agent otherwise opens no port at all). {@code maxConcurrentTasks} is how many tasks, of
  * different jobs, the agent runs side by side; the coordinator never asks for more.
+ * {@code privacyBudgets} caps, per dataset name, what the DP jobs on it may spend together.
  */
 public record AgentConfig(String nodeId, String coordinatorHost, int coordinatorPort,
     List<DatasetDeclaration> datasets, Backoff backoff, Duration heartbeatInterval, Optional<TlsFiles> tls,
     Path stateDir, boolean autoApproveJobs, Optional<Path> source, Optional<InetSocketAddress> metrics,
-    int maxConcurrentTasks) {
+    int maxConcurrentTasks, Map<String, PrivacyBudget> privacyBudgets) {
   public AgentConfig {
     Objects.requireNonNull(nodeId, "nodeId");
     Objects.requireNonNull(coordinatorHost, "coordinatorHost");
@@ -43,6 +47,12 @@ public record AgentConfig(String nodeId, String coordinatorHost, int coordinator
     Objects.requireNonNull(tls, "tls");
     Objects.requireNonNull(stateDir, "stateDir");
     Objects.requireNonNull(metrics, "metrics");
+    privacyBudgets = Map.copyOf(privacyBudgets);
+    for (String dataset : privacyBudgets.keySet()) {
+      if (datasets.stream().noneMatch(d -> d.name().equals(dataset))) {
+        throw new IllegalArgumentException("a privacy budget names dataset '" + dataset + "', which is not declared");
+      }
+    }
     if (maxConcurrentTasks < 1 || maxConcurrentTasks > ProtocolVersion.MAX_CONCURRENT_TASKS) {
       throw new IllegalArgumentException("max_concurrent_tasks must be in 1.." + ProtocolVersion.MAX_CONCURRENT_TASKS
           + ", got " + maxConcurrentTasks);
@@ -54,7 +64,7 @@ public record AgentConfig(String nodeId, String coordinatorHost, int coordinator
       Backoff backoff, Duration heartbeatInterval, Optional<TlsFiles> tls, Path stateDir, boolean autoApproveJobs,
       Optional<Path> source, Optional<InetSocketAddress> metrics) {
     this(nodeId, coordinatorHost, coordinatorPort, datasets, backoff, heartbeatInterval, tls, stateDir,
-        autoApproveJobs, source, metrics, 1);
+        autoApproveJobs, source, metrics, 1, Map.of());
   }
 
   /** Without a metrics endpoint, as tests and embedded agents run. */
@@ -72,11 +82,18 @@ public record AgentConfig(String nodeId, String coordinatorHost, int coordinator
 
   public AgentConfig withTls(TlsFiles files) {
     return new AgentConfig(nodeId, coordinatorHost, coordinatorPort, datasets, backoff, heartbeatInterval,
-        Optional.of(files), stateDir, autoApproveJobs, source, metrics, maxConcurrentTasks);
+        Optional.of(files), stateDir, autoApproveJobs, source, metrics, maxConcurrentTasks, privacyBudgets);
   }
 
   public AgentConfig withMaxConcurrentTasks(int tasks) {
     return new AgentConfig(nodeId, coordinatorHost, coordinatorPort, datasets, backoff, heartbeatInterval, tls,
-        stateDir, autoApproveJobs, source, metrics, tasks);
+        stateDir, autoApproveJobs, source, metrics, tasks, privacyBudgets);
+  }
+
+  public AgentConfig withPrivacyBudget(String dataset, PrivacyBudget budget) {
+    Map<String, PrivacyBudget> budgets = new HashMap<>(privacyBudgets);
+    budgets.put(dataset, budget);
+    return new AgentConfig(nodeId, coordinatorHost, coordinatorPort, datasets, backoff, heartbeatInterval, tls,
+        stateDir, autoApproveJobs, source, metrics, maxConcurrentTasks, budgets);
   }
 }

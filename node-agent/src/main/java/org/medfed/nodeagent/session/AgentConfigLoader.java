@@ -5,10 +5,14 @@ import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.medfed.nodeagent.data.DatasetDeclaration;
 import org.medfed.nodeagent.data.DatasetFormat;
 import org.medfed.nodeagent.data.DatasetKind;
@@ -16,6 +20,7 @@ import org.medfed.nodeagent.data.DicomWindow;
 import org.medfed.nodeagent.data.ImagePreprocessing;
 import org.medfed.nodeagent.data.MissingFeatures;
 import org.medfed.nodeagent.data.Normalisation;
+import org.medfed.nodeagent.privacy.PrivacyBudget;
 import org.medfed.trust.config.YamlConfig;
 import org.medfed.trust.tls.TlsFiles;
 
@@ -37,6 +42,7 @@ import org.medfed.trust.tls.TlsFiles;
  *     format: image_folders
  *     location: data/scans
  *     classes: [normal, nodule]
+ *     privacy_budget: {epsilon: 8, delta: 1.0e-5, per: 365d}   # what DP jobs may spend on it together
  * </pre>
  */
 public final class AgentConfigLoader {
@@ -44,7 +50,7 @@ public final class AgentConfigLoader {
       "insecure_plaintext", "state_dir", "auto_approve_jobs", "metrics", "max_concurrent_tasks");
   private static final Set<String> DATASET_FIELDS = Set.of("name", "kind", "format", "location", "classes",
       "normalise", "missing_features", "orientation", "phenotypes", "label_column", "test_fraction", "split_seed",
-      "window", "bad_rows", "resize", "channels");
+      "window", "bad_rows", "resize", "channels", "privacy_budget");
 
   private AgentConfigLoader() {}
 
@@ -75,8 +81,14 @@ public final class AgentConfigLoader {
     }
     List<DatasetDeclaration> datasets = new ArrayList<>();
     Path base = file.toAbsolutePath().getParent();
+    Map<String, PrivacyBudget> budgets = new HashMap<>();
     for (int i = 0; i < datasetsNode.size(); i++) {
-      datasets.add(dataset(file, "datasets[" + i + "]", datasetsNode.get(i), base));
+      DatasetDeclaration dataset = dataset(file, "datasets[" + i + "]", datasetsNode.get(i), base);
+      datasets.add(dataset);
+      JsonNode budget = datasetsNode.get(i).get("privacy_budget");
+      if (budget != null) {
+        budgets.put(dataset.name(), privacyBudget(file, "datasets[" + i + "].privacy_budget", budget));
+      }
     }
     Duration heartbeat = Duration.ofSeconds(root.path("heartbeat_seconds").asLong(5));
     boolean plaintext = root.path("insecure_plaintext").asBoolean(false);
@@ -104,9 +116,28 @@ public final class AgentConfigLoader {
     }
     try {
       return new AgentConfig(nodeId, coordinator.substring(0, colon), port, datasets, Backoff.defaults(), heartbeat,
-          tls, stateDir, autoApprove, Optional.of(file), metrics, concurrent.asInt(1));
+          tls, stateDir, autoApprove, Optional.of(file), metrics, concurrent.asInt(1), budgets);
     } catch (IllegalArgumentException e) {
       throw new ConfigException(file + ": " + e.getMessage());
+    }
+  }
+
+  private static PrivacyBudget privacyBudget(Path file, String path, JsonNode node) {
+    if (!node.isObject() || !node.path("epsilon").isNumber()) {
+      throw new ConfigException(file + ": " + path + " must be a mapping with epsilon (and delta, default 1e-5; per,"
+          + " default 365d), e.g. {epsilon: 8, delta: 1.0e-5, per: 365d}");
+    }
+    YamlConfig.checkKnown(file, path + ".", node, Set.of("epsilon", "delta", "per"));
+    String per = node.path("per").asText("365d");
+    Matcher days = Pattern.compile("(\\d+)\\s*d").matcher(per);
+    if (!days.matches()) {
+      throw new ConfigException(file + ": " + path + ".per must be a number of days such as 365d, got '" + per + "'");
+    }
+    try {
+      return new PrivacyBudget(node.get("epsilon").asDouble(), node.path("delta").asDouble(1e-5),
+          Duration.ofDays(Long.parseLong(days.group(1))));
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(file + ": " + path + ": " + e.getMessage());
     }
   }
 

@@ -100,7 +100,10 @@ public final class NodeAgent implements AutoCloseable {
     this.tasks = new TaskRunner(config.nodeId(), this.datasets, trainer, transfers, this::send, worker, gate,
         config.datasets().stream().collect(Collectors.toMap(DatasetDeclaration::name,
             d -> d.options().missingFeatures())), metrics, new SignedRoundKeys(tlsMaterial(config), Clock.systemUTC()),
-        new PrivacyLedger(config.stateDir()));
+        new PrivacyLedger(config.stateDir(), charge -> audit.append("PRIVACY_CHARGED", Map.of("dataset",
+            charge.dataset(), "job", charge.jobId(), "round", charge.round(), "sample_rate", charge.sampleRate(),
+            "noise_multiplier", charge.noiseMultiplier(), "steps", charge.steps()))),
+        config.privacyBudgets());
     audit.append("AGENT_STARTED", Map.of("node", config.nodeId(), "mutual_tls", config.tls().isPresent(),
         "auto_approve_jobs", config.autoApproveJobs(), "datasets", List.copyOf(this.datasets.keySet())));
   }

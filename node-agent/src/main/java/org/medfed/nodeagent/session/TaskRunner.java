@@ -7,6 +7,7 @@ import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.security.SecureRandom;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
 import java.util.LinkedHashMap;
@@ -28,6 +29,7 @@ import org.medfed.nodeagent.data.FeatureAlignment;
 import org.medfed.nodeagent.data.LocalDataset;
 import org.medfed.nodeagent.data.MissingFeatures;
 import org.medfed.nodeagent.privacy.HospitalPrivacy;
+import org.medfed.nodeagent.privacy.PrivacyBudget;
 import org.medfed.nodeagent.privacy.PrivacyLedger;
 import org.medfed.nodeagent.training.CancellationToken;
 import org.medfed.nodeagent.training.LocalTrainer;
@@ -76,6 +78,7 @@ final class TaskRunner {
   private final Set<String> failed = ConcurrentHashMap.newKeySet();
   private final AgentMetrics metrics;
   private final PrivacyLedger ledger;
+  private final Map<String, PrivacyBudget> budgets;
   private final JobGate gate;
   private final SignedRoundKeys roundKeys;
   private final Map<String, MissingFeatures> missingFeatures;
@@ -90,9 +93,10 @@ final class TaskRunner {
 
   TaskRunner(String nodeId, Map<String, LocalDataset> datasets, LocalTrainer trainer, Transfers transfers,
       Consumer<AgentMessage> send, ExecutorService worker, JobGate gate, Map<String, MissingFeatures> missingFeatures,
-      AgentMetrics metrics, SignedRoundKeys roundKeys, PrivacyLedger ledger) {
+      AgentMetrics metrics, SignedRoundKeys roundKeys, PrivacyLedger ledger, Map<String, PrivacyBudget> budgets) {
     this.nodeId = nodeId;
     this.ledger = ledger;
+    this.budgets = Map.copyOf(budgets);
     this.roundKeys = roundKeys;
     this.metrics = metrics;
     this.gate = gate;
@@ -197,6 +201,15 @@ final class TaskRunner {
       decline(task.getTaskId(), "node '" + nodeId + "' cannot run this job's DP-SGD on dataset '" + dataset.name()
           + "': " + e.getMessage());
       return;
+    }
+    PrivacyBudget budget = budgets.get(dataset.name());
+    if (budget != null) {
+      Optional<String> overspend = ledger.refusal(dataset.name(), budget, privacy.map(HospitalPrivacy::perRound),
+          Instant.now());
+      if (overspend.isPresent()) {
+        decline(task.getTaskId(), "node '" + nodeId + "': " + overspend.get());
+        return;
+      }
     }
     if (privacy.isPresent()) {
       plan = plan.withDpSgd(privacy.get().settings());

@@ -8,12 +8,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.medfed.nodeagent.data.DatasetFormat;
 import org.medfed.nodeagent.data.DatasetKind;
 import org.medfed.nodeagent.data.ImagePreprocessing;
+import org.medfed.nodeagent.privacy.PrivacyBudget;
 
 class AgentConfigLoaderTest {
   @TempDir Path dir;
@@ -70,6 +73,32 @@ class AgentConfigLoaderTest {
     AgentConfigLoader.ConfigException word = assertThrows(AgentConfigLoader.ConfigException.class,
         () -> AgentConfigLoader.load(write(WITH_TASKS.formatted("many"))));
     assertTrue(word.getMessage().endsWith("max_concurrent_tasks must be a whole number, got 'many'"), word.getMessage());
+  }
+
+  @Test
+  void load_privacyBudget_perDataset_withDefaultsAndCheckedFields() throws Exception {
+    String yaml = """
+        node_id: hospital-a
+        coordinator: localhost:7443
+        insecure_plaintext: true
+        datasets:
+          - {name: scans, kind: imaging, format: image_folders, location: x, classes: [a, b],
+             privacy_budget: %s}
+          - {name: genes, kind: genomic, format: csv_matrix, location: y, classes: [a, b]}
+        """;
+    AgentConfig config = AgentConfigLoader.load(write(yaml.formatted("{epsilon: 8, delta: 1.0e-6, per: 30d}")));
+    assertEquals(Map.of("scans", new PrivacyBudget(8, 1e-6, Duration.ofDays(30))), config.privacyBudgets());
+    assertEquals(new PrivacyBudget(2, 1e-5, Duration.ofDays(365)),
+        AgentConfigLoader.load(write(yaml.formatted("{epsilon: 2}"))).privacyBudgets().get("scans"));
+
+    AgentConfigLoader.ConfigException per = assertThrows(AgentConfigLoader.ConfigException.class,
+        () -> AgentConfigLoader.load(write(yaml.formatted("{epsilon: 8, per: 1y}"))));
+    assertTrue(per.getMessage().endsWith("datasets[0].privacy_budget.per must be a number of days such as 365d, got '1y'"),
+        per.getMessage());
+    AgentConfigLoader.ConfigException negative = assertThrows(AgentConfigLoader.ConfigException.class,
+        () -> AgentConfigLoader.load(write(yaml.formatted("{epsilon: -1}"))));
+    assertTrue(negative.getMessage().contains("privacy_budget.epsilon must be a finite number > 0, got -1.0"),
+        negative.getMessage());
   }
 
   @Test
