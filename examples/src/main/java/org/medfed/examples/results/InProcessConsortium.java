@@ -88,7 +88,7 @@ final class InProcessConsortium implements AutoCloseable {
     admin = AdminServiceGrpc.newBlockingStub(adminChannel);
   }
 
-  /** Runs a job to the end and returns its final global model. */
+  /** Runs a job to the end and returns its final (last round's) global model. */
   MultiLayerNetwork run(String job) throws IOException {
     return run(job, detail -> { });
   }
@@ -105,7 +105,10 @@ final class InProcessConsortium implements AutoCloseable {
       throw new IllegalStateException("federated job failed: " + detail.getSummary().getMessage());
     }
     onDone.accept(detail);
-    byte[] zip = MedfedCli.downloadModel(admin, id);
+    // The last round, as the published figures compare final models: the job's kept round is chosen on
+    // the hospitals' test splits, which would leak the very sets the benchmarks score on.
+    int last = detail.getRounds(detail.getRoundsCount() - 1).getRound();
+    byte[] zip = MedfedCli.downloadModel(admin, id, last);
     return ModelSerializer.restoreMultiLayerNetwork(new ByteArrayInputStream(zip), false);
   }
 
