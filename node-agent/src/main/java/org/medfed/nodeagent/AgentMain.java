@@ -17,6 +17,7 @@ import org.medfed.nodeagent.privacy.PrivacyCommand;
 import org.medfed.nodeagent.data.DataLoadException;
 import org.medfed.nodeagent.data.DatasetLoaders;
 import org.medfed.nodeagent.data.LocalDataset;
+import org.medfed.nodeagent.model.ModelCommands;
 import org.medfed.nodeagent.session.AgentConfig;
 import org.medfed.nodeagent.session.AgentConfigLoader;
 import org.medfed.nodeagent.session.AgentMetrics;
@@ -36,14 +37,16 @@ import picocli.CommandLine;
 
 /**
  * {@code medfed-agent --config agent.yaml}: runs a hospital's node agent until stopped; its
- * subcommands let the hospital operator decide which jobs run and check the audit log.
+ * subcommands let the hospital operator decide which jobs run, check the audit log, and evaluate or
+ * predict with a model downloaded after training.
  * Exit codes: 0 stopped normally, 2 bad configuration or data, 3 refused by the coordinator,
  * 5 the audit log failed verification.
  */
 @Command(name = "medfed-agent", mixinStandardHelpOptions = true, version = NodeAgent.SOFTWARE_VERSION,
     description = "Runs a hospital node agent: dials out to the coordinator and trains on local data.",
     subcommands = {ApprovalCommands.Jobs.class, ApprovalCommands.Show.class, ApprovalCommands.Approve.class,
-        ApprovalCommands.Reject.class, ApprovalCommands.Audit.class, PrivacyCommand.class})
+        ApprovalCommands.Reject.class, ApprovalCommands.Audit.class, ModelCommands.Evaluate.class,
+        ModelCommands.Predict.class, PrivacyCommand.class})
 public final class AgentMain implements Callable<Integer> {
   private static final Logger log = LoggerFactory.getLogger(AgentMain.class);
 

@@ -201,7 +201,8 @@ public final class AdminService extends AdminServiceGrpc.AdminServiceImplBase {
           .asRuntimeException());
       return;
     }
-    ChunkedPayload payload = new ChunkedPayload(ModelExport.toDl4jZip(model.get()));
+    ChunkedPayload payload = new ChunkedPayload(ModelExport.toDl4jZip(model.get(), job.get(),
+        round.getAsInt()));
     if (request.getStartChunk() < 0 || request.getStartChunk() >= payload.chunkCount()) {
       responses.onError(Status.OUT_OF_RANGE.withDescription("start_chunk " + request.getStartChunk()
           + " is outside 0.." + (payload.chunkCount() - 1)).asRuntimeException());

@@ -1,15 +1,19 @@
 package org.medfed.coordinator.model;
 
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.deeplearning4j.util.ModelSerializer;
+import org.medfed.coordinator.job.Job;
+import org.medfed.coordinator.job.JobSpec;
+import org.medfed.models.archive.ModelArchive;
+import org.medfed.models.archive.ModelInfo;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.factory.Nd4j;
 
-/** Turns a global model into the standard DL4J model zip users load with {@code ModelSerializer}. */
+/**
+ * Turns a global model into the standard DL4J model zip users load with {@code ModelSerializer},
+ * with the job's {@link ModelInfo} inside so {@code medfed-agent evaluate} and {@code predict} know
+ * what it expects.
+ */
 public final class ModelExport {
   private ModelExport() {}
 
@@ -21,13 +25,14 @@ public final class ModelExport {
     return net;
   }
 
-  public static byte[] toDl4jZip(GlobalModel model) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    try {
-      ModelSerializer.writeModel(toNetwork(model), out, false);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot serialise the model", e);
-    }
-    return out.toByteArray();
+  /** The zip of the job's model at {@code round}; the same model gives the same bytes. */
+  public static byte[] toDl4jZip(GlobalModel model, Job job, int round) {
+    return ModelArchive.write(toNetwork(model), info(job, round));
+  }
+
+  static ModelInfo info(Job job, int round) {
+    JobSpec spec = job.spec();
+    return new ModelInfo(job.id(), spec.name(), spec.dataset(), spec.inputShape(), spec.numClasses(),
+        spec.model().survival(), spec.features(), round);
   }
 }

@@ -1,5 +1,6 @@
 package org.medfed.nodeagent.data;
 
+import java.nio.file.Path;
 import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
@@ -57,43 +58,77 @@ public final class DatasetLoaders {
     return new Loaded(normalised, badRows.skipped());
   }
 
-  private static LocalDataset log1p(LocalDataset dataset, DatasetDeclaration declaration) {
-    for (DataSet split : List.of(dataset.train(), dataset.test())) {
-      if (!split.isEmpty() && split.numExamples() > 0 && split.getFeatures().minNumber().doubleValue() < 0) {
-        throw new DataLoadException("dataset '" + declaration.name() + "' at " + declaration.location()
-            + " has negative values; normalise: log1p needs values >= 0 (use zscore or none)");
+  /**
+   * Reads unlabelled samples from {@code input} as the declaration would read its own files, and
+   * scales them as its training data is scaled: {@code log1p} alike; {@code zscore} with the
+   * statistics of the declared dataset's training split (loaded for that), after aligning the
+   * input's columns to the declared ones by id.
+   *
+   * @throws DataLoadException naming the file (and row) and what to fix
+   */
+  public static UnlabelledSamples loadUnlabelled(DatasetDeclaration declaration, Path input) {
+    UnlabelledSamples samples = UnlabelledSamples.read(declaration, input, BadRows.of(declaration));
+    return switch (declaration.options().normalisation()) {
+      case NONE -> samples;
+      case LOG1P -> samples.withFeatures(log1p(samples.features(), input.toString()), samples.featureNames());
+      case ZSCORE -> {
+        LocalDataset own = load(new DatasetDeclaration(declaration.name(), declaration.kind(), declaration.format(),
+            declaration.location(), declaration.classes(), declaration.options().withNormalisation(Normalisation.NONE)));
+        INDArray columns = FeatureAlignment.alignRows(declaration.name(), samples.features(), samples.featureNames(),
+            own.featureNames(), declaration.options().missingFeatures());
+        yield samples.withFeatures(ZScore.of(own.train().getFeatures()).apply(columns), own.featureNames());
       }
-    }
-    return new LocalDataset(dataset.name(), dataset.kind(), dataset.inputShape(), dataset.classes(),
-        logOf(dataset.train()), logOf(dataset.test()), dataset.featureNames());
+    };
   }
 
-  private static DataSet logOf(DataSet data) {
+  private static LocalDataset log1p(LocalDataset dataset, DatasetDeclaration declaration) {
+    String where = "dataset '" + declaration.name() + "' at " + declaration.location();
+    return new LocalDataset(dataset.name(), dataset.kind(), dataset.inputShape(), dataset.classes(),
+        logOf(dataset.train(), where), logOf(dataset.test(), where), dataset.featureNames());
+  }
+
+  private static DataSet logOf(DataSet data, String where) {
     if (data.isEmpty() || data.numExamples() == 0) {
       return data;
     }
-    return new DataSet(Transforms.log(data.getFeatures().add(1), false), data.getLabels());
+    return new DataSet(log1p(data.getFeatures(), where), data.getLabels());
+  }
+
+  private static INDArray log1p(INDArray values, String where) {
+    if (values.length() > 0 && values.minNumber().doubleValue() < 0) {
+      throw new DataLoadException(where + " has negative values; normalise: log1p needs values >= 0"
+          + " (use zscore or none)");
+    }
+    return Transforms.log(values.add(1), false);
   }
 
   /** Standardises with the training split's per-feature mean and standard deviation. */
   private static LocalDataset zscore(LocalDataset dataset) {
-    INDArray train = dataset.train().getFeatures();
-    INDArray mean = train.mean(0).reshape(1, train.columns());
-    double[] std = train.std(0).toDoubleVector();
-    float[] scale = new float[std.length];
-    for (int j = 0; j < std.length; j++) {
-      // A constant feature is only shifted: dividing by a zero deviation would make it NaN.
-      scale[j] = std[j] > 1e-12 ? (float) std[j] : 1f;
-    }
-    INDArray scaleRow = Nd4j.createFromArray(scale).reshape(1, scale.length).castTo(train.dataType());
+    ZScore zscore = ZScore.of(dataset.train().getFeatures());
     return new LocalDataset(dataset.name(), dataset.kind(), dataset.inputShape(), dataset.classes(),
-        scaled(dataset.train(), mean, scaleRow), scaled(dataset.test(), mean, scaleRow), dataset.featureNames());
+        zscore.apply(dataset.train()), zscore.apply(dataset.test()), dataset.featureNames());
   }
 
-  private static DataSet scaled(DataSet data, INDArray mean, INDArray scale) {
-    if (data.isEmpty() || data.numExamples() == 0) {
-      return data;
+  /** Per-feature mean and scale of a training split. */
+  private record ZScore(INDArray mean, INDArray scale) {
+    static ZScore of(INDArray train) {
+      INDArray mean = train.mean(0).reshape(1, train.columns());
+      double[] std = train.std(0).toDoubleVector();
+      float[] scale = new float[std.length];
+      for (int j = 0; j < std.length; j++) {
+        // A constant feature is only shifted: dividing by a zero deviation would make it NaN.
+        scale[j] = std[j] > 1e-12 ? (float) std[j] : 1f;
+      }
+      return new ZScore(mean, Nd4j.createFromArray(scale).reshape(1, scale.length).castTo(train.dataType()));
     }
-    return new DataSet(data.getFeatures().subRowVector(mean).divRowVector(scale), data.getLabels());
+
+    DataSet apply(DataSet data) {
+      return data.isEmpty() || data.numExamples() == 0 ? data : new DataSet(apply(data.getFeatures()),
+          data.getLabels());
+    }
+
+    INDArray apply(INDArray values) {
+      return values.rows() == 0 ? values : values.castTo(mean.dataType()).subRowVector(mean).divRowVector(scale);
+    }
   }
 }

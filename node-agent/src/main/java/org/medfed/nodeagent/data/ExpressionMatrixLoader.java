@@ -16,7 +16,15 @@ final class ExpressionMatrixLoader {
   private ExpressionMatrixLoader() {}
 
   static LocalDataset load(DatasetDeclaration declaration, BadRows badRows) {
-    Path file = declaration.location();
+    Matrix matrix = read(declaration.location(), declaration);
+    return PhenotypeJoin.join(declaration, declaration.location(), matrix.samples(), matrix.genes(), badRows);
+  }
+
+  /** Each sample's profile by id, in file order, over {@code genes}. */
+  record Matrix(List<String> genes, LinkedHashMap<String, float[]> samples) {}
+
+  /** Reads a matrix in the declared orientation, without labels: also how {@code predict} reads its input. */
+  static Matrix read(Path file, DatasetDeclaration declaration) {
     List<String[]> rows = PhenotypeJoin.readTable(file, declaration);
     if (rows.size() < 2 || rows.get(0).length < 2) {
       throw new DataLoadException(file + ": expected a header and at least one data row");
@@ -58,7 +66,7 @@ final class ExpressionMatrixLoader {
     if (genes.stream().distinct().count() != genes.size()) {
       throw new DataLoadException(file + ": a gene id appears twice; ids must be unique to align features by id");
     }
-    return PhenotypeJoin.join(declaration, file, samples, genes, badRows);
+    return new Matrix(genes, samples);
   }
 
   private static String[] checkWidth(String[] cells, int width, Path file, int line) {

@@ -12,6 +12,7 @@ import java.util.Locale;
 import java.util.stream.Stream;
 import javax.imageio.ImageIO;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -48,14 +49,18 @@ final class ImageFolderLoader {
     long[] shape;
 
     DataSet toDataSet(long[] sampleShape, int numClasses) {
+      return new DataSet(features(sampleShape),
+          Labels.oneHot(labels.stream().mapToInt(Integer::intValue).toArray(), numClasses));
+    }
+
+    INDArray features(long[] sampleShape) {
       int n = pixels.size();
       int size = (int) (sampleShape[0] * sampleShape[1] * sampleShape[2]);
       float[] flat = new float[n * size];
       for (int i = 0; i < n; i++) {
         System.arraycopy(pixels.get(i), 0, flat, i * size, size);
       }
-      var features = Nd4j.create(flat, new long[] {n, sampleShape[0], sampleShape[1], sampleShape[2]}, DataType.FLOAT);
-      return new DataSet(features, Labels.oneHot(labels.stream().mapToInt(Integer::intValue).toArray(), numClasses));
+      return Nd4j.create(flat, new long[] {n, sampleShape[0], sampleShape[1], sampleShape[2]}, DataType.FLOAT);
     }
   }
 

@@ -2,7 +2,6 @@ package org.medfed.nodeagent.training;
 
 import java.security.SecureRandom;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -90,21 +89,34 @@ public final class Dl4jTrainer implements LocalTrainer {
     if (data.isEmpty() || data.numExamples() == 0) {
       return new Evaluated(0, Map.of());
     }
-    if (net.layerSize(net.getnLayers() - 1) == 1) {
+    if (isSurvival(net)) {
       return evaluateSurvival(net, data);
     }
+    Classified classified = classify(net, data);
+    Map<String, Double> metrics = new LinkedHashMap<>();
+    metrics.put("accuracy", classified.evaluation().accuracy());
+    metrics.put("loss", classified.loss());
+    return new Evaluated(data.numExamples(), metrics);
+  }
+
+  /** A classifier's full DL4J evaluation (per-class figures, confusion matrix) and mean loss on a labelled set. */
+  public record Classified(Evaluation evaluation, double loss) {}
+
+  /** Evaluates a classifier on a non-empty labelled set, in batches so large test sets fit in memory. */
+  public static Classified classify(MultiLayerNetwork net, DataSet data) {
     Evaluation evaluation = new Evaluation(data.getLabels().columns());
-    List<DataSet> batches = data.batchBy(256);
     double lossSum = 0;
-    for (DataSet batch : batches) {
+    for (DataSet batch : data.batchBy(256)) {
       INDArray output = net.output(batch.getFeatures(), false);
       evaluation.eval(batch.getLabels(), output);
       lossSum += net.score(batch) * batch.numExamples();
     }
-    Map<String, Double> metrics = new LinkedHashMap<>();
-    metrics.put("accuracy", evaluation.accuracy());
-    metrics.put("loss", lossSum / data.numExamples());
-    return new Evaluated(data.numExamples(), metrics);
+    return new Classified(evaluation, lossSum / data.numExamples());
+  }
+
+  /** Whether a network is a survival (Cox) model: one output, a risk score, rather than class probabilities. */
+  public static boolean isSurvival(MultiLayerNetwork net) {
+    return net.layerSize(net.getnLayers() - 1) == 1;
   }
 
   private static Evaluated evaluateSurvival(MultiLayerNetwork net, DataSet data) {
