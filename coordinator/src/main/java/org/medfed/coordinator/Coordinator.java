@@ -266,7 +266,7 @@ public final class Coordinator implements AutoCloseable {
     }
     services.addService(new FederationService(nodes, tasks, models, approvals, config.allowedNodes(),
         config.heartbeatInterval().toMillis()));
-    services.addService(new AdminService(jobs, directory, checkpoints, approvals));
+    services.addService(new AdminService(jobs, directory, checkpoints, approvals, audit));
     http.ifPresent(endpoint -> new Dashboard(jobs, directory, approvals, storage).mount(endpoint));
     starting = false;
     log.info("active: this coordinator ({}) holds the store's lease (token {}) and drives the jobs",

@@ -3,6 +3,7 @@ package org.medfed.coordinator.admin;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
@@ -16,6 +17,7 @@ import org.medfed.coordinator.job.JobSpecParser;
 import org.medfed.coordinator.job.JobStatus;
 import org.medfed.coordinator.job.RoundRecord;
 import org.medfed.coordinator.model.GlobalModel;
+import org.medfed.coordinator.model.ModelCard;
 import org.medfed.coordinator.model.ModelExport;
 import org.medfed.coordinator.round.JobManager;
 import org.medfed.coordinator.round.Resumption;
@@ -38,9 +40,11 @@ import org.medfed.proto.v1.ListNodesResponse;
 import org.medfed.proto.v1.NodeApproval;
 import org.medfed.proto.v1.NodeInfo;
 import org.medfed.proto.v1.SubmitJobRequest;
+import org.medfed.trust.audit.AuditLog;
 import org.medfed.trust.pki.Identity;
 import org.medfed.trust.tls.PeerAuthorization;
 import org.medfed.wire.ChunkedPayload;
+import org.medfed.wire.Digests;
 
 /** The consortium's gRPC API: a thin adapter from the wire to {@link JobManager}. */
 public final class AdminService extends AdminServiceGrpc.AdminServiceImplBase {
@@ -48,8 +52,11 @@ public final class AdminService extends AdminServiceGrpc.AdminServiceImplBase {
   private final NodeDirectory directory;
   private final CheckpointStore checkpoints;
   private final Approvals approvals;
+  private final AuditLog audit;
 
-  public AdminService(JobManager jobs, NodeDirectory directory, CheckpointStore checkpoints, Approvals approvals) {
+  public AdminService(JobManager jobs, NodeDirectory directory, CheckpointStore checkpoints, Approvals approvals,
+      AuditLog audit) {
+    this.audit = audit;
     this.directory = directory;
     this.jobs = jobs;
     this.approvals = approvals;
@@ -183,13 +190,15 @@ public final class AdminService extends AdminServiceGrpc.AdminServiceImplBase {
     });
   }
 
-  @Override
-  public void downloadModel(AdminModelRequest request, StreamObserver<Chunk> responses) {
+  /** A model zip as a request asks for it: the round, its bytes, and the job. */
+  private record Export(Job job, int round, byte[] zip) {}
+
+  /** Without a round: the one the job keeps by its model_selection metric, else the latest. */
+  private Optional<Export> export(AdminModelRequest request, StreamObserver<?> responses) {
     Optional<Job> job = find(request.getJobId(), responses);
     if (job.isEmpty()) {
-      return;
+      return Optional.empty();
     }
-    // Without a round: the one the job keeps by its model_selection metric, else the latest.
     OptionalInt round = request.getRound() > 0 ? OptionalInt.of(request.getRound())
         : job.get().bestRound().map(best -> OptionalInt.of(best.round()))
             .orElseGet(() -> checkpoints.latestRound(job.get().id()));
@@ -199,16 +208,42 @@ public final class AdminService extends AdminServiceGrpc.AdminServiceImplBase {
       responses.onError(Status.NOT_FOUND.withDescription("job '" + request.getJobId() + "' has no checkpoint"
           + (request.getRound() > 0 ? " for round " + request.getRound() : " yet; wait for its first round"))
           .asRuntimeException());
+      return Optional.empty();
+    }
+    return Optional.of(new Export(job.get(), round.getAsInt(), ModelExport.toDl4jZip(model.get(), job.get(),
+        round.getAsInt())));
+  }
+
+  @Override
+  public void downloadModel(AdminModelRequest request, StreamObserver<Chunk> responses) {
+    Optional<Export> export = export(request, responses);
+    if (export.isEmpty()) {
       return;
     }
-    ChunkedPayload payload = new ChunkedPayload(ModelExport.toDl4jZip(model.get(), job.get(),
-        round.getAsInt()));
+    ChunkedPayload payload = new ChunkedPayload(export.get().zip());
     if (request.getStartChunk() < 0 || request.getStartChunk() >= payload.chunkCount()) {
       responses.onError(Status.OUT_OF_RANGE.withDescription("start_chunk " + request.getStartChunk()
           + " is outside 0.." + (payload.chunkCount() - 1)).asRuntimeException());
       return;
     }
     FederationService.streamChunks(payload, request.getStartChunk(), (ServerCallStreamObserver<Chunk>) responses);
+  }
+
+  @Override
+  public void getModelCard(AdminModelRequest request, StreamObserver<org.medfed.proto.v1.ModelCard> responses) {
+    Optional<Export> export = export(request, responses);
+    if (export.isEmpty()) {
+      return;
+    }
+    String modelSha256 = Digests.hex(Digests.sha256(export.get().zip()));
+    ModelCard card = ModelCard.of(export.get().job(), export.get().round(), modelSha256, audit.head(), Instant.now());
+    String json = card.json();
+    // The record that makes a changed card or model detectable: medfed audit verify --card compares both digests.
+    audit.append("MODEL_CARD_ISSUED", Map.of("job", export.get().job().id(), "round", export.get().round(),
+        "model_sha256", modelSha256, "card_sha256", Digests.hex(Digests.sha256(json.getBytes(StandardCharsets.UTF_8)))));
+    responses.onNext(org.medfed.proto.v1.ModelCard.newBuilder().setJson(json).setMarkdown(card.markdown())
+        .setModelSha256(modelSha256).build());
+    responses.onCompleted();
   }
 
   @Override

@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.BindException;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -29,6 +30,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.medfed.coordinator.Coordinator;
 import org.medfed.coordinator.CoordinatorConfig;
+import org.medfed.proto.v1.AdminModelRequest;
 import org.medfed.proto.v1.AdminServiceGrpc;
 import org.medfed.proto.v1.GetJobRequest;
 import org.medfed.proto.v1.JobDetail;
@@ -37,11 +39,13 @@ import org.medfed.proto.v1.JobState;
 import org.medfed.proto.v1.JobSummary;
 import org.medfed.proto.v1.ListJobsRequest;
 import org.medfed.proto.v1.ListNodesRequest;
+import org.medfed.proto.v1.ModelCard;
 import org.medfed.proto.v1.NodeApproval;
 import org.medfed.proto.v1.RoundRecord;
 import org.medfed.proto.v1.SubmitJobRequest;
 import org.medfed.trust.tls.Tls;
 import org.medfed.trust.tls.TlsProblems;
+import org.medfed.wire.Digests;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -83,6 +87,27 @@ public final class MedfedCli {
   /** Downloads and verifies the model of a checkpointed round (0: the one the job keeps) as a DL4J zip. */
   public static byte[] downloadModel(AdminServiceGrpc.AdminServiceBlockingStub admin, String jobId, int round) {
     return Download.download(admin, jobId, round);
+  }
+
+  /**
+   * Writes model-card.json and model-card.md beside the model file: the coordinator issues the card for
+   * the same request and records its digest and the model's in its audit log.
+   */
+  public static void writeCard(AdminServiceGrpc.AdminServiceBlockingStub admin, String jobId, int round, byte[] model,
+      Path out) throws IOException {
+    ModelCard card = admin.getModelCard(AdminModelRequest.newBuilder().setJobId(jobId).setRound(round).build());
+    String sha256 = Digests.hex(Digests.sha256(model));
+    if (!card.getModelSha256().equals(sha256)) {
+      throw new IllegalStateException("the coordinator issued the card for another model file (" + card.getModelSha256()
+          + ") than the one downloaded (" + sha256 + "): the job's kept round changed meanwhile; download again with"
+          + " --round N");
+    }
+    Path json = out.resolveSibling("model-card.json");
+    Path markdown = out.resolveSibling("model-card.md");
+    Files.writeString(json, card.getJson(), StandardCharsets.UTF_8);
+    Files.writeString(markdown, card.getMarkdown(), StandardCharsets.UTF_8);
+    System.out.println("wrote " + json + " and " + markdown + " (check them with `medfed audit verify AUDIT_LOG"
+        + " --card " + json + "`)");
   }
 
   public static int run(String... args) {
@@ -536,6 +561,8 @@ public final class MedfedCli {
           file.write(model);
         }
         System.out.println("wrote " + out + " (" + model.length + " bytes)");
+        writeCard(AdminServiceGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS), jobId, round,
+            model, out);
         return OK;
       } finally {
         channel.shutdownNow();

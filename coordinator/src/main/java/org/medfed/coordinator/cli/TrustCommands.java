@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.medfed.trust.audit.AuditVerifier;
 import org.medfed.trust.pki.CertificateAuthority;
@@ -105,13 +106,38 @@ final class TrustCommands {
     @Parameters(index = "1", paramLabel = "AUDIT_LOG", description = "The log file, e.g. data/audit.log.")
     Path file;
 
+    @Option(names = "--card", description = "Also check a model card (model-card.json from `medfed download`)"
+        + " against the log.")
+    Path card;
+
+    @Option(names = "--model", description = "With --card: the model file the card describes (default: model.zip"
+        + " beside the card, if there).")
+    Path model;
+
     @Override
     public Integer call() throws Exception {
       if (!action.equals("verify")) {
         System.err.println("medfed audit: unknown action '" + action + "'; use `medfed audit verify FILE`");
         return MedfedCli.BAD_INPUT;
       }
-      return verify(file);
+      int chain = verify(file);
+      if (chain != MedfedCli.OK || card == null) {
+        return chain;
+      }
+      if (!Files.isRegularFile(card)) {
+        System.err.println("medfed audit: no model card at " + card);
+        return MedfedCli.BAD_INPUT;
+      }
+      Optional<Path> described = Optional.ofNullable(model)
+          .or(() -> Optional.of(card.resolveSibling("model.zip")).filter(Files::isRegularFile));
+      List<String> problems = ModelCardCheck.problems(file, card, described);
+      if (problems.isEmpty()) {
+        System.out.println("model card " + card + " matches " + file
+            + described.map(m -> ", and so does the model file " + m).orElse(" (no model file checked)"));
+        return MedfedCli.OK;
+      }
+      problems.forEach(p -> System.out.println("MISMATCH: " + p));
+      return MedfedCli.AUDIT_BROKEN;
     }
 
     static int verify(Path file) throws IOException {

@@ -84,6 +84,13 @@ public final class AuditLog implements AutoCloseable {
     return file;
   }
 
+  /** The chain's newest record: what a model card or a hospital's witness log pins. */
+  public record Head(long seq, String hash) {}
+
+  public synchronized Head head() {
+    return new Head(seq, last);
+  }
+
   /**
    * Appends one record and forces it to disk. {@code details} values are identifiers, digests,
    * counts and reasons; keys are written in sorted order.
