@@ -158,11 +158,12 @@ final class JobRunner implements Runnable {
       return initial;
     }
     RoundRecord last = job.rounds().get(job.rounds().size() - 1);
-    GlobalModel model = services.checkpoints().readVerified(job.id(), last.round(), last.checkpointSha256());
-    services.checkpoints().readStrategyState(job.id(), last.round()).ifPresent(strategy::restore);
+    CheckpointStore.Checkpoint checkpoint = services.checkpoints().readVerified(job.id(), last.round(),
+        last.checkpointSha256());
+    strategy.restore(checkpoint.strategyState());
     services.audit().append("JOB_RESUMED", Map.of("job", job.id(), "rounds_completed", last.round(),
         "model_sha256", last.checkpointSha256()));
-    return model;
+    return checkpoint.model();
   }
 
   /** After the round is stored: a crash in between leaves the round counted, and JOB_RESUMED names it. */

@@ -31,6 +31,7 @@ import org.medfed.coordinator.model.GlobalModel;
 import org.medfed.coordinator.session.NodeSession;
 import org.medfed.coordinator.session.TaskBoard;
 import org.medfed.coordinator.session.TaskResult;
+import org.medfed.coordinator.strategy.RoundInput;
 import org.medfed.coordinator.strategy.RoundUpdate;
 import org.medfed.proto.v1.AgentMessage;
 import org.medfed.proto.v1.CancelTask;
@@ -280,8 +281,8 @@ final class SecureTraining {
       mean[i] = (float) (sums[i + 1] / weight);
     }
     Map<String, Double> metrics = Map.of("loss", sums[sums.length - 1] / weight);
-    return new Collected.Combined(new RoundUpdate(mean, weight * settings.maxSamplesPerNode(), contributors.size(),
-        metrics), contributors, dropped);
+    RoundUpdate update = new RoundUpdate(mean, weight * settings.maxSamplesPerNode(), contributors.size(), metrics);
+    return new Collected.Combined(new RoundInput.Mean(update), contributors, dropped);
   }
 
   /** Wall time per protocol stage, for the log: where a slow secure round spends its time. */

@@ -70,8 +70,13 @@ public final class Aggregation {
 
   /** Checks that a round update fits the model. */
   static void requireSameLength(float[] globalParameters, RoundUpdate update) {
-    if (update.length() != globalParameters.length) {
-      throw new IllegalArgumentException("the round update has " + update.length() + " values but the model has "
+    requireSameLength(globalParameters, update.length(), "the round update");
+  }
+
+  /** Checks that a round update, or state restored from a checkpoint, fits the model. */
+  static void requireSameLength(float[] globalParameters, int length, String what) {
+    if (length != globalParameters.length) {
+      throw new IllegalArgumentException(what + " has " + length + " values but the model has "
           + globalParameters.length);
     }
   }
