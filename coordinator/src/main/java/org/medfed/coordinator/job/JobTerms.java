@@ -17,7 +17,9 @@ public final class JobTerms {
         .setLocalEpochs(spec.localEpochs())
         .setBatchSize(spec.batchSize())
         .setLearningRate(spec.learningRate())
-        .setSeed(spec.seed());
+        .setSeed(spec.seed())
+        // 0 unless the strategy is FedProx: the agent adds no proximal term then.
+        .setProximalMu(spec.strategy().proximalMu());
     for (long dim : spec.inputShape()) {
       plan.addInputShape(dim);
     }

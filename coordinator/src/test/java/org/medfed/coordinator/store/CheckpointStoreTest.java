@@ -16,6 +16,13 @@ import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.medfed.coordinator.model.GlobalModel;
+import org.medfed.coordinator.job.StrategyName;
+import org.medfed.coordinator.job.StrategySpec;
+import org.medfed.coordinator.strategy.Aggregate;
+import org.medfed.coordinator.strategy.RoundInput;
+import org.medfed.coordinator.strategy.RoundUpdate;
+import org.medfed.coordinator.strategy.Strategies;
+import org.medfed.coordinator.strategy.Strategy;
 import org.medfed.coordinator.strategy.StrategyState;
 import org.medfed.wire.Digests;
 import org.medfed.wire.Tensors;
@@ -101,6 +108,31 @@ class CheckpointStoreTest {
         () -> checkpoints.readVerified("job", 1, digest));
 
     assertTrue(e.getMessage().contains("no strategy-state.bin"), e.getMessage());
+  }
+
+  @Test
+  void resumedFedAdam_restoresMAndV_andStepsExactlyAsAnUninterruptedOne() {
+    CheckpointStore checkpoints = new CheckpointStore(dir);
+    StrategySpec spec = StrategySpec.of(StrategyName.FEDADAM);
+    RoundUpdate round1 = new RoundUpdate(new float[] {0.5f, -1f, 2f}, 10, 2, Map.of());
+    RoundUpdate round2 = new RoundUpdate(new float[] {-0.25f, 1f, 1f}, 10, 2, Map.of());
+    Strategy uninterrupted = Strategies.create(spec);
+    float[] afterOne = parameters(uninterrupted.aggregate(1, model.parameters(), new RoundInput.Mean(round1)));
+    String digest = checkpoints.write("job-adam", 1, new GlobalModel("{}", afterOne), Map.of(),
+        uninterrupted.state());
+
+    Strategy resumed = Strategies.create(spec);
+    CheckpointStore.Checkpoint checkpoint = checkpoints.readVerified("job-adam", 1, digest);
+    resumed.restore(checkpoint.strategyState());
+
+    assertEquals(Set.of("m", "v"), checkpoint.strategyState().names());
+    assertEquals(uninterrupted.state(), resumed.state());
+    assertArrayEquals(parameters(uninterrupted.aggregate(2, afterOne, new RoundInput.Mean(round2))),
+        parameters(resumed.aggregate(2, checkpoint.model().parameters(), new RoundInput.Mean(round2))));
+  }
+
+  private static float[] parameters(Aggregate aggregate) {
+    return ((Aggregate.Updated) aggregate).parameters();
   }
 
   @Test
