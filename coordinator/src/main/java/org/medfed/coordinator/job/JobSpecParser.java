@@ -134,7 +134,11 @@ public final class JobSpecParser {
     ObjectNode strategy = root.putObject("strategy");
     strategy.put("name", spec.strategy().name().label());
     spec.strategy().parameters().forEach((parameter, value) -> {
-      strategy.put(parameter.field(), value);
+      if (parameter.integral()) {
+        strategy.put(parameter.field(), value.longValue());
+      } else {
+        strategy.put(parameter.field(), value);
+      }
     });
     root.put("optimizer", spec.optimizer().name().toLowerCase(Locale.ROOT));
     if (!spec.features().isEmpty()) {
@@ -231,8 +235,9 @@ public final class JobSpecParser {
       if (value == null || value.isNull()) {
         continue;
       }
-      if (!value.isNumber()) {
-        throw new InvalidJobSpecException("strategy." + parameter.field(), "must be a number, got " + value);
+      if (!value.isNumber() || parameter.integral() && !value.isIntegralNumber()) {
+        throw new InvalidJobSpecException("strategy." + parameter.field(), "must be "
+            + (parameter.integral() ? "an integer" : "a number") + ", got " + value);
       }
       if (!name.takes().contains(parameter) && Double.valueOf(value.asDouble()).equals(NEUTRAL.get(parameter))) {
         continue;

@@ -19,7 +19,13 @@ public enum StrategyParameter {
   /** FedOpt's adaptivity: how far a coordinate with a small second moment may step. */
   TAU("> 0", v -> v > 0),
   /** FedProx's μ, the weight of the proximal term each hospital adds to its local loss. */
-  PROXIMAL_MU("> 0 (fedprox with mu 0 is fedavg)", v -> v > 0);
+  PROXIMAL_MU("> 0 (fedprox with mu 0 is fedavg)", v -> v > 0),
+  /** FedTrimmedAvg's β: the share of the smallest and of the largest values dropped per coordinate. */
+  TRIM_FRACTION("in [0, 0.5)", v -> v >= 0 && v < 0.5),
+  /** Krum's f: how many hospitals may send arbitrary updates. */
+  BYZANTINE("an integer >= 0", v -> v >= 0 && v == Math.rint(v) && v <= Integer.MAX_VALUE),
+  /** Multi-Krum's m: how many of the lowest-scored updates are averaged. */
+  SELECTED("an integer >= 1", v -> v >= 1 && v == Math.rint(v) && v <= Integer.MAX_VALUE);
 
   private final String range;
   private final DoublePredicate valid;
@@ -32,6 +38,15 @@ public enum StrategyParameter {
   /** The name under {@code strategy:} in a job document. */
   public String field() {
     return name().toLowerCase(Locale.ROOT);
+  }
+
+  /** The valid values, as an error message states them. */
+  String range() {
+    return range;
+  }
+
+  boolean integral() {
+    return this == BYZANTINE || this == SELECTED;
   }
 
   /** @throws InvalidJobSpecException naming {@code strategy.<field>} when the value is out of range */

@@ -25,6 +25,12 @@ public record StrategySpec(StrategyName name, Map<StrategyParameter, Double> par
       }
       all.put(parameter, parameter.check(value));
     });
+    for (StrategyParameter parameter : name.takes()) {
+      if (!all.containsKey(parameter)) {
+        throw new InvalidJobSpecException("strategy." + parameter.field(), "missing; " + name.label()
+            + " needs it, " + parameter.range());
+      }
+    }
     parameters = Collections.unmodifiableMap(all);
   }
 

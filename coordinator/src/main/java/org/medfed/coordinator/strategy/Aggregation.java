@@ -89,6 +89,28 @@ public final class Aggregation {
     return out;
   }
 
+  static float[] add(float[] base, double[] delta) {
+    float[] out = new float[base.length];
+    for (int i = 0; i < base.length; i++) {
+      out[i] = (float) (base[i] + delta[i]);
+    }
+    return out;
+  }
+
+  /** The round's metrics from the updates a rule used: their weighted metrics and their samples. */
+  static Map<String, Double> metricsOf(List<ClientUpdate> updates) {
+    Map<String, Double> metrics = new LinkedHashMap<>(weightedMetrics(updates));
+    metrics.put("samples", (double) updates.stream().mapToLong(ClientUpdate::numSamples).sum());
+    return metrics;
+  }
+
+  /** Checks that every update fits the model, naming the first that does not. */
+  static void requireSameLength(float[] globalParameters, List<ClientUpdate> updates) {
+    for (ClientUpdate update : updates) {
+      requireSameLength(globalParameters, update.length(), "the update from '" + update.nodeId() + "'");
+    }
+  }
+
   static Map<String, Double> withSamples(RoundUpdate update) {
     Map<String, Double> metrics = new LinkedHashMap<>(update.metrics());
     metrics.put("samples", update.samples());

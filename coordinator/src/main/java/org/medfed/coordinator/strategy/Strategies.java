@@ -2,9 +2,12 @@ package org.medfed.coordinator.strategy;
 
 import static org.medfed.coordinator.job.StrategyParameter.BETA1;
 import static org.medfed.coordinator.job.StrategyParameter.BETA2;
+import static org.medfed.coordinator.job.StrategyParameter.BYZANTINE;
+import static org.medfed.coordinator.job.StrategyParameter.SELECTED;
 import static org.medfed.coordinator.job.StrategyParameter.SERVER_LEARNING_RATE;
 import static org.medfed.coordinator.job.StrategyParameter.SERVER_MOMENTUM;
 import static org.medfed.coordinator.job.StrategyParameter.TAU;
+import static org.medfed.coordinator.job.StrategyParameter.TRIM_FRACTION;
 
 import org.medfed.coordinator.job.StrategySpec;
 
@@ -21,10 +24,18 @@ public final class Strategies {
       case FEDADAGRAD -> fedOpt(FedOpt.SecondMoment.ADAGRAD, spec, 0);
       case FEDADAM -> fedOpt(FedOpt.SecondMoment.ADAM, spec, spec.get(BETA2));
       case FEDYOGI -> fedOpt(FedOpt.SecondMoment.YOGI, spec, spec.get(BETA2));
+      case FEDMEDIAN -> new FedMedian();
+      case FEDTRIMMEDAVG -> new FedTrimmedAvg(spec.get(TRIM_FRACTION));
+      case KRUM -> new Krum(byzantine(spec), 1);
+      case MULTIKRUM -> new Krum(byzantine(spec), (int) spec.get(SELECTED));
     };
   }
 
   private static FedOpt fedOpt(FedOpt.SecondMoment rule, StrategySpec spec, double beta2) {
     return new FedOpt(rule, spec.get(SERVER_LEARNING_RATE), spec.get(BETA1), beta2, spec.get(TAU));
+  }
+
+  private static int byzantine(StrategySpec spec) {
+    return (int) spec.get(BYZANTINE);
   }
 }

@@ -1,6 +1,7 @@
 package org.medfed.coordinator.job;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -12,6 +13,8 @@ import org.junit.jupiter.params.provider.EnumSource;
 import org.medfed.coordinator.model.GlobalModel;
 
 class StrategySpecParsingTest {
+  private static final String PLAINTEXT = "secure_aggregation: {enabled: false}\n";
+
   @Test
   void fedAdam_byName_takesTheDocumentedDefaults() {
     StrategySpec adam = JobSpecParser.parse(JobSpecParserTest.VALID + "strategy: fedadam\n").strategy();
@@ -46,7 +49,13 @@ class StrategySpecParsingTest {
   @ParameterizedTest
   @EnumSource(StrategyName.class)
   void toJson_thenParse_givesTheSameSpec_forEveryStrategy(StrategyName name) {
-    JobSpec spec = JobSpecParser.parse(JobSpecParserTest.VALID + "strategy: {name: " + name.label() + "}\n");
+    String fields = switch (name) {
+      case KRUM -> ", byzantine: 1";
+      case MULTIKRUM -> ", byzantine: 1, selected: 2";
+      default -> "";
+    };
+    JobSpec spec = JobSpecParser.parse(JobSpecParserTest.VALID + PLAINTEXT
+        + "strategy: {name: " + name.label() + fields + "}\n");
 
     assertEquals(spec, JobSpecParser.parse(JobSpecParser.toJson(spec)));
   }
@@ -70,13 +79,39 @@ class StrategySpecParsingTest {
       "{name: fedadam, server_learning_rate: 11} | strategy.server_learning_rate | must be in (0, 10], got 11.0",
       "{name: fedprox, proximal_mu: 0}         | strategy.proximal_mu          | must be > 0 (fedprox with mu 0 is fedavg), got 0.0",
       "{name: fedadam, proximal_mu: 0.1}       | strategy.proximal_mu          | fedadam does not take proximal_mu; strategies that do: [fedprox]",
+      "{name: fedtrimmedavg, trim_fraction: 0.5} | strategy.trim_fraction      | must be in [0, 0.5), got 0.5",
+      "{name: krum}                            | strategy.byzantine            | missing; krum needs it, an integer >= 0",
+      "{name: multikrum, byzantine: 1}         | strategy.selected             | missing; multikrum needs it, an integer >= 1",
+      "{name: krum, byzantine: 1.5}            | strategy.byzantine            | must be an integer, got 1.5",
+      "{name: krum, byzantine: 1, selected: 2} | strategy.selected             | krum does not take selected; strategies that do: [multikrum]",
       "{name: fedadam, beta3: 0.5}             | strategy.beta3                | unknown field",
   })
   void parse_badStrategyField_namesTheField(String strategy, String field, String problem) {
     InvalidJobSpecException e = assertThrows(InvalidJobSpecException.class,
-        () -> JobSpecParser.parse(JobSpecParserTest.VALID + "strategy: " + strategy + "\n"));
+        () -> JobSpecParser.parse(JobSpecParserTest.VALID + PLAINTEXT + "strategy: " + strategy + "\n"));
 
     assertEquals(field, e.field());
     assertTrue(e.getMessage().startsWith("job field '" + field + "': " + problem), e.getMessage());
+  }
+
+  @ParameterizedTest
+  @CsvSource({"fedmedian", "fedtrimmedavg", "'{name: krum, byzantine: 1}'", "'{name: multikrum, byzantine: 1, selected: 2}'"})
+  void parse_robustRuleWithSecureAggregation_isRefusedNamingBothFieldsAndWhy(String strategy) {
+    InvalidJobSpecException e = assertThrows(InvalidJobSpecException.class,
+        () -> JobSpecParser.parse(JobSpecParserTest.VALID + "strategy: " + strategy + "\n"));
+
+    assertEquals("strategy.name", e.field());
+    assertTrue(e.getMessage().contains("secure_aggregation is on (the default)")
+        && e.getMessage().contains("only ever sees the sum of the updates")
+        && e.getMessage().contains("set secure_aggregation: {enabled: false}")
+        && e.getMessage().contains("or choose a mean-based strategy"), e.getMessage());
+  }
+
+  @Test
+  void parse_robustRuleWithoutSecureAggregation_isAccepted() {
+    JobSpec spec = JobSpecParser.parse(JobSpecParserTest.VALID + PLAINTEXT + "strategy: fedmedian\n");
+
+    assertTrue(spec.strategy().name().needsEachUpdate());
+    assertFalse(spec.secureAggregation().enabled());
   }
 }
