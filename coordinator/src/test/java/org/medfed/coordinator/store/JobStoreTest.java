@@ -14,10 +14,8 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.medfed.coordinator.strategy.StrategyState;
 import org.medfed.coordinator.job.JobEvent;
 import org.medfed.coordinator.job.JobStatus;
 import org.medfed.coordinator.job.RoundRecord;
@@ -25,6 +23,7 @@ import org.medfed.coordinator.model.GlobalModel;
 import org.medfed.coordinator.strategy.Aggregate;
 import org.medfed.coordinator.strategy.FedAvgM;
 import org.medfed.coordinator.strategy.RoundUpdate;
+import org.medfed.coordinator.strategy.StrategyState;
 import org.medfed.trust.audit.AuditLog;
 
 /** The coordinator's state on the embedded SQLite store: what a restarted coordinator reads back. */

@@ -14,8 +14,8 @@ import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.medfed.coordinator.strategy.StrategyState;
 import org.medfed.coordinator.model.GlobalModel;
+import org.medfed.coordinator.strategy.StrategyState;
 import org.medfed.trust.audit.AuditLog;
 import org.medfed.trust.audit.AuditVerifier;
 

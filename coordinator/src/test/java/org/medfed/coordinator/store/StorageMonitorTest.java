@@ -17,10 +17,10 @@ import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.medfed.coordinator.strategy.StrategyState;
 import org.medfed.coordinator.job.JobEvent;
 import org.medfed.coordinator.job.JobStatus;
 import org.medfed.coordinator.model.GlobalModel;
+import org.medfed.coordinator.strategy.StrategyState;
 import org.medfed.trust.audit.AuditLog;
 
 /**
