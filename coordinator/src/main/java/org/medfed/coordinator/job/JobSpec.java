@@ -59,6 +59,12 @@ public record JobSpec(String name, String dataset, ModelSpec model, long[] input
             + "; input_shape must be [" + features.size() + "]");
     require(features.stream().distinct().count() == features.size(), "features", "names a feature twice");
     inputShape = inputShape.clone();
+    require(!(strategy.name().needsEachUpdate() && secureAggregation.enabled()), "strategy.name",
+        strategy.name().label() + " needs each hospital's update, but secure_aggregation is on (the default), and "
+            + "under secure aggregation the coordinator only ever sees the sum of the updates, so it cannot take a "
+            + "median, trim or pick one update; set secure_aggregation: {enabled: false} to use a robust rule "
+            + "where the coordinator is trusted to see each update, or choose a mean-based strategy "
+            + "(fedavg, fedavgm, fedadagrad, fedadam, fedyogi, fedprox)");
   }
 
   @Override

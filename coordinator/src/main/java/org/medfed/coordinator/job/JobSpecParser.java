@@ -9,8 +9,10 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.Set;
@@ -45,7 +47,13 @@ public final class JobSpecParser {
   private static final Set<String> DP_SGD_FIELDS = Set.of("clip", "epsilon", "noise_multiplier", "delta");
   private static final Set<String> SELECTION_FIELDS = Set.of("metric", "mode", "patience", "min_delta");
   private static final Set<String> MODEL_FIELDS = Set.of("architecture", "hidden", "dl4j_json");
-  private static final Set<String> STRATEGY_FIELDS = Set.of("name", "server_learning_rate", "server_momentum");
+  private static final Set<String> STRATEGY_FIELDS = strategyFields();
+  /**
+   * Coordinators before issue 13 wrote these neutral values into every fedavg job's stored JSON;
+   * they are dropped where the strategy takes no such field, so those jobs still load on restart.
+   */
+  private static final Map<StrategyParameter, Double> NEUTRAL = Map.of(
+      StrategyParameter.SERVER_LEARNING_RATE, 1.0, StrategyParameter.SERVER_MOMENTUM, 0.0);
   private static final Set<String> SECAGG_FIELDS = Set.of("enabled", "clip", "max_samples_per_node", "stage_deadline",
       "neighbours");
   private static final Set<String> DEADLINE_FIELDS = Set.of("selection", "training", "evaluation");
@@ -147,9 +155,14 @@ public final class JobSpecParser {
     selection.put("patience", spec.selection().patience());
     selection.put("min_delta", spec.selection().minDelta());
     ObjectNode strategy = root.putObject("strategy");
-    strategy.put("name", spec.strategy().name().name().toLowerCase(Locale.ROOT));
-    strategy.put("server_learning_rate", spec.strategy().serverLearningRate());
-    strategy.put("server_momentum", spec.strategy().serverMomentum());
+    strategy.put("name", spec.strategy().name().label());
+    spec.strategy().parameters().forEach((parameter, value) -> {
+      if (parameter.integral()) {
+        strategy.put(parameter.field(), value.longValue());
+      } else {
+        strategy.put(parameter.field(), value);
+      }
+    });
     root.put("optimizer", spec.optimizer().name().toLowerCase(Locale.ROOT));
     if (!spec.features().isEmpty()) {
       ArrayNode features = root.putArray("features");
@@ -274,20 +287,42 @@ public final class JobSpecParser {
     return new ModelSelection(metric, maximize, (int) integer(node, "patience", 0L), number(node, "min_delta", 0.0));
   }
 
-  /** {@code strategy: fedavg}, or {@code strategy: {name: fedavgm, server_momentum: 0.9}}. */
+  /**
+   * {@code strategy: fedavg}, or {@code strategy: {name: fedadam, server_learning_rate: 0.05}}; fields
+   * the named strategy does not take are refused by {@link StrategySpec}, naming them.
+   */
   private static StrategySpec strategy(JsonNode node) {
     if (node == null || node.isNull()) {
       return StrategySpec.fedAvg();
     }
     if (node.isTextual()) {
-      StrategyName name = enumValue("strategy", node.asText(), StrategyName.class);
-      return name == StrategyName.FEDAVGM ? new StrategySpec(name, 1, 0.9) : StrategySpec.fedAvg();
+      return StrategySpec.of(enumValue("strategy", node.asText(), StrategyName.class));
     }
     requireObject("strategy", node);
     checkKnown("strategy.", node, STRATEGY_FIELDS);
     StrategyName name = enumValue("strategy.name", requiredText(node, "name"), StrategyName.class);
-    double momentumDefault = name == StrategyName.FEDAVGM ? 0.9 : 0;
-    return new StrategySpec(name, number(node, "server_learning_rate", 1.0), number(node, "server_momentum", momentumDefault));
+    Map<StrategyParameter, Double> given = new EnumMap<>(StrategyParameter.class);
+    for (StrategyParameter parameter : StrategyParameter.values()) {
+      JsonNode value = node.get(parameter.field());
+      if (value == null || value.isNull()) {
+        continue;
+      }
+      if (!value.isNumber() || parameter.integral() && !value.isIntegralNumber()) {
+        throw new InvalidJobSpecException("strategy." + parameter.field(), "must be "
+            + (parameter.integral() ? "an integer" : "a number") + ", got " + value);
+      }
+      if (!name.takes().contains(parameter) && Double.valueOf(value.asDouble()).equals(NEUTRAL.get(parameter))) {
+        continue;
+      }
+      given.put(parameter, value.asDouble());
+    }
+    return new StrategySpec(name, given);
+  }
+
+  private static Set<String> strategyFields() {
+    Set<String> fields = new TreeSet<>(Set.of("name"));
+    Arrays.stream(StrategyParameter.values()).map(StrategyParameter::field).forEach(fields::add);
+    return Set.copyOf(fields);
   }
 
   private static long[] shape(JsonNode node) {

@@ -18,7 +18,9 @@ public final class JobTerms {
         .setBatchSize(spec.batchSize())
         .setLearningRate(spec.learningRate())
         .setLocalSteps(spec.localSteps())
-        .setSeed(spec.seed());
+        .setSeed(spec.seed())
+        // 0 unless the strategy is FedProx: the agent adds no proximal term then.
+        .setProximalMu(spec.strategy().proximalMu());
     for (long dim : spec.inputShape()) {
       plan.addInputShape(dim);
     }

@@ -10,7 +10,8 @@ import java.util.TreeMap;
  * What happened in one completed round.
  *
  * @param dropped selected nodes whose update was not aggregated, with the reason
- * @param checkpointSha256 the SHA-256 of the round's checkpointed parameters, checked on resume
+ * @param checkpointSha256 the SHA-256 of the round's checkpointed parameters, followed by the strategy
+ *     state when the strategy keeps any; checked on resume
  * @param evaluations each hospital's evaluation of the round's global model on its own test split
  *     (metric name to value, with {@code samples}), so a site the model fails is seen beside the mean
  */

@@ -1,29 +1,59 @@
 package org.medfed.coordinator.job;
 
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.EnumMap;
+import java.util.Map;
 import java.util.Objects;
 
 /**
- * The aggregation strategy a job asks for, with its server-side hyper-parameters.
+ * The aggregation strategy a job asks for, with its hyper-parameters: exactly those its
+ * {@link StrategyName} takes, defaults filled in, each in range.
  *
- * @param serverMomentum momentum on the averaged update (FedAvgM); 0 for plain FedAvg
- * @param serverLearningRate step size on the averaged update; 1 reproduces FedAvg
+ * @param parameters what the job gave; the record holds these plus the strategy's defaults
  */
-public record StrategySpec(StrategyName name, double serverLearningRate, double serverMomentum) {
+public record StrategySpec(StrategyName name, Map<StrategyParameter, Double> parameters) {
   public StrategySpec {
     Objects.requireNonNull(name, "name");
-    if (!(serverLearningRate > 0 && serverLearningRate <= 10)) {
-      throw new InvalidJobSpecException("strategy.server_learning_rate", "must be in (0, 10], got " + serverLearningRate);
+    Map<StrategyParameter, Double> all = new EnumMap<>(StrategyParameter.class);
+    all.putAll(name.defaults());
+    parameters.forEach((parameter, value) -> {
+      if (!name.takes().contains(parameter)) {
+        throw new InvalidJobSpecException("strategy." + parameter.field(), name.label() + " does not take "
+            + parameter.field() + "; strategies that do: " + Arrays.stream(StrategyName.values())
+            .filter(s -> s.takes().contains(parameter)).map(StrategyName::label).toList());
+      }
+      all.put(parameter, parameter.check(value));
+    });
+    for (StrategyParameter parameter : name.takes()) {
+      if (!all.containsKey(parameter)) {
+        throw new InvalidJobSpecException("strategy." + parameter.field(), "missing; " + name.label()
+            + " needs it, " + parameter.range());
+      }
     }
-    if (!(serverMomentum >= 0 && serverMomentum < 1)) {
-      throw new InvalidJobSpecException("strategy.server_momentum", "must be in [0, 1), got " + serverMomentum);
-    }
-    if (name == StrategyName.FEDAVG && (serverMomentum != 0 || serverLearningRate != 1)) {
-      throw new InvalidJobSpecException("strategy", "fedavg takes no server_momentum or server_learning_rate; "
-          + "use fedavgm for those");
-    }
+    parameters = Collections.unmodifiableMap(all);
   }
 
   public static StrategySpec fedAvg() {
-    return new StrategySpec(StrategyName.FEDAVG, 1, 0);
+    return of(StrategyName.FEDAVG);
+  }
+
+  /** The strategy with its defaults. */
+  public static StrategySpec of(StrategyName name) {
+    return new StrategySpec(name, Map.of());
+  }
+
+  /** @throws IllegalArgumentException if the strategy does not take {@code parameter} */
+  public double get(StrategyParameter parameter) {
+    Double value = parameters.get(parameter);
+    if (value == null) {
+      throw new IllegalArgumentException(name.label() + " takes no " + parameter.field());
+    }
+    return value;
+  }
+
+  /** The μ hospitals add as a proximal term to their local loss; 0 unless the strategy is FedProx. */
+  public double proximalMu() {
+    return parameters.getOrDefault(StrategyParameter.PROXIMAL_MU, 0.0);
   }
 }

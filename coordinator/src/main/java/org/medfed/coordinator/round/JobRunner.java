@@ -11,6 +11,8 @@ import org.medfed.coordinator.store.StorageMonitor;
 import org.medfed.coordinator.store.StorageProblem;
 import org.medfed.coordinator.strategy.Strategies;
 import org.medfed.coordinator.strategy.Strategy;
+import org.medfed.wire.Digests;
+import org.medfed.wire.Tensors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -68,7 +70,7 @@ final class JobRunner implements Runnable {
         RoundOutcome outcome = new RoundStateMachine(job, services, strategy).run(round, model);
         if (outcome instanceof RoundOutcome.Completed completed) {
           job.roundCompleted(completed.record());
-          audit(completed.record());
+          audit(completed);
           model = completed.model();
           round++;
           retries = 0;
@@ -163,17 +165,26 @@ final class JobRunner implements Runnable {
       return initial;
     }
     RoundRecord last = job.rounds().get(job.rounds().size() - 1);
-    GlobalModel model = services.checkpoints().readVerified(job.id(), last.round(), last.checkpointSha256());
-    services.checkpoints().readStrategyState(job.id(), last.round()).ifPresent(strategy::restore);
+    CheckpointStore.Checkpoint checkpoint = services.checkpoints().readVerified(job.id(), last.round(),
+        last.checkpointSha256());
+    strategy.restore(checkpoint.strategyState());
     services.audit().append("JOB_RESUMED", Map.of("job", job.id(), "rounds_completed", last.round(),
-        "model_sha256", last.checkpointSha256()));
-    return model;
+        "model_sha256", sha256(checkpoint.model()), "checkpoint_sha256", last.checkpointSha256()));
+    return checkpoint.model();
   }
 
-  /** After the round is stored: a crash in between leaves the round counted, and JOB_RESUMED names it. */
-  private void audit(RoundRecord record) {
+  /**
+   * After the round is stored: a crash in between leaves the round counted, and JOB_RESUMED names it.
+   * The model's own digest links to the next ROUND_STARTED; the checkpoint's also covers strategy state.
+   */
+  private void audit(RoundOutcome.Completed completed) {
+    RoundRecord record = completed.record();
     services.audit().append("ROUND_COMPLETED", Map.of("job", job.id(), "round", record.round(),
         "contributors", record.participants(), "dropped", List.copyOf(record.dropped().keySet()),
-        "aggregate_model_sha256", record.checkpointSha256()));
+        "aggregate_model_sha256", sha256(completed.model()), "checkpoint_sha256", record.checkpointSha256()));
+  }
+
+  private static String sha256(GlobalModel model) {
+    return Digests.hex(Digests.sha256(Tensors.toBytes(model.parameters())));
   }
 }

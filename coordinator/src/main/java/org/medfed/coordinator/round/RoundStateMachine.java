@@ -25,8 +25,8 @@ import org.medfed.coordinator.session.NodeSession;
 import org.medfed.coordinator.session.TaskBoard;
 import org.medfed.coordinator.session.TaskResult;
 import org.medfed.coordinator.strategy.Aggregate;
-import org.medfed.coordinator.strategy.Aggregation;
 import org.medfed.coordinator.strategy.ClientUpdate;
+import org.medfed.coordinator.strategy.RoundInput;
 import org.medfed.coordinator.strategy.Strategy;
 import org.medfed.proto.v1.CancelTask;
 import org.medfed.proto.v1.CoordinatorMessage;
@@ -152,7 +152,7 @@ public final class RoundStateMachine {
     }
 
     enter(round, Phase.AGGREGATE, "aggregating " + combined.contributors().size() + " updates with " + strategy);
-    Aggregate aggregate = strategy.aggregate(round, model.parameters(), combined.update());
+    Aggregate aggregate = strategy.aggregate(round, model.parameters(), combined.input());
     if (aggregate instanceof Aggregate.Skipped skipped) {
       return new RoundOutcome.Failed("round " + round + ": " + skipped.reason());
     }
@@ -174,7 +174,7 @@ public final class RoundStateMachine {
         took, aggregateDigest, evaluation.byHospital()));
   }
 
-  /** Without secure aggregation: each update is validated and averaged in the clear. */
+  /** Without secure aggregation: each update is validated and handed to the strategy as it is. */
   private Collected trainInTheClear(int round, List<NodeSession> selected, GlobalModel model)
       throws InterruptedException {
     Map<String, TaskResult> results = trainOn(selected, round, model);
@@ -200,7 +200,7 @@ public final class RoundStateMachine {
           + selected.size() + " selected nodes could return an accepted update and min_nodes is " + spec.minNodes()
           + "; missing: " + format(failed) + (abandoned.isEmpty() ? "" : "; stopped waiting for " + abandoned));
     }
-    return new Collected.Combined(Aggregation.combine(updates), updates.stream().map(ClientUpdate::nodeId).toList(),
+    return new Collected.Combined(new RoundInput.EachUpdate(updates), updates.stream().map(ClientUpdate::nodeId).toList(),
         dropped);
   }
 

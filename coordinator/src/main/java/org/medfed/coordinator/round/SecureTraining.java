@@ -31,6 +31,7 @@ import org.medfed.coordinator.model.GlobalModel;
 import org.medfed.coordinator.session.NodeSession;
 import org.medfed.coordinator.session.TaskBoard;
 import org.medfed.coordinator.session.TaskResult;
+import org.medfed.coordinator.strategy.RoundInput;
 import org.medfed.coordinator.strategy.RoundUpdate;
 import org.medfed.proto.v1.AgentMessage;
 import org.medfed.proto.v1.CancelTask;
@@ -282,7 +283,8 @@ final class SecureTraining {
     Map<String, Double> metrics = Map.of("loss", sums[sums.length - 1] / weight);
     // The true total is an integer; the sum carries the quantization error (far below 0.5, docs/security.md).
     double samples = Math.round(weight * settings.maxSamplesPerNode());
-    return new Collected.Combined(new RoundUpdate(mean, samples, contributors.size(), metrics), contributors, dropped);
+    RoundUpdate update = new RoundUpdate(mean, samples, contributors.size(), metrics);
+    return new Collected.Combined(new RoundInput.Mean(update), contributors, dropped);
   }
 
   /** Wall time per protocol stage, for the log: where a slow secure round spends its time. */

@@ -12,22 +12,31 @@ import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.stream.Stream;
 import org.medfed.coordinator.model.GlobalModel;
+import org.medfed.coordinator.strategy.StrategyState;
 import org.medfed.wire.Digests;
 import org.medfed.wire.Tensors;
 
 /**
- * Per-round checkpoints on disk: {@code <root>/<job>/round-0007/{model.json, params.f32, metrics.json}}.
+ * Per-round checkpoints on disk: {@code <root>/<job>/round-0007/{model.json, params.f32, metrics.json}},
+ * plus {@code strategy-state.bin} when the job's strategy carries state between rounds.
  * A round's folder is written aside and renamed into place, so a crash never leaves half a checkpoint.
  */
 public final class CheckpointStore {
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final String STRATEGY_STATE = "strategy-state.f64";
+  private static final String PARAMS = "params.f32";
+  /**
+   * FedAvgM's momentum buffer as bare float64 values, written before state had names. Still read, as
+   * "velocity", so that a FedAvgM job checkpointed by an older coordinator resumes; its digest
+   * covers the parameters only, as it did when it was recorded.
+   */
+  private static final String LEGACY_VELOCITY = "strategy-state.f64";
   private final Path root;
   private final DataFiles files;
 
@@ -67,25 +76,25 @@ public final class CheckpointStore {
     }
   }
 
+  /** A round's verified checkpoint: the model and what the strategy carries to the next round. */
+  public record Checkpoint(GlobalModel model, StrategyState strategyState) {}
+
   /**
-   * @param strategyState what the job's strategy carries to the next round (server momentum), if anything
-   * @return the SHA-256 of the parameters, stored with the round and checked when a job resumes from it
+   * @param strategyState what the job's strategy carries to the next round, {@link StrategyState#NONE} if nothing
+   * @return the checkpoint's digest ({@link #digest}), stored with the round and checked when a job resumes from it
    */
   public String write(String jobId, int round, GlobalModel model, Map<String, Double> metrics,
-      Optional<double[]> strategyState) {
+      StrategyState strategyState) {
     Path target = roundDir(jobId, round);
     Path staging = jobDir(jobId).resolve(".staging-" + round);
     try {
       Files.createDirectories(staging);
       byte[] params = Tensors.toBytes(model.parameters());
-      files.write(staging.resolve("params.f32"), params);
+      files.write(staging.resolve(PARAMS), params);
       files.write(staging.resolve("model.json"), model.configJson().getBytes(StandardCharsets.UTF_8));
       files.write(staging.resolve("metrics.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(metrics));
-      if (strategyState.isPresent()) {
-        ByteBuffer state = ByteBuffer.allocate(strategyState.get().length * Double.BYTES)
-            .order(ByteOrder.LITTLE_ENDIAN);
-        state.asDoubleBuffer().put(strategyState.get());
-        files.write(staging.resolve(STRATEGY_STATE), state.array());
+      if (!strategyState.isEmpty()) {
+        files.write(staging.resolve(StrategyStateFile.NAME), StrategyStateFile.encode(strategyState));
       }
       if (Files.exists(target)) {
         deleteRecursively(target);
@@ -95,7 +104,7 @@ public final class CheckpointStore {
       } catch (AtomicMoveNotSupportedException e) {
         Files.move(staging, target);
       }
-      return Digests.hex(Digests.sha256(params));
+      return digest(params, strategyState);
     } catch (IOException e) {
       // A half-written checkpoint on a full disk holds the very space the next try needs.
       try {
@@ -110,6 +119,21 @@ public final class CheckpointStore {
     }
   }
 
+  /**
+   * The SHA-256 of the parameters' bytes followed by the strategy state's canonical encoding, so a
+   * changed momentum or moment file is caught on resume like a changed model. A strategy without
+   * state gives the digest of the parameters alone, as every checkpoint had before state was covered.
+   */
+  static String digest(byte[] params, StrategyState strategyState) {
+    if (strategyState.isEmpty()) {
+      return Digests.hex(Digests.sha256(params));
+    }
+    byte[] state = StrategyStateFile.encode(strategyState);
+    byte[] both = Arrays.copyOf(params, params.length + state.length);
+    System.arraycopy(state, 0, both, params.length, state.length);
+    return Digests.hex(Digests.sha256(both));
+  }
+
   public Optional<GlobalModel> read(String jobId, int round) {
     Path dir = roundDir(jobId, round);
     if (!Files.isDirectory(dir)) {
@@ -117,44 +141,57 @@ public final class CheckpointStore {
     }
     try {
       return Optional.of(new GlobalModel(Files.readString(dir.resolve("model.json")),
-          Tensors.fromBytes(Files.readAllBytes(dir.resolve("params.f32")))));
+          Tensors.fromBytes(Files.readAllBytes(dir.resolve(PARAMS)))));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read checkpoint " + dir, e);
     }
   }
 
   /**
-   * The round's model, checked against the digest the database recorded for it.
+   * The round's model and strategy state, checked together against the digest the database recorded.
    *
-   * @throws IllegalStateException naming the folder when the files are missing or differ
+   * @throws IllegalStateException naming the folder and files when they are missing or differ
    */
-  public GlobalModel readVerified(String jobId, int round, String expectedSha256) {
+  public Checkpoint readVerified(String jobId, int round, String expectedSha256) {
     Path dir = roundDir(jobId, round);
     GlobalModel model = read(jobId, round).orElseThrow(() -> new IllegalStateException("the checkpoint of round "
         + round + " is missing: " + dir + " does not exist; restore the data folder from a backup"));
-    String actual = Digests.hex(Digests.sha256(Tensors.toBytes(model.parameters())));
-    if (!actual.equals(expectedSha256)) {
-      throw new IllegalStateException("the checkpoint " + dir + " has SHA-256 " + actual + " but the database recorded "
-          + expectedSha256 + " for round " + round + "; the file was changed or replaced; restore it from a backup");
+    byte[] params = Tensors.toBytes(model.parameters());
+    Path stateFile = dir.resolve(StrategyStateFile.NAME);
+    Path legacyFile = dir.resolve(LEGACY_VELOCITY);
+    StrategyState state;
+    String actual;
+    String covered;
+    try {
+      if (Files.exists(stateFile)) {
+        state = StrategyStateFile.decode(Files.readAllBytes(stateFile), stateFile);
+        actual = digest(params, state);
+        covered = PARAMS + " and " + StrategyStateFile.NAME;
+      } else if (Files.exists(legacyFile)) {
+        state = StrategyState.of(Map.of("velocity", readLegacyVelocity(legacyFile)));
+        actual = Digests.hex(Digests.sha256(params));
+        covered = PARAMS + " (" + LEGACY_VELOCITY + " predates state digests)";
+      } else {
+        state = StrategyState.NONE;
+        actual = digest(params, state);
+        covered = PARAMS + " (no " + StrategyStateFile.NAME + ")";
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read the strategy state in " + dir, e);
     }
-    return model;
+    if (!actual.equals(expectedSha256)) {
+      throw new IllegalStateException("the checkpoint " + dir + " has SHA-256 " + actual + " over " + covered
+          + " but the database recorded " + expectedSha256 + " for round " + round
+          + "; a file was changed, removed or replaced; restore it from a backup");
+    }
+    return new Checkpoint(model, state);
   }
 
-  /** The strategy state checkpointed with the round, if its strategy keeps any. */
-  public Optional<double[]> readStrategyState(String jobId, int round) {
-    Path file = roundDir(jobId, round).resolve(STRATEGY_STATE);
-    if (!Files.exists(file)) {
-      return Optional.empty();
-    }
-    try {
-      DoubleBuffer values = ByteBuffer.wrap(Files.readAllBytes(file)).order(ByteOrder.LITTLE_ENDIAN)
-          .asDoubleBuffer();
-      double[] state = new double[values.remaining()];
-      values.get(state);
-      return Optional.of(state);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read " + file, e);
-    }
+  private static double[] readLegacyVelocity(Path file) throws IOException {
+    DoubleBuffer values = ByteBuffer.wrap(Files.readAllBytes(file)).order(ByteOrder.LITTLE_ENDIAN).asDoubleBuffer();
+    double[] velocity = new double[values.remaining()];
+    values.get(velocity);
+    return velocity;
   }
 
   public Map<String, Double> readMetrics(String jobId, int round) {

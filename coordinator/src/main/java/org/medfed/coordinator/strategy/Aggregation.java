@@ -70,8 +70,13 @@ public final class Aggregation {
 
   /** Checks that a round update fits the model. */
   static void requireSameLength(float[] globalParameters, RoundUpdate update) {
-    if (update.length() != globalParameters.length) {
-      throw new IllegalArgumentException("the round update has " + update.length() + " values but the model has "
+    requireSameLength(globalParameters, update.length(), "the round update");
+  }
+
+  /** Checks that a round update, or state restored from a checkpoint, fits the model. */
+  static void requireSameLength(float[] globalParameters, int length, String what) {
+    if (length != globalParameters.length) {
+      throw new IllegalArgumentException(what + " has " + length + " values but the model has "
           + globalParameters.length);
     }
   }
@@ -82,6 +87,28 @@ public final class Aggregation {
       out[i] = base[i] + update.at(i);
     }
     return out;
+  }
+
+  static float[] add(float[] base, double[] delta) {
+    float[] out = new float[base.length];
+    for (int i = 0; i < base.length; i++) {
+      out[i] = (float) (base[i] + delta[i]);
+    }
+    return out;
+  }
+
+  /** The round's metrics from the updates a rule used: their weighted metrics and their samples. */
+  static Map<String, Double> metricsOf(List<ClientUpdate> updates) {
+    Map<String, Double> metrics = new LinkedHashMap<>(weightedMetrics(updates));
+    metrics.put("samples", (double) updates.stream().mapToLong(ClientUpdate::numSamples).sum());
+    return metrics;
+  }
+
+  /** Checks that every update fits the model, naming the first that does not. */
+  static void requireSameLength(float[] globalParameters, List<ClientUpdate> updates) {
+    for (ClientUpdate update : updates) {
+      requireSameLength(globalParameters, update.length(), "the update from '" + update.nodeId() + "'");
+    }
   }
 
   static Map<String, Double> withSamples(RoundUpdate update) {

@@ -1,6 +1,6 @@
 package org.medfed.coordinator.strategy;
 
-import java.util.Optional;
+import java.util.Map;
 
 /**
  * FedAvg with server momentum (Hsu, Qi and Brown 2019, arXiv 1909.06335): the averaged update feeds
@@ -10,7 +10,8 @@ import java.util.Optional;
  * <p>Holds the momentum buffer for one job, so one instance serves exactly one job's rounds, in
  * order. Not thread-safe.
  */
-public final class FedAvgM implements Strategy {
+public final class FedAvgM implements MeanRule {
+  private static final String VELOCITY = "velocity";
   private final double learningRate;
   private final double momentum;
   private double[] velocity;
@@ -30,6 +31,7 @@ public final class FedAvgM implements Strategy {
     if (velocity == null) {
       velocity = new double[mean.length];
     }
+    Aggregation.requireSameLength(globalParameters, velocity.length, "the momentum buffer");
     float[] next = new float[mean.length];
     for (int i = 0; i < mean.length; i++) {
       velocity[i] = momentum * velocity[i] + mean[i];
@@ -39,13 +41,13 @@ public final class FedAvgM implements Strategy {
   }
 
   @Override
-  public Optional<double[]> state() {
-    return Optional.ofNullable(velocity).map(double[]::clone);
+  public StrategyState state() {
+    return velocity == null ? StrategyState.NONE : StrategyState.of(Map.of(VELOCITY, velocity));
   }
 
   @Override
-  public void restore(double[] state) {
-    velocity = state.clone();
+  public void restore(StrategyState state) {
+    velocity = state.isEmpty() ? null : state.expectNames(this, VELOCITY).get(VELOCITY);
   }
 
   @Override

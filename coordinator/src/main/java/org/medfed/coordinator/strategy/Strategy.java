@@ -1,24 +1,26 @@
 package org.medfed.coordinator.strategy;
 
-import java.util.Optional;
-
 /**
- * Decides the next global model from one round's combined update. Pure apart from state a
- * strategy keeps for its own job (server momentum): no I/O, no clocks, no threads. The round state
- * machine owns everything else; failed, rejected and masked updates never reach a strategy.
+ * Decides the next global model from one round's updates. Pure apart from state a strategy keeps
+ * for its own job (server momentum, adaptive moments): no I/O, no clocks, no threads. The round
+ * state machine owns everything else; failed, rejected and masked updates never reach a strategy.
+ *
+ * <p>A strategy is one of two kinds: a {@link MeanRule} needs only the round's mean delta, which
+ * secure aggregation can provide without the coordinator seeing any one hospital's update; a
+ * {@link PerUpdateRule} (median, trimmed mean, Krum) needs each hospital's update and so only runs
+ * on jobs without secure aggregation, which the job spec enforces.
  */
-public interface Strategy {
+public sealed interface Strategy permits MeanRule, PerUpdateRule {
 
-  Aggregate aggregate(int round, float[] globalParameters, RoundUpdate update);
+  Aggregate aggregate(int round, float[] globalParameters, RoundInput input);
 
   /** What the strategy carries between rounds, checkpointed beside the model so a resumed job goes on exactly. */
-  default Optional<double[]> state() {
-    return Optional.empty();
+  default StrategyState state() {
+    return StrategyState.NONE;
   }
 
   /** Takes back the {@link #state} of the checkpoint a job resumes from. */
-  default void restore(double[] state) {
-    throw new IllegalArgumentException(this + " keeps no state between rounds, but the checkpoint holds "
-        + state.length + " values of it; was the job's strategy changed?");
+  default void restore(StrategyState state) {
+    state.expectNames(this);
   }
 }

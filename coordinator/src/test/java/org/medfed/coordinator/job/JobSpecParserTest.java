@@ -76,7 +76,7 @@ class JobSpecParserTest {
       "fraction: 1.5             | fraction    | must be in (0, 1]",
       "model: {architecture: rnn} | model.architecture | 'rnn' is not one of [small-cnn, mlp, cox]",
       "deadlines: {training: soon} | deadlines.training | 'soon' is not a duration",
-      "strategy: {name: fedavg, server_momentum: 0.9} | strategy | use fedavgm",
+      "strategy: {name: fedavg, server_momentum: 0.9} | strategy.server_momentum | strategies that do: [fedavgm]",
   })
   void parse_badField_namesTheField(String override, String field, String problem) {
     String key = override.substring(0, override.indexOf(':'));

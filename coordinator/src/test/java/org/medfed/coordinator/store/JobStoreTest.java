@@ -14,7 +14,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.medfed.coordinator.job.JobEvent;
@@ -24,6 +23,7 @@ import org.medfed.coordinator.model.GlobalModel;
 import org.medfed.coordinator.strategy.Aggregate;
 import org.medfed.coordinator.strategy.FedAvgM;
 import org.medfed.coordinator.strategy.RoundUpdate;
+import org.medfed.coordinator.strategy.StrategyState;
 import org.medfed.trust.audit.AuditLog;
 
 /** The coordinator's state on the embedded SQLite store: what a restarted coordinator reads back. */
@@ -126,8 +126,8 @@ class JobStoreTest {
   void aCheckpointThatDiffersFromItsRecordedDigest_isRefusedNamingTheFile() throws Exception {
     CheckpointStore checkpoints = new CheckpointStore(dir.resolve("jobs"));
     GlobalModel model = new GlobalModel("{}", new float[] {1f, 2f, 3f});
-    String digest = checkpoints.write("job-1", 1, model, Map.of(), Optional.empty());
-    assertArrayEquals(model.parameters(), checkpoints.readVerified("job-1", 1, digest).parameters());
+    String digest = checkpoints.write("job-1", 1, model, Map.of(), StrategyState.NONE);
+    assertArrayEquals(model.parameters(), checkpoints.readVerified("job-1", 1, digest).model().parameters());
 
     Files.write(dir.resolve("jobs/job-1/round-0001/params.f32"), new byte[12]);
     IllegalStateException e = assertThrows(IllegalStateException.class,
@@ -144,10 +144,10 @@ class JobStoreTest {
     FedAvgM uninterrupted = new FedAvgM(1.0, 0.9);
     float[] afterOne = ((Aggregate.Updated)
         uninterrupted.aggregate(1, start, update)).parameters();
-    checkpoints.write("job-m", 1, new GlobalModel("{}", afterOne), Map.of(), uninterrupted.state());
+    String digest = checkpoints.write("job-m", 1, new GlobalModel("{}", afterOne), Map.of(), uninterrupted.state());
 
     FedAvgM resumed = new FedAvgM(1.0, 0.9);
-    resumed.restore(checkpoints.readStrategyState("job-m", 1).orElseThrow());
+    resumed.restore(checkpoints.readVerified("job-m", 1, digest).strategyState());
     assertArrayEquals(((Aggregate.Updated) uninterrupted.aggregate(2, afterOne,
         update)).parameters(), ((Aggregate.Updated) resumed.aggregate(2, afterOne,
         update)).parameters());

@@ -15,6 +15,7 @@ import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.medfed.coordinator.model.GlobalModel;
+import org.medfed.coordinator.strategy.StrategyState;
 import org.medfed.trust.audit.AuditLog;
 import org.medfed.trust.audit.AuditVerifier;
 
@@ -38,7 +39,7 @@ class RealFullDiskTest {
     CheckpointStore checkpoints = new CheckpointStore(disk.resolve("jobs"));
     GlobalModel model = new GlobalModel("{}", new float[(int) (size / Float.BYTES) + 1000]);
     UncheckedIOException refused = assertThrows(UncheckedIOException.class,
-        () -> checkpoints.write("job-1", 1, model, Map.of(), Optional.empty()));
+        () -> checkpoints.write("job-1", 1, model, Map.of(), StrategyState.NONE));
     try (Database db = Database.open(Database.Settings.embedded(elsewhere));
         AuditLog log = AuditLog.open(disk.resolve("audit.log"), Clock.systemUTC())) {
       StorageMonitor monitor = new StorageMonitor(checkpoints, db, new AuditMirror(db), Clock.systemUTC(),

@@ -20,6 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.medfed.coordinator.job.JobEvent;
 import org.medfed.coordinator.job.JobStatus;
 import org.medfed.coordinator.model.GlobalModel;
+import org.medfed.coordinator.strategy.StrategyState;
 import org.medfed.trust.audit.AuditLog;
 
 /**
@@ -78,7 +79,7 @@ class StorageMonitorTest {
     });
     GlobalModel model = new GlobalModel("{}", new float[1000]);
     UncheckedIOException refused = assertThrows(UncheckedIOException.class,
-        () -> full.write("job-1", 3, model, Map.of(), Optional.empty()));
+        () -> full.write("job-1", 3, model, Map.of(), StrategyState.NONE));
     try (Database db = openQuietly()) {
       StorageMonitor monitor = new StorageMonitor(full, db, new AuditMirror(db), Clock.systemUTC(),
           Duration.ofSeconds(1), Duration.ofSeconds(2));

@@ -1,0 +1,152 @@
+package org.medfed.coordinator.store;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.medfed.coordinator.model.GlobalModel;
+import org.medfed.coordinator.job.StrategyName;
+import org.medfed.coordinator.job.StrategySpec;
+import org.medfed.coordinator.strategy.Aggregate;
+import org.medfed.coordinator.strategy.RoundInput;
+import org.medfed.coordinator.strategy.RoundUpdate;
+import org.medfed.coordinator.strategy.Strategies;
+import org.medfed.coordinator.strategy.Strategy;
+import org.medfed.coordinator.strategy.StrategyState;
+import org.medfed.wire.Digests;
+import org.medfed.wire.Tensors;
+
+class CheckpointStoreTest {
+  @TempDir Path dir;
+
+  private final GlobalModel model = new GlobalModel("{}", new float[] {1f, 2f, 3f});
+  private final StrategyState moments = StrategyState.of(Map.of(
+      "v", new double[] {0.25, 0.5, 1e-9},
+      "m", new double[] {-1, 0, 3.5}));
+
+  @Test
+  void namedState_roundTrips_inSortedNameOrder() {
+    CheckpointStore checkpoints = new CheckpointStore(dir);
+
+    String digest = checkpoints.write("job", 1, model, Map.of(), moments);
+    CheckpointStore.Checkpoint read = checkpoints.readVerified("job", 1, digest);
+
+    assertArrayEquals(model.parameters(), read.model().parameters());
+    assertEquals(moments, read.strategyState());
+    assertEquals(List.of("m", "v"), List.copyOf(read.strategyState().names()));
+    assertArrayEquals(new double[] {0.25, 0.5, 1e-9}, read.strategyState().get("v"));
+  }
+
+  @Test
+  void digest_withoutState_isTheParametersAlone_soFedAvgCheckpointsKeepTheirDigest() {
+    String digest = new CheckpointStore(dir).write("job", 1, model, Map.of(), StrategyState.NONE);
+
+    assertEquals(Digests.hex(Digests.sha256(Tensors.toBytes(model.parameters()))), digest);
+    assertTrue(Files.notExists(dir.resolve("job/round-0001/strategy-state.bin")));
+  }
+
+  @Test
+  void digest_withState_coversTheState() {
+    CheckpointStore checkpoints = new CheckpointStore(dir);
+
+    String withState = checkpoints.write("job", 1, model, Map.of(), moments);
+    String otherState = checkpoints.write("job", 2, model, Map.of(),
+        StrategyState.of(Map.of("m", new double[] {-1, 0, 3.5}, "v", new double[] {0.25, 0.5, 2e-9})));
+
+    assertTrue(!withState.equals(otherState) && !withState.equals(Digests.hex(Digests.sha256(
+        Tensors.toBytes(model.parameters())))), withState + " " + otherState);
+  }
+
+  @Test
+  void readVerified_tamperedStateFile_isRefusedNamingTheFile() throws Exception {
+    CheckpointStore checkpoints = new CheckpointStore(dir);
+    String digest = checkpoints.write("job", 1, model, Map.of(), moments);
+    Path stateFile = dir.resolve("job/round-0001/strategy-state.bin");
+    byte[] bytes = Files.readAllBytes(stateFile);
+    bytes[bytes.length - 1] ^= 0x01; // the last bit of v[2]: still a well-formed file
+
+    Files.write(stateFile, bytes);
+    IllegalStateException e = assertThrows(IllegalStateException.class,
+        () -> checkpoints.readVerified("job", 1, digest));
+
+    assertTrue(e.getMessage().contains("round-0001") && e.getMessage().contains("strategy-state.bin")
+        && e.getMessage().contains("restore it from a backup"), e.getMessage());
+  }
+
+  @Test
+  void readVerified_truncatedStateFile_isRefusedNamingTheFile() throws Exception {
+    CheckpointStore checkpoints = new CheckpointStore(dir);
+    String digest = checkpoints.write("job", 1, model, Map.of(), moments);
+    Path stateFile = dir.resolve("job/round-0001/strategy-state.bin");
+    Files.write(stateFile, Arrays.copyOf(Files.readAllBytes(stateFile), 20));
+
+    IllegalStateException e = assertThrows(IllegalStateException.class,
+        () -> checkpoints.readVerified("job", 1, digest));
+
+    assertTrue(e.getMessage().contains(stateFile.toString()) && e.getMessage().contains("ends early"),
+        e.getMessage());
+  }
+
+  @Test
+  void readVerified_removedStateFile_isRefused() throws Exception {
+    CheckpointStore checkpoints = new CheckpointStore(dir);
+    String digest = checkpoints.write("job", 1, model, Map.of(), moments);
+    Files.delete(dir.resolve("job/round-0001/strategy-state.bin"));
+
+    IllegalStateException e = assertThrows(IllegalStateException.class,
+        () -> checkpoints.readVerified("job", 1, digest));
+
+    assertTrue(e.getMessage().contains("no strategy-state.bin"), e.getMessage());
+  }
+
+  @Test
+  void resumedFedAdam_restoresMAndV_andStepsExactlyAsAnUninterruptedOne() {
+    CheckpointStore checkpoints = new CheckpointStore(dir);
+    StrategySpec spec = StrategySpec.of(StrategyName.FEDADAM);
+    RoundUpdate round1 = new RoundUpdate(new float[] {0.5f, -1f, 2f}, 10, 2, Map.of());
+    RoundUpdate round2 = new RoundUpdate(new float[] {-0.25f, 1f, 1f}, 10, 2, Map.of());
+    Strategy uninterrupted = Strategies.create(spec);
+    float[] afterOne = parameters(uninterrupted.aggregate(1, model.parameters(), new RoundInput.Mean(round1)));
+    String digest = checkpoints.write("job-adam", 1, new GlobalModel("{}", afterOne), Map.of(),
+        uninterrupted.state());
+
+    Strategy resumed = Strategies.create(spec);
+    CheckpointStore.Checkpoint checkpoint = checkpoints.readVerified("job-adam", 1, digest);
+    resumed.restore(checkpoint.strategyState());
+
+    assertEquals(Set.of("m", "v"), checkpoint.strategyState().names());
+    assertEquals(uninterrupted.state(), resumed.state());
+    assertArrayEquals(parameters(uninterrupted.aggregate(2, afterOne, new RoundInput.Mean(round2))),
+        parameters(resumed.aggregate(2, checkpoint.model().parameters(), new RoundInput.Mean(round2))));
+  }
+
+  private static float[] parameters(Aggregate aggregate) {
+    return ((Aggregate.Updated) aggregate).parameters();
+  }
+
+  @Test
+  void readVerified_legacyMomentumFile_isReadAsVelocity_underTheParametersOnlyDigest() throws Exception {
+    CheckpointStore checkpoints = new CheckpointStore(dir);
+    String paramsOnly = checkpoints.write("job", 1, model, Map.of(), StrategyState.NONE);
+    // What a coordinator before named state wrote for FedAvgM: bare little-endian float64s.
+    ByteBuffer legacy = ByteBuffer.allocate(2 * Double.BYTES).order(ByteOrder.LITTLE_ENDIAN).putDouble(0.5)
+        .putDouble(-2);
+    Files.write(dir.resolve("job/round-0001/strategy-state.f64"), legacy.array());
+
+    StrategyState state = checkpoints.readVerified("job", 1, paramsOnly).strategyState();
+
+    assertEquals(Set.of("velocity"), state.names());
+    assertArrayEquals(new double[] {0.5, -2}, state.get("velocity"));
+  }
+}
