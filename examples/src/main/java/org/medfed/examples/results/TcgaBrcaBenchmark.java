@@ -148,8 +148,10 @@ public final class TcgaBrcaBenchmark implements Callable<Integer> {
       case "fedavg" -> "fedavg";
       case "fedprox" -> "{name: fedprox, proximal_mu: %s}".formatted(settings.mu());
       case "fedavgm" -> "{name: fedavgm, server_learning_rate: %s}".formatted(serverRate);
+      // FedAdagrad has no second-moment decay: beta2 is FedAdam's and FedYogi's.
       default -> "{name: %s, server_learning_rate: %s%s}".formatted(settings.strategy(), serverRate,
-          settings.flamby() ? ", beta1: 0.9, beta2: 0.999, tau: 1.0e-8" : "");
+          !settings.flamby() ? "" : settings.strategy().equals("fedadagrad") ? ", beta1: 0.9, tau: 1.0e-8"
+              : ", beta1: 0.9, beta2: 0.999, tau: 1.0e-8");
     };
     int jobRounds = rounds != null ? rounds : settings.flamby() ? 5 : 40;
     String local = settings.flamby() ? "local_steps: 100" : "local_epochs: " + localEpochs;
