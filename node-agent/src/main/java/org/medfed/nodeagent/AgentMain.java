@@ -13,11 +13,11 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import org.medfed.nodeagent.approval.ApprovalCommands;
-import org.medfed.nodeagent.privacy.PrivacyCommand;
 import org.medfed.nodeagent.data.DataLoadException;
 import org.medfed.nodeagent.data.DatasetLoaders;
 import org.medfed.nodeagent.data.LocalDataset;
 import org.medfed.nodeagent.model.ModelCommands;
+import org.medfed.nodeagent.privacy.PrivacyCommand;
 import org.medfed.nodeagent.session.AgentConfig;
 import org.medfed.nodeagent.session.AgentConfigLoader;
 import org.medfed.nodeagent.session.AgentMetrics;
@@ -31,9 +31,9 @@ import org.medfed.trust.tls.TlsFiles;
 import org.medfed.trust.tls.TlsProblems;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import picocli.CommandLine;
 
 /**
  * {@code medfed-agent --config agent.yaml}: runs a hospital's node agent until stopped; its

@@ -17,7 +17,6 @@ import java.time.Instant;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
@@ -46,11 +45,11 @@ import org.medfed.proto.v1.SubmitJobRequest;
 import org.medfed.trust.tls.Tls;
 import org.medfed.trust.tls.TlsProblems;
 import org.medfed.wire.Digests;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine;
 
 /**
  * {@code medfed}: runs a coordinator ({@code serve}) and drives it ({@code submit}, {@code watch}, ...).
@@ -113,7 +112,7 @@ public final class MedfedCli {
   public static int run(String... args) {
     return new CommandLine(new MedfedCli())
         .setExecutionExceptionHandler((e, cmd, parsed) -> {
-          boolean verbose = Arrays.asList(parsed.originalArgs()).contains("--verbose");
+          boolean verbose = parsed.originalArgs().contains("--verbose");
           if (verbose) {
             e.printStackTrace();
           }

@@ -43,9 +43,9 @@ import org.medfed.trust.provision.Provisioner;
 import org.medfed.trust.tls.Tls;
 import org.medfed.trust.tls.TlsFiles;
 import org.nd4j.linalg.dataset.DataSet;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import picocli.CommandLine;
 
 /**
  * The one-command demo: a coordinator and several synthetic hospitals as separate processes on

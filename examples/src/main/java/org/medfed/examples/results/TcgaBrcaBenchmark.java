@@ -22,9 +22,9 @@ import org.medfed.nodeagent.training.CancellationToken;
 import org.medfed.nodeagent.training.Dl4jTrainer;
 import org.medfed.nodeagent.training.TrainingPlan;
 import org.nd4j.linalg.dataset.DataSet;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import picocli.CommandLine;
 
 /**
  * Fed-TCGA-BRCA (FLamby): a linear Cox model on 39 clinical features from 6 real centres, trained
