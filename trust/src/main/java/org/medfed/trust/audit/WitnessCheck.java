@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Checks a coordinator's audit log against the heads hospitals witnessed. Every task carries the
@@ -14,7 +15,8 @@ import java.util.Map;
  * rewritten from some record on, but not against a head a hospital recorded before: that record is
  * then missing, or its hash differs.
  *
- * <p>This class owns the witness record's format: agents write it with {@link #details}.
+ * <p>This class owns the witness record's format: agents write it with {@link #details} and read it
+ * back with {@link #witnessedHead}.
  */
 public final class WitnessCheck {
   /** The agent's audit record type for a coordinator head seen on a task. */
@@ -25,6 +27,15 @@ public final class WitnessCheck {
   /** The details of a witness record: the head, and the task that carried it. */
   public static Map<String, Object> details(AuditLog.Head head, String jobId, int round) {
     return Map.of("seq", head.seq(), "hash", head.hash(), "job", jobId, "round", round);
+  }
+
+  /** The head a witness record holds; empty for any other record. */
+  public static Optional<AuditLog.Head> witnessedHead(AuditLog.Entry entry) {
+    if (!entry.type().equals(RECORD_TYPE)) {
+      return Optional.empty();
+    }
+    JsonNode details = json(entry);
+    return Optional.of(new AuditLog.Head(details.path("seq").asLong(), details.path("hash").asText()));
   }
 
   /**
@@ -59,12 +70,12 @@ public final class WitnessCheck {
       List<AuditLog.Entry> witnessed = AuditLog.read(witnessLog);
       String hospital = hospital(witnessed, witnessLog);
       for (AuditLog.Entry entry : witnessed) {
-        if (!entry.type().equals(RECORD_TYPE)) {
+        Optional<AuditLog.Head> head = witnessedHead(entry);
+        if (head.isEmpty()) {
           continue;
         }
-        JsonNode head = json(entry);
-        long seq = head.path("seq").asLong();
-        String hash = head.path("hash").asText();
+        long seq = head.get().seq();
+        String hash = head.get().hash();
         if (seq > chain.size()) {
           findings.add("the log ends at record " + chain.size() + " but hospital " + hospital + "'s log witnessed record "
               + seq + " (hash " + hash + ") at " + entry.time() + ": records were cut from the end");
