@@ -5,6 +5,8 @@ import java.util.Optional;
 import org.medfed.proto.v1.AuditHead;
 import org.medfed.trust.audit.AuditLog;
 import org.medfed.trust.audit.WitnessCheck;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Records in the hospital's own audit log each coordinator audit head a task carries, so that
@@ -14,6 +16,8 @@ import org.medfed.trust.audit.WitnessCheck;
  * Thread-safe.
  */
 final class CoordinatorHeadWitness {
+  private static final Logger log = LoggerFactory.getLogger(CoordinatorHeadWitness.class);
+
   private final AuditLog audit;
   private Optional<AuditLog.Head> last;
 
@@ -36,7 +40,14 @@ final class CoordinatorHeadWitness {
     if (seen.seq() <= 0 || last.equals(Optional.of(seen))) {
       return;
     }
-    audit.append(WitnessCheck.RECORD_TYPE, WitnessCheck.details(seen, jobId, round));
-    last = Optional.of(seen);
+    try {
+      audit.append(WitnessCheck.RECORD_TYPE, WitnessCheck.details(seen, jobId, round));
+      last = Optional.of(seen);
+    } catch (IllegalStateException e) {
+      // Called on the session's inbound thread, which must not die: the task's own TASK_ACCEPTED
+      // record cannot be written either, so the task fails there with the reason.
+      log.error("job {} round {}: could not witness the coordinator's audit head {}: {}", jobId, round, seen.seq(),
+          e.getMessage());
+    }
   }
 }
