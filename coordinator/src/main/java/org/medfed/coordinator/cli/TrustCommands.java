@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.medfed.trust.audit.AuditVerifier;
+import org.medfed.trust.audit.WitnessCheck;
 import org.medfed.trust.pki.CertificateAuthority;
 import org.medfed.trust.pki.Role;
 import org.medfed.trust.provision.ConsortiumFile;
@@ -98,7 +99,9 @@ final class TrustCommands {
   }
 
   @Command(name = "audit", mixinStandardHelpOptions = true,
-      description = "Verify an audit log's hash chain; reports the first edited, deleted or reordered record.")
+      description = {"Verify an audit log's hash chain; reports the first edited, deleted or reordered record.",
+          "With --witness, also checks it against the coordinator heads hospitals recorded in their own logs,",
+          "which reveals records cut from the end or a chain rewritten from some record on."})
   static final class Audit implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "verify", description = "The action (only `verify`).")
     String action;
@@ -114,6 +117,10 @@ final class TrustCommands {
         + " beside the card, if there).")
     Path model;
 
+    @Option(names = "--witness", paramLabel = "AGENT_LOG", description = "A hospital agent's audit log"
+        + " (state_dir/audit.log); repeat for each hospital.")
+    List<Path> witnesses = List.of();
+
     @Override
     public Integer call() throws Exception {
       if (!action.equals("verify")) {
@@ -121,8 +128,12 @@ final class TrustCommands {
         return MedfedCli.BAD_INPUT;
       }
       int chain = verify(file);
-      if (chain != MedfedCli.OK || card == null) {
+      if (chain != MedfedCli.OK) {
         return chain;
+      }
+      int witnessed = witnessed(file, witnesses);
+      if (witnessed != MedfedCli.OK || card == null) {
+        return witnessed;
       }
       if (!Files.isRegularFile(card)) {
         System.err.println("medfed audit: no model card at " + card);
@@ -138,6 +149,24 @@ final class TrustCommands {
       }
       problems.forEach(p -> System.out.println("MISMATCH: " + p));
       return MedfedCli.AUDIT_BROKEN;
+    }
+
+    static int witnessed(Path file, List<Path> witnesses) throws IOException {
+      if (witnesses.isEmpty()) {
+        return MedfedCli.OK;
+      }
+      Optional<Path> missing = witnesses.stream().filter(w -> !Files.isRegularFile(w)).findFirst();
+      if (missing.isPresent()) {
+        System.err.println("medfed audit: no witness log at " + missing.get());
+        return MedfedCli.BAD_INPUT;
+      }
+      WitnessCheck.Report report = WitnessCheck.check(file, witnesses);
+      report.findings().forEach(finding -> System.out.println("MISMATCH: " + finding));
+      if (!report.agrees()) {
+        return MedfedCli.AUDIT_BROKEN;
+      }
+      System.out.println(report.matched() + " heads witnessed by " + witnesses.size() + " hospital log(s) match " + file);
+      return MedfedCli.OK;
     }
 
     static int verify(Path file) throws IOException {

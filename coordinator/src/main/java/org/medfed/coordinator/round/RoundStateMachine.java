@@ -229,7 +229,7 @@ public final class RoundStateMachine {
         node.send(CoordinatorMessage.newBuilder().setTrain(TrainTask.newBuilder()
             .setTaskId(task.taskId()).setJobId(job.id()).setRound(round).setDataset(spec.dataset())
             .setPlan(plan(model)).setPrivacy(JobTerms.privacy(spec)).setModelId(modelId)
-            .setDeadlineUnixMillis(deadline.toEpochMilli())).build());
+            .setDeadlineUnixMillis(deadline.toEpochMilli()).setAuditHead(services.auditHead())).build());
       }
       // Stop waiting as soon as min_nodes accepted updates are no longer possible.
       int tolerableLosses = selected.size() - spec.minNodes();
@@ -255,7 +255,7 @@ public final class RoundStateMachine {
         node.send(CoordinatorMessage.newBuilder().setEvaluate(EvaluateTask.newBuilder()
             .setTaskId(task.taskId()).setJobId(job.id()).setRound(round).setDataset(spec.dataset())
             .setPlan(plan(model)).setPrivacy(JobTerms.privacy(spec)).setModelId(modelId)
-            .setDeadlineUnixMillis(deadline.toEpochMilli())).build());
+            .setDeadlineUnixMillis(deadline.toEpochMilli()).setAuditHead(services.auditHead())).build());
       }
       results = await(issued, deadline, "evaluation", issued.size(), round);
     } finally {

@@ -124,7 +124,7 @@ final class SecureTraining {
         node.send(CoordinatorMessage.newBuilder().setTrain(TrainTask.newBuilder()
             .setTaskId(task.taskId()).setJobId(job.id()).setRound(round).setDataset(spec.dataset())
             .setPlan(plan).setPrivacy(JobTerms.privacy(spec)).setModelId(modelId)
-            .setDeadlineUnixMillis(trainingDeadline.toEpochMilli())
+            .setDeadlineUnixMillis(trainingDeadline.toEpochMilli()).setAuditHead(services.auditHead())
             .setSecureAggregation(setup)).build());
       }
       progress(round, "secure aggregation among " + n + " nodes (" + graph + "), threshold " + threshold + ", "

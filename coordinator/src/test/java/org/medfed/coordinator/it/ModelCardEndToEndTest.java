@@ -5,9 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -51,14 +48,14 @@ class ModelCardEndToEndTest {
       assertTrue(content.at("/audit_head/seq").asLong() > 0);
       assertTrue(Files.readString(model.resolveSibling("model-card.md")).startsWith("# Model card: blobs ("));
 
-      Run intact = audit(log, card);
+      CliRun intact = audit(log, card);
       assertEquals(0, intact.code(), intact.out());
       assertTrue(intact.out().contains("matches " + log + ", and so does the model file " + model), intact.out());
 
       // A better-looking metric in the card.
       String original = Files.readString(card);
       Files.writeString(card, original.replaceFirst("\"accuracy\" : 0\\.", "\"accuracy\" : 0.9"));
-      Run changedCard = audit(log, card);
+      CliRun changedCard = audit(log, card);
       assertEquals(5, changedCard.code(), changedCard.out());
       assertTrue(changedCard.out().contains("is not a card this coordinator issued, or it was changed since"),
           changedCard.out());
@@ -67,23 +64,13 @@ class ModelCardEndToEndTest {
       Files.writeString(card, original);
       zip[zip.length / 2] ^= 1;
       Files.write(model, zip);
-      Run changedModel = audit(log, card);
+      CliRun changedModel = audit(log, card);
       assertEquals(5, changedModel.code(), changedModel.out());
       assertTrue(changedModel.out().contains("the model file was changed or replaced"), changedModel.out());
     }
   }
 
-  private record Run(int code, String out) {}
-
-  private static Run audit(Path log, Path card) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    PrintStream original = System.out;
-    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-    try {
-      int code = MedfedCli.run("audit", "verify", log.toString(), "--card", card.toString());
-      return new Run(code, out.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(original);
-    }
+  private static CliRun audit(Path log, Path card) {
+    return CliRun.of("audit", "verify", log.toString(), "--card", card.toString());
   }
 }

@@ -31,11 +31,13 @@ import org.medfed.nodeagent.training.LocalTrainer;
 import org.medfed.proto.v1.AgentMessage;
 import org.medfed.proto.v1.ApprovalState;
 import org.medfed.proto.v1.CoordinatorMessage;
+import org.medfed.proto.v1.EvaluateTask;
 import org.medfed.proto.v1.FederationServiceGrpc;
 import org.medfed.proto.v1.Heartbeat;
 import org.medfed.proto.v1.Hello;
 import org.medfed.proto.v1.JobDecision;
 import org.medfed.proto.v1.JobProposal;
+import org.medfed.proto.v1.TrainTask;
 import org.medfed.trust.audit.AuditLog;
 import org.medfed.trust.tls.TlsFiles;
 import org.medfed.trust.tls.TlsProblems;
@@ -58,6 +60,7 @@ public final class NodeAgent implements AutoCloseable {
   private final ManagedChannel channel;
   private final Map<String, LocalDataset> datasets;
   private final TaskRunner tasks;
+  private final CoordinatorHeadWitness witness;
   private final Transfers transfers;
   private final AuditLog audit;
   private final ApprovalStore approvals;
@@ -92,6 +95,7 @@ public final class NodeAgent implements AutoCloseable {
     this.transfers = new Transfers(channel, 4L << 30);
     try {
       this.audit = AuditLog.open(config.stateDir().resolve("audit.log"), Clock.systemUTC());
+      this.witness = new CoordinatorHeadWitness(audit);
     } catch (IOException e) {
       throw new IllegalStateException("agent '" + config.nodeId() + "': " + e.getMessage(), e);
     }
@@ -190,8 +194,16 @@ public final class NodeAgent implements AutoCloseable {
     public void onNext(CoordinatorMessage message) {
       switch (message.getBodyCase()) {
         case WELCOME -> onWelcome(message);
-        case TRAIN -> tasks.train(message.getTrain());
-        case EVALUATE -> tasks.evaluate(message.getEvaluate());
+        case TRAIN -> {
+          TrainTask task = message.getTrain();
+          witness.witness(task.getAuditHead(), task.getJobId(), task.getRound());
+          tasks.train(task);
+        }
+        case EVALUATE -> {
+          EvaluateTask task = message.getEvaluate();
+          witness.witness(task.getAuditHead(), task.getJobId(), task.getRound());
+          tasks.evaluate(task);
+        }
         case CANCEL -> tasks.cancel(message.getCancel().getTaskId(), message.getCancel().getReason());
         case SECAGG_DIRECTORY -> tasks.deliver(message.getSecaggDirectory().getTaskId(), message);
         case SECAGG_INBOX -> tasks.deliver(message.getSecaggInbox().getTaskId(), message);
