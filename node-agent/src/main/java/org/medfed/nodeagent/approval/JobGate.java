@@ -1,8 +1,11 @@
 package org.medfed.nodeagent.approval;
 
 import java.time.Instant;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.ToIntFunction;
+import org.medfed.nodeagent.privacy.HospitalPrivacy;
 import org.medfed.proto.v1.ApprovalState;
 import org.medfed.proto.v1.JobDecision;
 import org.medfed.proto.v1.JobProposal;
@@ -27,9 +30,20 @@ public final class JobGate {
   private final AuditLog audit;
   private final boolean autoApprove;
   private final String approveCommand;
+  private final ToIntFunction<String> recordsOf;
 
   /** @param approveCommand the command an operator runs, without the digest, e.g. "medfed-agent approve --config agent.yaml" */
   public JobGate(ApprovalStore store, AuditLog audit, boolean autoApprove, String approveCommand) {
+    this(store, audit, autoApprove, approveCommand, dataset -> 0);
+  }
+
+  /**
+   * @param recordsOf a dataset's training records (0 when unknown), from which the operator is shown
+   *     the privacy a DP job would spend here before approving it
+   */
+  public JobGate(ApprovalStore store, AuditLog audit, boolean autoApprove, String approveCommand,
+      ToIntFunction<String> recordsOf) {
+    this.recordsOf = recordsOf;
     this.store = store;
     this.audit = audit;
     this.autoApprove = autoApprove;
@@ -59,7 +73,8 @@ public final class JobGate {
     if (decided.isEmpty()) {
       store.addPending(new ApprovalStore.Pending(digest, proposal.getJobId(), proposal.getJobName(),
           proposal.getDataset(), proposal.getSubmittedBy(), proposal.getRounds(), modelSummary(proposal.getPlan()),
-          planSummary(proposal.getPlan()), privacySummary(proposal.getPrivacy()), Instant.now().toString()));
+          planSummary(proposal.getPlan()), privacySummary(proposal.getPrivacy(), proposal.getPlan(),
+              proposal.getRounds(), recordsOf.applyAsInt(proposal.getDataset())), Instant.now().toString()));
       log.warn("job '{}' ({}) asks to train on dataset '{}' and awaits your approval: {} {}", proposal.getJobName(),
           proposal.getJobId(), proposal.getDataset(), approveCommand, digest);
       audit.append("JOB_REFUSED", Map.of("job", proposal.getJobId(), "digest", digest,
@@ -138,6 +153,26 @@ public final class JobGate {
   static String planSummary(TrainingPlan plan) {
     return plan.getLocalEpochs() + " local epoch(s), batch " + plan.getBatchSize() + ", learning rate "
         + plan.getLearningRate() + (plan.getProximalMu() == 0 ? "" : ", FedProx mu " + plan.getProximalMu());
+  }
+
+  /** The secure-aggregation summary, and for a DP job the noise and the ε its rounds would spend here. */
+  static String privacySummary(PrivacySettings privacy, TrainingPlan plan, int rounds, int records) {
+    if (privacy.getDpClip() == 0) {
+      return privacySummary(privacy) + "; no differential privacy";
+    }
+    if (records < 1) {
+      return privacySummary(privacy) + "; DP-SGD with clip " + privacy.getDpClip() + " (epsilon here unknown: no"
+          + " training records loaded for this dataset)";
+    }
+    try {
+      HospitalPrivacy dp = HospitalPrivacy.of(privacy, plan, records).orElseThrow();
+      return privacySummary(privacy) + String.format(Locale.ROOT, "; DP-SGD with clip %s and noise multiplier"
+          + " %.3f (%s): its %d rounds would spend epsilon %.3f at delta %.0e on these %d records",
+          privacy.getDpClip(), dp.settings().noiseMultiplier(), dp.derived(), rounds, dp.jobEpsilon(rounds),
+          dp.delta(), records);
+    } catch (IllegalArgumentException e) {
+      return privacySummary(privacy) + "; DP-SGD that cannot run here: " + e.getMessage();
+    }
   }
 
   static String privacySummary(PrivacySettings privacy) {

@@ -22,16 +22,31 @@ import org.medfed.proto.v1.PrivacySettings;
  */
 public record HospitalPrivacy(DpSgdSettings settings, RdpCurve perRound, double delta, String derived) {
 
+  /** What the job's rounds, all of them, would spend here, at the job's δ. */
+  public double jobEpsilon(int rounds) {
+    return perRound.times(Math.max(1, rounds)).epsilon(delta).epsilon();
+  }
+
   /** Empty when the job does not ask for DP-SGD. */
   public static Optional<HospitalPrivacy> of(PrivacySettings privacy, TrainingPlan plan, int records) {
+    return of(privacy, plan.batchSize(), DpSgdSettings.stepsPerRound(plan, records), records);
+  }
+
+  /** The same from the plan on the wire, for what an operator sees before approving. */
+  public static Optional<HospitalPrivacy> of(PrivacySettings privacy, org.medfed.proto.v1.TrainingPlan plan,
+      int records) {
+    return of(privacy, plan.getBatchSize(), DpSgdSettings.stepsPerRound(plan.getLocalSteps(),
+        Math.max(1, plan.getLocalEpochs()), Math.max(1, plan.getBatchSize()), records), records);
+  }
+
+  private static Optional<HospitalPrivacy> of(PrivacySettings privacy, int batchSize, long steps, int records) {
     if (privacy.getDpClip() == 0) {
       return Optional.empty();
     }
     if (records < 1) {
       throw new IllegalArgumentException("DP-SGD needs training records; this dataset has none");
     }
-    double q = Math.min(1, (double) plan.batchSize() / records);
-    long steps = DpSgdSettings.stepsPerRound(plan, records);
+    double q = Math.min(1, (double) Math.max(1, batchSize) / records);
     double sigma;
     String derived;
     if (privacy.getDpNoiseMultiplier() > 0) {

@@ -100,7 +100,8 @@ public final class NodeAgent implements AutoCloseable {
       throw new IllegalStateException("agent '" + config.nodeId() + "': " + e.getMessage(), e);
     }
     this.approvals = new ApprovalStore(config.stateDir());
-    this.gate = new JobGate(approvals, audit, config.autoApproveJobs(), config.approveCommand());
+    this.gate = new JobGate(approvals, audit, config.autoApproveJobs(), config.approveCommand(),
+        name -> Optional.ofNullable(this.datasets.get(name)).map(LocalDataset::trainSamples).orElse(0));
     this.tasks = new TaskRunner(config.nodeId(), this.datasets, trainer, transfers, this::send, worker, gate,
         config.datasets().stream().collect(Collectors.toMap(DatasetDeclaration::name,
             d -> d.options().missingFeatures())), metrics, new SignedRoundKeys(tlsMaterial(config), Clock.systemUTC()),

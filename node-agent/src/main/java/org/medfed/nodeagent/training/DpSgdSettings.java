@@ -35,9 +35,13 @@ public record DpSgdSettings(double clipNorm, double noiseMultiplier, double samp
    * as many as its local_epochs passes take in expectation (epochs / q).
    */
   public static long stepsPerRound(TrainingPlan plan, int records) {
-    if (plan.localSteps() > 0) {
-      return plan.localSteps();
+    return stepsPerRound(plan.localSteps(), plan.localEpochs(), plan.batchSize(), records);
+  }
+
+  public static long stepsPerRound(int localSteps, int localEpochs, int batchSize, int records) {
+    if (localSteps > 0) {
+      return localSteps;
     }
-    return Math.max(1, (long) Math.ceil((double) plan.localEpochs() * records / plan.batchSize()));
+    return Math.max(1, (long) Math.ceil((double) localEpochs * records / batchSize));
   }
 }

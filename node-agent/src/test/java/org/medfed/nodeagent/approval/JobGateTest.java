@@ -76,4 +76,20 @@ class JobGateTest {
     assertEquals("2 local epoch(s), batch 16, learning rate 0.1, FedProx mu 0.01",
         JobGate.planSummary(plan.toBuilder().setProximalMu(0.01).build()));
   }
+
+  @Test
+  void privacySummary_showsTheEpsilonAJobWouldSpendOnThisHospitalsRecords_beforeApproval() {
+    TrainingPlan plan = TrainingPlan.newBuilder().setLocalEpochs(1).setBatchSize(10).build();
+    PrivacySettings dp = PrivacySettings.newBuilder().setSecureAggregation(true).setClip(1.0).setMaxSamplesPerNode(1000)
+        .setDpClip(1.0).setDpTargetEpsilon(3.0).setDpDelta(1e-5).setDpRounds(3).build();
+
+    String summary = JobGate.privacySummary(dp, plan, 3, 120);
+
+    // 120 records, batch 10: q = 1/12 and 12 steps a round; the noise is calibrated to spend 3 over 3 rounds.
+    assertTrue(summary.contains("; DP-SGD with clip 1.0 and noise multiplier 1.2"), summary);
+    assertTrue(summary.contains("its 3 rounds would spend epsilon 3.000 at delta 1e-05 on these 120 records")
+        || summary.contains("its 3 rounds would spend epsilon 2.99"), summary);
+    assertTrue(JobGate.privacySummary(dp.toBuilder().setDpClip(0).build(), plan, 3, 120)
+        .endsWith("; no differential privacy"));
+  }
 }
