@@ -9,7 +9,10 @@ import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import org.medfed.coordinator.job.Job;
@@ -27,6 +30,7 @@ import org.medfed.coordinator.store.StorageProblem;
  * from job events and the node registry, so the round state machine knows nothing of metrics.
  */
 public final class CoordinatorMetrics {
+  private final Map<String, AtomicReference<Double>> epsilonSpent = new ConcurrentHashMap<>();
   private final MeterRegistry registry;
   private final Counter roundsCompleted;
   private final Counter roundsFailed;
@@ -105,7 +109,14 @@ public final class CoordinatorMetrics {
         roundsCompleted.increment();
         List<RoundRecord> rounds = job.rounds();
         if (!rounds.isEmpty()) {
-          dropouts.increment(rounds.get(rounds.size() - 1).dropped().size());
+          RoundRecord last = rounds.get(rounds.size() - 1);
+          dropouts.increment(last.dropped().size());
+          last.evaluations().forEach((hospital, values) -> {
+            Double spent = values.get("dp_epsilon");
+            if (spent != null) {
+              privacySpent(job.id(), hospital).set(spent);
+            }
+          });
         }
       }
       case "ROUND_RETRY", "FAILED" -> {
@@ -119,6 +130,17 @@ public final class CoordinatorMetrics {
         }
       }
     }
+  }
+
+  /** The epsilon a DP job has spent at a hospital, as the hospital reported it with its last evaluation. */
+  private AtomicReference<Double> privacySpent(String jobId, String hospital) {
+    return epsilonSpent.computeIfAbsent(jobId + "\u0000" + hospital, key -> {
+      AtomicReference<Double> value = new AtomicReference<>(0.0);
+      Gauge.builder("medfed.privacy.epsilon.spent", value, AtomicReference::get).tag("job", jobId)
+          .tag("hospital", hospital).description("Epsilon a DP-SGD job has spent at a hospital, as it reported")
+          .strongReference(true).register(registry);
+      return value;
+    });
   }
 
   private static boolean isStage(String phase) {

@@ -6,11 +6,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.medfed.coordinator.CoordinatorConfig;
 import org.medfed.nodeagent.privacy.PrivacyBudget;
 import org.medfed.nodeagent.privacy.PrivacyLedger;
 import org.medfed.proto.v1.HospitalMetrics;
@@ -45,7 +51,8 @@ class DifferentialPrivacyEndToEndTest {
 
   @Test
   void eachHospitalSpendsAtMostTheTargetEpsilon_recordsEveryRound_andReportsItPerRound() throws Exception {
-    try (Federation federation = new Federation(dataDir)) {
+    try (Federation federation = new Federation(dataDir, CoordinatorConfig.defaults(dataDir)
+        .withHttp(new InetSocketAddress("127.0.0.1", 0)))) {
       // Hospitals of different sizes derive different noise for the same target.
       federation.agent("hospital-a", Blobs.dataset("expression", 1, 80, 20, 20));
       federation.agent("hospital-b", Blobs.dataset("expression", 2, 40, 20, 20));
@@ -71,6 +78,13 @@ class DifferentialPrivacyEndToEndTest {
         assertTrue(charges.stream().allMatch(c -> c.jobId().equals(jobId) && c.dataset().equals("expression")
             && c.noiseMultiplier() > 0.5));
       }
+      // And on Prometheus, per job and hospital.
+      String metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://"
+          + federation.coordinator.httpAddress().orElseThrow() + "/metrics")).build(),
+          HttpResponse.BodyHandlers.ofString()).body();
+      assertTrue(metrics.lines().anyMatch(l -> l.startsWith("medfed_privacy_epsilon_spent{")
+          && l.contains("hospital=\"hospital-b\"") && l.contains("job=\"" + jobId + "\"")
+          && Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)) > 2.9), metrics);
     }
   }
 
