@@ -21,12 +21,31 @@ final class MetricText {
         .collect(Collectors.joining(" "));
   }
 
-  /** One line per hospital: its own evaluation of the round's global model, "hospital-a  accuracy=0.9100 samples=40". */
+  /**
+   * One line per hospital: its own evaluation of the round's global model, "hospital-a  accuracy=0.9100
+   * samples=40", and, when the job trains local-only baselines, what federation bought it:
+   * "(federated - local-only: accuracy +0.1300)".
+   */
   static List<String> byHospital(RoundRecord round) {
     int width = round.getEvaluationsMap().keySet().stream().mapToInt(String::length).max().orElse(0);
     return new TreeMap<>(round.getEvaluationsMap()).entrySet().stream()
-        .map(e -> String.format(Locale.ROOT, "%-" + width + "s  %s", e.getKey(), of(e.getValue().getMetricsMap())))
+        .map(e -> String.format(Locale.ROOT, "%-" + width + "s  %s%s", e.getKey(), of(e.getValue().getMetricsMap()),
+            gains(e.getValue().getMetricsMap())))
         .toList();
+  }
+
+  /** Each metric that has a local-only twin, as federated minus local-only; empty without a baseline. */
+  static String gains(Map<String, Double> metrics) {
+    String gains = new TreeMap<>(metrics).entrySet().stream()
+        .filter(e -> metrics.containsKey("local_" + e.getKey()))
+        .map(e -> e.getKey() + " " + signed(e.getValue() - metrics.get("local_" + e.getKey())))
+        .collect(Collectors.joining(", "));
+    return gains.isEmpty() ? "" : "  (federated - local-only: " + gains + ")";
+  }
+
+  private static String signed(double difference) {
+    String text = value("difference", difference);
+    return text.startsWith("-") || !Double.isFinite(difference) ? text : "+" + text;
   }
 
   static String value(String name, double value) {

@@ -17,12 +17,14 @@ import java.util.Optional;
  * @param localSteps when above 0, each round trains this many minibatch steps instead of
  *     {@code localEpochs} passes (FLamby's benchmarks count local work in steps)
  * @param dpSgd record-level differential privacy at every hospital, if the job asks for it
+ * @param localBaseline whether each hospital also trains a local-only model with the same budget and
+ *     reports its test metrics beside the global model's
  */
 public record JobSpec(String name, String dataset, ModelSpec model, long[] inputShape, int numClasses,
     int rounds, int minNodes, double fractionPerRound, int localEpochs, int batchSize, double learningRate,
     long seed, StageDeadlines deadlines, StrategySpec strategy, Optimizer optimizer,
     SecureAggregationSpec secureAggregation, List<String> features, int roundRetries, ModelSelection selection,
-    int localSteps, Optional<DpSgdSpec> dpSgd) {
+    int localSteps, Optional<DpSgdSpec> dpSgd, boolean localBaseline) {
 
   public JobSpec {
     Objects.requireNonNull(model, "model");
@@ -53,6 +55,9 @@ public record JobSpec(String name, String dataset, ModelSpec model, long[] input
     require(dpSgd.isEmpty() || !model.survival(), "privacy.dp_sgd", "is refused for a cox model: its partial"
         + " likelihood couples the records of a batch (each record's risk set holds the others), so clipping one"
         + " record's gradient does not bound its influence on the model; train cox without DP-SGD");
+    require(!(localBaseline && dpSgd.isPresent()), "local_baseline", "cannot be combined with privacy.dp_sgd: the"
+        + " local-only model trains on the same records, so its reported metrics would spend each hospital's privacy"
+        + " budget a second time, uncounted; run the baseline as its own job without DP-SGD, or turn one of them off");
     features = List.copyOf(features);
     require(features.isEmpty() || inputShape.length == 1 && inputShape[0] == features.size(), "features",
         "names " + features.size() + " features but input_shape is " + Arrays.toString(inputShape)
@@ -87,7 +92,7 @@ public record JobSpec(String name, String dataset, ModelSpec model, long[] input
         && deadlines.equals(s.deadlines) && strategy.equals(s.strategy) && optimizer == s.optimizer
         && secureAggregation.equals(s.secureAggregation) && features.equals(s.features)
         && roundRetries == s.roundRetries && selection.equals(s.selection) && localSteps == s.localSteps
-        && dpSgd.equals(s.dpSgd);
+        && dpSgd.equals(s.dpSgd) && localBaseline == s.localBaseline;
   }
 
   @Override
@@ -100,6 +105,7 @@ public record JobSpec(String name, String dataset, ModelSpec model, long[] input
     return "JobSpec[" + name + ", dataset=" + dataset + ", model=" + model + ", shape="
         + Arrays.toString(inputShape) + ", classes=" + numClasses + ", rounds=" + rounds + ", minNodes="
         + minNodes + ", fraction=" + fractionPerRound + ", epochs=" + localEpochs + (localSteps > 0 ? ", steps=" + localSteps : "") + ", batch=" + batchSize
-        + ", lr=" + learningRate + ", optimizer=" + optimizer + ", seed=" + seed + ", strategy=" + strategy + ", secure_aggregation=" + secureAggregation.enabled() + "]";
+        + ", lr=" + learningRate + ", optimizer=" + optimizer + ", seed=" + seed + ", strategy=" + strategy + ", secure_aggregation=" + secureAggregation.enabled()
+        + (localBaseline ? ", local_baseline" : "") + "]";
   }
 }

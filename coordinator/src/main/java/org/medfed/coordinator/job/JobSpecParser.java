@@ -41,7 +41,7 @@ import java.util.regex.Pattern;
 public final class JobSpecParser {
   private static final Set<String> FIELDS = Set.of("name", "dataset", "model", "input_shape", "num_classes", "features",
       "rounds", "min_nodes", "fraction", "local_epochs", "batch_size", "learning_rate", "seed", "deadlines",
-      "round_retries", "model_selection", "local_steps", "privacy",
+      "round_retries", "model_selection", "local_steps", "privacy", "local_baseline",
       "strategy", "optimizer", "secure_aggregation");
   private static final Set<String> PRIVACY_FIELDS = Set.of("dp_sgd");
   private static final Set<String> DP_SGD_FIELDS = Set.of("clip", "epsilon", "noise_multiplier", "delta");
@@ -108,7 +108,8 @@ public final class JobSpecParser {
         (int) integer(root, "round_retries", 0L),
         selection(root.get("model_selection"), model),
         localSteps(root),
-        dpSgd(root.get("privacy")));
+        dpSgd(root.get("privacy")),
+        bool(root, "local_baseline", false));
   }
 
   /** The spec as canonical JSON: shown back to users and checkpointed beside the model. */
@@ -133,6 +134,9 @@ public final class JobSpecParser {
     root.put("local_epochs", spec.localEpochs());
     if (spec.localSteps() > 0) {
       root.put("local_steps", spec.localSteps());
+    }
+    if (spec.localBaseline()) {
+      root.put("local_baseline", true);
     }
     spec.dpSgd().ifPresent(dp -> {
       ObjectNode node = root.putObject("privacy").putObject("dp_sgd");
@@ -380,6 +384,17 @@ public final class JobSpecParser {
       throw new InvalidJobSpecException(field, "must be an integer, got " + node);
     }
     return node.asLong();
+  }
+
+  private static boolean bool(JsonNode root, String field, boolean fallback) {
+    JsonNode node = root.get(field);
+    if (node == null || node.isNull()) {
+      return fallback;
+    }
+    if (!node.isBoolean()) {
+      throw new InvalidJobSpecException(field, "must be true or false, got " + node);
+    }
+    return node.asBoolean();
   }
 
   private static double number(JsonNode root, String field, double fallback) {

@@ -69,6 +69,37 @@ class FederatedTrainingTest {
   }
 
   @Test
+  void localBaselines_eachHospitalReportsItsLocalOnlyModel_besideTheGlobal_inShow() throws Exception {
+    try (Federation federation = new Federation(dataDir)) {
+      federation.agent("hospital-a", Blobs.dataset("expression", 1, 60, 40, 20));
+      federation.agent("hospital-b", Blobs.dataset("expression", 2, 60, 40, 20));
+      federation.agent("hospital-c", Blobs.dataset("expression", 3, 60, 40, 20));
+
+      String jobId = federation.submit(JOB.replace("rounds: 4", "rounds: 3") + "local_baseline: true\n").getJobId();
+      federation.watch(jobId, Duration.ofMinutes(3));
+      JobDetail detail = federation.job(jobId);
+
+      assertEquals(JobState.SUCCEEDED, detail.getSummary().getState(), detail.getSummary().getMessage());
+      var last = detail.getRounds(2);
+      assertEquals(List.of("hospital-a", "hospital-b", "hospital-c"),
+          last.getEvaluationsMap().keySet().stream().sorted().toList());
+      double weighted = 0;
+      for (var hospital : last.getEvaluationsMap().values()) {
+        // Trained once per round it took part in: the same budget as its share of the federated model.
+        assertEquals(3.0, hospital.getMetricsOrThrow("local_rounds"), hospital.toString());
+        double local = hospital.getMetricsOrThrow("local_accuracy");
+        assertTrue(local >= 0 && local <= 1, hospital.toString());
+        weighted += local * 40 / 120;
+      }
+      assertEquals(weighted, last.getMetricsOrThrow("eval_local_accuracy"), 1e-9);
+
+      CliRun show = CliRun.of("show", "--kit", federation.adminKit().toString(), jobId);
+      assertEquals(0, show.code(), show.out());
+      assertTrue(show.out().contains("(federated - local-only: accuracy "), show.out());
+    }
+  }
+
+  @Test
   void patienceRunsOut_theJobStopsEarly_andKeepsAndServesItsBestRound() throws Exception {
     // No round can beat round 1 by min_delta 2 (accuracy is at most 1), so with patience 2 the job
     // ends after round 3 of 8 and keeps round 1, whatever the training does.

@@ -6,6 +6,7 @@ import io.grpc.ServerInterceptor;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -79,6 +80,15 @@ final class Federation implements AutoCloseable {
 
   TlsFiles issue(String name, Role role, List<String> hostNames, Instant notBefore, Instant notAfter) {
     return pki.issue(name, role, hostNames, notBefore, notAfter);
+  }
+
+  /** An admin kit file for `medfed --kit`, with a fresh admin certificate. */
+  Path adminKit() throws IOException {
+    TlsFiles files = issue("admin-cli", Role.ADMIN, List.of());
+    Path kit = dataDir.resolve("admin-kit.yaml");
+    Files.writeString(kit, "coordinator: 127.0.0.1:" + coordinator.port() + "\ntls: {certificate: "
+        + files.certificate() + ", private_key: " + files.privateKey() + ", ca: " + files.ca() + "}\n");
+    return kit;
   }
 
   /** A channel with a fresh hospital certificate for {@code nodeId}. */

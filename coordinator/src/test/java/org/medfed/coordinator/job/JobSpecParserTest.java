@@ -2,6 +2,7 @@ package org.medfed.coordinator.job;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -59,6 +60,20 @@ class JobSpecParserTest {
     InvalidJobSpecException both = assertThrows(InvalidJobSpecException.class,
         () -> JobSpecParser.parse(VALID + "local_steps: 100\nlocal_epochs: 3\n"));
     assertEquals("local_steps", both.field());
+  }
+
+  @Test
+  void localBaseline_isOffByDefault_roundTrips_andIsRefusedWithDpSgd() {
+    assertFalse(JobSpecParser.parse(VALID).localBaseline());
+    JobSpec baseline = JobSpecParser.parse(VALID + "local_baseline: true\n");
+    assertTrue(baseline.localBaseline());
+    assertEquals(baseline, JobSpecParser.parse(JobSpecParser.toJson(baseline)));
+    assertEquals("local_baseline", assertThrows(InvalidJobSpecException.class,
+        () -> JobSpecParser.parse(VALID + "local_baseline: yes please\n")).field());
+    InvalidJobSpecException withDp = assertThrows(InvalidJobSpecException.class, () -> JobSpecParser.parse(VALID
+        + "local_baseline: true\nprivacy: {dp_sgd: {epsilon: 3, delta: 1e-5, clip: 1.0}}\n"));
+    assertEquals("local_baseline", withDp.field());
+    assertTrue(withDp.getMessage().contains("privacy budget"), withDp.getMessage());
   }
 
   @Test

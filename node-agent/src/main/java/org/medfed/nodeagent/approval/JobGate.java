@@ -152,7 +152,9 @@ public final class JobGate {
 
   static String planSummary(TrainingPlan plan) {
     return plan.getLocalEpochs() + " local epoch(s), batch " + plan.getBatchSize() + ", learning rate "
-        + plan.getLearningRate() + (plan.getProximalMu() == 0 ? "" : ", FedProx mu " + plan.getProximalMu());
+        + plan.getLearningRate() + (plan.getProximalMu() == 0 ? "" : ", FedProx mu " + plan.getProximalMu())
+        + (plan.getLocalBaseline() ? ", plus a local-only baseline model trained here with the same budget (it never"
+            + " leaves; its test metrics are reported)" : "");
   }
 
   /** The secure-aggregation summary, and for a DP job the noise and the ε its rounds would spend here. */

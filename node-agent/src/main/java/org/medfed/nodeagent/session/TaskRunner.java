@@ -25,6 +25,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import org.medfed.nodeagent.approval.JobGate;
+import org.medfed.nodeagent.baseline.LocalBaselines;
 import org.medfed.nodeagent.data.FeatureAlignment;
 import org.medfed.nodeagent.data.LocalDataset;
 import org.medfed.nodeagent.data.MissingFeatures;
@@ -81,6 +82,7 @@ final class TaskRunner {
   private final Map<String, PrivacyBudget> budgets;
   private final JobGate gate;
   private final SignedRoundKeys roundKeys;
+  private final LocalBaselines baselines;
   private final Map<String, MissingFeatures> missingFeatures;
   /** Datasets aligned to a job's feature ids, by dataset and ids: aligned once, not every round. */
   private final Map<String, FeatureAlignment.Result> aligned = new ConcurrentHashMap<>();
@@ -93,8 +95,10 @@ final class TaskRunner {
 
   TaskRunner(String nodeId, Map<String, LocalDataset> datasets, LocalTrainer trainer, Transfers transfers,
       Consumer<AgentMessage> send, ExecutorService worker, JobGate gate, Map<String, MissingFeatures> missingFeatures,
-      AgentMetrics metrics, SignedRoundKeys roundKeys, PrivacyLedger ledger, Map<String, PrivacyBudget> budgets) {
+      AgentMetrics metrics, SignedRoundKeys roundKeys, PrivacyLedger ledger, Map<String, PrivacyBudget> budgets,
+      LocalBaselines baselines) {
     this.nodeId = nodeId;
+    this.baselines = baselines;
     this.ledger = ledger;
     this.budgets = Map.copyOf(budgets);
     this.roundKeys = roundKeys;
@@ -211,6 +215,11 @@ final class TaskRunner {
         return;
       }
     }
+    if (privacy.isPresent() && task.getPlan().getLocalBaseline()) {
+      decline(task.getTaskId(), "node '" + nodeId + "' will not train a local-only baseline under DP-SGD: its"
+          + " metrics would spend dataset '" + dataset.name() + "''s privacy budget a second time");
+      return;
+    }
     if (privacy.isPresent()) {
       plan = plan.withDpSgd(privacy.get().settings());
       log.info("job {} round {}: DP-SGD with clip {}, noise multiplier {} ({}), {} steps at sample rate {}",
@@ -218,10 +227,42 @@ final class TaskRunner {
           privacy.get().settings().noiseMultiplier(), privacy.get().derived(), privacy.get().settings().stepsPerRound(),
           privacy.get().settings().sampleRate());
     }
+    if (!task.getPlan().getLocalBaseline()) {
+      trainFederated(task, plan, dataset, token);
+      return;
+    }
+    try (LocalBaselines.Ticket baseline = baselines.expect(task.getJobId(), dataset.name())) {
+      float[] global = trainFederated(task, plan, dataset, token);
+      if (global != null && !failed.contains(task.getTaskId()) && !declined.contains(task.getTaskId())) {
+        // After the update left: the local-only model costs the round's critical path nothing.
+        trainBaseline(baseline, task, plan, global, dataset, token);
+      }
+    }
+  }
+
+  private void trainBaseline(LocalBaselines.Ticket baseline, TrainTask task, TrainingPlan plan, float[] global,
+      LocalDataset dataset, CancellationToken token) {
+    try {
+      long started = System.nanoTime();
+      LocalBaselines.Stored stored = baseline.train(task.getRound(), plan, () -> global, dataset, token);
+      log.info("job {} round {}: local-only baseline trained ({} rounds since round {}) in {} ms", task.getJobId(),
+          task.getRound(), stored.roundsTrained(), stored.firstRound(), (System.nanoTime() - started) / 1_000_000);
+    } catch (CancellationToken.CancelledException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      // The federated update has already gone; only the comparison is lost, and the log says why.
+      log.error("job {} round {}: the local-only baseline could not train, so this hospital's evaluations will lack"
+          + " local_* metrics: {}", task.getJobId(), task.getRound(), e.getMessage(), e);
+    }
+  }
+
+  /** The federated part of a round; returns the global model it trained from, or null if it sent nothing. */
+  private float[] trainFederated(TrainTask task, TrainingPlan plan, LocalDataset dataset, CancellationToken token) {
     Deadline deadline = deadline(task.getDeadlineUnixMillis());
     if (task.hasSecureAggregation()) {
-      new SecureTrainingClient(task, plan, dataset, token, deadline).run();
-      return;
+      SecureTrainingClient client = new SecureTrainingClient(task, plan, dataset, token, deadline);
+      client.run();
+      return client.global;
     }
     float[] global = fetchModel(task.getModelId(), plan, deadline);
     token.throwIfCancelled();
@@ -236,6 +277,7 @@ final class TaskRunner {
         trained.metrics(), deadline);
     log.info("job {} round {}: update sha256={} uploaded", task.getJobId(), task.getRound(),
         Digests.shortHex(receipt.getSha256().toByteArray()));
+    return global;
   }
 
   /**
@@ -271,6 +313,8 @@ final class TaskRunner {
     private final CancellationToken token;
     private final Deadline deadline;
     private final TaskMailbox mailbox;
+    /** The round's global model, once fetched: the start of a local-only baseline. */
+    private volatile float[] global;
 
     SecureTrainingClient(TrainTask task, TrainingPlan plan, LocalDataset dataset, CancellationToken token,
         Deadline deadline) {
@@ -376,6 +420,9 @@ final class TaskRunner {
 
     private int[] trainAndQuantize(SecAggSetup setup) {
       float[] global = fetchModel(task.getModelId(), plan, deadline);
+      if (task.getPlan().getLocalBaseline()) {
+        this.global = global;
+      }
       token.throwIfCancelled();
       LocalTrainer.Trained trained = trainLocally(task, plan, global, dataset, token);
       token.throwIfCancelled();
@@ -429,6 +476,9 @@ final class TaskRunner {
     token.throwIfCancelled();
     LocalTrainer.Evaluated evaluated = trainer.evaluate(plan, parameters, prepared.dataset());
     Map<String, Double> metrics = new LinkedHashMap<>(evaluated.metrics());
+    if (task.getPlan().getLocalBaseline()) {
+      metrics.putAll(localBaseline(task, plan, prepared.dataset()));
+    }
     if (task.getPrivacy().getDpClip() > 0) {
       // What this job has spent here so far, reported with each evaluation so the consortium sees it per hospital.
       metrics.put("dp_epsilon", ledger.spentBy(task.getJobId()).epsilon(task.getPrivacy().getDpDelta()).epsilon());
@@ -437,6 +487,29 @@ final class TaskRunner {
         .setTaskId(task.getTaskId())
         .setNumSamples(evaluated.numSamples())
         .putAllMetrics(metrics)).build());
+  }
+
+  /** The local-only model's metrics beside the global model's, or none (with the reason logged). */
+  private Map<String, Double> localBaseline(EvaluateTask task, TrainingPlan plan, LocalDataset dataset) {
+    Duration wait = Duration.ofMillis(Math.max(1_000, task.getDeadlineUnixMillis() - System.currentTimeMillis() - 2_000));
+    try {
+      Optional<Map<String, Double>> local = baselines.evaluate(task.getJobId(), dataset.name(), plan, dataset, wait);
+      if (local.isEmpty()) {
+        log.info("job {} round {}: no local-only baseline yet (this hospital has not trained in the job)",
+            task.getJobId(), task.getRound());
+      }
+      return local.orElse(Map.of());
+    } catch (TimeoutException e) {
+      log.warn("job {} round {}: the local-only baseline was still training at the evaluation deadline; this"
+          + " evaluation has no local_* metrics", task.getJobId(), task.getRound());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new CancellationToken.CancelledException("interrupted");
+    } catch (RuntimeException e) {
+      log.error("job {} round {}: cannot evaluate the local-only baseline, so this evaluation has no local_*"
+          + " metrics: {}", task.getJobId(), task.getRound(), e.getMessage());
+    }
+    return Map.of();
   }
 
   private float[] fetchModel(String modelId, TrainingPlan plan, Deadline deadline) {

@@ -68,6 +68,15 @@ public record TrainingPlan(String modelConfigJson, long parameterCount, long[] i
         learningRate, seed, proximalMu, 0, dpSgd);
   }
 
+  /**
+   * The same plan for a model trained at this hospital alone (a local-only baseline): nothing ties it
+   * to the global model, so FedProx's proximal term is dropped.
+   */
+  public TrainingPlan forLocalOnly() {
+    return new TrainingPlan(modelConfigJson, parameterCount, inputShape, numClasses, localEpochs, batchSize,
+        learningRate, seed, 0, localSteps, dpSgd);
+  }
+
   /** The same plan trained by DP-SGD with {@code settings} (each hospital derives its own). */
   public TrainingPlan withDpSgd(DpSgdSettings settings) {
     return new TrainingPlan(modelConfigJson, parameterCount, inputShape, numClasses, localEpochs, batchSize,
