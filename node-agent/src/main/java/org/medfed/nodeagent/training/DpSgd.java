@@ -1,8 +1,8 @@
 package org.medfed.nodeagent.training;
 
-import java.util.ArrayList;
-import java.util.List;
+import java.util.Optional;
 import java.util.SplittableRandom;
+import java.util.stream.IntStream;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -19,7 +19,8 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * and divides by the expected batch size qN. The noisy average then goes through the model's own
  * updater (SGD, Nesterov, Adam…), which is post-processing and spends nothing more.
  *
- * <p>Per-record gradients come from one backward pass per sampled record. Layers whose output for
+ * <p>For a network of dense layers the clipped sum comes from one batched pass ({@link DenseClippedSum});
+ * for any other, per-record gradients come from one backward pass per sampled record. Layers whose output for
  * one record depends on the others in its batch (batch normalisation) are refused: clipping one
  * record's gradient would not bound its influence.
  */
@@ -31,6 +32,7 @@ final class DpSgd {
   private final MultiLayerNetwork net;
   private final DpSgdSettings settings;
   private final SplittableRandom sampling;
+  private final Optional<DenseClippedSum> batched;
 
   /**
    * @param seed seeds both the Poisson sampling and the noise (through ND4J's generator); it must be a secret
@@ -48,6 +50,7 @@ final class DpSgd {
     this.net = net;
     this.settings = settings;
     this.sampling = new SplittableRandom(seed);
+    this.batched = DenseClippedSum.of(net);
     Nd4j.getRandom().setSeed(seed);
   }
 
@@ -62,19 +65,37 @@ final class DpSgd {
     double expectedBatch = settings.sampleRate() * n;
     long sampled = 0;
     double lossSum = 0;
+    if (batched.isPresent() && net.gradient() == null) {
+      // DL4J makes the gradient views apply() writes into, and the Gradient its updater takes, on a
+      // network's first backward pass; the batched path runs none, so run one (it changes no weight).
+      net.setInput(rows(features, 0));
+      net.setLabels(rows(labels, 0));
+      net.computeGradientAndScore();
+    }
     for (long step = 0; step < steps; step++) {
       cancel.throwIfCancelled();
-      INDArray sum = Nd4j.zeros(net.params().dataType(), 1, net.numParams());
-      for (int i : poissonSample(n)) {
-        net.setInput(row(features, i));
-        net.setLabels(row(labels, i));
-        net.computeGradientAndScore();
-        lossSum += net.score();
-        sampled++;
-        INDArray gradient = net.getFlattenedGradients();
-        double norm = gradient.norm2Number().doubleValue();
-        sum.addi(norm > settings.clipNorm() ? gradient.mul(settings.clipNorm() / norm) : gradient);
+      int[] batch = poissonSample(n);
+      INDArray sum;
+      if (batch.length == 0) {
+        sum = Nd4j.zeros(net.params().dataType(), 1, net.numParams());
+      } else if (batched.isPresent()) {
+        DenseClippedSum.Result result = batched.get().clippedSum(rows(features, batch), rows(labels, batch),
+            settings.clipNorm());
+        sum = result.sum();
+        lossSum += result.lossSum();
+      } else {
+        sum = Nd4j.zeros(net.params().dataType(), 1, net.numParams());
+        for (int i : batch) {
+          net.setInput(rows(features, i));
+          net.setLabels(rows(labels, i));
+          net.computeGradientAndScore();
+          lossSum += net.score();
+          INDArray gradient = net.getFlattenedGradients();
+          double norm = gradient.norm2Number().doubleValue();
+          sum.addi(norm > settings.clipNorm() ? gradient.mul(settings.clipNorm() / norm) : gradient);
+        }
       }
+      sampled += batch.length;
       if (settings.noiseMultiplier() > 0) {
         sum.addi(Nd4j.randn(sum.dataType(), sum.shape()).muli(settings.noiseMultiplier() * settings.clipNorm()));
       }
@@ -94,18 +115,15 @@ final class DpSgd {
     net.setIterationCount(net.getIterationCount() + 1);
   }
 
-  private List<Integer> poissonSample(int n) {
-    List<Integer> chosen = new ArrayList<>();
-    for (int i = 0; i < n; i++) {
-      if (sampling.nextDouble() < settings.sampleRate()) {
-        chosen.add(i);
-      }
-    }
-    return chosen;
+  private int[] poissonSample(int n) {
+    return IntStream.range(0, n).filter(i -> sampling.nextDouble() < settings.sampleRate()).toArray();
   }
 
-  /** Record {@code i} as a batch of one, keeping every other dimension (images stay [1, c, h, w]). */
-  private static INDArray row(INDArray all, int i) {
-    return all.get(NDArrayIndex.interval(i, i + 1)).dup();
+  /** The records at {@code indices} as one batch, keeping every other dimension (images stay [b, c, h, w]). */
+  private static INDArray rows(INDArray all, int... indices) {
+    if (indices.length == 1) {
+      return all.get(NDArrayIndex.interval(indices[0], indices[0] + 1)).dup();
+    }
+    return Nd4j.pullRows(all, 1, indices);
   }
 }

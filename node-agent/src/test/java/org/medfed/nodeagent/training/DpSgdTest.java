@@ -40,6 +40,46 @@ class DpSgdTest {
   }
 
   @Test
+  void theBatchedClippedSum_ofAReluMlp_equalsClippingEachRecordsOwnGradient() {
+    MultiLayerNetwork mlp = new MultiLayerNetwork(new NeuralNetConfiguration.Builder().seed(5)
+        .dataType(DataType.DOUBLE).updater(new Sgd(LEARNING_RATE)).list()
+        .layer(new DenseLayer.Builder().nIn(6).nOut(8).activation(Activation.RELU).build())
+        .layer(new DenseLayer.Builder().nOut(5).activation(Activation.TANH).build())
+        .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(3).activation(Activation.SOFTMAX).build())
+        .setInputType(org.deeplearning4j.nn.conf.inputs.InputType.feedForward(6))
+        .build());
+    mlp.init();
+    Nd4j.getRandom().setSeed(4);
+    INDArray features = Nd4j.randn(DataType.DOUBLE, 10, 6).muli(2);
+    INDArray labels = Nd4j.zeros(DataType.DOUBLE, 10, 3);
+    for (int i = 0; i < 10; i++) {
+      labels.putScalar(i, i % 3, 1);
+    }
+    for (double clip : new double[] {1e9, 0.3}) {
+      INDArray expected = Nd4j.zeros(DataType.DOUBLE, 1, mlp.numParams());
+      double expectedLoss = 0;
+      int clipped = 0;
+      for (int i = 0; i < 10; i++) {
+        MultiLayerNetwork copy = mlp.clone();
+        copy.setInput(features.getRow(i, true));
+        copy.setLabels(labels.getRow(i, true));
+        copy.computeGradientAndScore();
+        expectedLoss += copy.score();
+        INDArray gradient = copy.getFlattenedGradients().dup();
+        double norm = gradient.norm2Number().doubleValue();
+        clipped += norm > clip ? 1 : 0;
+        expected.addi(norm > clip ? gradient.mul(clip / norm) : gradient);
+      }
+
+      DenseClippedSum.Result batched = DenseClippedSum.of(mlp).orElseThrow().clippedSum(features, labels, clip);
+
+      assertArrayEquals(expected.toDoubleVector(), batched.sum().toDoubleVector(), 1e-9, "clip " + clip);
+      assertEquals(expectedLoss, batched.lossSum(), 1e-9);
+      assertTrue(clip > 1e8 ? clipped == 0 : clipped > 5, "clip " + clip + " clipped " + clipped + " of 10 records");
+    }
+  }
+
+  @Test
   void withoutClippingOrNoise_aStepOverEveryRecordIsPlainSgdOnTheWholeBatch() {
     DataSet data = records(16, 5, 2, 1);
     MultiLayerNetwork plain = linear(5, 2);
