@@ -61,6 +61,15 @@ public final class WdbcBenchmark implements Callable<Integer> {
   @Option(names = "--rounds", defaultValue = "40", description = "Federated rounds (default: ${DEFAULT-VALUE}).")
   int rounds;
 
+  @Option(names = "--strategies", split = ",", defaultValue = "fedavgm", description = "Federated strategies, each"
+      + " with its defaults (fedavgm: server momentum 0.8); robust rules run without secure aggregation, which they"
+      + " cannot take (default: ${DEFAULT-VALUE}).")
+  List<String> strategies;
+
+  @Option(names = "--dp-epsilons", split = ",", description = "Also run the first strategy with record-level DP-SGD"
+      + " at each of these epsilons (delta 1e-5, clip 1.0), e.g. 1,3,8.")
+  List<Double> dpEpsilons = List.of();
+
   public static void main(String[] args) {
     System.exit(new CommandLine(new WdbcBenchmark()).execute(args));
   }
@@ -93,8 +102,7 @@ public final class WdbcBenchmark implements Callable<Integer> {
         datasets.add(DatasetLoaders.load(declaration));
       }
       DataSet heldOut = DataSet.merge(datasets.stream().map(LocalDataset::test).toList());
-      String job = job(seed);
-      JobSpec spec = JobSpecParser.parse(job);
+      JobSpec spec = JobSpecParser.parse(job(seed, strategies.get(0), ""));
       GlobalModel initial = ModelCatalog.initialModel(spec);
       // Baselines get the federated job's budget: rounds x local epochs passes over their data.
       TrainingPlan plan = new TrainingPlan(initial.configJson(), initial.parameterCount(), spec.inputShape(),
@@ -109,8 +117,18 @@ public final class WdbcBenchmark implements Callable<Integer> {
       results.computeIfAbsent("pooled", key -> new ArrayList<>()).add(accuracy(train(plan, initial, pooled), heldOut));
       try (InProcessConsortium federation = new InProcessConsortium(work.resolve("seed-" + seed), "wdbc",
           declarations, datasets)) {
-        results.computeIfAbsent("FedAvgM (secure aggregation)", key -> new ArrayList<>())
-            .add(accuracy(federation.run(job), heldOut));
+        for (String strategy : strategies) {
+          String arm = strategy + (ROBUST.contains(strategy) ? " (in the clear)" : " (secure aggregation)");
+          results.computeIfAbsent(arm, key -> new ArrayList<>())
+              .add(accuracy(federation.run(job(seed, strategy, "")), heldOut));
+        }
+        for (double epsilon : dpEpsilons) {
+          String privacy = String.format(Locale.ROOT, "privacy: {dp_sgd: {epsilon: %s, delta: 1.0e-5, clip: 1.0}}%n",
+              epsilon);
+          results.computeIfAbsent(String.format(Locale.ROOT, "%s, DP-SGD epsilon %s (secure aggregation)",
+              strategies.get(0), epsilon), key -> new ArrayList<>())
+              .add(accuracy(federation.run(job(seed, strategies.get(0), privacy)), heldOut));
+        }
       }
       System.out.printf(Locale.ROOT, "seed %d: hospitals hold %s (malignant/benign, train+test)%n", seed,
           datasets.stream().map(d -> counts(d)).toList());
@@ -126,7 +144,17 @@ public final class WdbcBenchmark implements Callable<Integer> {
     return 0;
   }
 
-  private String job(long seed) {
+  /** Rules that need each hospital's update, and so run with secure aggregation off. */
+  private static final List<String> ROBUST = List.of("fedmedian", "fedtrimmedavg", "krum", "multikrum");
+
+  private String job(long seed, String strategy, String extra) {
+    String settings = switch (strategy) {
+      // Server momentum (Hsu et al. 2019) steadies FedAvg under this strong label skew.
+      case "fedavgm" -> "{name: fedavgm, server_momentum: 0.8}";
+      case "krum" -> "{name: krum, byzantine: 0}";
+      case "multikrum" -> "{name: multikrum, byzantine: 0, selected: 2}";
+      default -> "{name: " + strategy + "}";
+    };
     return """
         name: wdbc
         dataset: wdbc
@@ -138,11 +166,10 @@ public final class WdbcBenchmark implements Callable<Integer> {
         local_epochs: 1
         batch_size: 16
         learning_rate: 0.01
-        # Server momentum (Hsu et al. 2019) steadies FedAvg under this strong label skew.
-        strategy: {name: fedavgm, server_momentum: 0.8}
+        strategy: %s
         seed: %d
         deadlines: {selection: 1m, training: 2m, evaluation: 1m}
-        """.formatted(rounds, seed);
+        """.formatted(rounds, settings, seed) + (ROBUST.contains(strategy) ? "secure_aggregation: false\n" : "") + extra;
   }
 
   /** Deals the cases to the hospitals with Dirichlet label skew; each keeps a quarter of its cases for testing. */
