@@ -18,6 +18,8 @@ import java.util.function.Consumer;
 import java.util.function.Predicate;
 import org.medfed.privacy.RdpCurve;
 import org.medfed.privacy.SampledGaussian;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The hospital's durable record of the privacy its data has spent: one line per DP-SGD round, written
@@ -26,6 +28,7 @@ import org.medfed.privacy.SampledGaussian;
  * curves of one job, or of every job on a dataset, compose by adding per order. Thread-safe.
  */
 public final class PrivacyLedger {
+  private static final Logger log = LoggerFactory.getLogger(PrivacyLedger.class);
   private static final ObjectMapper JSON = new ObjectMapper();
 
   /** One round's spending on one dataset. */
@@ -51,6 +54,7 @@ public final class PrivacyLedger {
     this.recorded = recorded;
     try {
       if (Files.exists(file)) {
+        dropTornTail();
         List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
         int line = 0;
         for (String text : lines) {
@@ -61,16 +65,40 @@ public final class PrivacyLedger {
           try {
             charges.add(JSON.readValue(text, Charge.class));
           } catch (IOException e) {
-            // Only the last line can be torn, by a crash mid-write; it was never forced, so its update never left.
-            if (line != lines.size()) {
-              throw new IllegalStateException("privacy ledger " + file + " line " + line + " is damaged ("
-                  + e.getMessage() + "); restore it from a backup: the agent cannot know what was spent", e);
-            }
+            throw new IllegalStateException("privacy ledger " + file + " line " + line + " is damaged ("
+                + e.getMessage() + "); restore it from a backup: the agent cannot know what was spent", e);
           }
         }
       }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read the privacy ledger " + file, e);
+    }
+  }
+
+  /**
+   * Cuts a last line without its newline: a crash mid-write tore it, and {@link #charge} had not
+   * returned, so that round's update never left. Left in place, the next charge would be appended to
+   * the fragment and the ledger would no longer read.
+   */
+  private void dropTornTail() throws IOException {
+    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+      long end = channel.size();
+      ByteBuffer one = ByteBuffer.allocate(1);
+      long keep = end;
+      while (keep > 0) {
+        one.clear();
+        channel.read(one, keep - 1);
+        if (one.get(0) == '\n') {
+          break;
+        }
+        keep--;
+      }
+      if (keep < end) {
+        log.warn("privacy ledger {}: dropping {} bytes of a record torn by a crash mid-write (its round's update was"
+            + " never sent)", file, end - keep);
+        channel.truncate(keep);
+        channel.force(true);
+      }
     }
   }
 
