@@ -68,13 +68,13 @@ public final class SecAggClient {
     sessionId = Session.id(config.context(), keys.keys());
     selfMaskSeed = new byte[Session.SECRET_BYTES];
     random.nextBytes(selfMaskSeed);
-    int maxId = config.graph().participants().stream().mapToInt(Integer::intValue).max().orElseThrow();
-    List<byte[]> selfShares = Shamir.split(selfMaskSeed, config.threshold(), maxId, random);
-    List<byte[]> keyShares = Shamir.split(maskingKeys.privateKey(), config.threshold(), maxId, random);
+    // Shares for this client's shareholders only: its neighbours under SecAgg+, not every participant.
+    Map<Integer, byte[]> selfShares = Shamir.split(selfMaskSeed, config.threshold(), shareholders(), random);
+    Map<Integer, byte[]> keyShares = Shamir.split(maskingKeys.privateKey(), config.threshold(), shareholders(), random);
     List<Messages.EncryptedShare> out = new ArrayList<>();
     for (int peer : shareholders()) {
-      byte[] selfShare = selfShares.get(peer - 1);
-      byte[] keyShare = keyShares.get(peer - 1);
+      byte[] selfShare = selfShares.get(peer);
+      byte[] keyShare = keyShares.get(peer);
       if (peer == id) {
         held.put(id, new byte[][] {selfShare, keyShare});
         continue;
