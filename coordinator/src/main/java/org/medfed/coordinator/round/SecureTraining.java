@@ -46,6 +46,7 @@ import org.medfed.proto.v1.SecAggUnmaskRequest;
 import org.medfed.proto.v1.TrainTask;
 import org.medfed.proto.v1.TrainingPlan;
 import org.medfed.secagg.SecAggException;
+import org.medfed.secagg.crypto.Shamir;
 import org.medfed.secagg.protocol.MaskingGraph;
 import org.medfed.secagg.protocol.Messages;
 import org.medfed.secagg.protocol.SecAggConfig;
@@ -83,8 +84,9 @@ final class SecureTraining {
       throws InterruptedException {
     SecureAggregationSpec settings = spec.secureAggregation();
     int n = selected.size();
-    if (n < 2 || n > 255) {
-      return new Collected.TooFew("round " + round + ": secure aggregation needs 2..255 nodes per round, got " + n
+    if (n < 2 || n > Shamir.MAX_SHARES) {
+      return new Collected.TooFew("round " + round + ": secure aggregation needs 2.." + Shamir.MAX_SHARES
+          + " nodes per round, got " + n
           + "; set min_nodes >= 2, or secure_aggregation: false for a single hospital");
     }
     Map<String, Integer> ids = new TreeMap<>();
