@@ -28,6 +28,11 @@ public record UpdateLayout(int parameterCount, List<String> vectors) {
   public static final String DELTA = "delta";
   /** SCAFFOLD's change of a hospital's control variate, c_i+ − c_i (Karimireddy et al. 2020). */
   public static final String CONTROL_DELTA = "control_delta";
+  /**
+   * The task tensor a hospital that sends {@value #CONTROL_DELTA} corrects its local steps with:
+   * SCAFFOLD's server control variate c.
+   */
+  public static final String SERVER_CONTROL = "server_control";
 
   public UpdateLayout {
     vectors = List.copyOf(vectors);
