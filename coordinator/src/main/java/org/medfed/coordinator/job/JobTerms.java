@@ -20,7 +20,8 @@ public final class JobTerms {
         .setLocalSteps(spec.localSteps())
         .setSeed(spec.seed())
         // 0 unless the strategy is FedProx: the agent adds no proximal term then.
-        .setProximalMu(spec.strategy().proximalMu());
+        .setProximalMu(spec.strategy().proximalMu())
+        .addAllExtraVectors(spec.strategy().name().extraVectors());
     for (long dim : spec.inputShape()) {
       plan.addInputShape(dim);
     }
