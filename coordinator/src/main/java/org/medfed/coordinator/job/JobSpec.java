@@ -2,6 +2,7 @@ package org.medfed.coordinator.job;
 
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -69,7 +70,16 @@ public record JobSpec(String name, String dataset, ModelSpec model, long[] input
             + "under secure aggregation the coordinator only ever sees the sum of the updates, so it cannot take a "
             + "median, trim or pick one update; set secure_aggregation: {enabled: false} to use a robust rule "
             + "where the coordinator is trusted to see each update, or choose a mean-based strategy "
-            + "(fedavg, fedavgm, fedadagrad, fedadam, fedyogi, fedprox)");
+            + "(fedavg, fedavgm, fedadagrad, fedadam, fedyogi, fedprox, scaffold)");
+    boolean scaffold = strategy.name() == StrategyName.SCAFFOLD;
+    require(!(scaffold && dpSgd.isPresent()), "strategy.name", "scaffold is refused together with privacy.dp_sgd:"
+        + " DP-SGD takes its noisy steps outside the hook that applies SCAFFOLD's correction, and its noise would"
+        + " enter every hospital's control variate, round after round; choose fedavg or a server-side strategy"
+        + " (fedavgm, fedadagrad, fedadam, fedyogi) for a DP-SGD job, or drop privacy.dp_sgd");
+    require(!(scaffold && model instanceof ModelSpec.BuiltIn && optimizer != Optimizer.SGD), "optimizer",
+        "must be sgd with strategy scaffold, got " + optimizer.name().toLowerCase(Locale.ROOT)
+            + ": SCAFFOLD reads a hospital's mean corrected gradient back from its weight change, (x - y) / (K * lr),"
+            + " which holds only for plain SGD steps; Adam rescales and momentum accumulates them");
   }
 
   @Override

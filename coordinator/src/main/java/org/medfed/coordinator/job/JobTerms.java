@@ -21,7 +21,8 @@ public final class JobTerms {
         .setSeed(spec.seed())
         // 0 unless the strategy is FedProx: the agent adds no proximal term then.
         .setProximalMu(spec.strategy().proximalMu())
-        .setLocalBaseline(spec.localBaseline());
+        .setLocalBaseline(spec.localBaseline())
+        .addAllExtraVectors(spec.strategy().name().extraVectors());
     for (long dim : spec.inputShape()) {
       plan.addInputShape(dim);
     }

@@ -14,9 +14,11 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.EnumMap;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import org.medfed.wire.UpdateLayout;
 
 /**
  * Aggregation strategies a job can name, each with the {@link StrategyParameter}s it takes and their
@@ -39,6 +41,12 @@ public enum StrategyName {
    * {@code mu/2 * ||w - w_global||^2} to its local loss, μ travelling in the training plan.
    */
   FEDPROX(Kind.MEAN, Map.of(PROXIMAL_MU, 0.01)),
+  /**
+   * SCAFFOLD (Karimireddy et al. 2020, arXiv 1910.06378, option II): each hospital corrects its local
+   * gradients by the server's control variate minus its own and sends the change of its own,
+   * "control_delta", in the same secure sum as its delta. Server learning rate 1, as FLamby's.
+   */
+  SCAFFOLD(Kind.MEAN, Map.of(SERVER_LEARNING_RATE, 1.0), List.of(UpdateLayout.CONTROL_DELTA)),
   /** Coordinate-wise median of the updates (Yin et al. 2018, arXiv 1803.01498). */
   FEDMEDIAN(Kind.EACH_UPDATE, Map.of()),
   /** Coordinate-wise trimmed mean (Yin et al. 2018), as Flower's FedTrimmedAvg (β 0.2). */
@@ -54,9 +62,16 @@ public enum StrategyName {
   private final Kind kind;
   private final Map<StrategyParameter, Double> defaults;
   private final Set<StrategyParameter> takes;
+  private final List<String> extraVectors;
 
   StrategyName(Kind kind, Map<StrategyParameter, Double> defaults, StrategyParameter... required) {
+    this(kind, defaults, List.of(), required);
+  }
+
+  StrategyName(Kind kind, Map<StrategyParameter, Double> defaults, List<String> extraVectors,
+      StrategyParameter... required) {
     this.kind = kind;
+    this.extraVectors = List.copyOf(extraVectors);
     this.defaults = defaults.isEmpty() ? Map.of() : Collections.unmodifiableMap(new EnumMap<>(defaults));
     EnumSet<StrategyParameter> takes = EnumSet.noneOf(StrategyParameter.class);
     takes.addAll(defaults.keySet());
@@ -72,6 +87,14 @@ public enum StrategyName {
   /** Whether the rule looks at each hospital's update, which secure aggregation never shows the coordinator. */
   public boolean needsEachUpdate() {
     return kind == Kind.EACH_UPDATE;
+  }
+
+  /**
+   * The vectors each hospital sends beside its delta for this strategy, in the training plan (so
+   * the hospitals' approval covers them) and the update's layout ({@link UpdateLayout}).
+   */
+  public List<String> extraVectors() {
+    return extraVectors;
   }
 
   public Set<StrategyParameter> takes() {

@@ -31,11 +31,11 @@ import org.medfed.coordinator.strategy.Strategy;
 import org.medfed.proto.v1.CancelTask;
 import org.medfed.proto.v1.CoordinatorMessage;
 import org.medfed.proto.v1.EvaluateTask;
-import org.medfed.proto.v1.TrainTask;
 import org.medfed.proto.v1.TrainingPlan;
 import org.medfed.wire.Digests;
 import org.medfed.wire.JobDigest;
 import org.medfed.wire.Tensors;
+import org.medfed.wire.UpdateLayout;
 
 /**
  * One federated round, as an explicit sequence of phases:
@@ -126,18 +126,24 @@ public final class RoundStateMachine {
     try (HospitalSchedule.Reservation held = reservation.get()) {
       // A hospital may have reconnected while the round waited: train on its current session.
       List<String> chosen = ids(select(eligible, round));
-      return trainAndAggregate(round, model, services.nodes().connected(n -> chosen.contains(n.nodeId())), started);
+      return trainAndAggregate(round, model, services.nodes().connected(n -> chosen.contains(n.nodeId())),
+          eligible.size(), started);
     }
   }
 
-  private RoundOutcome trainAndAggregate(int round, GlobalModel model, List<NodeSession> selected, Instant started)
-      throws InterruptedException {
+  /** @param population the hospitals the round drew {@code selected} from (eligible ones) */
+  private RoundOutcome trainAndAggregate(int round, GlobalModel model, List<NodeSession> selected, int population,
+      Instant started) throws InterruptedException {
     enter(round, Phase.TRAIN, "training on " + ids(selected));
     services.audit().append("ROUND_STARTED", Map.of("job", job.id(), "round", round, "participants", ids(selected),
         "model_sha256", Digests.hex(Digests.sha256(Tensors.toBytes(model.parameters()))), "digest", job.digest()));
-    Collected collected = spec.secureAggregation().enabled()
-        ? new SecureTraining(job, services).run(round, selected, model, plan(model))
-        : trainInTheClear(round, selected, model);
+    Collected collected;
+    try (TrainingDownloads downloads = new TrainingDownloads(services.models(), job.id(), round, model,
+        strategy.taskTensors(round, model.parameters()))) {
+      collected = spec.secureAggregation().enabled()
+          ? new SecureTraining(job, services).run(round, selected, model, plan(model), downloads)
+          : trainInTheClear(round, selected, model, downloads);
+    }
     if (job.isCancelled()) {
       return new RoundOutcome.Cancelled(job.cancellation().getNow("cancelled"));
     }
@@ -152,7 +158,9 @@ public final class RoundStateMachine {
     }
 
     enter(round, Phase.AGGREGATE, "aggregating " + combined.contributors().size() + " updates with " + strategy);
-    Aggregate aggregate = strategy.aggregate(round, model.parameters(), combined.input());
+    // Never below the contributors: a hospital may have connected between selection and now.
+    Aggregate aggregate = strategy.aggregate(round, model.parameters(),
+        combined.input().withPopulation(Math.max(population, combined.contributors().size())));
     if (aggregate instanceof Aggregate.Skipped skipped) {
       return new RoundOutcome.Failed("round " + round + ": " + skipped.reason());
     }
@@ -174,15 +182,21 @@ public final class RoundStateMachine {
         took, aggregateDigest, evaluation.byHospital()));
   }
 
-  /** Without secure aggregation: each update is validated and handed to the strategy as it is. */
-  private Collected trainInTheClear(int round, List<NodeSession> selected, GlobalModel model)
-      throws InterruptedException {
-    Map<String, TaskResult> results = trainOn(selected, round, model);
+  /**
+   * Without secure aggregation: each update is validated, split into the vectors of the plan's
+   * layout, and handed to the strategy as it is.
+   */
+  private Collected trainInTheClear(int round, List<NodeSession> selected, GlobalModel model,
+      TrainingDownloads downloads) throws InterruptedException {
+    UpdateLayout layout = UpdateLayout.of(plan(model));
+    Map<String, TaskResult> results = trainOn(selected, round, model, layout, downloads);
     List<ClientUpdate> updates = new ArrayList<>();
     Map<String, String> dropped = new LinkedHashMap<>();
     results.forEach((node, result) -> {
       if (result instanceof TaskResult.Trained trained) {
-        updates.add(new ClientUpdate(node, trained.update(), trained.numSamples(), trained.metrics()));
+        Map<String, float[]> vectors = layout.split(trained.update());
+        float[] delta = vectors.remove(UpdateLayout.DELTA);
+        updates.add(new ClientUpdate(node, delta, vectors, trained.numSamples(), trained.metrics()));
       } else {
         dropped.put(node, TaskResult.describe(result));
       }
@@ -216,27 +230,20 @@ public final class RoundStateMachine {
     return List.copyOf(shuffled.subList(0, Math.min(wanted, shuffled.size())));
   }
 
-  private Map<String, TaskResult> trainOn(List<NodeSession> selected, int round, GlobalModel model)
-      throws InterruptedException {
-    String modelId = services.models().publish(job.id(), round, "global", model.parameters());
+  private Map<String, TaskResult> trainOn(List<NodeSession> selected, int round, GlobalModel model,
+      UpdateLayout layout, TrainingDownloads downloads) throws InterruptedException {
     Instant deadline = services.clock().instant().plus(spec.deadlines().training());
-    try {
-      Map<TaskBoard.Issued, NodeSession> issued = new LinkedHashMap<>();
-      for (NodeSession node : selected) {
-        TaskBoard.Issued task = services.tasks().issue(node.nodeId(), TaskBoard.Kind.TRAIN,
-            update -> UpdateChecks.problem(update, model.parameterCount()));
-        issued.put(task, node);
-        node.send(CoordinatorMessage.newBuilder().setTrain(TrainTask.newBuilder()
-            .setTaskId(task.taskId()).setJobId(job.id()).setRound(round).setDataset(spec.dataset())
-            .setPlan(plan(model)).setPrivacy(JobTerms.privacy(spec)).setModelId(modelId)
-            .setDeadlineUnixMillis(deadline.toEpochMilli()).setAuditHead(services.auditHead())).build());
-      }
-      // Stop waiting as soon as min_nodes accepted updates are no longer possible.
-      int tolerableLosses = selected.size() - spec.minNodes();
-      return await(issued, deadline, "training", tolerableLosses, round);
-    } finally {
-      services.models().withdraw(modelId);
+    Map<TaskBoard.Issued, NodeSession> issued = new LinkedHashMap<>();
+    for (NodeSession node : selected) {
+      TaskBoard.Issued task = services.tasks().issue(node.nodeId(), TaskBoard.Kind.TRAIN,
+          update -> UpdateChecks.problem(update, layout));
+      issued.put(task, node);
+      node.send(CoordinatorMessage.newBuilder().setTrain(downloads.task(task.taskId(), job.id(), round, spec,
+          plan(model), deadline, services.auditHead())).build());
     }
+    // Stop waiting as soon as min_nodes accepted updates are no longer possible.
+    int tolerableLosses = selected.size() - spec.minNodes();
+    return await(issued, deadline, "training", tolerableLosses, round);
   }
 
   /** The round's evaluation: sample-weighted means ({@code eval_*}) and each hospital's own figures. */

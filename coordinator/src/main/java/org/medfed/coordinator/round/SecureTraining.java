@@ -25,7 +25,6 @@ import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.medfed.coordinator.job.Job;
 import org.medfed.coordinator.job.JobSpec;
-import org.medfed.coordinator.job.JobTerms;
 import org.medfed.coordinator.job.SecureAggregationSpec;
 import org.medfed.coordinator.model.GlobalModel;
 import org.medfed.coordinator.session.NodeSession;
@@ -43,7 +42,6 @@ import org.medfed.proto.v1.SecAggSetup;
 import org.medfed.proto.v1.SecAggShare;
 import org.medfed.proto.v1.SecAggShareInbox;
 import org.medfed.proto.v1.SecAggUnmaskRequest;
-import org.medfed.proto.v1.TrainTask;
 import org.medfed.proto.v1.TrainingPlan;
 import org.medfed.secagg.SecAggException;
 import org.medfed.secagg.crypto.Shamir;
@@ -56,15 +54,17 @@ import org.medfed.trust.pki.Identity;
 import org.medfed.trust.pki.IdentitySignatures;
 import org.medfed.trust.pki.Role;
 import org.medfed.wire.Digests;
+import org.medfed.wire.UpdateLayout;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The TRAIN phase with secure aggregation (Bonawitz et al. 2017): the four protocol stages run over
  * the nodes' sessions while they train, and the coordinator ends with the sum of the survivors'
- * masked vectors [w, w * delta, w * loss], where w is a node's sample count over
- * max_samples_per_node. Dividing by the summed weight gives the weighted mean delta; no individual
- * update, weight or loss is ever held, logged or stored in the clear. Every stage has a deadline;
+ * masked vectors laid out by {@link UpdateLayout}, [w, w * delta, w * extra vectors..., w * loss],
+ * where w is a node's sample count over max_samples_per_node. Dividing by the summed weight gives
+ * the weighted mean of every vector; no individual update, weight or loss is ever held, logged or
+ * stored in the clear. Every stage has a deadline;
  * nodes that miss one are dropped and recovered by the protocol, and below the threshold the round
  * fails and reveals nothing.
  */
@@ -80,8 +80,8 @@ final class SecureTraining {
     this.services = services;
   }
 
-  Collected run(int round, List<NodeSession> selected, GlobalModel model, TrainingPlan plan)
-      throws InterruptedException {
+  Collected run(int round, List<NodeSession> selected, GlobalModel model, TrainingPlan plan,
+      TrainingDownloads downloads) throws InterruptedException {
     SecureAggregationSpec settings = spec.secureAggregation();
     int n = selected.size();
     if (n < 2 || n > Shamir.MAX_SHARES) {
@@ -95,7 +95,8 @@ final class SecureTraining {
     ids.forEach((node, id) -> names.put(id, node));
     // SecAgg+ only pays off below n - 1 neighbours; otherwise every pair masks.
     int neighbours = settings.neighbours() > 0 && settings.neighbours() < n - 1 ? settings.neighbours() : 0;
-    int length = model.parameterCount() + 2;
+    UpdateLayout layout = UpdateLayout.of(plan);
+    int length = layout.maskedLength();
     Quantizer quantizer = Quantizer.forParticipants(settings.clip(), n);
     // A fresh context per attempt: keys, shares and masks of an earlier attempt never verify again.
     byte[] context = (job.id() + "/round-" + round + "/" + UUID.randomUUID()).getBytes(StandardCharsets.UTF_8);
@@ -111,7 +112,6 @@ final class SecureTraining {
         .setMaxSamplesPerNode(settings.maxSamplesPerNode()).setVectorLength(length)
         .setNeighbours(neighbours).setGraphSeed(graphSeed).build();
 
-    String modelId = services.models().publish(job.id(), round, "global", model.parameters());
     Instant trainingDeadline = services.clock().instant().plus(spec.deadlines().training());
     Map<String, TaskBoard.Issued> tasks = new TreeMap<>();
     Map<String, NodeSession> sessions = new TreeMap<>();
@@ -123,11 +123,8 @@ final class SecureTraining {
         TaskBoard.Issued task = services.tasks().issueSecure(node.nodeId(), length);
         tasks.put(node.nodeId(), task);
         sessions.put(node.nodeId(), node);
-        node.send(CoordinatorMessage.newBuilder().setTrain(TrainTask.newBuilder()
-            .setTaskId(task.taskId()).setJobId(job.id()).setRound(round).setDataset(spec.dataset())
-            .setPlan(plan).setPrivacy(JobTerms.privacy(spec)).setModelId(modelId)
-            .setDeadlineUnixMillis(trainingDeadline.toEpochMilli()).setAuditHead(services.auditHead())
-            .setSecureAggregation(setup)).build());
+        node.send(CoordinatorMessage.newBuilder().setTrain(downloads.task(task.taskId(), job.id(), round, spec, plan,
+            trainingDeadline, services.auditHead()).setSecureAggregation(setup)).build());
       }
       progress(round, "secure aggregation among " + n + " nodes (" + graph + "), threshold " + threshold + ", "
           + quantizer.bits() + "-bit values clipped to +-" + settings.clip());
@@ -233,11 +230,11 @@ final class SecureTraining {
       int[] sum = server.unmask(responses);
       clock.lap("unmasking");
       log.info("job {} round {}: secure aggregation stage times {}", job.id(), round, clock);
-      return combine(quantizer.dequantizeSum(sum, survivors.size()), settings, List.copyOf(survivors.keySet()), dropped);
+      return combine(quantizer.dequantizeSum(sum, survivors.size()), layout, settings, List.copyOf(survivors.keySet()),
+          dropped);
     } catch (SecAggException e) {
       return new Collected.TooFew("round " + round + ": " + e.getMessage() + "; dropped: " + dropped);
     } finally {
-      services.models().withdraw(modelId);
       for (Map.Entry<String, TaskBoard.Issued> entry : tasks.entrySet()) {
         // A node that uploaded its masked vector still waits for the unmask request: after an
         // aborted round it must hear so now, or it stays busy until its task deadline.
@@ -271,21 +268,27 @@ final class SecureTraining {
     }
   }
 
-  /** [sum w, sum w*delta..., sum w*loss] becomes the weighted mean delta and loss. */
-  private Collected combine(double[] sums, SecureAggregationSpec settings, List<String> contributors,
-      Map<String, String> dropped) {
-    double weight = sums[0];
+  /** [sum w, sum w*delta..., sum w*extra..., sum w*loss] becomes the weighted mean of each vector and the loss. */
+  private Collected combine(double[] sums, UpdateLayout layout, SecureAggregationSpec settings,
+      List<String> contributors, Map<String, String> dropped) {
+    double weight = sums[layout.maskedWeightIndex()];
     if (!(weight > 0)) {
       return new Collected.TooFew("the summed sample weight is " + weight + "; no node reported training samples");
     }
-    float[] mean = new float[sums.length - 2];
-    for (int i = 0; i < mean.length; i++) {
-      mean[i] = (float) (sums[i + 1] / weight);
+    Map<String, float[]> means = new LinkedHashMap<>();
+    for (String vector : layout.vectors()) {
+      float[] mean = new float[layout.parameterCount()];
+      int offset = layout.maskedOffset(vector);
+      for (int i = 0; i < mean.length; i++) {
+        mean[i] = (float) (sums[offset + i] / weight);
+      }
+      means.put(vector, mean);
     }
-    Map<String, Double> metrics = Map.of("loss", sums[sums.length - 1] / weight);
+    Map<String, Double> metrics = Map.of("loss", sums[layout.maskedLossIndex()] / weight);
     // The true total is an integer; the sum carries the quantization error (far below 0.5, docs/security.md).
     double samples = Math.round(weight * settings.maxSamplesPerNode());
-    RoundUpdate update = new RoundUpdate(mean, samples, contributors.size(), metrics);
+    float[] delta = means.remove(UpdateLayout.DELTA);
+    RoundUpdate update = new RoundUpdate(delta, means, samples, contributors.size(), metrics);
     return new Collected.Combined(new RoundInput.Mean(update), contributors, dropped);
   }
 

@@ -15,6 +15,14 @@ public final class Aggregation {
    * hospitals do not lose float32 bits to summation order.
    */
   public static float[] weightedMeanDelta(List<ClientUpdate> updates) {
+    return weightedMean(updates, "delta", (update, i) -> update.deltaAt(i));
+  }
+
+  private interface Component {
+    float of(ClientUpdate update, int i);
+  }
+
+  private static float[] weightedMean(List<ClientUpdate> updates, String what, Component component) {
     if (updates.isEmpty()) {
       throw new IllegalArgumentException("cannot average zero updates");
     }
@@ -29,7 +37,7 @@ public final class Aggregation {
       double weight = update.numSamples();
       totalWeight += weight;
       for (int i = 0; i < length; i++) {
-        sum[i] += weight * update.deltaAt(i);
+        sum[i] += weight * component.of(update, i);
       }
     }
     float[] mean = new float[length];
@@ -61,11 +69,18 @@ public final class Aggregation {
     return result;
   }
 
-  /** Combines plaintext updates: the weighted mean delta and the round's training metrics. */
+  /**
+   * Combines plaintext updates as secure aggregation would: the sample-weighted mean of the deltas
+   * and of each extra vector, and the round's training metrics.
+   */
   public static RoundUpdate combine(List<ClientUpdate> updates) {
     Map<String, Double> metrics = new LinkedHashMap<>(weightedMetrics(updates));
     double samples = updates.stream().mapToLong(ClientUpdate::numSamples).sum();
-    return new RoundUpdate(weightedMeanDelta(updates), samples, updates.size(), metrics);
+    Map<String, float[]> extras = new LinkedHashMap<>();
+    for (String name : updates.get(0).extras().keySet()) {
+      extras.put(name, weightedMean(updates, name, (update, i) -> update.extraView(name)[i]));
+    }
+    return new RoundUpdate(weightedMeanDelta(updates), extras, samples, updates.size(), metrics);
   }
 
   /** Checks that a round update fits the model. */

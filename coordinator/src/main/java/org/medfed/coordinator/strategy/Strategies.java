@@ -24,6 +24,8 @@ public final class Strategies {
       case FEDADAGRAD -> fedOpt(FedOpt.SecondMoment.ADAGRAD, spec, 0);
       case FEDADAM -> fedOpt(FedOpt.SecondMoment.ADAM, spec, spec.get(BETA2));
       case FEDYOGI -> fedOpt(FedOpt.SecondMoment.YOGI, spec, spec.get(BETA2));
+      // SCAFFOLD's client half runs at the hospitals, asked for by "control_delta" in the training plan.
+      case SCAFFOLD -> new Scaffold(spec.get(SERVER_LEARNING_RATE));
       case FEDMEDIAN -> new FedMedian();
       case FEDTRIMMEDAVG -> new FedTrimmedAvg(spec.get(TRIM_FRACTION));
       case KRUM -> new Krum(byzantine(spec), 1);

@@ -17,6 +17,8 @@ import org.medfed.nodeagent.training.TrainingPlan;
 final class RecordingTrainer implements LocalTrainer {
   final List<float[]> received = new CopyOnWriteArrayList<>();
   final List<float[]> produced = new CopyOnWriteArrayList<>();
+  /** SCAFFOLD's c − c_i per training call, for jobs that correct their steps. */
+  final List<float[]> corrections = new CopyOnWriteArrayList<>();
   private final Dl4jTrainer delegate = new Dl4jTrainer();
   private final IntConsumer beforeTraining;
   private int calls;
@@ -34,6 +36,17 @@ final class RecordingTrainer implements LocalTrainer {
     beforeTraining.accept(++calls);
     received.add(globalParameters.clone());
     Trained trained = delegate.train(plan, globalParameters, dataset, cancel);
+    produced.add(trained.parameters());
+    return trained;
+  }
+
+  @Override
+  public Trained train(TrainingPlan plan, float[] globalParameters, float[] gradientCorrection, LocalDataset dataset,
+      CancellationToken cancel) {
+    beforeTraining.accept(++calls);
+    received.add(globalParameters.clone());
+    corrections.add(gradientCorrection.clone());
+    Trained trained = delegate.train(plan, globalParameters, gradientCorrection, dataset, cancel);
     produced.add(trained.parameters());
     return trained;
   }

@@ -2,9 +2,11 @@ package org.medfed.coordinator.job;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -14,6 +16,7 @@ import org.medfed.coordinator.model.GlobalModel;
 
 class StrategySpecParsingTest {
   private static final String PLAINTEXT = "secure_aggregation: {enabled: false}\n";
+  private static final String SGD = "optimizer: sgd\n";
 
   @Test
   void fedAdam_byName_takesTheDocumentedDefaults() {
@@ -46,6 +49,37 @@ class StrategySpecParsingTest {
     assertTrue(JobSpecParser.toJson(prox).contains("\"proximal_mu\" : 0.05"), JobSpecParser.toJson(prox));
   }
 
+  @Test
+  void scaffold_asksHospitalsForTheControlDelta_inTheApprovedPlan_withFlambysServerRate() {
+    GlobalModel model = new GlobalModel("{}", new float[3]);
+    JobSpec scaffold = JobSpecParser.parse(JobSpecParserTest.VALID + SGD + "strategy: scaffold\n");
+    JobSpec fedAvg = JobSpecParser.parse(JobSpecParserTest.VALID);
+
+    assertEquals(Map.of(StrategyParameter.SERVER_LEARNING_RATE, 1.0), scaffold.strategy().parameters());
+    assertEquals(List.of("control_delta"), JobTerms.plan(scaffold, model).getExtraVectorsList());
+    assertEquals(List.of(), JobTerms.plan(fedAvg, model).getExtraVectorsList());
+    assertNotEquals(JobTerms.digest(JobSpecParser.parse(JobSpecParserTest.VALID + SGD), model),
+        JobTerms.digest(scaffold, model), "hospitals approve SCAFFOLD's extra vector");
+  }
+
+  @Test
+  void scaffold_withDpSgd_isRefusedNamingBothAndWhy() {
+    InvalidJobSpecException e = assertThrows(InvalidJobSpecException.class, () -> JobSpecParser.parse(
+        JobSpecParserTest.VALID + SGD + "strategy: scaffold\nprivacy: {dp_sgd: {noise_multiplier: 1.0, clip: 1.0}}\n"));
+
+    assertEquals("strategy.name", e.field());
+    assertTrue(e.getMessage().contains("scaffold is refused together with privacy.dp_sgd"), e.getMessage());
+  }
+
+  @Test
+  void scaffold_withAdam_isRefusedAskingForSgd() {
+    InvalidJobSpecException e = assertThrows(InvalidJobSpecException.class,
+        () -> JobSpecParser.parse(JobSpecParserTest.VALID + "strategy: scaffold\n"));
+
+    assertEquals("optimizer", e.field());
+    assertTrue(e.getMessage().contains("must be sgd with strategy scaffold, got adam"), e.getMessage());
+  }
+
   @ParameterizedTest
   @EnumSource(StrategyName.class)
   void toJson_thenParse_givesTheSameSpec_forEveryStrategy(StrategyName name) {
@@ -54,7 +88,7 @@ class StrategySpecParsingTest {
       case MULTIKRUM -> ", byzantine: 1, selected: 2";
       default -> "";
     };
-    JobSpec spec = JobSpecParser.parse(JobSpecParserTest.VALID + PLAINTEXT
+    JobSpec spec = JobSpecParser.parse(JobSpecParserTest.VALID + PLAINTEXT + (name == StrategyName.SCAFFOLD ? SGD : "")
         + "strategy: {name: " + name.label() + fields + "}\n");
 
     assertEquals(spec, JobSpecParser.parse(JobSpecParser.toJson(spec)));

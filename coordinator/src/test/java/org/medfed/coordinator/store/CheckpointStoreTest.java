@@ -26,6 +26,7 @@ import org.medfed.coordinator.strategy.Strategy;
 import org.medfed.coordinator.strategy.StrategyState;
 import org.medfed.wire.Digests;
 import org.medfed.wire.Tensors;
+import org.medfed.wire.UpdateLayout;
 
 class CheckpointStoreTest {
   @TempDir Path dir;
@@ -129,6 +130,31 @@ class CheckpointStoreTest {
     assertEquals(uninterrupted.state(), resumed.state());
     assertArrayEquals(parameters(uninterrupted.aggregate(2, afterOne, new RoundInput.Mean(round2))),
         parameters(resumed.aggregate(2, checkpoint.model().parameters(), new RoundInput.Mean(round2))));
+  }
+
+  @Test
+  void resumedScaffold_restoresTheServerControlVariate_sendsAndStepsExactlyAsAnUninterruptedOne() {
+    CheckpointStore checkpoints = new CheckpointStore(dir);
+    StrategySpec spec = StrategySpec.of(StrategyName.SCAFFOLD);
+    RoundUpdate round1 = new RoundUpdate(new float[] {0.5f, -1f, 2f},
+        Map.of(UpdateLayout.CONTROL_DELTA, new float[] {0.25f, 4f, -3f}), 10, 2, Map.of());
+    RoundUpdate round2 = new RoundUpdate(new float[] {-0.25f, 1f, 1f},
+        Map.of(UpdateLayout.CONTROL_DELTA, new float[] {1f, -1f, 0.5f}), 10, 2, Map.of());
+    Strategy uninterrupted = Strategies.create(spec);
+    float[] afterOne = parameters(uninterrupted.aggregate(1, model.parameters(), new RoundInput.Mean(round1, 3)));
+    String digest = checkpoints.write("job-scaffold", 1, new GlobalModel("{}", afterOne), Map.of(),
+        uninterrupted.state());
+
+    Strategy resumed = Strategies.create(spec);
+    CheckpointStore.Checkpoint checkpoint = checkpoints.readVerified("job-scaffold", 1, digest);
+    resumed.restore(checkpoint.strategyState());
+
+    assertEquals(Set.of("control"), checkpoint.strategyState().names());
+    assertArrayEquals(uninterrupted.taskTensors(2, afterOne).get(UpdateLayout.SERVER_CONTROL),
+        resumed.taskTensors(2, checkpoint.model().parameters()).get(UpdateLayout.SERVER_CONTROL));
+    assertArrayEquals(parameters(uninterrupted.aggregate(2, afterOne, new RoundInput.Mean(round2, 3))),
+        parameters(resumed.aggregate(2, checkpoint.model().parameters(), new RoundInput.Mean(round2, 3))));
+    assertEquals(uninterrupted.state(), resumed.state());
   }
 
   private static float[] parameters(Aggregate aggregate) {

@@ -47,8 +47,8 @@ public final class TcgaBrcaBenchmark implements Callable<Integer> {
   @Option(names = "--seeds", split = ",", defaultValue = "42,43,44", description = "Seeds (default: ${DEFAULT-VALUE}).")
   List<Long> seeds;
 
-  @Option(names = "--strategy", defaultValue = "fedavg", description = "fedavg, fedprox, fedadagrad, fedadam,"
-      + " fedyogi or fedavgm (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--strategy", defaultValue = "fedavg", description = "fedavg, fedprox, scaffold, fedadagrad,"
+      + " fedadam, fedyogi or fedavgm (default: ${DEFAULT-VALUE}).")
   String strategy;
 
   @Option(names = "--hyperparameters", defaultValue = "ours", description = "ours: our tuned settings;"
@@ -64,7 +64,7 @@ public final class TcgaBrcaBenchmark implements Callable<Integer> {
   @Option(names = "--fed-lr", description = "Clients' SGD learning rate (default: the strategy's in the chosen settings).")
   Double fedLearningRate;
 
-  @Option(names = "--server-lr", description = "Server learning rate of FedOpt and FedAvgM (default: the chosen settings').")
+  @Option(names = "--server-lr", description = "Server learning rate of FedOpt, FedAvgM and SCAFFOLD (default: the chosen settings').")
   Double serverLearningRate;
 
   @Option(names = "--baselines", negatable = true, defaultValue = "true", fallbackValue = "true",
@@ -131,12 +131,13 @@ public final class TcgaBrcaBenchmark implements Callable<Integer> {
         case "fedavg" -> new Settings(strategy, "FedAvg", flamby ? 0.1 : 0.02, 1, 0, flamby);
         case "fedprox" -> new Settings(strategy, "FedProx", flamby ? 0.1 : 0.02, 1, 0.1, flamby);
         case "fedavgm" -> new Settings(strategy, "FedAvgM", 0.02, 1, 0, flamby);
+        case "scaffold" -> new Settings(strategy, "SCAFFOLD", flamby ? 0.01 : 0.02, 1.0, 0, flamby);
         case "fedadagrad" -> new Settings(strategy, "FedAdagrad", flamby ? 0.01 : 0.02, flamby ? 1.0 : 0.1, 0, flamby);
         case "fedadam" -> new Settings(strategy, "FedAdam", flamby ? 0.01 : 0.02, 0.1, 0, flamby);
         case "fedyogi" -> new Settings(strategy, "FedYogi", flamby ? 0.01 : 0.02, 0.1, 0, flamby);
         default -> throw new CommandLine.ParameterException(new CommandLine(new TcgaBrcaBenchmark()),
-            "--strategy must be one of fedavg, fedprox, fedavgm, fedadagrad, fedadam, fedyogi; got '" + strategy
-                + "' (scaffold is not built yet)");
+            "--strategy must be one of fedavg, fedprox, scaffold, fedavgm, fedadagrad, fedadam, fedyogi; got '"
+                + strategy + "'");
       };
     }
   }
@@ -148,6 +149,7 @@ public final class TcgaBrcaBenchmark implements Callable<Integer> {
       case "fedavg" -> "fedavg";
       case "fedprox" -> "{name: fedprox, proximal_mu: %s}".formatted(settings.mu());
       case "fedavgm" -> "{name: fedavgm, server_learning_rate: %s}".formatted(serverRate);
+      case "scaffold" -> "{name: scaffold, server_learning_rate: %s}".formatted(serverRate);
       // FedAdagrad has no second-moment decay: beta2 is FedAdam's and FedYogi's.
       default -> "{name: %s, server_learning_rate: %s%s}".formatted(settings.strategy(), serverRate,
           !settings.flamby() ? "" : settings.strategy().equals("fedadagrad") ? ", beta1: 0.9, tau: 1.0e-8"

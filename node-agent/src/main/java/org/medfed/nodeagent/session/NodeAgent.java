@@ -28,6 +28,7 @@ import org.medfed.nodeagent.baseline.LocalBaselines;
 import org.medfed.nodeagent.data.DatasetDeclaration;
 import org.medfed.nodeagent.data.LocalDataset;
 import org.medfed.nodeagent.privacy.PrivacyLedger;
+import org.medfed.nodeagent.training.ControlVariateStore;
 import org.medfed.nodeagent.training.LocalTrainer;
 import org.medfed.proto.v1.AgentMessage;
 import org.medfed.proto.v1.ApprovalState;
@@ -109,7 +110,8 @@ public final class NodeAgent implements AutoCloseable {
         new PrivacyLedger(config.stateDir(), charge -> audit.append("PRIVACY_CHARGED", Map.of("dataset",
             charge.dataset(), "job", charge.jobId(), "round", charge.round(), "sample_rate", charge.sampleRate(),
             "noise_multiplier", charge.noiseMultiplier(), "steps", charge.steps()))),
-        config.privacyBudgets(), new LocalBaselines(config.stateDir(), trainer));
+        config.privacyBudgets(), new ControlVariateStore(config.stateDir()),
+        new LocalBaselines(config.stateDir(), trainer));
     audit.append("AGENT_STARTED", Map.of("node", config.nodeId(), "mutual_tls", config.tls().isPresent(),
         "auto_approve_jobs", config.autoApproveJobs(), "datasets", List.copyOf(this.datasets.keySet())));
   }

@@ -33,7 +33,9 @@ import org.medfed.nodeagent.privacy.HospitalPrivacy;
 import org.medfed.nodeagent.privacy.PrivacyBudget;
 import org.medfed.nodeagent.privacy.PrivacyLedger;
 import org.medfed.nodeagent.training.CancellationToken;
+import org.medfed.nodeagent.training.ControlVariateStore;
 import org.medfed.nodeagent.training.LocalTrainer;
+import org.medfed.nodeagent.training.ScaffoldClient;
 import org.medfed.nodeagent.training.TrainingPlan;
 import org.medfed.proto.v1.AgentMessage;
 import org.medfed.proto.v1.CoordinatorMessage;
@@ -45,6 +47,7 @@ import org.medfed.proto.v1.SecAggShares;
 import org.medfed.proto.v1.SecAggUnmaskResponse;
 import org.medfed.proto.v1.TaskDeclined;
 import org.medfed.proto.v1.TaskFailed;
+import org.medfed.proto.v1.TaskTensor;
 import org.medfed.proto.v1.TrainTask;
 import org.medfed.secagg.SecAggException;
 import org.medfed.secagg.protocol.MaskingGraph;
@@ -54,6 +57,7 @@ import org.medfed.secagg.protocol.SecAggConfig;
 import org.medfed.secagg.quant.Quantizer;
 import org.medfed.wire.Digests;
 import org.medfed.wire.Tensors;
+import org.medfed.wire.UpdateLayout;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -83,6 +87,7 @@ final class TaskRunner {
   private final JobGate gate;
   private final SignedRoundKeys roundKeys;
   private final LocalBaselines baselines;
+  private final ControlVariateStore controls;
   private final Map<String, MissingFeatures> missingFeatures;
   /** Datasets aligned to a job's feature ids, by dataset and ids: aligned once, not every round. */
   private final Map<String, FeatureAlignment.Result> aligned = new ConcurrentHashMap<>();
@@ -96,9 +101,10 @@ final class TaskRunner {
   TaskRunner(String nodeId, Map<String, LocalDataset> datasets, LocalTrainer trainer, Transfers transfers,
       Consumer<AgentMessage> send, ExecutorService worker, JobGate gate, Map<String, MissingFeatures> missingFeatures,
       AgentMetrics metrics, SignedRoundKeys roundKeys, PrivacyLedger ledger, Map<String, PrivacyBudget> budgets,
-      LocalBaselines baselines) {
+      ControlVariateStore controls, LocalBaselines baselines) {
     this.nodeId = nodeId;
     this.baselines = baselines;
+    this.controls = controls;
     this.ledger = ledger;
     this.budgets = Map.copyOf(budgets);
     this.roundKeys = roundKeys;
@@ -192,6 +198,14 @@ final class TaskRunner {
       return;
     }
     TrainingPlan plan = Descriptors.fromProto(task.getPlan());
+    UpdateLayout layout = UpdateLayout.of(task.getPlan());
+    Optional<String> unknown = layout.extraVectors().stream().filter(v -> !v.equals(UpdateLayout.CONTROL_DELTA))
+        .findFirst();
+    if (unknown.isPresent()) {
+      decline(task.getTaskId(), "node '" + nodeId + "' cannot compute the update vector '" + unknown.get()
+          + "' the job asks for; this agent knows " + UpdateLayout.CONTROL_DELTA + " (SCAFFOLD); upgrade it");
+      return;
+    }
     Prepared prepared = prepare(task.getDataset(), task.getPlan().getFeatureNamesList(), plan);
     if (prepared.problem().isPresent()) {
       decline(task.getTaskId(), prepared.problem().get());
@@ -228,11 +242,11 @@ final class TaskRunner {
           privacy.get().settings().sampleRate());
     }
     if (!task.getPlan().getLocalBaseline()) {
-      trainFederated(task, plan, dataset, token);
+      trainFederated(task, plan, layout, dataset, token);
       return;
     }
     try (LocalBaselines.Ticket baseline = baselines.expect(task.getJobId(), dataset.name())) {
-      float[] global = trainFederated(task, plan, dataset, token);
+      float[] global = trainFederated(task, plan, layout, dataset, token);
       if (global != null && !failed.contains(task.getTaskId()) && !declined.contains(task.getTaskId())) {
         // After the update left: the local-only model costs the round's critical path nothing.
         trainBaseline(baseline, task, plan, global, dataset, token);
@@ -257,27 +271,68 @@ final class TaskRunner {
   }
 
   /** The federated part of a round; returns the global model it trained from, or null if it sent nothing. */
-  private float[] trainFederated(TrainTask task, TrainingPlan plan, LocalDataset dataset, CancellationToken token) {
+  private float[] trainFederated(TrainTask task, TrainingPlan plan, UpdateLayout layout, LocalDataset dataset,
+      CancellationToken token) {
     Deadline deadline = deadline(task.getDeadlineUnixMillis());
     if (task.hasSecureAggregation()) {
-      SecureTrainingClient client = new SecureTrainingClient(task, plan, dataset, token, deadline);
+      SecureTrainingClient client = new SecureTrainingClient(task, plan, layout, dataset, token, deadline);
       client.run();
       return client.global;
     }
-    float[] global = fetchModel(task.getModelId(), plan, deadline);
+    LocalUpdate update = trainUpdate(task, plan, layout, dataset, token, deadline);
     token.throwIfCancelled();
-    LocalTrainer.Trained trained = trainLocally(task, plan, global, dataset, token);
-    token.throwIfCancelled();
-    float[] local = localParameters(trained, global);
-    float[] update = new float[local.length];
-    for (int i = 0; i < update.length; i++) {
-      update[i] = local[i] - global[i];
-    }
-    var receipt = transfers.upload(task.getTaskId(), Tensors.toBytes(update), trained.numSamples(),
-        trained.metrics(), deadline);
+    var receipt = transfers.upload(task.getTaskId(), Tensors.toBytes(layout.join(update.vectors())),
+        update.numSamples(), update.metrics(), deadline);
+    // Accepted: the coordinator holds this round's control-variate change, so the hospital moves on too.
+    update.keep().run();
     log.info("job {} round {}: update sha256={} uploaded", task.getJobId(), task.getRound(),
         Digests.shortHex(receipt.getSha256().toByteArray()));
-    return global;
+    return update.global();
+  }
+
+  /**
+   * One round's update, as the vectors of the plan's layout, and what the hospital keeps once the
+   * coordinator holds them (SCAFFOLD's next control variate; nothing otherwise).
+   */
+  private record LocalUpdate(Map<String, float[]> vectors, long numSamples, Map<String, Double> metrics,
+      Runnable keep, float[] global) {}
+
+  /**
+   * Fetches the model and trains from it. For SCAFFOLD (the plan asks for control_delta) it also
+   * fetches the server control variate c, corrects every local step by c − c_i with this hospital's
+   * c_i (its last round's, whichever round that was), and computes Δc_i (Karimireddy et al. 2020,
+   * option II); c_i+ is kept only once the update is in the coordinator's hands.
+   */
+  private LocalUpdate trainUpdate(TrainTask task, TrainingPlan plan, UpdateLayout layout, LocalDataset dataset,
+      CancellationToken token, Deadline deadline) {
+    float[] global = fetchModel(task.getModelId(), plan, deadline);
+    token.throwIfCancelled();
+    Map<String, float[]> vectors = new LinkedHashMap<>();
+    if (!layout.extraVectors().contains(UpdateLayout.CONTROL_DELTA)) {
+      LocalTrainer.Trained trained = trainLocally(task, plan, global, Optional.empty(), dataset, token);
+      vectors.put(UpdateLayout.DELTA, delta(trained, global));
+      return new LocalUpdate(vectors, trained.numSamples(), trained.metrics(), () -> { }, global);
+    }
+    float[] serverControl = fetchTensor(task, UpdateLayout.SERVER_CONTROL, plan, deadline);
+    ControlVariateStore.Stored own = controls.load(task.getJobId(), global.length);
+    LocalTrainer.Trained trained = trainLocally(task, plan, global,
+        Optional.of(ScaffoldClient.correction(serverControl, own.values())), dataset, token);
+    ScaffoldClient.Next next = ScaffoldClient.next(global, localParameters(trained, global), serverControl,
+        own.values(), trained.steps(), plan.learningRate());
+    vectors.put(UpdateLayout.DELTA, delta(trained, global));
+    vectors.put(UpdateLayout.CONTROL_DELTA, next.controlDelta());
+    log.info("job {} round {}: SCAFFOLD correction from control variate of round {} over {} local steps",
+        task.getJobId(), task.getRound(), own.round(), trained.steps());
+    return new LocalUpdate(vectors, trained.numSamples(), trained.metrics(),
+        () -> controls.save(task.getJobId(), task.getRound(), next.clientControl()), global);
+  }
+
+  private static float[] delta(LocalTrainer.Trained trained, float[] global) {
+    float[] delta = localParameters(trained, global);
+    for (int i = 0; i < delta.length; i++) {
+      delta[i] -= global[i];
+    }
+    return delta;
   }
 
   /**
@@ -286,11 +341,13 @@ final class TaskRunner {
    * the training's and wall time beyond it is time spent waiting for a core; with more OpenMP
    * threads (bin/medfed-agent defaults to 2) the figure covers this thread's share only.
    */
-  private LocalTrainer.Trained trainLocally(TrainTask task, TrainingPlan plan, float[] global, LocalDataset dataset,
-      CancellationToken token) {
+  private LocalTrainer.Trained trainLocally(TrainTask task, TrainingPlan plan, float[] global,
+      Optional<float[]> correction, LocalDataset dataset, CancellationToken token) {
     long wallStart = System.nanoTime();
     long cpuStart = THREADS.getCurrentThreadCpuTime();
-    LocalTrainer.Trained trained = trainer.train(plan, global, dataset, token);
+    LocalTrainer.Trained trained = correction.isPresent()
+        ? trainer.train(plan, global, correction.get(), dataset, token)
+        : trainer.train(plan, global, dataset, token);
     // Recorded durably before anything of this round leaves the hospital: a crash can only over-count.
     plan.dpSgd().ifPresent(dp -> ledger.charge(new PrivacyLedger.Charge(dataset.name(), task.getJobId(),
         task.getRound(), dp.sampleRate(), dp.noiseMultiplier(), dp.stepsPerRound(), System.currentTimeMillis())));
@@ -302,13 +359,14 @@ final class TaskRunner {
 
   /**
    * The client role of secure aggregation around local training: keys and shares while the model
-   * trains, then the masked vector [w, w * delta, w * loss] (w = samples / max_samples_per_node)
-   * through the chunked upload, then the unmasking shares. The update, the sample count and the
-   * loss leave the hospital only inside the masked vector.
+   * trains, then the masked vector laid out by {@link UpdateLayout}, [w, w * delta, w * extra..., w * loss]
+   * (w = samples / max_samples_per_node), through the chunked upload, then the unmasking shares. The
+   * update, the sample count and the loss leave the hospital only inside the masked vector.
    */
   private final class SecureTrainingClient {
     private final TrainTask task;
     private final TrainingPlan plan;
+    private final UpdateLayout layout;
     private final LocalDataset dataset;
     private final CancellationToken token;
     private final Deadline deadline;
@@ -316,10 +374,11 @@ final class TaskRunner {
     /** The round's global model, once fetched: the start of a local-only baseline. */
     private volatile float[] global;
 
-    SecureTrainingClient(TrainTask task, TrainingPlan plan, LocalDataset dataset, CancellationToken token,
-        Deadline deadline) {
+    SecureTrainingClient(TrainTask task, TrainingPlan plan, UpdateLayout layout, LocalDataset dataset,
+        CancellationToken token, Deadline deadline) {
       this.task = task;
       this.plan = plan;
+      this.layout = layout;
       this.dataset = dataset;
       this.token = token;
       this.deadline = deadline;
@@ -340,9 +399,9 @@ final class TaskRunner {
             + setup.getMaxSamplesPerNode() + "); ask the consortium to raise it");
         return;
       }
-      if (setup.getVectorLength() != plan.parameterCount() + 2) {
+      if (setup.getVectorLength() != layout.maskedLength()) {
         throw new IllegalStateException("secure-aggregation vector length " + setup.getVectorLength()
-            + " does not fit a model of " + plan.parameterCount() + " parameters");
+            + " does not fit the update " + layout + " (" + layout.maskedLength() + " values)");
       }
       List<Integer> ids = setup.getParticipantIdsMap().values().stream().sorted().toList();
       MaskingGraph graph = setup.getNeighbours() == 0 ? MaskingGraph.complete(ids)
@@ -355,7 +414,7 @@ final class TaskRunner {
             setup.getContext().toByteArray(), nodeId)).build());
 
         // Train while the key exchange runs: the exchange then costs no time on the critical path.
-        CompletableFuture<int[]> training = CompletableFuture.supplyAsync(() -> trainAndQuantize(setup), trainers);
+        CompletableFuture<Quantized> training = CompletableFuture.supplyAsync(() -> trainAndQuantize(setup), trainers);
         var directory = mailbox.await(CoordinatorMessage.BodyCase.SECAGG_DIRECTORY, deadline, token).getSecaggDirectory();
         Messages.ShareKeys shares = client.shareKeys(roundKeys.verified(setup, directory.getKeysList(), self));
         SecAggShares.Builder sharesMessage = SecAggShares.newBuilder().setTaskId(task.getTaskId())
@@ -366,13 +425,13 @@ final class TaskRunner {
         // The mask depends only on this round's keys: expand it while the model is still training.
         client.prepareMask();
 
-        int[] quantized = joinTraining(training);
+        Quantized quantized = joinTraining(training);
         long trained = System.nanoTime();
         var inbox = mailbox.await(CoordinatorMessage.BodyCase.SECAGG_INBOX, deadline, token).getSecaggInbox();
         long inboxed = System.nanoTime();
         Messages.MaskedInput masked = client.maskedInput(inbox.getSharesList().stream()
             .map(s -> new Messages.EncryptedShare(s.getFrom(), s.getTo(), s.getCiphertext().toByteArray())).toList(),
-            quantized);
+            quantized.vector());
         byte[] words = masked.toLittleEndian();
         long maskedAt = System.nanoTime();
         transfers.upload(task.getTaskId(), words, 0, Map.of(), deadline);
@@ -380,6 +439,10 @@ final class TaskRunner {
 
         var request = mailbox.await(CoordinatorMessage.BodyCase.SECAGG_UNMASK_REQUEST, deadline, token)
             .getSecaggUnmaskRequest();
+        if (request.getSurvivorsList().contains(self)) {
+          // This hospital's vector is in the sum: keep its next control variate before helping unmask it.
+          quantized.keep().run();
+        }
         Messages.UnmaskResponse response = client.unmask(new Messages.UnmaskRequest(self, request.getSurvivorsList(),
             request.getDropoutsList()));
         SecAggUnmaskResponse.Builder answer = SecAggUnmaskResponse.newBuilder().setTaskId(task.getTaskId());
@@ -404,7 +467,7 @@ final class TaskRunner {
       }
     }
 
-    private int[] joinTraining(CompletableFuture<int[]> training) throws InterruptedException {
+    private Quantized joinTraining(CompletableFuture<Quantized> training) throws InterruptedException {
       try {
         return training.get(Math.max(1, deadline.timeRemaining(TimeUnit.MILLISECONDS)), TimeUnit.MILLISECONDS);
       } catch (ExecutionException e) {
@@ -418,35 +481,42 @@ final class TaskRunner {
       }
     }
 
-    private int[] trainAndQuantize(SecAggSetup setup) {
-      float[] global = fetchModel(task.getModelId(), plan, deadline);
+    /** The masked vector's plaintext, and what the hospital keeps once it is in the sum. */
+    private record Quantized(int[] vector, Runnable keep) {}
+
+    private Quantized trainAndQuantize(SecAggSetup setup) {
+      LocalUpdate update = trainUpdate(task, plan, layout, dataset, token, deadline);
       if (task.getPlan().getLocalBaseline()) {
-        this.global = global;
+        this.global = update.global();
       }
       token.throwIfCancelled();
-      LocalTrainer.Trained trained = trainLocally(task, plan, global, dataset, token);
-      token.throwIfCancelled();
-      double weight = (double) trained.numSamples() / setup.getMaxSamplesPerNode();
-      // The weighted update overwrites the local parameters: one model-sized array fewer per round.
-      float[] update = localParameters(trained, global);
-      for (int i = 0; i < update.length; i++) {
-        update[i] = (float) (weight * (update[i] - global[i]));
+      double weight = (double) update.numSamples() / setup.getMaxSamplesPerNode();
+      float loss = (float) (weight * update.metrics().getOrDefault("train_loss", 0.0));
+      if (!Float.isFinite(loss)) {
+        throw new IllegalStateException("local training produced a non-finite training loss; nothing was sent"
+            + " (lower the learning rate)");
       }
-      float loss = (float) (weight * trained.metrics().getOrDefault("train_loss", 0.0));
-      int bad = Tensors.firstNonFinite(update);
-      if (bad >= 0 || !Float.isFinite(loss)) {
-        throw new IllegalStateException("local training produced a non-finite "
-            + (bad >= 0 ? "update at parameter " + bad : "training loss") + "; nothing was sent (lower the learning rate)");
-      }
-      // Layout [w, w * delta, w * loss]. The rounding dither must be unbiased, not secret (the masks
-      // hide the values): a SecureRandom draw per parameter would cost seconds for a large model.
+      // The rounding dither must be unbiased, not secret (the masks hide the values): a SecureRandom
+      // draw per parameter would cost seconds for a large model.
       Quantizer quantizer = new Quantizer(setup.getClip(), setup.getBits());
       SplittableRandom dither = new SplittableRandom(secureRandom.nextLong());
-      int[] vector = new int[setup.getVectorLength()];
-      quantizer.quantize(new float[] {(float) weight}, vector, 0, dither);
-      quantizer.quantize(update, vector, 1, dither);
-      quantizer.quantize(new float[] {loss}, vector, vector.length - 1, dither);
-      return vector;
+      int[] vector = new int[layout.maskedLength()];
+      quantizer.quantize(new float[] {(float) weight}, vector, layout.maskedWeightIndex(), dither);
+      for (Map.Entry<String, float[]> named : update.vectors().entrySet()) {
+        // Weighted in place: one model-sized array fewer per vector and round.
+        float[] values = named.getValue();
+        for (int i = 0; i < values.length; i++) {
+          values[i] = (float) (weight * values[i]);
+        }
+        int bad = Tensors.firstNonFinite(values);
+        if (bad >= 0) {
+          throw new IllegalStateException("local training produced a non-finite " + named.getKey() + " at parameter "
+              + bad + "; nothing was sent (lower the learning rate)");
+        }
+        quantizer.quantize(values, vector, layout.maskedOffset(named.getKey()), dither);
+      }
+      quantizer.quantize(new float[] {loss}, vector, layout.maskedLossIndex(), dither);
+      return new Quantized(vector, update.keep());
     }
   }
 
@@ -510,6 +580,15 @@ final class TaskRunner {
           + " metrics: {}", task.getJobId(), task.getRound(), e.getMessage());
     }
     return Map.of();
+  }
+
+  /** A tensor the strategy attached to the task, fetched like the model and of its length. */
+  private float[] fetchTensor(TrainTask task, String name, TrainingPlan plan, Deadline deadline) {
+    String id = task.getTensorsList().stream().filter(t -> t.getName().equals(name)).map(TaskTensor::getModelId)
+        .findFirst().orElseThrow(() -> new IllegalStateException("the task for job " + task.getJobId() + " round "
+            + task.getRound() + " carries no tensor '" + name + "', which its plan needs; it carries "
+            + task.getTensorsList().stream().map(TaskTensor::getName).toList()));
+    return fetchModel(id, plan, deadline);
   }
 
   private float[] fetchModel(String modelId, TrainingPlan plan, Deadline deadline) {

@@ -1,10 +1,15 @@
 package org.medfed.nodeagent.training;
 
 import java.security.SecureRandom;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.optimize.api.TrainingListener;
 import org.medfed.models.survival.ConcordanceIndex;
 import org.medfed.nodeagent.data.LocalDataset;
 import org.nd4j.evaluation.classification.Evaluation;
@@ -12,28 +17,63 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.config.IUpdater;
+import org.nd4j.linalg.learning.config.Sgd;
 
 /**
  * Trains and evaluates DL4J {@link MultiLayerNetwork}s. The optimiser state starts fresh every
  * round, as in FedAvg (McMahan et al. 2017, arXiv 1602.05629): only weights are shared. A plan with
- * a positive mu trains with FedProx's proximal term ({@link ProximalTerm}).
+ * a positive mu trains with FedProx's proximal term ({@link ProximalTerm}); a gradient correction is
+ * SCAFFOLD's ({@link ControlCorrection}), taken with plain SGD only.
  */
 public final class Dl4jTrainer implements LocalTrainer {
   private static final SecureRandom SECRET_SEEDS = new SecureRandom();
 
   @Override
   public Trained train(TrainingPlan plan, float[] globalParameters, LocalDataset dataset, CancellationToken cancel) {
-    MultiLayerNetwork net = network(plan, globalParameters);
-    if (plan.proximalMu() > 0) {
-      net.setListeners(new ProximalTerm(net.params().dup(), plan.proximalMu()));
+    return train(plan, globalParameters, Optional.empty(), dataset, cancel);
+  }
+
+  /**
+   * @throws IllegalArgumentException when the model's updater is not plain SGD, or the plan trains by
+   *     DP-SGD: SCAFFOLD's control-variate update reads the mean corrected gradient back from the weight
+   *     change, which only SGD steps allow
+   */
+  @Override
+  public Trained train(TrainingPlan plan, float[] globalParameters, float[] gradientCorrection, LocalDataset dataset,
+      CancellationToken cancel) {
+    if (gradientCorrection.length != globalParameters.length) {
+      throw new IllegalArgumentException("a gradient correction of " + gradientCorrection.length
+          + " values for a model of " + globalParameters.length);
     }
+    return train(plan, globalParameters, Optional.of(gradientCorrection), dataset, cancel);
+  }
+
+  private Trained train(TrainingPlan plan, float[] globalParameters, Optional<float[]> correction,
+      LocalDataset dataset, CancellationToken cancel) {
+    MultiLayerNetwork net = network(plan, globalParameters);
+    List<TrainingListener> terms = new ArrayList<>();
+    if (plan.proximalMu() > 0) {
+      terms.add(new ProximalTerm(net.params().dup(), plan.proximalMu()));
+    }
+    if (correction.isPresent()) {
+      requirePlainSgd(net);
+      terms.add(new ControlCorrection(Nd4j.create(correction.get(), new long[] {1, correction.get().length},
+          DataType.FLOAT).castTo(net.params().dataType())));
+    }
+    net.setListeners(terms);
     DataSet train = dataset.train().copy();
     Nd4j.getRandom().setSeed(plan.seed());
     if (plan.dpSgd().isPresent()) {
+      if (correction.isPresent()) {
+        throw new IllegalArgumentException("SCAFFOLD's correction is not combined with DP-SGD; the job spec refuses"
+            + " strategy scaffold with privacy.dp_sgd");
+      }
       return trainPrivately(net, plan, plan.dpSgd().get(), dataset, cancel);
     }
     double lossSum = 0;
     int batches = 0;
+    long steps = 0;
     // local_epochs passes, or local_steps minibatch steps over as many reshuffled passes as they take.
     long stepsLeft = plan.localSteps() > 0 ? plan.localSteps() : Long.MAX_VALUE;
     boolean bySteps = plan.localSteps() > 0;
@@ -49,6 +89,7 @@ public final class Dl4jTrainer implements LocalTrainer {
         net.fit(batch);
         lossSum += net.score();
         batches++;
+        steps++;
       }
     }
     float[] parameters = net.params().dup().data().asFloat();
@@ -57,7 +98,22 @@ public final class Dl4jTrainer implements LocalTrainer {
     // never includes FedProx's proximal term, which only touches gradients: so it compares across
     // rounds and strategies whatever mu is.
     metrics.put("train_loss", batches == 0 ? Double.NaN : lossSum / batches);
-    return new Trained(parameters, dataset.trainSamples(), metrics);
+    return new Trained(parameters, dataset.trainSamples(), metrics, steps);
+  }
+
+  /** SCAFFOLD's option II holds for plain SGD steps only; Adam rescales them and momentum accumulates them. */
+  private static void requirePlainSgd(MultiLayerNetwork net) {
+    for (int i = 0; i < net.getnLayers(); i++) {
+      if (net.getLayerWiseConfigurations().getConf(i).getLayer() instanceof BaseLayer layer) {
+        for (IUpdater updater : new IUpdater[] {layer.getIUpdater(), layer.getBiasUpdater()}) {
+          if (updater != null && !(updater instanceof Sgd)) {
+            throw new IllegalArgumentException("SCAFFOLD needs plain SGD local steps, but layer " + i + " uses "
+                + updater.getClass().getSimpleName() + ": the control-variate update (x - y) / (K * lr) reads the mean"
+                + " corrected gradient back from the weight change, which only SGD steps allow; set optimizer: sgd");
+          }
+        }
+      }
+    }
   }
 
   /** A DP-SGD round: its train_loss is the mean loss of the records sampled, before clipping and noise. */
@@ -72,7 +128,7 @@ public final class Dl4jTrainer implements LocalTrainer {
     DpSgd.Run run = new DpSgd(net, settings, secret).train(dataset.train(), settings.stepsPerRound(), cancel);
     Map<String, Double> metrics = new LinkedHashMap<>();
     metrics.put("train_loss", run.meanLoss());
-    return new Trained(net.params().dup().data().asFloat(), dataset.trainSamples(), metrics);
+    return new Trained(net.params().dup().data().asFloat(), dataset.trainSamples(), metrics, run.steps());
   }
 
   @Override
