@@ -2,7 +2,8 @@
 """PyTorch's side of bench/training-vs-pytorch.sh: the networks of
 examples/.../bench/TrainingThroughputBench.java, trained the same way on one thread.
 
-Prints one line "samples/s <model> pytorch <value>". Usage:
+Prints one line "samples/s <model> pytorch <value> per-cpu-s <value>" (per second of wall time,
+and of the process's CPU time). Usage:
   pytorch_throughput.py small-cnn|mlp [steps=200] [warm_up=20] [batch=32]
 
 small-cnn is medfed's catalog CNN (ModelCatalog.smallCnn) at 1x28x28 and 10 classes:
@@ -59,12 +60,12 @@ def main():
 
     for i in range(warm_up):
         step(i)
-    start = time.perf_counter()
+    start, start_cpu = time.perf_counter(), time.process_time()
     for i in range(steps):
         loss = step(i)
-    seconds = time.perf_counter() - start
-    print("samples/s %s pytorch %.1f (loss %.4f, threads %d)"
-          % (model, steps * batch / seconds, loss.item(), torch.get_num_threads()))
+    seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - start_cpu
+    print("samples/s %s pytorch %.1f per-cpu-s %.1f (loss %.4f, threads %d)"
+          % (model, steps * batch / seconds, steps * batch / cpu_seconds, loss.item(), torch.get_num_threads()))
 
 
 if __name__ == "__main__":

@@ -1,5 +1,7 @@
 package org.medfed.examples.bench;
 
+import com.sun.management.OperatingSystemMXBean;
+import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -21,7 +23,9 @@ import org.nd4j.linalg.factory.Nd4j;
 /**
  * DL4J's side of bench/training-vs-pytorch.sh: trains a catalog model, built the way an agent
  * builds it ({@link ModelCatalog} then {@link Dl4jTrainer#network}), on synthetic batches already in
- * INDArrays, and prints one line {@code samples/s <model> <path> <value>}. The script alternates
+ * INDArrays, and prints one line {@code samples/s <model> <path> <value> per-cpu-s <value>}: samples
+ * per second of wall time, and per second of the process's CPU time (JIT and GC threads included),
+ * which a machine busy with other work disturbs far less. The script alternates
  * this with bench/pytorch_throughput.py, which trains the same network with the same optimiser.
  *
  * <p>Arguments: model ({@code small-cnn}: 1×28×28, 10 classes; {@code mlp}: 400-64-4), path
@@ -62,13 +66,17 @@ public final class TrainingThroughputBench {
     for (int i = 0; i < warmUp; i++) {
       net.fit(batches.get(i % batches.size()));
     }
+    OperatingSystemMXBean os = (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+    long startCpu = os.getProcessCpuTime();
     long start = System.nanoTime();
     for (int i = 0; i < steps; i++) {
       net.fit(batches.get(i % batches.size()));
     }
     double seconds = (System.nanoTime() - start) / 1e9;
-    System.out.printf(Locale.ROOT, "samples/s %s %s %.1f (loss %.4f, oneDNN convolutions %s)%n", model, path,
-        steps * (double) batch / seconds, net.score(), OneDnn.convolutionsUseOneDnn(net));
+    double cpuSeconds = (os.getProcessCpuTime() - startCpu) / 1e9;
+    double samples = steps * (double) batch;
+    System.out.printf(Locale.ROOT, "samples/s %s %s %.1f per-cpu-s %.1f (loss %.4f, oneDNN convolutions %s)%n", model,
+        path, samples / seconds, samples / cpuSeconds, net.score(), OneDnn.convolutionsUseOneDnn(net));
   }
 
   /** Gaussian features and uniformly drawn one-hot labels, cut into batches once, before timing. */

@@ -1,6 +1,11 @@
 package org.medfed.models.cpu;
 
+import java.lang.reflect.Field;
+import java.util.Arrays;
 import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.conf.CNN2DFormat;
+import org.deeplearning4j.nn.conf.ConvolutionMode;
+import org.deeplearning4j.nn.layers.LayerHelper;
 import org.deeplearning4j.nn.layers.convolution.ConvolutionLayer;
 import org.deeplearning4j.nn.layers.mkldnn.BaseMKLDNNHelper;
 import org.deeplearning4j.nn.layers.mkldnn.MKLDNNConvHelper;
@@ -64,17 +69,54 @@ public final class OneDnn {
   }
 
   /**
+   * Spares a network's first convolution the gradient with respect to the network's input, which
+   * DL4J computes and throws away ({@link InputConvolutionHelper}). Applies when layer 0 is a 2D
+   * convolution on oneDNN with stride 1, no dilation, no padding, NCHW and no input preprocessor;
+   * otherwise leaves the network as it is. Returns whether it applied.
+   */
+  public static boolean skipInputGradient(MultiLayerNetwork net) {
+    if (net.getnLayers() == 0 || net.getLayerWiseConfigurations().getInputPreProcess(0) != null
+        || net.getLayer(0).getClass() != ConvolutionLayer.class) {
+      return false;
+    }
+    ConvolutionLayer layer = (ConvolutionLayer) net.getLayer(0);
+    org.deeplearning4j.nn.conf.layers.ConvolutionLayer conf =
+        (org.deeplearning4j.nn.conf.layers.ConvolutionLayer) layer.layerConf();
+    if (!(layer.getHelper() instanceof MKLDNNConvHelper oneDnn)
+        || !Arrays.equals(conf.getStride(), new int[] {1, 1})
+        || !Arrays.equals(conf.getDilation(), new int[] {1, 1})
+        || !Arrays.equals(conf.getPadding(), new int[] {0, 0})
+        || conf.getConvolutionMode() == ConvolutionMode.Same
+        || conf.getCnn2dDataFormat() != CNN2DFormat.NCHW) {
+      return false;
+    }
+    try {
+      Field helper = ConvolutionLayer.class.getDeclaredField("helper");
+      helper.setAccessible(true);
+      helper.set(layer, new InputConvolutionHelper(oneDnn));
+      return true;
+    } catch (ReflectiveOperationException e) {
+      // A DL4J without that field: training stays correct, only without this saving.
+      return false;
+    }
+  }
+
+  /**
    * Whether every plain 2D convolution layer of an initialised network runs on oneDNN (vacuously
    * true without any). Its subclasses (1D, depthwise, separable, deconvolution) have no oneDNN
    * helper in DL4J M2.1 and are not counted.
    */
   public static boolean convolutionsUseOneDnn(MultiLayerNetwork net) {
     for (Layer layer : net.getLayers()) {
-      if (layer.getClass() == ConvolutionLayer.class
-          && !(((ConvolutionLayer) layer).getHelper() instanceof MKLDNNConvHelper)) {
+      if (layer.getClass() == ConvolutionLayer.class && !onOneDnn(((ConvolutionLayer) layer).getHelper())) {
         return false;
       }
     }
     return true;
+  }
+
+  /** Whether a convolution layer's helper runs it on oneDNN. */
+  public static boolean onOneDnn(LayerHelper helper) {
+    return helper instanceof MKLDNNConvHelper || helper instanceof InputConvolutionHelper;
   }
 }

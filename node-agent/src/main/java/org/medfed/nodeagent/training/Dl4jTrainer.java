@@ -157,6 +157,7 @@ public final class Dl4jTrainer implements LocalTrainer {
     // Keeps im2col results from the forward pass for the backward one: +50% where a convolution
     // runs without its oneDNN helper (helpers switched off, a layer oneDNN does not cover).
     net.setCacheMode(CacheMode.DEVICE);
+    OneDnn.skipInputGradient(net);
     if (!OneDnn.convolutionsUseOneDnn(net) && !SLOW_PATH_REPORTED.getAndSet(true)) {
       LOG.warn("convolutions run without oneDNN, about 5x slower (oneDNN in libnd4j: {}, helpers disabled: {});"
           + " see org.medfed.models.cpu.OneDnn", OneDnn.inLibrary(), System.getProperty(OneDnn.HELPERS_DISABLE));
