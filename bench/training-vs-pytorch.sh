@@ -31,7 +31,7 @@ done
 # Medians of each side, and the median of the ratios taken repeat by repeat (a pair ran back to
 # back, so its ratio holds when the machine's speed drifts during the run).
 awk '
-  { v[$3 " " $4] = v[$3 " " $4] " " $5; r[$1 " " $3 " " $4] = $5; reps[$1] = 1 }
+  { v[$3 " " $4] = v[$3 " " $4] " " $5; r[$1 " " $3 " " $4] = $5; c[$1 " " $3 " " $4] = $7; reps[$1] = 1 }
   function median(list,   a, n, i, j, t) {
     n = split(list, a, " ")
     for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
@@ -40,6 +40,11 @@ awk '
   function ratios(model, a, b,   k, list) {
     list = ""
     for (k in reps) list = list " " r[k " " model " " a] / r[k " " model " " b]
+    return median(list)
+  }
+  function cpuRatios(model, a, b,   k, list) {
+    list = ""
+    for (k in reps) list = list " " c[k " " model " " a] / c[k " " model " " b]
     return median(list)
   }
   END {
@@ -51,5 +56,7 @@ awk '
       printf "ratio %s DL4J default / PyTorch: %.2f\n", model, ratios(model, "fast", "pytorch")
       printf "ratio %s DL4J plain / PyTorch: %.3f\n", model, ratios(model, "plain", "pytorch")
       printf "ratio %s DL4J default / DL4J plain: %.2f\n", model, ratios(model, "fast", "plain")
+      printf "ratio %s per CPU second, DL4J default / PyTorch: %.2f, DL4J plain / PyTorch: %.3f, default / plain: %.2f\n",
+        model, cpuRatios(model, "fast", "pytorch"), cpuRatios(model, "plain", "pytorch"), cpuRatios(model, "fast", "plain")
     }
   }' "$out"
