@@ -40,7 +40,8 @@ public final class WarmUp {
           MaskingGraph.complete(ids), 3, 64);
       SecAggServer server = new SecAggServer(config);
       Map<Integer, SecAggClient> clients = new TreeMap<>();
-      ids.forEach(id -> clients.put(id, new SecAggClient(config, id, random)));
+      LocalSignatures identities = new LocalSignatures(ids);
+      ids.forEach(id -> clients.put(id, new SecAggClient(config, id, random, identities.of(id))));
       Messages.KeyDirectory directory = server.collectKeys(
           clients.values().stream().map(SecAggClient::advertiseKeys).toList());
       Map<Integer, List<Messages.EncryptedShare>> inbox = server.routeShares(
@@ -49,7 +50,9 @@ public final class WarmUp {
       List<Integer> survivors = ids.subList(0, 3);
       List<Messages.MaskedInput> masked = new ArrayList<>();
       survivors.forEach(id -> masked.add(clients.get(id).maskedInput(inbox.get(id), new int[64])));
-      Map<Integer, Messages.UnmaskRequest> requests = server.collectMaskedInputs(masked);
+      Map<Integer, Messages.SurvivorSet> shown = server.collectMaskedInputs(masked);
+      Map<Integer, Messages.UnmaskRequest> requests = server.collectSignatures(
+          survivors.stream().map(id -> clients.get(id).consistencyCheck(shown.get(id))).toList());
       server.unmask(survivors.stream().map(id -> clients.get(id).unmask(requests.get(id))).toList());
     }
   }
