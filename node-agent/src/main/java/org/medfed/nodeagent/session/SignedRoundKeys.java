@@ -6,12 +6,14 @@ import java.time.Clock;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
 import org.medfed.proto.v1.SecAggKeys;
 import org.medfed.proto.v1.SecAggPublicKeys;
 import org.medfed.proto.v1.SecAggSetup;
 import org.medfed.secagg.SecAggException;
 import org.medfed.secagg.protocol.Messages;
+import org.medfed.secagg.protocol.Signatures;
 import org.medfed.trust.pki.IdentitySignatures;
 import org.medfed.trust.pki.Role;
 import org.medfed.trust.tls.TlsFiles;
@@ -72,6 +74,63 @@ final class SignedRoundKeys {
       }
     }
     return new Messages.KeyDirectory(directory.stream().map(SignedRoundKeys::advertised).toList());
+  }
+
+  /** This hospital's identity for one round's consistency check; see {@link Round}. */
+  Round round(SecAggSetup setup) {
+    return new Round(setup);
+  }
+
+  /**
+   * The consistency check's signatures for one round: this hospital signs the survivor set with its
+   * certificate key, and a peer's signature counts only when it verifies under the certificate that
+   * signed that peer's round keys in the key directory (checked again against the CA, the peer's
+   * name and the clock). In plaintext development mode there are no certificates: it signs nothing
+   * and cannot tell a peer's signature from the coordinator's, as it cannot for the round keys.
+   */
+  final class Round implements Signatures {
+    private final SecAggSetup setup;
+    private final Map<Integer, String> names;
+    private final Map<Integer, byte[]> certificates = new ConcurrentHashMap<>();
+
+    private Round(SecAggSetup setup) {
+      this.setup = setup;
+      this.names = setup.getParticipantIdsMap().entrySet().stream()
+          .collect(Collectors.toMap(Map.Entry::getValue, Map.Entry::getKey));
+    }
+
+    /** As {@link SignedRoundKeys#verified}, and remembers each peer's certificate for its later signature. */
+    Messages.KeyDirectory verified(List<SecAggPublicKeys> directory, int self) {
+      Messages.KeyDirectory verified = SignedRoundKeys.this.verified(setup, directory, self);
+      directory.forEach(peer -> certificates.put(peer.getId(), peer.getCertificate().toByteArray()));
+      // Its own certificate from its own files, not as the coordinator echoed it.
+      identity.ifPresent(own -> certificates.put(self, encoded(own)));
+      return verified;
+    }
+
+    @Override
+    public byte[] sign(byte[] content) {
+      return identity.map(own -> IdentitySignatures.sign(own.privateKey(), content)).orElse(new byte[0]);
+    }
+
+    @Override
+    public Optional<String> problem(int signer, byte[] content, byte[] signature) {
+      if (identity.isEmpty()) {
+        return Optional.empty();
+      }
+      String name = names.get(signer);
+      byte[] certificate = certificates.get(signer);
+      if (name == null || certificate == null) {
+        return Optional.of("node " + signer + " has no certified round keys in this round's key directory");
+      }
+      try {
+        IdentitySignatures.verify(certificate, content, signature, identity.get().ca(), name, Role.HOSPITAL,
+            clock.instant());
+        return Optional.empty();
+      } catch (IdentitySignatures.Rejected e) {
+        return Optional.of("'" + name + "': " + e.getMessage());
+      }
+    }
   }
 
   private static Messages.AdvertiseKeys advertised(SecAggPublicKeys keys) {
