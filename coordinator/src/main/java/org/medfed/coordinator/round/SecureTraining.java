@@ -392,7 +392,9 @@ final class SecureTraining {
       CompletableFuture<Object> failure = task.result().thenCompose(r -> r instanceof TaskResult.Masked
           ? new CompletableFuture<Object>() : CompletableFuture.completedFuture((Object) r));
       CompletableFuture<Object> gone = task.departed().thenApply(why -> (Object) new TaskResult.Failed(why));
-      outcomes.put(node, CompletableFuture.anyOf(awaited.apply(task), failure, gone));
+      // A node that refuses a stage after uploading (a check against the coordinator failed) says so.
+      CompletableFuture<Object> refused = task.reportedFailed().thenApply(why -> (Object) new TaskResult.Failed(why));
+      outcomes.put(node, CompletableFuture.anyOf(awaited.apply(task), failure, gone, refused));
     });
     AtomicInteger answered = new AtomicInteger();
     outcomes.values().forEach(o -> o.thenRun(() -> job.answered(stage, answered, outcomes.size())));
