@@ -10,7 +10,7 @@ import java.util.TreeMap;
 
 /**
  * Ed25519 identities made in memory, one per participant, for instances that run entirely inside
- * one JVM (the warm-up and the protocol tests): real signatures without certificates.
+ * one JVM (the protocol tests and the benchmark): real signatures without certificates.
  */
 final class LocalSignatures {
   private final Map<Integer, KeyPair> keys = new TreeMap<>();
