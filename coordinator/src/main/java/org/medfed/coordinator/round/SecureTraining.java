@@ -41,6 +41,8 @@ import org.medfed.proto.v1.SecAggPublicKeys;
 import org.medfed.proto.v1.SecAggSetup;
 import org.medfed.proto.v1.SecAggShare;
 import org.medfed.proto.v1.SecAggShareInbox;
+import org.medfed.proto.v1.SecAggSignature;
+import org.medfed.proto.v1.SecAggSurvivorSet;
 import org.medfed.proto.v1.SecAggUnmaskRequest;
 import org.medfed.proto.v1.TrainingPlan;
 import org.medfed.secagg.SecAggException;
@@ -59,7 +61,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The TRAIN phase with secure aggregation (Bonawitz et al. 2017): the four protocol stages run over
+ * The TRAIN phase with secure aggregation (Bonawitz et al. 2017): the five protocol stages run over
  * the nodes' sessions while they train, and the coordinator ends with the sum of the survivors'
  * masked vectors laid out by {@link UpdateLayout}, [w, w * delta, w * extra vectors..., w * loss],
  * where w is a node's sample count over max_samples_per_node. Dividing by the summed weight gives
@@ -198,26 +200,36 @@ final class SecureTraining {
       await(maskers, task -> summed.get(task.nodeId()), trainingDeadline, dropped, "training",
           r -> r instanceof TaskResult.Masked m ? m : null);
       clock.lap("masked inputs");
-      Map<Integer, Messages.UnmaskRequest> requests;
+      Map<Integer, Messages.SurvivorSet> shown;
       synchronized (server) {
         closed[0] = true;
         if (sumFailure.get() != null) {
           throw sumFailure.get();
         }
-        requests = server.closeMaskedInputs();
+        shown = server.closeMaskedInputs();
       }
       // A vector that arrived between the deadline and closing is in the sum: its node is no dropout.
       server.survivors().forEach(id -> dropped.remove(names.get(id)));
       clock.lap("closing the sum");
-      stage(round, "UNMASKING", server.survivors().size() + " masked updates in the sum; asking the survivors"
-          + " for the shares that remove the masks");
-      requests.forEach((id, request) -> sessions.get(names.get(id)).send(CoordinatorMessage.newBuilder()
-          .setSecaggUnmaskRequest(SecAggUnmaskRequest.newBuilder().setTaskId(tasks.get(names.get(id)).taskId())
-              .addAllSurvivors(request.survivors()).addAllDropouts(request.dropouts())).build()));
-
       Map<String, TaskBoard.Issued> survivors = new TreeMap<>();
       server.survivors().forEach(id -> survivors.put(names.get(id), tasks.get(names.get(id))));
-      Map<String, AgentMessage> unmasked = awaitStep(survivors, AgentMessage.BodyCase.SECAGG_UNMASK, stageDeadline(),
+      Map<Integer, Messages.UnmaskRequest> requests = consistencyCheck(round, context, shown, survivors, keys,
+          sessions, ids, dropped, server);
+      clock.lap("consistency check");
+      stage(round, "UNMASKING", server.survivors().size() + " masked updates in the sum, " + requests.size()
+          + " survivors signed the survivor set; asking them for the shares that remove the masks");
+      requests.forEach((id, request) -> {
+        SecAggUnmaskRequest.Builder message = SecAggUnmaskRequest.newBuilder()
+            .setTaskId(tasks.get(names.get(id)).taskId())
+            .addAllSurvivors(request.survivors()).addAllDropouts(request.dropouts());
+        request.signatures().forEach(s -> message.addSignatures(SecAggSignature.newBuilder().setId(s.from())
+            .setSignature(ByteString.copyFrom(s.signature()))));
+        sessions.get(names.get(id)).send(CoordinatorMessage.newBuilder().setSecaggUnmaskRequest(message).build());
+      });
+
+      Map<String, TaskBoard.Issued> signers = new TreeMap<>();
+      requests.keySet().forEach(id -> signers.put(names.get(id), tasks.get(names.get(id))));
+      Map<String, AgentMessage> unmasked = awaitStep(signers, AgentMessage.BodyCase.SECAGG_UNMASK, stageDeadline(),
           dropped, "unmasking");
       finished.addAll(unmasked.keySet());
       List<Messages.UnmaskResponse> responses = new ArrayList<>();
@@ -244,6 +256,63 @@ final class SecureTraining {
         }
         services.tasks().retire(entry.getValue(), new TaskResult.Failed("secure-aggregation round over"));
       }
+    }
+  }
+
+  /**
+   * The consistency check of Bonawitz et al. 2017 (malicious setting): every survivor is shown the
+   * same survivor set and signs it; the signatures that verify travel with the unmask requests, and
+   * each hospital reveals its shares only when at least t of them are over the set it was shown.
+   * Checking them here too turns one bad signature into one clean drop, instead of every peer
+   * refusing the round over it. A survivor dropped here is still in the sum.
+   *
+   * @return the unmask request of each survivor whose signature was accepted
+   */
+  private Map<Integer, Messages.UnmaskRequest> consistencyCheck(int round, byte[] context,
+      Map<Integer, Messages.SurvivorSet> shown, Map<String, TaskBoard.Issued> survivors, Map<String, AgentMessage> keys,
+      Map<String, NodeSession> sessions, Map<String, Integer> ids, Map<String, String> dropped, SecAggServer server)
+      throws InterruptedException {
+    stage(round, "CONSISTENCY_CHECK", survivors.size() + " masked updates in the sum; asking each survivor to sign"
+        + " the survivor set");
+    survivors.forEach((node, task) -> sessions.get(node).send(CoordinatorMessage.newBuilder().setSecaggSurvivors(
+        SecAggSurvivorSet.newBuilder().setTaskId(task.taskId()).addAllSurvivors(shown.get(ids.get(node)).survivors()))
+        .build()));
+    Map<String, AgentMessage> signed = awaitStep(survivors, AgentMessage.BodyCase.SECAGG_SURVIVOR_SIGNATURE,
+        stageDeadline(), dropped, "consistency check");
+    byte[] content = Messages.SurvivorSet.signedContent(context, server.survivors());
+    // Without a consortium CA (development mode) nothing was signed, as for the round keys.
+    if (services.consortiumCa().isPresent()) {
+      signed.entrySet().removeIf(entry -> {
+        SecAggKeys certified = keys.get(entry.getKey()).getSecaggKeys();
+        Optional<String> problem = signatureProblem(content, certified.getCertificate().toByteArray(),
+            entry.getValue().getSecaggSurvivorSignature().getSignature().toByteArray());
+        problem.ifPresent(why -> {
+          dropped.put(entry.getKey(), "its survivor-set signature was refused: " + why
+              + " (secure aggregation: consistency check)");
+          job.progress(0, "SECURE_AGGREGATION", "node '" + entry.getKey() + "' dropped at the consistency check: its"
+              + " survivor-set signature was refused: " + why, Map.of());
+        });
+        return problem.isPresent();
+      });
+    }
+    List<Messages.SurvivorSignature> accepted = new ArrayList<>();
+    signed.forEach((node, m) -> accepted.add(new Messages.SurvivorSignature(ids.get(node),
+        m.getSecaggSurvivorSignature().getSignature().toByteArray())));
+    return server.collectSignatures(accepted);
+  }
+
+  /**
+   * A survivor-set signature counts when it verifies under the certificate that signed the node's
+   * round keys, which {@link #keyProblem} already checked against the CA, the node's name and its
+   * session: one ECDSA verification per node.
+   */
+  private Optional<String> signatureProblem(byte[] content, byte[] certificate, byte[] signature) {
+    try {
+      IdentitySignatures.verifyAgain(IdentitySignatures.certificate(certificate), content, signature,
+          services.clock().instant());
+      return Optional.empty();
+    } catch (IdentitySignatures.Rejected e) {
+      return Optional.of(e.getMessage());
     }
   }
 
@@ -335,7 +404,9 @@ final class SecureTraining {
       CompletableFuture<Object> failure = task.result().thenCompose(r -> r instanceof TaskResult.Masked
           ? new CompletableFuture<Object>() : CompletableFuture.completedFuture((Object) r));
       CompletableFuture<Object> gone = task.departed().thenApply(why -> (Object) new TaskResult.Failed(why));
-      outcomes.put(node, CompletableFuture.anyOf(awaited.apply(task), failure, gone));
+      // A node that refuses a stage after uploading (a check against the coordinator failed) says so.
+      CompletableFuture<Object> refused = task.reportedFailed().thenApply(why -> (Object) new TaskResult.Failed(why));
+      outcomes.put(node, CompletableFuture.anyOf(awaited.apply(task), failure, gone, refused));
     });
     AtomicInteger answered = new AtomicInteger();
     outcomes.values().forEach(o -> o.thenRun(() -> job.answered(stage, answered, outcomes.size())));

@@ -102,6 +102,8 @@ public final class FederationService extends FederationServiceGrpc.FederationSer
           case SECAGG_KEYS -> tasks.secureStep(node, message.getSecaggKeys().getTaskId(), message);
           case SECAGG_SHARES -> tasks.secureStep(node, message.getSecaggShares().getTaskId(), message);
           case SECAGG_UNMASK -> tasks.secureStep(node, message.getSecaggUnmask().getTaskId(), message);
+          case SECAGG_SURVIVOR_SIGNATURE -> tasks.secureStep(node, message.getSecaggSurvivorSignature().getTaskId(),
+              message);
           case DECISION -> approvals.decided(node, message.getDecision());
         }
       }

@@ -41,6 +41,7 @@ public final class TaskBoard {
     private final int maskedLength;
     private final CompletableFuture<TaskResult> result = new CompletableFuture<>();
     private final CompletableFuture<String> departed = new CompletableFuture<>();
+    private final CompletableFuture<String> reportedFailed = new CompletableFuture<>();
     private final Map<AgentMessage.BodyCase, CompletableFuture<AgentMessage>> secureSteps = new ConcurrentHashMap<>();
     private ChunkAssembler upload;
 
@@ -60,6 +61,14 @@ public final class TaskBoard {
     /** Completes with the reason when the node's session ends, even after its result arrived. */
     public CompletableFuture<String> departed() {
       return departed;
+    }
+
+    /**
+     * Completes with the node's reason when it reports the task failed, even after its masked vector
+     * arrived: a hospital that refuses a later secure-aggregation stage says why, at once.
+     */
+    public CompletableFuture<String> reportedFailed() {
+      return reportedFailed;
     }
 
     public boolean isSecure() {
@@ -118,6 +127,9 @@ public final class TaskBoard {
     Issued task = open.get(taskId);
     if (task != null && task.nodeId.equals(nodeId)) {
       task.result.complete(result);
+      if (result instanceof TaskResult.Failed failed) {
+        task.reportedFailed.complete(failed.reason());
+      }
     }
   }
 

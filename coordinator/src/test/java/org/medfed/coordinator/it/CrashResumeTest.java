@@ -84,6 +84,7 @@ class CrashResumeTest {
         {"SECAGG_ADVERTISE_KEYS", "0", "30"},
         {"SECAGG_SHARE_KEYS", "0", "60"},
         {"SECAGG_MASKED_INPUT", "0", "300"},      // collection
+        {"SECAGG_CONSISTENCY_CHECK", "0", "20"},  // survivors signing the survivor set
         {"SECAGG_UNMASKING", "0", "10"},
         {"AGGREGATE", "0", "5"},
         {"EVALUATE", "0", "200"},

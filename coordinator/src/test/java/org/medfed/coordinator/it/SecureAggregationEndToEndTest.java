@@ -194,6 +194,41 @@ class SecureAggregationEndToEndTest {
   }
 
   @Test
+  void hospitalWhoseSurvivorSetSignatureFails_isDroppedAtTheConsistencyCheck_andItsUpdateStaysInTheSum()
+      throws Exception {
+    try (Federation federation = new Federation(dataDir)) {
+      List<RecordingTrainer> trainers = new ArrayList<>();
+      for (int h = 0; h < 3; h++) {
+        RecordingTrainer trainer = new RecordingTrainer();
+        trainers.add(trainer);
+        String node = "hospital-" + (char) ('a' + h);
+        if (h == 2) {
+          federation.agent(node, Blobs.dataset("expression", h + 1, SAMPLES, 20, 20), trainer,
+              new SpoilSurvivorSignature());
+        } else {
+          federation.agent(node, Blobs.dataset("expression", h + 1, SAMPLES, 20, 20), trainer);
+        }
+      }
+
+      // min_nodes 2: t = 2 of 3, so the two good signatures suffice.
+      String jobId = federation.submit(job(2, true)).getJobId();
+      federation.watch(jobId, Duration.ofMinutes(2));
+      JobDetail detail = federation.job(jobId);
+
+      assertEquals(JobState.SUCCEEDED, detail.getSummary().getState(), detail.getSummary().getMessage());
+      assertEquals(List.of("hospital-c: its survivor-set signature was refused: the signature does not match what it"
+          + " signs (secure aggregation: consistency check)"), detail.getRounds(0).getDroppedList());
+      // hospital-c's masked update was in the sum before it signed; its self mask came off with its peers' shares.
+      assertEquals(List.of("hospital-a", "hospital-b", "hospital-c"),
+          detail.getRounds(0).getParticipantsList().stream().sorted().toList());
+      GlobalModel after = new CheckpointStore(dataDir.resolve("jobs")).read(jobId, 1).orElseThrow();
+      double bound = bound(3, 3, 3.0 * SAMPLES / 100_000);
+      double error = maxDifference(expectedGlobal(trainers.get(0).received.get(0), trainers), after.parameters());
+      assertTrue(error <= bound, "aggregate off by " + error + ", bound " + bound);
+    }
+  }
+
+  @Test
   void bytesTheCoordinatorReceivesFromAnAgent_containNeitherItsUpdateNorItsSampleCount() throws Exception {
     try (Federation federation = new Federation(dataDir)) {
       Capture capture = new Capture();
@@ -274,6 +309,31 @@ class SecureAggregationEndToEndTest {
             uploadHeaders.add(upload.getHeader());
           }
           super.sendMessage(message);
+        }
+      };
+    }
+  }
+
+  /** Flips one bit of the agent's survivor-set signature on its way out, as a rogue hospital might send it. */
+  static final class SpoilSurvivorSignature implements ClientInterceptor {
+    @Override
+    public <Q, R> ClientCall<Q, R> interceptCall(MethodDescriptor<Q, R> method, CallOptions options, Channel next) {
+      return new ForwardingClientCall.SimpleForwardingClientCall<>(next.newCall(method, options)) {
+        @Override
+        public void sendMessage(Q message) {
+          if (message instanceof AgentMessage agent && agent.hasSecaggSurvivorSignature()) {
+            byte[] signature = agent.getSecaggSurvivorSignature().getSignature().toByteArray();
+            signature[signature.length - 1] ^= 1;  // inside the DER-encoded s, so it still parses
+            super.sendMessage(cast(agent.toBuilder().setSecaggSurvivorSignature(agent.getSecaggSurvivorSignature()
+                .toBuilder().setSignature(com.google.protobuf.ByteString.copyFrom(signature))).build()));
+            return;
+          }
+          super.sendMessage(message);
+        }
+
+        @SuppressWarnings("unchecked")
+        private Q cast(AgentMessage message) {
+          return (Q) message;
         }
       };
     }

@@ -211,6 +211,7 @@ public final class NodeAgent implements AutoCloseable {
         case CANCEL -> tasks.cancel(message.getCancel().getTaskId(), message.getCancel().getReason());
         case SECAGG_DIRECTORY -> tasks.deliver(message.getSecaggDirectory().getTaskId(), message);
         case SECAGG_INBOX -> tasks.deliver(message.getSecaggInbox().getTaskId(), message);
+        case SECAGG_SURVIVORS -> tasks.deliver(message.getSecaggSurvivors().getTaskId(), message);
         case SECAGG_UNMASK_REQUEST -> tasks.deliver(message.getSecaggUnmaskRequest().getTaskId(), message);
         case PROPOSAL -> onProposal(message.getProposal());
         case BODY_NOT_SET -> log.warn("ignoring an empty message from the coordinator");

@@ -44,6 +44,7 @@ import org.medfed.proto.v1.EvaluationResult;
 import org.medfed.proto.v1.SecAggSetup;
 import org.medfed.proto.v1.SecAggShare;
 import org.medfed.proto.v1.SecAggShares;
+import org.medfed.proto.v1.SecAggSurvivorSignature;
 import org.medfed.proto.v1.SecAggUnmaskResponse;
 import org.medfed.proto.v1.TaskDeclined;
 import org.medfed.proto.v1.TaskFailed;
@@ -406,8 +407,9 @@ final class TaskRunner {
       List<Integer> ids = setup.getParticipantIdsMap().values().stream().sorted().toList();
       MaskingGraph graph = setup.getNeighbours() == 0 ? MaskingGraph.complete(ids)
           : MaskingGraph.randomRegular(ids, setup.getNeighbours(), setup.getGraphSeed());
+      SignedRoundKeys.Round identities = roundKeys.round(setup);
       SecAggClient client = new SecAggClient(new SecAggConfig(setup.getContext().toByteArray(),
-          graph, setup.getThreshold(), setup.getVectorLength()), self, secureRandom);
+          graph, setup.getThreshold(), setup.getVectorLength()), self, secureRandom, identities);
       try {
         Messages.AdvertiseKeys keys = client.advertiseKeys();
         send.accept(AgentMessage.newBuilder().setSecaggKeys(roundKeys.message(task.getTaskId(), keys,
@@ -416,7 +418,7 @@ final class TaskRunner {
         // Train while the key exchange runs: the exchange then costs no time on the critical path.
         CompletableFuture<Quantized> training = CompletableFuture.supplyAsync(() -> trainAndQuantize(setup), trainers);
         var directory = mailbox.await(CoordinatorMessage.BodyCase.SECAGG_DIRECTORY, deadline, token).getSecaggDirectory();
-        Messages.ShareKeys shares = client.shareKeys(roundKeys.verified(setup, directory.getKeysList(), self));
+        Messages.ShareKeys shares = client.shareKeys(identities.verified(directory.getKeysList(), self));
         SecAggShares.Builder sharesMessage = SecAggShares.newBuilder().setTaskId(task.getTaskId())
             .setSelfMaskCommitment(ByteString.copyFrom(shares.selfMaskCommitment()));
         shares.shares().forEach(s -> sharesMessage.addShares(SecAggShare.newBuilder().setFrom(s.from()).setTo(s.to())
@@ -437,6 +439,14 @@ final class TaskRunner {
         transfers.upload(task.getTaskId(), words, 0, Map.of(), deadline);
         long uploaded = System.nanoTime();
 
+        // The consistency check: sign the survivor set as shown, and reveal shares only for that set.
+        var shown = mailbox.await(CoordinatorMessage.BodyCase.SECAGG_SURVIVORS, deadline, token).getSecaggSurvivors();
+        Messages.SurvivorSignature signed = client.consistencyCheck(new Messages.SurvivorSet(self,
+            shown.getSurvivorsList()));
+        send.accept(AgentMessage.newBuilder().setSecaggSurvivorSignature(SecAggSurvivorSignature.newBuilder()
+            .setTaskId(task.getTaskId()).setSignature(ByteString.copyFrom(signed.signature()))).build());
+        long signedAt = System.nanoTime();
+
         var request = mailbox.await(CoordinatorMessage.BodyCase.SECAGG_UNMASK_REQUEST, deadline, token)
             .getSecaggUnmaskRequest();
         if (request.getSurvivorsList().contains(self)) {
@@ -444,16 +454,18 @@ final class TaskRunner {
           quantized.keep().run();
         }
         Messages.UnmaskResponse response = client.unmask(new Messages.UnmaskRequest(self, request.getSurvivorsList(),
-            request.getDropoutsList()));
+            request.getDropoutsList(), request.getSignaturesList().stream()
+                .map(s -> new Messages.SurvivorSignature(s.getId(), s.getSignature().toByteArray())).toList()));
         SecAggUnmaskResponse.Builder answer = SecAggUnmaskResponse.newBuilder().setTaskId(task.getTaskId());
         response.selfMaskShares().forEach((owner, share) -> answer.putSelfMaskShares(owner, ByteString.copyFrom(share)));
         response.keyShares().forEach((owner, share) -> answer.putKeyShares(owner, ByteString.copyFrom(share)));
         send.accept(AgentMessage.newBuilder().setSecaggUnmask(answer).build());
         log.info("job {} round {}: masked update sent and unmasking shares revealed for {} survivors, {} dropouts"
-            + " (waited {} ms for shares, masked in {} ms, uploaded in {} ms, waited {} ms for the unmask request)",
+            + " (waited {} ms for shares, masked in {} ms, uploaded in {} ms, survivor set shown and signed after {} ms,"
+            + " unmask request checked after {} more ms, {} signatures)",
             task.getJobId(), task.getRound(), request.getSurvivorsCount(), request.getDropoutsCount(),
             (inboxed - trained) / 1_000_000, (maskedAt - inboxed) / 1_000_000, (uploaded - maskedAt) / 1_000_000,
-            (System.nanoTime() - uploaded) / 1_000_000);
+            (signedAt - uploaded) / 1_000_000, (System.nanoTime() - signedAt) / 1_000_000, request.getSignaturesCount());
       } catch (SecAggException e) {
         log.error("job {} round {}: {}", task.getJobId(), task.getRound(), e.getMessage());
         token.cancel(e.getMessage());  // stops the local training running beside the exchange

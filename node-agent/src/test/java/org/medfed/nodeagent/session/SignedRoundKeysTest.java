@@ -121,6 +121,56 @@ class SignedRoundKeysTest {
     assertEquals(2, plaintext.verified(SETUP, List.of(entry(1, message), entry(2, message)), 2).keys().size());
   }
 
+  // --- the consistency check's survivor-set signatures ----------------------------------------------
+
+  private static final byte[] SURVIVORS = Messages.SurvivorSet.signedContent(CONTEXT, List.of(1, 2, 3));
+
+  /** Each hospital's view of the round, after it verified the honest key directory. */
+  private List<SignedRoundKeys.Round> rounds() {
+    List<SecAggPublicKeys> directory = honestDirectory();
+    List<SignedRoundKeys.Round> rounds = new ArrayList<>();
+    for (int i = 0; i < hospitals.size(); i++) {
+      SignedRoundKeys.Round round = hospitals.get(i).round(SETUP);
+      round.verified(directory, i + 1);
+      rounds.add(round);
+    }
+    return rounds;
+  }
+
+  @Test
+  void survivorSetSignature_verifiesUnderTheCertificateThatSignedThePeersKeys() {
+    List<SignedRoundKeys.Round> rounds = rounds();
+
+    byte[] fromA = rounds.get(0).sign(SURVIVORS);
+
+    assertEquals(Optional.empty(), rounds.get(1).problem(1, SURVIVORS, fromA));
+    assertEquals(Optional.empty(), rounds.get(0).problem(1, SURVIVORS, fromA));
+  }
+
+  @Test
+  void survivorSetSignature_overAnotherSet_orInAnotherHospitalsName_isRefused() {
+    List<SignedRoundKeys.Round> rounds = rounds();
+    byte[] fromA = rounds.get(0).sign(Messages.SurvivorSet.signedContent(CONTEXT, List.of(1, 2)));
+
+    assertEquals(Optional.of("'hospital-a': the signature does not match what it signs"),
+        rounds.get(1).problem(1, SURVIVORS, fromA));
+    assertEquals(Optional.of("'hospital-c': the signature does not match what it signs"),
+        rounds.get(1).problem(3, SURVIVORS, rounds.get(0).sign(SURVIVORS)));
+  }
+
+  @Test
+  void survivorSetSignature_ofTheCoordinatorOrOfANodeWithoutCertifiedKeys_isRefused() throws Exception {
+    SignedRoundKeys.Round coordinator = new SignedRoundKeys(Optional.of(material("coordinator", Role.COORDINATOR)),
+        CLOCK).round(SETUP);
+    SignedRoundKeys.Round b = hospitals.get(1).round(SETUP);
+    b.verified(honestDirectory().subList(1, 3), 2);
+
+    assertEquals(Optional.of("'hospital-c': the signature does not match what it signs"),
+        b.problem(3, SURVIVORS, coordinator.sign(SURVIVORS)));
+    assertEquals(Optional.of("node 1 has no certified round keys in this round's key directory"),
+        b.problem(1, SURVIVORS, hospitals.get(0).round(SETUP).sign(SURVIVORS)));
+  }
+
   private void assertRefusal(String expected, List<SecAggPublicKeys> directory) {
     String message = assertThrows(SecAggException.class, () -> hospitals.get(1).verified(SETUP, directory, 2))
         .getMessage();

@@ -3,6 +3,7 @@ package org.medfed.secagg.protocol;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
@@ -145,15 +146,61 @@ public final class Messages {
     }
   }
 
-  /** Stage 4, server to one client: which of its peers survived and which dropped out. */
-  public record UnmaskRequest(int to, List<Integer> survivors, List<Integer> dropouts) {
-    public UnmaskRequest {
+  /**
+   * Stage 4, the consistency check (Bonawitz et al. 2017, figure 4, round 4), server to each
+   * survivor: U3, every node whose masked input is in the sum. Under SecAgg+ it is still the whole
+   * set, not the recipient's neighbourhood, so every signature is over the same bytes.
+   */
+  public record SurvivorSet(int to, List<Integer> survivors) {
+    public SurvivorSet {
       survivors = List.copyOf(survivors);
-      dropouts = List.copyOf(dropouts);
+    }
+
+    /**
+     * What each survivor signs: the instance context and the set, in id order. Without the context a
+     * signature from another round or attempt would count here.
+     */
+    public static byte[] signedContent(byte[] context, Collection<Integer> survivors) {
+      byte[] label = "medfed-secagg/v1/survivor-set".getBytes(StandardCharsets.UTF_8);
+      List<Integer> sorted = survivors.stream().sorted().toList();
+      ByteBuffer out = ByteBuffer.allocate(label.length + 4 + context.length + 4 + 4 * sorted.size())
+          .put(label).putInt(context.length).put(context).putInt(sorted.size());
+      sorted.forEach(out::putInt);
+      return out.array();
     }
   }
 
-  /** Stage 4, client to server: self-mask shares of survivors and key shares of dropouts, by owner. */
+  /** Stage 4, client to server: its signature over the survivor set it was shown. */
+  public record SurvivorSignature(int from, byte[] signature) {
+    public SurvivorSignature {
+      signature = signature.clone();
+    }
+
+    @Override
+    public byte[] signature() {
+      return signature.clone();
+    }
+  }
+
+  /**
+   * Stage 5, server to one client: which of its peers survived and which dropped out, with the
+   * survivors' signatures over the survivor set, which the client checks before it reveals anything.
+   */
+  public record UnmaskRequest(int to, List<Integer> survivors, List<Integer> dropouts,
+      List<SurvivorSignature> signatures) {
+    public UnmaskRequest {
+      survivors = List.copyOf(survivors);
+      dropouts = List.copyOf(dropouts);
+      signatures = List.copyOf(signatures);
+    }
+
+    /** The same request with other signatures: what a relaying server may alter. */
+    public UnmaskRequest withSignatures(List<SurvivorSignature> others) {
+      return new UnmaskRequest(to, survivors, dropouts, others);
+    }
+  }
+
+  /** Stage 5, client to server: self-mask shares of survivors and key shares of dropouts, by owner. */
   public record UnmaskResponse(int from, Map<Integer, byte[]> selfMaskShares, Map<Integer, byte[]> keyShares) {
     public UnmaskResponse {
       selfMaskShares = copy(selfMaskShares);

@@ -6,6 +6,7 @@ import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -17,15 +18,16 @@ import org.medfed.secagg.crypto.X25519;
 
 /**
  * One hospital's side of one secure-aggregation instance (Bonawitz et al. 2017, with double
- * masking). Call the four stage methods in order; each checks what the server sent and refuses,
- * with the reason, anything a lying server could use to unmask this client's input. Keys are made
- * in the constructor, so a new instance (every round and every retry) means fresh keys.
- * Not thread-safe.
+ * masking and the consistency check of the malicious setting). Call the five stage methods in
+ * order; each checks what the server sent and refuses, with the reason, anything a lying server
+ * could use to unmask this client's input. Keys are made in the constructor, so a new instance
+ * (every round and every retry) means fresh keys. Not thread-safe.
  */
 public final class SecAggClient {
   private final SecAggConfig config;
   private final int id;
   private final SecureRandom random;
+  private final Signatures signatures;
   private final X25519.KeyPair encryptionKeys;
   private final X25519.KeyPair maskingKeys;
   private Stage stage = Stage.ADVERTISE_KEYS;
@@ -38,14 +40,21 @@ public final class SecAggClient {
   private final Map<Integer, byte[]> agreedShareKeys = new TreeMap<>();
   /** Self mask plus the pairwise masks of every neighbour in the directory, made ahead by {@link #prepareMask}. */
   private int[] preparedMask;
+  /** U3 as the server showed it to this client in the consistency check, and as this client signed it. */
+  private Set<Integer> signedSurvivors;
 
-  public SecAggClient(SecAggConfig config, int id, SecureRandom random) {
+  /**
+   * @param signatures this participant's long-term identity and the other participants' (for the
+   *     consistency check)
+   */
+  public SecAggClient(SecAggConfig config, int id, SecureRandom random, Signatures signatures) {
     if (!config.graph().contains(id)) {
       throw new IllegalArgumentException("client " + id + " is not a participant of " + config.graph());
     }
     this.config = config;
     this.id = id;
     this.random = random;
+    this.signatures = signatures;
     this.encryptionKeys = X25519.generate(random);
     this.maskingKeys = X25519.generate(random);
   }
@@ -164,7 +173,7 @@ public final class SecAggClient {
         }
       }
     }
-    stage = Stage.UNMASKING;
+    stage = Stage.CONSISTENCY_CHECK;
     return Messages.MaskedInput.owning(id, masked);
   }
 
@@ -178,15 +187,56 @@ public final class SecAggClient {
   }
 
   /**
-   * Stage 4: reveals self-mask shares of survivors and masking-key shares of dropouts, after the
-   * checks that stop a lying server from unmasking any single input: the sets must not overlap,
-   * hold duplicates, name nodes that did not share keys with this one, omit this node, or fall below t.
+   * Stage 4, the consistency check: signs the survivor set U3 the server shows, once it is a set of
+   * at least t participants that contains this node and, in this node's neighbourhood, only nodes
+   * that shared keys with it. This client then reveals shares only for exactly this set.
+   */
+  public Messages.SurvivorSignature consistencyCheck(Messages.SurvivorSet shown) {
+    expect(Stage.CONSISTENCY_CHECK);
+    if (shown.to() != id) {
+      throw abort("the survivor set addressed to node " + shown.to() + " was delivered to node " + id);
+    }
+    Set<Integer> survivors = distinct("survivor", shown.survivors());
+    Set<Integer> strangers = new TreeSet<>(survivors);
+    strangers.removeIf(config.graph()::contains);
+    if (!strangers.isEmpty()) {
+      throw abort("the survivor set " + survivors + " names nodes " + strangers + ", which are not participants");
+    }
+    if (!survivors.contains(id)) {
+      throw abort("the survivor set " + survivors + " leaves out node " + id + " itself, which sent its masked input");
+    }
+    if (survivors.size() < config.threshold()) {
+      throw abort("the survivor set " + survivors + " has " + survivors.size() + " nodes, below the threshold of "
+          + config.threshold() + "; refusing to sign it");
+    }
+    Set<Integer> neverShared = new TreeSet<>(survivors);
+    neverShared.retainAll(config.graph().neighbours(id));
+    neverShared.removeAll(held.keySet());
+    if (!neverShared.isEmpty()) {
+      throw abort("the survivor set lists neighbours " + neverShared + ", which never shared keys with node " + id
+          + ", so their masked inputs cannot be in the sum");
+    }
+    signedSurvivors = survivors;
+    stage = Stage.UNMASKING;
+    return new Messages.SurvivorSignature(id,
+        signatures.sign(Messages.SurvivorSet.signedContent(config.context(), survivors)));
+  }
+
+  /**
+   * Stage 5: reveals self-mask shares of survivors and masking-key shares of dropouts, after the
+   * checks that stop a lying server from unmasking any single input. The request must carry at
+   * least t valid signatures, from distinct members of the survivor set this node signed, over that
+   * very set: a server that showed other nodes another set cannot gather t signatures for both, as
+   * long as 2t exceeds the number of participants plus those colluding with it. The lists must then
+   * agree with that set, not overlap, hold no duplicates and name only nodes that shared keys with
+   * this one.
    */
   public Messages.UnmaskResponse unmask(Messages.UnmaskRequest request) {
     expect(Stage.UNMASKING);
     if (request.to() != id) {
       throw abort("unmask request addressed to node " + request.to() + " was delivered to node " + id);
     }
+    checkSignatures(request.signatures());
     Set<Integer> survivors = distinct("survivor", request.survivors());
     Set<Integer> dropouts = distinct("dropout", request.dropouts());
     Set<Integer> both = new TreeSet<>(survivors);
@@ -208,6 +258,13 @@ public final class SecAggClient {
     if (survivors.size() < config.threshold()) {
       throw abort("only " + survivors.size() + " survivors listed, below the threshold of " + config.threshold()
           + "; refusing to unmask");
+    }
+    Set<Integer> signedHere = new TreeSet<>(signedSurvivors);
+    signedHere.retainAll(config.graph().neighbours(id));
+    signedHere.add(id);
+    if (!survivors.equals(signedHere)) {
+      throw abort("the unmask request lists survivors " + survivors + ", but the survivor set node " + id
+          + " signed holds " + signedHere + " of its neighbourhood; refusing to unmask");
     }
     Map<Integer, byte[]> selfMaskShares = new TreeMap<>();
     Map<Integer, byte[]> keyShares = new TreeMap<>();
@@ -247,6 +304,33 @@ public final class SecAggClient {
           + "below the threshold of " + config.threshold());
     }
     return byId;
+  }
+
+  /** At least t valid signatures over the survivor set this node signed, each from a distinct member of it. */
+  private void checkSignatures(List<Messages.SurvivorSignature> received) {
+    byte[] content = Messages.SurvivorSet.signedContent(config.context(), signedSurvivors);
+    Set<Integer> signers = new TreeSet<>();
+    for (Messages.SurvivorSignature signature : received) {
+      int signer = signature.from();
+      if (!signedSurvivors.contains(signer)) {
+        throw abort("the unmask request carries a signature of node " + signer + ", which is not in the survivor set "
+            + signedSurvivors + " node " + id + " signed; refusing to unmask");
+      }
+      if (!signers.add(signer)) {
+        throw abort("the unmask request carries two signatures of node " + signer + "; refusing to unmask");
+      }
+      Optional<String> problem = signatures.problem(signer, content, signature.signature());
+      if (problem.isPresent()) {
+        throw abort("node " + signer + "'s signature is not over the survivor set " + signedSurvivors + " node " + id
+            + " was shown (" + problem.get() + "): the server showed different nodes different survivor sets, or "
+            + "altered the signature; refusing to unmask");
+      }
+    }
+    if (signers.size() < config.threshold()) {
+      throw abort("the unmask request carries valid signatures over the survivor set " + signedSurvivors + " from only "
+          + signers.size() + " nodes " + signers + ", below the threshold of " + config.threshold()
+          + "; refusing to unmask");
+    }
   }
 
   private Set<Integer> distinct(String kind, List<Integer> ids) {

@@ -25,6 +25,8 @@ public final class SecAggServer {
   private final Map<Integer, Messages.AdvertiseKeys> keys = new TreeMap<>();
   private final Map<Integer, byte[]> commitments = new TreeMap<>();
   private final Set<Integer> survivors = new TreeSet<>();
+  /** Survivors whose signatures over the survivor set were forwarded: the only nodes asked to unmask. */
+  private final Set<Integer> signers = new TreeSet<>();
   private byte[] sessionId;
   private int[] sum;
 
@@ -84,10 +86,10 @@ public final class SecAggServer {
   }
 
   /**
-   * Stage 3: adds each masked vector to the running sum, then asks every survivor to help unmask;
-   * requires at least t masked inputs.
+   * Stage 3: adds each masked vector to the running sum, then shows every survivor the survivor
+   * set; requires at least t masked inputs.
    */
-  public Map<Integer, Messages.UnmaskRequest> collectMaskedInputs(List<Messages.MaskedInput> inputs) {
+  public Map<Integer, Messages.SurvivorSet> collectMaskedInputs(List<Messages.MaskedInput> inputs) {
     inputs.forEach(this::addMaskedInput);
     return closeMaskedInputs();
   }
@@ -113,12 +115,40 @@ public final class SecAggServer {
     }
   }
 
-  /** Ends stage 3: the nodes whose inputs were added are the survivors; each gets its unmask request. */
-  public Map<Integer, Messages.UnmaskRequest> closeMaskedInputs() {
+  /**
+   * Ends stage 3: the nodes whose inputs were added are the survivors, U3. Each is shown U3 to sign
+   * (the consistency check).
+   */
+  public Map<Integer, Messages.SurvivorSet> closeMaskedInputs() {
     expect(Stage.MASKED_INPUT);
     requireThreshold(survivors.size(), "sent masked inputs");
+    Map<Integer, Messages.SurvivorSet> shown = new TreeMap<>();
+    List<Integer> all = List.copyOf(survivors);
+    survivors.forEach(u -> shown.put(u, new Messages.SurvivorSet(u, all)));
+    stage = Stage.CONSISTENCY_CHECK;
+    return shown;
+  }
+
+  /**
+   * Stage 4: takes the survivors' signatures over the survivor set (the caller, who holds the
+   * certificates, drops any that do not verify) and asks each signer to help unmask, forwarding all
+   * the signatures; requires at least t signers. A survivor that did not sign is still in the sum:
+   * its self mask is removed with its peers' shares like any other survivor's.
+   */
+  public Map<Integer, Messages.UnmaskRequest> collectSignatures(List<Messages.SurvivorSignature> signatures) {
+    expect(Stage.CONSISTENCY_CHECK);
+    for (Messages.SurvivorSignature signature : signatures) {
+      if (!survivors.contains(signature.from())) {
+        throw abort("a survivor-set signature from node " + signature.from() + ", whose masked input is not in the sum");
+      }
+      if (!signers.add(signature.from())) {
+        throw abort("node " + signature.from() + " signed the survivor set twice");
+      }
+    }
+    requireThreshold(signers.size(), "signed the survivor set");
+    List<Messages.SurvivorSignature> forwarded = List.copyOf(signatures);
     Map<Integer, Messages.UnmaskRequest> requests = new TreeMap<>();
-    for (int u : survivors) {
+    for (int u : signers) {
       List<Integer> alive = new ArrayList<>();
       List<Integer> dropped = new ArrayList<>();
       alive.add(u);
@@ -129,7 +159,7 @@ public final class SecAggServer {
           dropped.add(v);
         }
       }
-      requests.put(u, new Messages.UnmaskRequest(u, alive, dropped));
+      requests.put(u, new Messages.UnmaskRequest(u, alive, dropped, forwarded));
     }
     stage = Stage.UNMASKING;
     return requests;
@@ -141,7 +171,7 @@ public final class SecAggServer {
   }
 
   /**
-   * Stage 4: reconstructs the survivors' self masks and the dropouts' masking keys from at least t
+   * Stage 5: reconstructs the survivors' self masks and the dropouts' masking keys from at least t
    * shares each, verifies every reconstruction, and strips the masks.
    *
    * @return the sum of the survivors' inputs mod 2^32
@@ -152,7 +182,7 @@ public final class SecAggServer {
     Map<Integer, Map<Integer, byte[]>> keyShares = new TreeMap<>();
     Set<Integer> responders = new TreeSet<>();
     for (Messages.UnmaskResponse response : responses) {
-      if (!survivors.contains(response.from()) || !responders.add(response.from())) {
+      if (!signers.contains(response.from()) || !responders.add(response.from())) {
         throw abort("unexpected or repeated unmask response from node " + response.from());
       }
       response.selfMaskShares().forEach((owner, share) ->

@@ -12,14 +12,18 @@ import java.util.TreeSet;
 import java.util.stream.IntStream;
 
 /**
- * Runs whole protocol instances in memory with real crypto: a server, n clients, and clients that
- * drop out after a chosen stage. Tests may alter messages on the way, as a lying server would.
+ * Runs whole protocol instances in memory with real crypto: a server, n clients with Ed25519
+ * identities, and clients that drop out after a chosen stage. Tests may alter messages on the way,
+ * as a lying server would.
  */
 final class Harness {
   final SecAggConfig config;
   final SecAggServer server;
   final Map<Integer, SecAggClient> clients = new TreeMap<>();
   final Map<Integer, int[]> inputs = new TreeMap<>();
+  final LocalSignatures identities;
+  /** The survivor-set signatures the server forwarded at the end of the consistency check. */
+  final List<Messages.SurvivorSignature> signatures = new ArrayList<>();
   /** Clients expand their masks right after sharing keys, as agents do while they train. */
   boolean prepareMasks;
 
@@ -28,8 +32,9 @@ final class Harness {
     this.server = new SecAggServer(config);
     SecureRandom random = new SecureRandom();
     Random values = new Random(inputSeed);
+    identities = new LocalSignatures(config.graph().participants());
     for (int id : config.graph().participants()) {
-      clients.put(id, new SecAggClient(config, id, random));
+      clients.put(id, new SecAggClient(config, id, random, identities.of(id)));
       inputs.put(id, IntStream.range(0, config.vectorLength()).map(i -> values.nextInt(1 << 20)).toArray());
     }
   }
@@ -65,12 +70,21 @@ final class Harness {
     return server.routeShares(shares);
   }
 
-  Map<Integer, Messages.UnmaskRequest> mask(Map<Integer, List<Messages.EncryptedShare>> inbox, Set<Integer> active) {
+  Map<Integer, Messages.SurvivorSet> mask(Map<Integer, List<Messages.EncryptedShare>> inbox, Set<Integer> active) {
     List<Messages.MaskedInput> masked = new ArrayList<>();
     for (int id : active) {
       masked.add(clients.get(id).maskedInput(inbox.getOrDefault(id, List.of()), inputs.get(id)));
     }
     return server.collectMaskedInputs(masked);
+  }
+
+  /** The consistency check: each active client signs the set it was shown; the server forwards the signatures. */
+  Map<Integer, Messages.UnmaskRequest> sign(Map<Integer, Messages.SurvivorSet> shown, Set<Integer> active) {
+    signatures.clear();
+    for (int id : active) {
+      signatures.add(clients.get(id).consistencyCheck(shown.get(id)));
+    }
+    return server.collectSignatures(signatures);
   }
 
   int[] unmask(Map<Integer, Messages.UnmaskRequest> requests, Set<Integer> active) {
@@ -83,13 +97,21 @@ final class Harness {
 
   /** The whole protocol; nodes in {@code dropAfter[s]} stop answering after stage s (0..2). */
   int[] run(Set<Integer> dropAfterAdvertise, Set<Integer> dropAfterShare, Set<Integer> dropAfterMask) {
+    return run(dropAfterAdvertise, dropAfterShare, dropAfterMask, Set.of());
+  }
+
+  /** As above, and nodes in {@code dropAfterSign} stop after signing the survivor set. */
+  int[] run(Set<Integer> dropAfterAdvertise, Set<Integer> dropAfterShare, Set<Integer> dropAfterMask,
+      Set<Integer> dropAfterSign) {
     Messages.KeyDirectory directory = advertise(Set.of());
     Set<Integer> active = new TreeSet<>(clients.keySet());
     active.removeAll(dropAfterAdvertise);
     var inbox = share(directory, active);
     active.removeAll(dropAfterShare);
-    var requests = mask(inbox, active);
+    var shown = mask(inbox, active);
     active.removeAll(dropAfterMask);
+    var requests = sign(shown, active);
+    active.removeAll(dropAfterSign);
     return unmask(requests, active);
   }
 

@@ -76,9 +76,10 @@ public final class SecAggBench {
     Map<Integer, Long> clientNanos = new TreeMap<>();
     long[] serverNanos = {0};
     Map<Integer, SecAggClient> clients = new TreeMap<>();
+    LocalSignatures identities = new LocalSignatures(config.graph().participants());
     for (int id : config.graph().participants()) {
       long t0 = CPU.getCurrentThreadCpuTime();
-      clients.put(id, new SecAggClient(config, id, random));
+      clients.put(id, new SecAggClient(config, id, random, identities.of(id)));
       clientNanos.merge(id, CPU.getCurrentThreadCpuTime() - t0, Long::sum);
     }
     SecAggServer server = new SecAggServer(config);
@@ -91,7 +92,10 @@ public final class SecAggBench {
     List<Messages.MaskedInput> masked = new ArrayList<>();
     int[] input = new int[vector];
     clients.forEach((id, c) -> masked.add(timed(clientNanos, id, () -> c.maskedInput(inbox.get(id), input))));
-    var requests = timedServer(serverNanos, () -> server.collectMaskedInputs(masked));
+    var shown = timedServer(serverNanos, () -> server.collectMaskedInputs(masked));
+    List<Messages.SurvivorSignature> signatures = new ArrayList<>();
+    clients.forEach((id, c) -> signatures.add(timed(clientNanos, id, () -> c.consistencyCheck(shown.get(id)))));
+    var requests = timedServer(serverNanos, () -> server.collectSignatures(signatures));
     List<Messages.UnmaskResponse> responses = new ArrayList<>();
     clients.forEach((id, c) -> responses.add(timed(clientNanos, id, () -> c.unmask(requests.get(id)))));
     timedServer(serverNanos, () -> server.unmask(responses));

@@ -7,7 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
@@ -95,7 +97,7 @@ class SecAggProtocolTest {
   @Test
   void fewerThanThresholdUnmaskResponses_abortsWithoutAResult() {
     Harness h = new Harness(Harness.complete(10, 6, 100), 3);
-    var requests = h.mask(h.share(h.advertise(Set.of()), ids(1, 10)), ids(1, 10));
+    var requests = h.sign(h.mask(h.share(h.advertise(Set.of()), ids(1, 10)), ids(1, 10)), ids(1, 10));
 
     SecAggException e = assertThrows(SecAggException.class, () -> h.unmask(requests, ids(1, 5)));
 
@@ -113,18 +115,19 @@ class SecAggProtocolTest {
 
   // --- a lying server -------------------------------------------------------------------------
 
-  private static Harness maskedUpTo(int n, int t) {
+  /** Every node has masked its input and signed the survivor set; h.signatures holds all n signatures. */
+  private static Harness signedUpTo(int n, int t) {
     Harness h = new Harness(Harness.complete(n, t, 50), 11);
-    h.mask(h.share(h.advertise(Set.of()), ids(1, n)), ids(1, n));
+    h.sign(h.mask(h.share(h.advertise(Set.of()), ids(1, n)), ids(1, n)), ids(1, n));
     return h;
   }
 
   @Test
   void client_refuses_whenSurvivorsAndDropoutsOverlap() {
-    Harness h = maskedUpTo(5, 3);
+    Harness h = signedUpTo(5, 3);
 
     SecAggException e = assertThrows(SecAggException.class, () -> h.clients.get(1)
-        .unmask(new Messages.UnmaskRequest(1, List.of(1, 2, 3, 4), List.of(4))));
+        .unmask(new Messages.UnmaskRequest(1, List.of(1, 2, 3, 4), List.of(4), h.signatures)));
 
     assertEquals("node 1 aborts secure aggregation: the server listed nodes [4] as both survivors and dropouts, "
         + "which would reveal both shares of each and so their inputs; refusing to unmask", e.getMessage());
@@ -133,10 +136,10 @@ class SecAggProtocolTest {
 
   @Test
   void client_refuses_whenListsHoldDuplicates() {
-    Harness h = maskedUpTo(5, 3);
+    Harness h = signedUpTo(5, 3);
 
     SecAggException e = assertThrows(SecAggException.class, () -> h.clients.get(1)
-        .unmask(new Messages.UnmaskRequest(1, List.of(1, 2, 2, 3), List.of())));
+        .unmask(new Messages.UnmaskRequest(1, List.of(1, 2, 2, 3), List.of(), h.signatures)));
 
     assertTrue(e.getMessage().contains("survivor list contains duplicates"), e.getMessage());
   }
@@ -147,33 +150,33 @@ class SecAggProtocolTest {
     List<Integer> all = new ArrayList<>(ids(1, 12));
     MaskingGraph graph = MaskingGraph.randomRegular(all, 4, 5);
     Harness h = new Harness(new SecAggConfig(Harness.context("c"), graph, 3, 20), 1);
-    h.mask(h.share(h.advertise(Set.of()), ids(1, 12)), ids(1, 12));
+    h.sign(h.mask(h.share(h.advertise(Set.of()), ids(1, 12)), ids(1, 12)), ids(1, 12));
     int stranger = all.stream().filter(v -> v != 1 && !graph.neighbours(1).contains(v)).findFirst().orElseThrow();
     List<Integer> survivors = new ArrayList<>(List.of(1));
     survivors.addAll(graph.neighbours(1));
 
     SecAggException e = assertThrows(SecAggException.class, () -> h.clients.get(1)
-        .unmask(new Messages.UnmaskRequest(1, survivors, List.of(stranger))));
+        .unmask(new Messages.UnmaskRequest(1, survivors, List.of(stranger), h.signatures)));
 
     assertTrue(e.getMessage().contains("asked about nodes [" + stranger + "], which are not neighbours"), e.getMessage());
   }
 
   @Test
   void client_refuses_whenSurvivorsFallBelowTheThreshold() {
-    Harness h = maskedUpTo(5, 3);
+    Harness h = signedUpTo(5, 3);
 
     SecAggException e = assertThrows(SecAggException.class, () -> h.clients.get(1)
-        .unmask(new Messages.UnmaskRequest(1, List.of(1, 2), List.of(3, 4, 5))));
+        .unmask(new Messages.UnmaskRequest(1, List.of(1, 2), List.of(3, 4, 5), h.signatures)));
 
     assertTrue(e.getMessage().contains("only 2 survivors listed, below the threshold of 3"), e.getMessage());
   }
 
   @Test
   void client_refuses_whenListedAsDroppedItself() {
-    Harness h = maskedUpTo(5, 3);
+    Harness h = signedUpTo(5, 3);
 
     SecAggException e = assertThrows(SecAggException.class, () -> h.clients.get(1)
-        .unmask(new Messages.UnmaskRequest(1, List.of(2, 3, 4), List.of(1))));
+        .unmask(new Messages.UnmaskRequest(1, List.of(2, 3, 4), List.of(1), h.signatures)));
 
     assertTrue(e.getMessage().contains("listed node 1 itself as a dropout"), e.getMessage());
   }
@@ -190,6 +193,187 @@ class SecAggProtocolTest {
         () -> h.clients.get(1).shareKeys(new Messages.KeyDirectory(forged)));
 
     assertTrue(e.getMessage().contains("does not carry node 1's own keys unchanged"), e.getMessage());
+  }
+
+  // --- a lying server: the consistency check (Bonawitz et al. 2017, malicious setting) ---------------
+
+  /** n = 5, t = 3, every input masked: the server has closed the sum over U3 = {1..5}. */
+  private static Harness maskedUpTo(int n, int t) {
+    Harness h = new Harness(Harness.complete(n, t, 50), 11);
+    h.mask(h.share(h.advertise(Set.of()), ids(1, n)), ids(1, n));
+    return h;
+  }
+
+  private static Messages.SurvivorSet shown(int to, Set<Integer> survivors) {
+    return new Messages.SurvivorSet(to, List.copyOf(survivors));
+  }
+
+  @Test
+  void survivorThatSignsButThenVanishes_staysInTheExactSum() {
+    Harness h = new Harness(Harness.complete(10, 6, 300), 5);
+
+    int[] sum = h.run(Set.of(), Set.of(), Set.of(3), Set.of(4));
+
+    // 3 masked but never signed, 4 signed but never unmasked: both inputs are in the sum.
+    assertArrayEquals(h.plainSum(ids(1, 10)), sum);
+  }
+
+  @Test
+  void serverShowingTwoClientsDifferentSurvivorSets_isRefusedByEveryClient_beforeAnyShareIsRevealed() {
+    Harness h = maskedUpTo(5, 3);
+    // To unmask node 5 the server needs its masking key shares from some nodes (who must think 5
+    // dropped) and its self-mask shares from others (who must think it survived).
+    Map<Integer, Messages.UnmaskRequest> lies = new TreeMap<>();
+    List<Messages.SurvivorSignature> signatures = new ArrayList<>();
+    signatures.add(h.clients.get(1).consistencyCheck(shown(1, ids(1, 4))));
+    lies.put(1, new Messages.UnmaskRequest(1, List.of(1, 2, 3, 4), List.of(5), List.of()));
+    for (int id = 2; id <= 5; id++) {
+      signatures.add(h.clients.get(id).consistencyCheck(shown(id, ids(1, 5))));
+      List<Integer> others = new ArrayList<>(ids(1, 5));
+      lies.put(id, new Messages.UnmaskRequest(id, others, List.of(), List.of()));
+    }
+
+    List<String> refusals = new ArrayList<>();
+    for (int id = 1; id <= 5; id++) {
+      Messages.UnmaskRequest request = lies.get(id).withSignatures(signatures);
+      refusals.add(assertThrows(SecAggException.class, () -> h.clients.get(request.to()).unmask(request)).getMessage());
+    }
+
+    assertEquals("node 1 aborts secure aggregation: node 2's signature is not over the survivor set [1, 2, 3, 4] "
+        + "node 1 was shown (the signature does not match what it signs): the server showed different nodes "
+        + "different survivor sets, or altered the signature; refusing to unmask", refusals.get(0));
+    assertTrue(refusals.get(1).startsWith("node 2 aborts secure aggregation: node 1's signature is not over the "
+        + "survivor set [1, 2, 3, 4, 5] node 2 was shown"), refusals.get(1));
+    h.clients.values().forEach(c -> assertEquals(Stage.ABORTED, c.stage()));
+  }
+
+  @Test
+  void serverForwardingOnlyMatchingSignatures_getsTheMaskingKeyOfNoOne_andLearnsOnlyTheSum() {
+    Harness h = maskedUpTo(5, 3);
+    // The lie told to node 1 alone: node 5 dropped. Nodes 2..5 see the truth and sign it.
+    Messages.SurvivorSignature fromOne = h.clients.get(1).consistencyCheck(shown(1, ids(1, 4)));
+    List<Messages.SurvivorSignature> honest = new ArrayList<>();
+    for (int id = 2; id <= 5; id++) {
+      honest.add(h.clients.get(id).consistencyCheck(shown(id, ids(1, 5))));
+    }
+    Map<Integer, Messages.UnmaskRequest> requests = h.server.collectSignatures(honest);
+
+    SecAggException refused = assertThrows(SecAggException.class, () -> h.clients.get(1).unmask(
+        new Messages.UnmaskRequest(1, List.of(1, 2, 3, 4), List.of(5), List.of(fromOne))));
+    List<Messages.UnmaskResponse> revealed = new ArrayList<>();
+    for (int id = 2; id <= 5; id++) {
+      revealed.add(h.clients.get(id).unmask(requests.get(id)));
+    }
+
+    assertTrue(refused.getMessage().contains("valid signatures over the survivor set [1, 2, 3, 4] from only 1 nodes "
+        + "[1], below the threshold of 3"), refused.getMessage());
+    revealed.forEach(r -> assertTrue(r.keyShares().isEmpty(), "node " + r.from() + " revealed masking-key shares"));
+    // What the others revealed removes the masks of the sum, and of no single input.
+    assertArrayEquals(h.plainSum(ids(1, 5)), h.server.unmask(revealed));
+  }
+
+  @Test
+  void forgedSignature_isRefused() {
+    Harness h = signedUpTo(5, 3);
+    List<Messages.SurvivorSignature> forged = new ArrayList<>(h.signatures);
+    // Node 3's genuine signature relabelled as node 2's.
+    forged.set(1, new Messages.SurvivorSignature(2, h.signatures.get(2).signature()));
+
+    SecAggException e = assertThrows(SecAggException.class,
+        () -> h.clients.get(1).unmask(request(h, 1, forged)));
+
+    assertTrue(e.getMessage().contains("node 2's signature is not over the survivor set [1, 2, 3, 4, 5] node 1 was "
+        + "shown (the signature does not match what it signs)"), e.getMessage());
+  }
+
+  @Test
+  void oneSignatureRepeated_doesNotCountTwice() {
+    Harness h = signedUpTo(5, 3);
+    List<Messages.SurvivorSignature> repeated = List.of(h.signatures.get(0), h.signatures.get(1), h.signatures.get(1));
+
+    SecAggException e = assertThrows(SecAggException.class, () -> h.clients.get(1).unmask(request(h, 1, repeated)));
+
+    assertEquals("node 1 aborts secure aggregation: the unmask request carries two signatures of node 2; refusing to "
+        + "unmask", e.getMessage());
+  }
+
+  @Test
+  void fewerThanThresholdSignatures_areRefused() {
+    Harness h = signedUpTo(5, 3);
+
+    SecAggException e = assertThrows(SecAggException.class,
+        () -> h.clients.get(1).unmask(request(h, 1, h.signatures.subList(0, 2))));
+
+    assertTrue(e.getMessage().contains("valid signatures over the survivor set [1, 2, 3, 4, 5] from only 2 nodes "
+        + "[1, 2], below the threshold of 3"), e.getMessage());
+  }
+
+  @Test
+  void signatureOfANodeOutsideTheSurvivorSet_isRefused() {
+    Harness h = new Harness(Harness.complete(5, 3, 50), 11);
+    h.mask(h.share(h.advertise(Set.of()), ids(1, 5)), ids(1, 5));
+    List<Messages.SurvivorSignature> signatures = new ArrayList<>();
+    for (int id = 1; id <= 4; id++) {
+      signatures.add(h.clients.get(id).consistencyCheck(shown(id, ids(1, 4))));
+    }
+    // Node 5 signs a set of its own; its signature is pushed to node 1, which was told 5 dropped.
+    signatures.add(h.clients.get(5).consistencyCheck(shown(5, ids(1, 5))));
+
+    SecAggException e = assertThrows(SecAggException.class, () -> h.clients.get(1).unmask(
+        new Messages.UnmaskRequest(1, List.of(1, 2, 3, 4), List.of(5), signatures)));
+
+    assertTrue(e.getMessage().contains("carries a signature of node 5, which is not in the survivor set [1, 2, 3, 4]"),
+        e.getMessage());
+  }
+
+  @Test
+  void survivorSetBelowTheThreshold_isNotSigned() {
+    Harness h = maskedUpTo(5, 3);
+
+    SecAggException e = assertThrows(SecAggException.class,
+        () -> h.clients.get(1).consistencyCheck(shown(1, Set.of(1, 2))));
+
+    assertEquals("node 1 aborts secure aggregation: the survivor set [1, 2] has 2 nodes, below the threshold of 3; "
+        + "refusing to sign it", e.getMessage());
+    assertEquals(Stage.ABORTED, h.clients.get(1).stage());
+  }
+
+  @Test
+  void survivorSetWithoutTheClient_isNotSigned() {
+    Harness h = maskedUpTo(5, 3);
+
+    SecAggException e = assertThrows(SecAggException.class,
+        () -> h.clients.get(1).consistencyCheck(shown(1, ids(2, 5))));
+
+    assertTrue(e.getMessage().contains("the survivor set [2, 3, 4, 5] leaves out node 1 itself"), e.getMessage());
+  }
+
+  @Test
+  void survivorSetNamingANodeThatNeverSharedKeys_isNotSigned() {
+    Harness h = new Harness(Harness.complete(5, 3, 50), 11);
+    h.mask(h.share(h.advertise(Set.of()), ids(1, 4)), ids(1, 4));
+
+    SecAggException e = assertThrows(SecAggException.class,
+        () -> h.clients.get(1).consistencyCheck(shown(1, ids(1, 5))));
+
+    assertTrue(e.getMessage().contains("lists neighbours [5], which never shared keys with node 1"), e.getMessage());
+  }
+
+  @Test
+  void unmaskRequestThatDisagreesWithTheSignedSet_isRefused() {
+    Harness h = signedUpTo(5, 3);
+
+    // Signed {1..5}; now asked as if 5 had not survived and were not a dropout either.
+    SecAggException e = assertThrows(SecAggException.class, () -> h.clients.get(1).unmask(
+        new Messages.UnmaskRequest(1, List.of(1, 2, 3, 4), List.of(), h.signatures)));
+
+    assertTrue(e.getMessage().contains("lists survivors [1, 2, 3, 4], but the survivor set node 1 signed holds "
+        + "[1, 2, 3, 4, 5]"), e.getMessage());
+  }
+
+  /** Node {@code to}'s honest unmask request after everyone signed {1..5}, with {@code signatures} instead. */
+  private static Messages.UnmaskRequest request(Harness h, int to, List<Messages.SurvivorSignature> signatures) {
+    return new Messages.UnmaskRequest(to, List.copyOf(ids(1, 5)), List.of(), signatures);
   }
 
   // --- tampered and replayed ciphertexts --------------------------------------------------------
