@@ -188,7 +188,7 @@ final class SecureTraining {
           synchronized (server) {
             if (!closed[0]) {
               try {
-                server.addMaskedInput(Messages.MaskedInput.fromLittleEndian(ids.get(node), masked.words()));
+                server.addMaskedInput(Messages.MaskedInput.fromLittleEndian(ids.get(node), masked.take()));
               } catch (SecAggException e) {
                 sumFailure.compareAndSet(null, e);
               }

@@ -196,23 +196,53 @@ public final class FederationService extends FederationServiceGrpc.FederationSer
 
   @Override
   public StreamObserver<UpdateUploadMessage> uploadUpdate(StreamObserver<UploadReceipt> responses) {
+    // Messages are asked for one at a time, so that a masked upload waiting for its turn to be
+    // assembled (TaskBoard.whenUploadMayStart) holds the agent back by flow control, not in memory.
+    ServerCallStreamObserver<UploadReceipt> call = (ServerCallStreamObserver<UploadReceipt>) responses;
+    call.disableAutoRequest();
     return new StreamObserver<>() {
+      // Guards everything below: the first message may be accepted on another thread once its turn comes.
+      private final Object lock = new Object();
       private UploadHeader header;
-      private boolean finished;
+      private volatile boolean finished;
+      private boolean parked;
+      private boolean halfClosed;
       private int lastIndex = -1;
+
+      {
+        call.setOnCancelHandler(() -> finished = true);
+        call.request(1);
+      }
 
       @Override
       public void onNext(UpdateUploadMessage message) {
-        if (finished) {
-          return;
-        }
-        if (header == null) {
+        synchronized (lock) {
+          if (finished) {
+            return;
+          }
+          if (header != null) {
+            accept(message);
+            return;
+          }
           if (!message.hasHeader()) {
             fail(Status.INVALID_ARGUMENT.withDescription("the first message of an upload must carry its header"),
                 null);
             return;
           }
           header = message.getHeader();
+          parked = true;
+        }
+        tasks.whenUploadMayStart(header.getTaskId(), () -> {
+          synchronized (lock) {
+            parked = false;
+            accept(message);
+          }
+        });
+      }
+
+      private void accept(UpdateUploadMessage message) {
+        if (finished) {
+          return;
         }
         lastIndex = message.getChunk().getIndex();
         TaskBoard.UploadStep step;
@@ -233,6 +263,10 @@ public final class FederationService extends FederationServiceGrpc.FederationSer
         } else if (step instanceof TaskBoard.UploadStep.Refused refused) {
           log.warn("{}", refused.status().getDescription());
           fail(refused.status(), null);
+        } else if (halfClosed) {
+          endedEarly();
+        } else {
+          call.request(1);
         }
       }
 
@@ -244,6 +278,16 @@ public final class FederationService extends FederationServiceGrpc.FederationSer
 
       @Override
       public void onCompleted() {
+        synchronized (lock) {
+          halfClosed = true;
+          // A parked first message is still to be accepted; the end is judged after it.
+          if (!parked) {
+            endedEarly();
+          }
+        }
+      }
+
+      private void endedEarly() {
         if (!finished) {
           Metadata trailers = new Metadata();
           trailers.put(TransferKeys.RESUME_FROM, Integer.toString(lastIndex + 1));

@@ -23,6 +23,7 @@ public final class TaskBoard {
   private final Map<String, Issued> open = new ConcurrentHashMap<>();
   private final long maxUploadBytes;
   private final Runnable onRejected;
+  private final UploadGate maskedUploads = new UploadGate(UploadGate.MASKED_ASSEMBLIES);
 
   /** @param onRejected told of each update refused by validation (for the metrics) */
   public TaskBoard(long maxUploadBytes, Runnable onRejected) {
@@ -105,6 +106,13 @@ public final class TaskBoard {
   public Issued issueSecure(String nodeId, int vectorLength) {
     Issued task = new Issued(UUID.randomUUID().toString(), nodeId, Kind.TRAIN, u -> Optional.empty(), vectorLength);
     open.put(task.taskId, task);
+    // However the task ends, its partial upload and its place among the assemblies go.
+    task.result.whenComplete((result, error) -> {
+      synchronized (task) {
+        task.upload = null;
+      }
+      maskedUploads.leave(task);
+    });
     return task;
   }
 
@@ -151,6 +159,20 @@ public final class TaskBoard {
   }
 
   /**
+   * Runs {@code start} when an upload for {@code taskId} may begin: at once, except for a masked
+   * upload that would be assembled beside {@link UploadGate#MASKED_ASSEMBLIES} others, which waits
+   * its turn.
+   */
+  void whenUploadMayStart(String taskId, Runnable start) {
+    Issued task = open.get(taskId);
+    if (task == null || !task.isSecure() || task.result.isDone()) {
+      start.run();
+    } else {
+      maskedUploads.enter(task, start);
+    }
+  }
+
+  /**
    * Feeds one uploaded chunk to its task. Corrupt chunks throw {@link ChunkAssembler.CorruptChunkException}
    * and leave the upload resumable from that chunk.
    */
@@ -178,6 +200,9 @@ public final class TaskBoard {
     }
     if (payload.isEmpty()) {
       return new UploadStep.NeedMore();
+    }
+    synchronized (task) {
+      task.upload = null;  // the payload is whole: the assembler's buffer is no longer needed
     }
     byte[] sha256 = chunk.getPayloadSha256().toByteArray();
     if (task.isSecure()) {

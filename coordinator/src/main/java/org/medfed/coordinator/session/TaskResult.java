@@ -2,6 +2,7 @@ package org.medfed.coordinator.session;
 
 import java.nio.ByteBuffer;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
 
 /** How one issued task ended. Every issued task ends in exactly one of these. */
 public sealed interface TaskResult {
@@ -38,16 +39,33 @@ public sealed interface TaskResult {
 
   /**
    * A masked vector for secure aggregation, as the little-endian words received: meaningless alone,
-   * it only ever joins the masked sum. Held as a read-only view, not copied: it is megabytes.
+   * it only ever joins the masked sum. It can be taken once, so that the megabytes are garbage as
+   * soon as they are in the sum, however long the task's result stays referenced.
    */
-  record Masked(ByteBuffer words) implements TaskResult {
-    public Masked {
-      words = words.asReadOnlyBuffer();
+  final class Masked implements TaskResult {
+    private final int bytes;
+    private final AtomicReference<ByteBuffer> words;
+
+    public Masked(ByteBuffer words) {
+      this.bytes = words.remaining();
+      this.words = new AtomicReference<>(words.asReadOnlyBuffer());
+    }
+
+    /**
+     * @return the words, the first time only
+     * @throws IllegalStateException if they were taken before
+     */
+    public ByteBuffer take() {
+      ByteBuffer taken = words.getAndSet(null);
+      if (taken == null) {
+        throw new IllegalStateException("this masked vector was already taken into the sum");
+      }
+      return taken;
     }
 
     @Override
     public String toString() {
-      return "Masked[" + words.remaining() + " bytes]";
+      return "Masked[" + bytes + " bytes]";
     }
   }
 

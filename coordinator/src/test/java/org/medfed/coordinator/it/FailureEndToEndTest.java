@@ -219,7 +219,7 @@ class FailureEndToEndTest {
           .toList());
       assertEquals(1, detail.getRounds(0).getDroppedCount(), detail.getRounds(0).getDroppedList().toString());
       String reason = detail.getRounds(0).getDropped(0);
-      assertTrue(reason.startsWith("hospital-c: ") && reason.contains("local training produced a non-finite update at"
+      assertTrue(reason.startsWith("hospital-c: ") && reason.contains("local training produced a non-finite delta at"
           + " parameter 7; nothing was sent (lower the learning rate)"), reason);
     }
   }
