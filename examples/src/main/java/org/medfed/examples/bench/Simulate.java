@@ -207,11 +207,29 @@ public final class Simulate implements Callable<Integer> {
     long trainingCpu = trainer.cpuNanos.get();
     long started = System.nanoTime();
     String id = admin.submitJob(SubmitJobRequest.newBuilder().setJobDocument(job).build()).getJobId();
+    // The live set, not the heap after young collections (which still holds old garbage): a full GC
+    // every few seconds while the job runs.
+    AtomicLong livePeak = new AtomicLong();
+    Thread sampler = new Thread(() -> {
+      try {
+        while (!Thread.currentThread().isInterrupted()) {
+          livePeak.accumulateAndGet(coordinator.heapAfterGc(), Math::max);
+          Thread.sleep(2_000);
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } catch (IOException | RuntimeException e) {
+        System.out.println("heap sampling stopped: " + e.getMessage());
+      }
+    }, "coordinator-heap-sampler");
+    sampler.setDaemon(true);
+    sampler.start();
     admin.withDeadlineAfter(6, TimeUnit.HOURS).watchJob(GetJobRequest.newBuilder().setJobId(id).build())
         .forEachRemaining(event -> { });
+    sampler.interrupt();
     double wall = seconds(started);
     JobDetail detail = admin.getJob(GetJobRequest.newBuilder().setJobId(id).build());
-    long peak = Math.max(coordinator.peakHeapSinceMark(), connectedHeap);
+    long peak = Math.max(livePeak.get(), connectedHeap);
     double modelMb = modelParameters * 4.0 / (1 << 20);
     System.out.printf(Locale.ROOT, "n=%d secure=%s%s dropout=%.2f%s latency=%d ms model=%d parameters (%.1f MB)%n",
         hospitals, secure ? "on" : "off", secure ? (k == 0 ? " (every pair)" : " (SecAgg+, " + k + " neighbours)") : "",
@@ -223,8 +241,10 @@ public final class Simulate implements Callable<Integer> {
           + " %d contributors, %d dropped%n", round.getRound(), round.getSeconds(),
           round.getParticipantsCount(), round.getDroppedCount());
     }
-    System.out.printf(Locale.ROOT, "coordinator heap after GC: %d MB with everyone connected, peak %d MB during the"
-        + " job: %.2f x the model above the connected heap%n", connectedHeap, peak, (peak - connectedHeap) / modelMb);
+    System.out.printf(Locale.ROOT, "coordinator heap after full GC: %d MB with everyone connected, peak %d MB"
+        + " sampled every 2 s during the job: %.2f x the model above the connected heap (after young GCs, which"
+        + " still count old garbage: %d MB)%n", connectedHeap, peak, (peak - connectedHeap) / modelMb,
+        coordinator.peakHeapSinceMark());
     double agentTraining = (trainer.cpuNanos.get() - trainingCpu) / 1e9;
     double agentOther = processCpuSeconds() - agentsCpu - agentTraining;
     System.out.printf(Locale.ROOT, "CPU: coordinator %.1f s; hospitals' DL4J training and evaluation %.1f s, their"
