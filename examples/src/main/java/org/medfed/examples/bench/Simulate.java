@@ -208,13 +208,13 @@ public final class Simulate implements Callable<Integer> {
     long started = System.nanoTime();
     String id = admin.submitJob(SubmitJobRequest.newBuilder().setJobDocument(job).build()).getJobId();
     // The live set, not the heap after young collections (which still holds old garbage): a full GC
-    // every few seconds while the job runs.
+    // every 5 s while the job runs.
     AtomicLong livePeak = new AtomicLong();
     Thread sampler = new Thread(() -> {
       try {
         while (!Thread.currentThread().isInterrupted()) {
           livePeak.accumulateAndGet(coordinator.heapAfterGc(), Math::max);
-          Thread.sleep(2_000);
+          Thread.sleep(5_000);
         }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
@@ -242,7 +242,7 @@ public final class Simulate implements Callable<Integer> {
           round.getParticipantsCount(), round.getDroppedCount());
     }
     System.out.printf(Locale.ROOT, "coordinator heap after full GC: %d MB with everyone connected, peak %d MB"
-        + " sampled every 2 s during the job: %.2f x the model above the connected heap (after young GCs, which"
+        + " sampled every 5 s during the job: %.2f x the model above the connected heap (after young GCs, which"
         + " still count old garbage: %d MB)%n", connectedHeap, peak, (peak - connectedHeap) / modelMb,
         coordinator.peakHeapSinceMark());
     double agentTraining = (trainer.cpuNanos.get() - trainingCpu) / 1e9;
