@@ -12,7 +12,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeoutException;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
@@ -25,10 +24,9 @@ import org.medfed.nodeagent.data.DatasetKind;
 import org.medfed.nodeagent.data.LocalDataset;
 import org.medfed.nodeagent.training.CancellationToken;
 import org.medfed.nodeagent.training.Dl4jTrainer;
+import org.medfed.nodeagent.training.Separable;
 import org.medfed.nodeagent.training.TrainingPlan;
 import org.nd4j.linalg.activations.Activation;
-import org.nd4j.linalg.dataset.DataSet;
-import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Sgd;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
 
@@ -39,22 +37,10 @@ class LocalBaselinesTest {
       .build().toJson();
   private static final TrainingPlan PLAN = new TrainingPlan(LOGISTIC, 6, new long[] {2}, 2, 1, 20, 0.1, 3);
   private static final LocalDataset DATA = new LocalDataset("scans", DatasetKind.GENOMIC, new long[] {2},
-      List.of("a", "b"), separable(1, 100), separable(2, 50));
+      List.of("a", "b"), Separable.records(1, 100), Separable.records(2, 50));
 
   @TempDir Path stateDir;
 
-  private static DataSet separable(long seed, int n) {
-    Random random = new Random(seed);
-    float[][] x = new float[n][2];
-    float[][] y = new float[n][2];
-    for (int i = 0; i < n; i++) {
-      int label = i % 2;
-      x[i][0] = (label == 0 ? -1 : 1) + 0.3f * (float) random.nextGaussian();
-      x[i][1] = (float) random.nextGaussian();
-      y[i][label] = 1;
-    }
-    return new DataSet(Nd4j.create(x), Nd4j.create(y));
-  }
 
   private static float[] initial() {
     MultiLayerNetwork net = new MultiLayerNetwork(MultiLayerConfiguration.fromJson(LOGISTIC));

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
-import java.util.Random;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
@@ -26,18 +25,6 @@ class Dl4jTrainerTest {
       .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(2).nOut(2).activation(Activation.SOFTMAX).build())
       .build().toJson();
 
-  private static DataSet separable(long seed, int n) {
-    Random random = new Random(seed);
-    float[][] x = new float[n][2];
-    float[][] y = new float[n][2];
-    for (int i = 0; i < n; i++) {
-      int label = i % 2;
-      x[i][0] = (label == 0 ? -1 : 1) + 0.3f * (float) random.nextGaussian();
-      x[i][1] = (float) random.nextGaussian();
-      y[i][label] = 1;
-    }
-    return new DataSet(Nd4j.create(x), Nd4j.create(y));
-  }
 
   private static float[] initial() {
     MultiLayerNetwork net = new MultiLayerNetwork(MultiLayerConfiguration.fromJson(LOGISTIC));
@@ -48,7 +35,7 @@ class Dl4jTrainerTest {
   @Test
   void train_onSeparableData_learnsAndReportsSamplesAndLoss() {
     LocalDataset data = new LocalDataset("d", DatasetKind.GENOMIC, new long[] {2}, List.of("a", "b"),
-        separable(1, 200), separable(2, 100));
+        Separable.records(1, 200), Separable.records(2, 100));
     TrainingPlan plan = new TrainingPlan(LOGISTIC, 6, new long[] {2}, 2, 5, 20, 0.05, 3);
     Dl4jTrainer trainer = new Dl4jTrainer();
 
@@ -65,7 +52,7 @@ class Dl4jTrainerTest {
   void localSteps_trainThatManyMinibatches_acrossReshuffledEpochs() {
     // 40 records in batches of 10: 4 steps per epoch.
     LocalDataset data = new LocalDataset("d", DatasetKind.GENOMIC, new long[] {2}, List.of("a", "b"),
-        separable(1, 40), separable(2, 10));
+        Separable.records(1, 40), Separable.records(2, 10));
     Dl4jTrainer trainer = new Dl4jTrainer();
     float[] oneEpoch = trainer.train(new TrainingPlan(LOGISTIC, 6, new long[] {2}, 2, 1, 10, 0.05, 3),
         initial(), data, CancellationToken.none()).parameters();
@@ -88,7 +75,7 @@ class Dl4jTrainerTest {
   @Test
   void train_cancelled_stopsWithTheReason() {
     LocalDataset data = new LocalDataset("d", DatasetKind.GENOMIC, new long[] {2}, List.of("a", "b"),
-        separable(1, 50), separable(2, 10));
+        Separable.records(1, 50), Separable.records(2, 10));
     TrainingPlan plan = new TrainingPlan(LOGISTIC, 6, new long[] {2}, 2, 1, 10, 0.05, 3);
     CancellationToken token = new CancellationToken();
     token.cancel("round deadline passed");
@@ -173,7 +160,7 @@ class Dl4jTrainerTest {
             .activation(Activation.SOFTMAX).build())
         .build().toJson();
     LocalDataset data = new LocalDataset("d", DatasetKind.GENOMIC, new long[] {2}, List.of("a", "b"),
-        separable(1, 50), separable(2, 10));
+        Separable.records(1, 50), Separable.records(2, 10));
     Dl4jTrainer trainer = new Dl4jTrainer();
     float[] zeros = new float[4];
 
@@ -191,7 +178,7 @@ class Dl4jTrainerTest {
   @Test
   void train_withProximalMu_staysCloserToTheGlobalWeights() {
     LocalDataset data = new LocalDataset("d", DatasetKind.GENOMIC, new long[] {2}, List.of("a", "b"),
-        separable(1, 200), separable(2, 100));
+        Separable.records(1, 200), Separable.records(2, 100));
     float[] global = initial();
     Dl4jTrainer trainer = new Dl4jTrainer();
 
