@@ -28,8 +28,8 @@ public final class Trainers {
     }
     throw new IllegalArgumentException("trainer kind '" + choice.kind() + "' is not on this agent's classpath (found "
         + found + "); " + (choice.kind().equals("spark")
-            ? "put medfed-spark-trainer's jar and its dependencies (Apache Spark 3.5) on the classpath, e.g. in the"
-                + " agent's lib/ folder, and start the JVM with Spark's --add-opens flags (see README), "
+            ? "put medfed-spark-trainer's jar and its dependencies (Apache Spark 3.5) on the classpath and start the"
+                + " JVM with Spark's --add-opens flags (bin/medfed-agent does both with MEDFED_AGENT_SPARK=1), "
             : "add the jar that provides it, ")
         + "or remove the trainer section to train with dl4j in the agent's JVM");
   }
