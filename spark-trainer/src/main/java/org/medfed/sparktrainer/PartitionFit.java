@@ -26,6 +26,7 @@ interface PartitionFit extends Serializable {
    */
   PartitionFit DL4J = (recipe, global, share) -> {
     DataSet train = Shares.read(share);
+    // The trainer reads only the records and their shape; name, kind and class names are labels.
     LocalDataset partition = new LocalDataset("spark-partition", DatasetKind.GENOMIC, recipe.inputShape(), List.of(),
         train, new DataSet());
     LocalTrainer.Trained trained = new Dl4jTrainer().train(recipe.plan(), global, partition, CancellationToken.none());
