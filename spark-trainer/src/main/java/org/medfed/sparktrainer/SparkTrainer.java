@@ -31,8 +31,8 @@ import org.medfed.nodeagent.training.TrainingPlan;
  *
  * <p>Spark retries a failed task (up to {@code spark.task.maxFailures} on a cluster, F in
  * {@code local[N,F]}); a partition's training is seeded, so a retry gives the same weights.
- * Evaluation runs on the driver, with the plain trainer. One round at a time per trainer: calls
- * may come from several threads, and Spark runs their jobs side by side.
+ * Evaluation runs on the driver, with the plain trainer. Thread-safe: an agent running tasks of
+ * several jobs calls it from several threads, and Spark runs their jobs side by side.
  */
 public final class SparkTrainer implements LocalTrainer, AutoCloseable {
   private final JavaSparkContext spark;

@@ -88,11 +88,6 @@ public record AgentConfig(String nodeId, String coordinatorHost, int coordinator
         Optional.of(files), stateDir, autoApproveJobs, source, metrics, maxConcurrentTasks, privacyBudgets, trainer);
   }
 
-  public AgentConfig withTrainer(TrainerChoice choice) {
-    return new AgentConfig(nodeId, coordinatorHost, coordinatorPort, datasets, backoff, heartbeatInterval, tls,
-        stateDir, autoApproveJobs, source, metrics, maxConcurrentTasks, privacyBudgets, choice);
-  }
-
   public AgentConfig withMaxConcurrentTasks(int tasks) {
     return new AgentConfig(nodeId, coordinatorHost, coordinatorPort, datasets, backoff, heartbeatInterval, tls,
         stateDir, autoApproveJobs, source, metrics, tasks, privacyBudgets, trainer);
