@@ -22,7 +22,9 @@ import org.medfed.nodeagent.session.AgentConfig;
 import org.medfed.nodeagent.session.AgentConfigLoader;
 import org.medfed.nodeagent.session.AgentMetrics;
 import org.medfed.nodeagent.session.NodeAgent;
-import org.medfed.nodeagent.training.Dl4jTrainer;
+import org.medfed.nodeagent.training.LocalTrainer;
+import org.medfed.nodeagent.training.TrainerChoice;
+import org.medfed.nodeagent.training.Trainers;
 import org.medfed.secagg.protocol.WarmUp;
 import org.medfed.telemetry.OpsEndpoint;
 import org.medfed.telemetry.WireBytes;
@@ -70,8 +72,10 @@ public final class AgentMain implements Callable<Integer> {
     List<LocalDataset> datasets;
     ManagedChannel channel;
     AgentMetrics metrics = AgentMetrics.unexposed();
+    LocalTrainer trainer;
     try {
       agentConfig = AgentConfigLoader.load(config);
+      trainer = trainer(agentConfig);
       datasets = agentConfig.datasets().stream().map(DatasetLoaders::load).toList();
       List<ClientInterceptor> counters = new ArrayList<>();
       if (agentConfig.metrics().isPresent()) {
@@ -92,8 +96,18 @@ public final class AgentMain implements Callable<Integer> {
       return 2;
     }
     datasets.forEach(d -> System.out.println("dataset " + d));
-    NodeAgent agent = new NodeAgent(agentConfig, channel, datasets, new Dl4jTrainer(), metrics);
-    Runtime.getRuntime().addShutdownHook(new Thread(agent::close, "medfed-agent-shutdown"));
+    NodeAgent agent = new NodeAgent(agentConfig, channel, datasets, trainer, metrics);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      agent.close();
+      // A Spark trainer holds a SparkContext (and, on a cluster, its executors) until closed.
+      if (trainer instanceof AutoCloseable closeable) {
+        try {
+          closeable.close();
+        } catch (Exception e) {
+          log.warn("closing trainer {} failed: {}", trainer, e.toString());
+        }
+      }
+    }, "medfed-agent-shutdown"));
     // Cold, secure aggregation runs several times slower until the JIT has compiled its code.
     WarmUp.startInBackground();
     agent.start();
@@ -102,6 +116,20 @@ public final class AgentMain implements Callable<Integer> {
       System.err.println("medfed-agent: " + reason);
     }
     return "closed".equals(reason) ? 0 : 3;
+  }
+
+  /** The trainer agent.yaml chooses, made before any data is loaded so that a missing jar fails fast. */
+  private static LocalTrainer trainer(AgentConfig config) {
+    try {
+      LocalTrainer trainer = Trainers.create(config.trainer());
+      if (!config.trainer().kind().equals(TrainerChoice.DL4J)) {
+        System.out.println("trainer " + trainer);
+      }
+      return trainer;
+    } catch (IllegalArgumentException e) {
+      throw new AgentConfigLoader.ConfigException(config.source().map(Path::toString).orElse("agent.yaml")
+          + ": trainer: " + e.getMessage());
+    }
   }
 
   /** Mutual TLS from the startup kit (after checking this machine's own certificate), or plaintext with a warning. */

@@ -10,6 +10,7 @@ import java.util.Objects;
 import java.util.Optional;
 import org.medfed.nodeagent.data.DatasetDeclaration;
 import org.medfed.nodeagent.privacy.PrivacyBudget;
+import org.medfed.nodeagent.training.TrainerChoice;
 import org.medfed.trust.tls.TlsFiles;
 import org.medfed.wire.ProtocolVersion;
 
@@ -20,11 +21,12 @@ import org.medfed.wire.ProtocolVersion;
  * an agent otherwise opens no port at all). {@code maxConcurrentTasks} is how many tasks, of
  * different jobs, the agent runs side by side; the coordinator never asks for more.
  * {@code privacyBudgets} caps, per dataset name, what the DP jobs on it may spend together.
+ * {@code trainer} chooses the local trainer (DL4J in this JVM unless agent.yaml names another).
  */
 public record AgentConfig(String nodeId, String coordinatorHost, int coordinatorPort,
     List<DatasetDeclaration> datasets, Backoff backoff, Duration heartbeatInterval, Optional<TlsFiles> tls,
     Path stateDir, boolean autoApproveJobs, Optional<Path> source, Optional<InetSocketAddress> metrics,
-    int maxConcurrentTasks, Map<String, PrivacyBudget> privacyBudgets) {
+    int maxConcurrentTasks, Map<String, PrivacyBudget> privacyBudgets, TrainerChoice trainer) {
   public AgentConfig {
     Objects.requireNonNull(nodeId, "nodeId");
     Objects.requireNonNull(coordinatorHost, "coordinatorHost");
@@ -47,6 +49,7 @@ public record AgentConfig(String nodeId, String coordinatorHost, int coordinator
     Objects.requireNonNull(tls, "tls");
     Objects.requireNonNull(stateDir, "stateDir");
     Objects.requireNonNull(metrics, "metrics");
+    Objects.requireNonNull(trainer, "trainer");
     privacyBudgets = Map.copyOf(privacyBudgets);
     for (String dataset : privacyBudgets.keySet()) {
       if (datasets.stream().noneMatch(d -> d.name().equals(dataset))) {
@@ -64,7 +67,7 @@ public record AgentConfig(String nodeId, String coordinatorHost, int coordinator
       Backoff backoff, Duration heartbeatInterval, Optional<TlsFiles> tls, Path stateDir, boolean autoApproveJobs,
       Optional<Path> source, Optional<InetSocketAddress> metrics) {
     this(nodeId, coordinatorHost, coordinatorPort, datasets, backoff, heartbeatInterval, tls, stateDir,
-        autoApproveJobs, source, metrics, 1, Map.of());
+        autoApproveJobs, source, metrics, 1, Map.of(), TrainerChoice.dl4j());
   }
 
   /** Without a metrics endpoint, as tests and embedded agents run. */
@@ -82,18 +85,18 @@ public record AgentConfig(String nodeId, String coordinatorHost, int coordinator
 
   public AgentConfig withTls(TlsFiles files) {
     return new AgentConfig(nodeId, coordinatorHost, coordinatorPort, datasets, backoff, heartbeatInterval,
-        Optional.of(files), stateDir, autoApproveJobs, source, metrics, maxConcurrentTasks, privacyBudgets);
+        Optional.of(files), stateDir, autoApproveJobs, source, metrics, maxConcurrentTasks, privacyBudgets, trainer);
   }
 
   public AgentConfig withMaxConcurrentTasks(int tasks) {
     return new AgentConfig(nodeId, coordinatorHost, coordinatorPort, datasets, backoff, heartbeatInterval, tls,
-        stateDir, autoApproveJobs, source, metrics, tasks, privacyBudgets);
+        stateDir, autoApproveJobs, source, metrics, tasks, privacyBudgets, trainer);
   }
 
   public AgentConfig withPrivacyBudget(String dataset, PrivacyBudget budget) {
     Map<String, PrivacyBudget> budgets = new HashMap<>(privacyBudgets);
     budgets.put(dataset, budget);
     return new AgentConfig(nodeId, coordinatorHost, coordinatorPort, datasets, backoff, heartbeatInterval, tls,
-        stateDir, autoApproveJobs, source, metrics, maxConcurrentTasks, budgets);
+        stateDir, autoApproveJobs, source, metrics, maxConcurrentTasks, budgets, trainer);
   }
 }

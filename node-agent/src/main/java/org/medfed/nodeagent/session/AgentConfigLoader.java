@@ -21,6 +21,8 @@ import org.medfed.nodeagent.data.ImagePreprocessing;
 import org.medfed.nodeagent.data.MissingFeatures;
 import org.medfed.nodeagent.data.Normalisation;
 import org.medfed.nodeagent.privacy.PrivacyBudget;
+import org.medfed.nodeagent.training.TrainerChoice;
+import org.medfed.nodeagent.training.Trainers;
 import org.medfed.trust.config.YamlConfig;
 import org.medfed.trust.tls.TlsFiles;
 
@@ -43,11 +45,12 @@ import org.medfed.trust.tls.TlsFiles;
  *     location: data/scans
  *     classes: [normal, nodule]
  *     privacy_budget: {epsilon: 8, delta: 1.0e-5, per: 365d}   # what DP jobs may spend on it together
+ * trainer: {kind: spark, master: "local[4,3]", partitions: 4}  # optional; default dl4j in this JVM
  * </pre>
  */
 public final class AgentConfigLoader {
   private static final Set<String> TOP_LEVEL = Set.of("node_id", "coordinator", "datasets", "heartbeat_seconds", "tls",
-      "insecure_plaintext", "state_dir", "auto_approve_jobs", "metrics", "max_concurrent_tasks");
+      "insecure_plaintext", "state_dir", "auto_approve_jobs", "metrics", "max_concurrent_tasks", "trainer");
   private static final Set<String> DATASET_FIELDS = Set.of("name", "kind", "format", "location", "classes",
       "normalise", "missing_features", "orientation", "phenotypes", "label_column", "test_fraction", "split_seed",
       "window", "bad_rows", "resize", "channels", "privacy_budget");
@@ -116,9 +119,40 @@ public final class AgentConfigLoader {
     }
     try {
       return new AgentConfig(nodeId, coordinator.substring(0, colon), port, datasets, Backoff.defaults(), heartbeat,
-          tls, stateDir, autoApprove, Optional.of(file), metrics, concurrent.asInt(1), budgets);
+          tls, stateDir, autoApprove, Optional.of(file), metrics, concurrent.asInt(1), budgets,
+          trainer(file, root.get("trainer")));
     } catch (IllegalArgumentException e) {
       throw new ConfigException(file + ": " + e.getMessage());
+    }
+  }
+
+  /**
+   * The {@code trainer} section: a kind and its settings, all scalars, e.g. {@code {kind: spark,
+   * master: "local[4]"}}. Only the kind is checked here; {@link Trainers} checks the settings when
+   * the agent starts, as only the kind's jar knows them.
+   */
+  private static TrainerChoice trainer(Path file, JsonNode node) {
+    if (node == null) {
+      return TrainerChoice.dl4j();
+    }
+    if (!node.isObject() || !node.path("kind").isTextual()) {
+      throw new ConfigException(file + ": 'trainer' must be a mapping with a kind, e.g. {kind: spark, master:"
+          + " \"local[4]\"}; leave it out to train with dl4j in the agent's JVM");
+    }
+    Map<String, String> settings = new HashMap<>();
+    for (Map.Entry<String, JsonNode> field : node.properties()) {
+      if (!field.getValue().isValueNode()) {
+        throw new ConfigException(file + ": trainer." + field.getKey() + " must be a single value, not a list or"
+            + " mapping");
+      }
+      if (!field.getKey().equals("kind")) {
+        settings.put(field.getKey(), field.getValue().asText());
+      }
+    }
+    try {
+      return new TrainerChoice(node.get("kind").asText(), settings);
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(file + ": trainer.kind: " + e.getMessage());
     }
   }
 

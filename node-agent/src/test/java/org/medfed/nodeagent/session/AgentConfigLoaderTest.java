@@ -17,6 +17,7 @@ import org.medfed.nodeagent.data.DatasetFormat;
 import org.medfed.nodeagent.data.DatasetKind;
 import org.medfed.nodeagent.data.ImagePreprocessing;
 import org.medfed.nodeagent.privacy.PrivacyBudget;
+import org.medfed.nodeagent.training.TrainerChoice;
 
 class AgentConfigLoaderTest {
   @TempDir Path dir;
@@ -176,5 +177,37 @@ class AgentConfigLoaderTest {
     var e = assertThrows(AgentConfigLoader.ConfigException.class, () -> AgentConfigLoader.load(file));
 
     assertTrue(e.getMessage().startsWith(file + ": cannot be read as YAML"), e.getMessage());
+  }
+
+  private static final String MINIMAL = """
+      node_id: hospital-a
+      coordinator: localhost:7443
+      insecure_plaintext: true
+      datasets:
+        - {name: d, kind: genomic, format: csv_matrix, location: d.csv, classes: [a, b]}
+      """;
+
+  @Test
+  void load_withoutTrainer_trainsWithDl4j() throws Exception {
+    assertEquals(TrainerChoice.dl4j(), AgentConfigLoader.load(write(MINIMAL)).trainer());
+  }
+
+  @Test
+  void load_sparkTrainer_keepsTheKindAndItsSettingsAsText() throws Exception {
+    AgentConfig config = AgentConfigLoader.load(write(MINIMAL
+        + "trainer: {kind: spark, master: \"local[4,3]\", partitions: 4, spark.executor.memory: 8g}\n"));
+
+    assertEquals(new TrainerChoice("spark", Map.of("master", "local[4,3]", "partitions", "4",
+        "spark.executor.memory", "8g")), config.trainer());
+  }
+
+  @Test
+  void load_trainerWithoutKind_isRefusedNamingTheFix() throws Exception {
+    Path file = write(MINIMAL + "trainer: {master: \"local[2]\"}\n");
+
+    var e = assertThrows(AgentConfigLoader.ConfigException.class, () -> AgentConfigLoader.load(file));
+
+    assertEquals(file + ": 'trainer' must be a mapping with a kind, e.g. {kind: spark, master: \"local[4]\"}; leave"
+        + " it out to train with dl4j in the agent's JVM", e.getMessage());
   }
 }
