@@ -38,8 +38,11 @@ public record JobSpec(String name, String dataset, ModelSpec model, long[] input
     require(name != null && name.matches("[A-Za-z0-9][A-Za-z0-9 ._-]{0,99}"), "name",
         "must be 1-100 letters, digits, spaces, '.', '_' or '-', got '" + name + "'");
     require(dataset != null && !dataset.isBlank(), "dataset", "must name the dataset hospitals declared");
-    require(inputShape.length == 1 || inputShape.length == 3, "input_shape",
-        "must be [features] or [channels, height, width], got " + Arrays.toString(inputShape));
+    // Only the 3D architecture reads 4-dimensional inputs; elsewhere a fourth dimension is a typo.
+    require(model.volumetric() ? inputShape.length == 4 : inputShape.length == 1 || inputShape.length == 3,
+        "input_shape", model.volumetric() ? "must be [channels, depth, height, width] for small-cnn3d, got "
+            + Arrays.toString(inputShape) : "must be [features] or [channels, height, width] (or [channels, depth,"
+            + " height, width] with architecture small-cnn3d), got " + Arrays.toString(inputShape));
     require(Arrays.stream(inputShape).allMatch(d -> d > 0), "input_shape",
         "dimensions must be positive, got " + Arrays.toString(inputShape));
     require(model.survival() ? numClasses == 0 : numClasses >= 2, "num_classes", model.survival()

@@ -187,7 +187,7 @@ public final class JobSpecParser {
 
   private static ModelSpec model(JsonNode node) {
     if (node == null) {
-      throw new InvalidJobSpecException("model", "missing; give {architecture: small-cnn|mlp|cox} or {dl4j_json: ...}");
+      throw new InvalidJobSpecException("model", "missing; give {architecture: small-cnn|small-cnn3d|mlp|cox} or {dl4j_json: ...}");
     }
     requireObject("model", node);
     checkKnown("model.", node, MODEL_FIELDS);
@@ -331,7 +331,7 @@ public final class JobSpecParser {
 
   private static long[] shape(JsonNode node) {
     if (node == null || !node.isArray() || node.isEmpty()) {
-      throw new InvalidJobSpecException("input_shape", "missing; give [features] or [channels, height, width]");
+      throw new InvalidJobSpecException("input_shape", "missing; give [features], [channels, height, width] or [channels, depth, height, width]");
     }
     long[] shape = new long[node.size()];
     for (int i = 0; i < shape.length; i++) {

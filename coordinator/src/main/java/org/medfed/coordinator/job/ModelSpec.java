@@ -29,6 +29,8 @@ public sealed interface ModelSpec {
   enum Architecture {
     /** Two convolution blocks and a dense layer, for small grayscale scans. */
     SMALL_CNN,
+    /** Two 3D convolution blocks and a dense layer, for volumes ({@code [channels, depth, height, width]}). */
+    SMALL_CNN3D,
     /** Fully connected layers, for expression or genotype vectors. */
     MLP,
     /**
@@ -36,6 +38,11 @@ public sealed interface ModelSpec {
      * {@code hidden} layers, a deep Cox model), trained on the partial likelihood.
      */
     COX
+  }
+
+  /** Whether the model reads volumes: its input shape is {@code [channels, depth, height, width]}. */
+  default boolean volumetric() {
+    return this instanceof BuiltIn b && b.architecture() == Architecture.SMALL_CNN3D;
   }
 
   /** Whether the job predicts time to event (labels [time, event], metric C-index) rather than a class. */

@@ -2,12 +2,15 @@ package org.medfed.coordinator.model;
 
 import java.util.Arrays;
 import java.util.List;
+import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.Convolution3D;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.conf.layers.Subsampling3DLayer;
 import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.weights.WeightInit;
@@ -66,6 +69,15 @@ public final class ModelCatalog {
         yield smallCnn((int) shape[0], (int) shape[1], (int) shape[2], spec.numClasses(), spec.learningRate(),
             spec.seed(), spec.optimizer(), builtIn.hiddenUnits().isEmpty() ? 64 : builtIn.hiddenUnits().get(0));
       }
+      case SMALL_CNN3D -> {
+        if (shape.length != 4 || shape[1] < 4 || shape[2] < 4 || shape[3] < 4) {
+          throw new InvalidJobSpecException("input_shape", "small-cnn3d needs [channels, depth, height, width] of at"
+              + " least 4x4x4, got " + Arrays.toString(shape));
+        }
+        yield smallCnn3d((int) shape[0], (int) shape[1], (int) shape[2], (int) shape[3], spec.numClasses(),
+            spec.learningRate(), spec.seed(), spec.optimizer(),
+            builtIn.hiddenUnits().isEmpty() ? 32 : builtIn.hiddenUnits().get(0));
+      }
       case MLP -> {
         if (shape.length != 1) {
           throw new InvalidJobSpecException("input_shape", "mlp needs [features], got "
@@ -100,6 +112,32 @@ public final class ModelCatalog {
         .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(classes)
             .activation(Activation.SOFTMAX).build())
         .setInputType(InputType.convolutional(height, width, channels))
+        .build();
+  }
+
+  /**
+   * conv3x3x3(8) - maxpool2 - conv3x3x3(16) - maxpool2 - dense - softmax, in NCDHW (the layout the
+   * volume loader gives); "same" padding keeps small volumes (down to 4x4x4) trainable.
+   */
+  static MultiLayerConfiguration smallCnn3d(int channels, int depth, int height, int width, int classes, double lr,
+      long seed, Optimizer optimizer, int dense) {
+    return new NeuralNetConfiguration.Builder()
+        .seed(seed)
+        .weightInit(WeightInit.XAVIER)
+        .updater(updater(optimizer, lr))
+        .list()
+        .layer(new Convolution3D.Builder(3, 3, 3).nOut(8).convolutionMode(ConvolutionMode.Same)
+            .dataFormat(Convolution3D.DataFormat.NCDHW).activation(Activation.RELU).build())
+        .layer(new Subsampling3DLayer.Builder(Subsampling3DLayer.PoolingType.MAX).kernelSize(2, 2, 2).stride(2, 2, 2)
+            .dataFormat(Convolution3D.DataFormat.NCDHW).build())
+        .layer(new Convolution3D.Builder(3, 3, 3).nOut(16).convolutionMode(ConvolutionMode.Same)
+            .dataFormat(Convolution3D.DataFormat.NCDHW).activation(Activation.RELU).build())
+        .layer(new Subsampling3DLayer.Builder(Subsampling3DLayer.PoolingType.MAX).kernelSize(2, 2, 2).stride(2, 2, 2)
+            .dataFormat(Convolution3D.DataFormat.NCDHW).build())
+        .layer(new DenseLayer.Builder().nOut(dense).activation(Activation.RELU).build())
+        .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(classes)
+            .activation(Activation.SOFTMAX).build())
+        .setInputType(InputType.convolutional3D(Convolution3D.DataFormat.NCDHW, depth, height, width, channels))
         .build();
   }
 

@@ -89,7 +89,7 @@ class JobSpecParserTest {
       "roundz: 5                 | roundz      | unknown field",
       "num_classes: many         | num_classes | must be an integer",
       "fraction: 1.5             | fraction    | must be in (0, 1]",
-      "model: {architecture: rnn} | model.architecture | 'rnn' is not one of [small-cnn, mlp, cox]",
+      "model: {architecture: rnn} | model.architecture | 'rnn' is not one of [small-cnn, small-cnn3d, mlp, cox]",
       "deadlines: {training: soon} | deadlines.training | 'soon' is not a duration",
       "strategy: {name: fedavg, server_momentum: 0.9} | strategy.server_momentum | strategies that do: [fedavgm]",
   })
@@ -111,7 +111,7 @@ class JobSpecParserTest {
 
     InvalidJobSpecException e = assertThrows(InvalidJobSpecException.class, () -> JobSpecParser.parse(document));
 
-    assertEquals("job field 'model': missing; give {architecture: small-cnn|mlp|cox} or {dl4j_json: ...}", e.getMessage());
+    assertEquals("job field 'model': missing; give {architecture: small-cnn|small-cnn3d|mlp|cox} or {dl4j_json: ...}", e.getMessage());
   }
 
   @Test

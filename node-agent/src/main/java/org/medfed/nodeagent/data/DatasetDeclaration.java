@@ -28,21 +28,23 @@ public record DatasetDeclaration(String name, DatasetKind kind, DatasetFormat fo
    *     {@code split} column: the share of samples held out for testing, drawn with {@code splitSeed}
    * @param window for DICOM images: the display window; empty uses each file's own
    * @param skipBadRows skip (and count) bad records instead of failing the load
-   * @param image for imaging formats: resize and channel conversion
+   * @param image for 2D imaging formats: resize and channel conversion
+   * @param volume for {@code volume_folders}: the volume of a 4D file, resampling, intensity scaling
+   *     and the memory share
    */
   public record Options(Normalisation normalisation, MissingFeatures missingFeatures, Orientation orientation,
       Optional<Path> phenotypes, String labelColumn, double testFraction, long splitSeed,
-      Optional<DicomWindow> window, boolean skipBadRows, ImagePreprocessing image) {
+      Optional<DicomWindow> window, boolean skipBadRows, ImagePreprocessing image, VolumePreprocessing volume) {
     public static final Options DEFAULTS = new Options(Normalisation.NONE, MissingFeatures.FAIL,
         Orientation.GENES_BY_SAMPLES, Optional.empty(), "label", 0.25, 1, Optional.empty(), false,
-        ImagePreprocessing.NONE);
+        ImagePreprocessing.NONE, VolumePreprocessing.DEFAULTS);
 
     /** The options with every field given except how bad rows are handled (they fail the load). */
     public Options(Normalisation normalisation, MissingFeatures missingFeatures, Orientation orientation,
         Optional<Path> phenotypes, String labelColumn, double testFraction, long splitSeed,
         Optional<DicomWindow> window) {
       this(normalisation, missingFeatures, orientation, phenotypes, labelColumn, testFraction, splitSeed, window,
-          false, ImagePreprocessing.NONE);
+          false, ImagePreprocessing.NONE, VolumePreprocessing.DEFAULTS);
     }
 
     public Options {
@@ -51,6 +53,7 @@ public record DatasetDeclaration(String name, DatasetKind kind, DatasetFormat fo
       Objects.requireNonNull(orientation, "orientation");
       Objects.requireNonNull(window, "window");
       Objects.requireNonNull(image, "image");
+      Objects.requireNonNull(volume, "volume");
       if (!(testFraction > 0 && testFraction < 1)) {
         throw new IllegalArgumentException("test_fraction must be in (0, 1), got " + testFraction);
       }
@@ -58,27 +61,32 @@ public record DatasetDeclaration(String name, DatasetKind kind, DatasetFormat fo
 
     public Options withNormalisation(Normalisation value) {
       return new Options(value, missingFeatures, orientation, phenotypes, labelColumn, testFraction, splitSeed, window,
-          skipBadRows, image);
+          skipBadRows, image, volume);
     }
 
     public Options withWindow(DicomWindow value) {
       return new Options(normalisation, missingFeatures, orientation, phenotypes, labelColumn, testFraction, splitSeed,
-          Optional.of(value), skipBadRows, image);
+          Optional.of(value), skipBadRows, image, volume);
     }
 
     public Options withSkipBadRows(boolean value) {
       return new Options(normalisation, missingFeatures, orientation, phenotypes, labelColumn, testFraction, splitSeed,
-          window, value, image);
+          window, value, image, volume);
     }
 
     public Options withImage(ImagePreprocessing value) {
       return new Options(normalisation, missingFeatures, orientation, phenotypes, labelColumn, testFraction, splitSeed,
-          window, skipBadRows, value);
+          window, skipBadRows, value, volume);
+    }
+
+    public Options withVolume(VolumePreprocessing value) {
+      return new Options(normalisation, missingFeatures, orientation, phenotypes, labelColumn, testFraction, splitSeed,
+          window, skipBadRows, image, value);
     }
 
     public Options withMissingFeatures(MissingFeatures value) {
       return new Options(normalisation, value, orientation, phenotypes, labelColumn, testFraction, splitSeed, window,
-          skipBadRows, image);
+          skipBadRows, image, volume);
     }
   }
 
@@ -95,6 +103,11 @@ public record DatasetDeclaration(String name, DatasetKind kind, DatasetFormat fo
     if (options.normalisation() != Normalisation.NONE
         && (format == DatasetFormat.IMAGE_FOLDERS || format == DatasetFormat.IMAGE_MANIFEST)) {
       throw new IllegalArgumentException("dataset '" + name + "': normalise applies to tables, not image folders");
+    }
+    if (options.normalisation() != Normalisation.NONE && format == DatasetFormat.VOLUME_FOLDERS) {
+      // normalise scales each voxel position across patients; volumes are scaled each on its own.
+      throw new IllegalArgumentException("dataset '" + name + "': normalise applies to tables; for volume_folders"
+          + " declare intensity: zscore | window | none");
     }
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(kind, "kind");

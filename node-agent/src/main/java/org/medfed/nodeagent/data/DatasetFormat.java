@@ -29,7 +29,12 @@ public enum DatasetFormat {
    * A VCF ({@code <location>}, plain or bgzipped) read as genotype dosages (0/1/2 non-reference
    * alleles) per variant, joined by sample id to a phenotype file like {@link #EXPRESSION_MATRIX}.
    */
-  VCF;
+  VCF,
+  /**
+   * {@code <location>/train/<class>/*.nii[.gz]} and {@code <location>/test/<class>/*.nii[.gz]}: one
+   * NIfTI-1 or NIfTI-2 volume per study, read as {@code [1, depth, height, width]} in RAS+ order.
+   */
+  VOLUME_FOLDERS;
 
   /** Whether the labels are (time, event) rather than classes. */
   public boolean survival() {

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -20,6 +21,7 @@ import org.medfed.nodeagent.data.DicomWindow;
 import org.medfed.nodeagent.data.ImagePreprocessing;
 import org.medfed.nodeagent.data.MissingFeatures;
 import org.medfed.nodeagent.data.Normalisation;
+import org.medfed.nodeagent.data.VolumePreprocessing;
 import org.medfed.nodeagent.privacy.PrivacyBudget;
 import org.medfed.nodeagent.training.TrainerChoice;
 import org.medfed.nodeagent.training.Trainers;
@@ -53,7 +55,7 @@ public final class AgentConfigLoader {
       "insecure_plaintext", "state_dir", "auto_approve_jobs", "metrics", "max_concurrent_tasks", "trainer");
   private static final Set<String> DATASET_FIELDS = Set.of("name", "kind", "format", "location", "classes",
       "normalise", "missing_features", "orientation", "phenotypes", "label_column", "test_fraction", "split_seed",
-      "window", "bad_rows", "resize", "channels", "privacy_budget");
+      "window", "bad_rows", "resize", "channels", "privacy_budget", "intensity", "volume", "memory_share");
 
   private AgentConfigLoader() {}
 
@@ -193,13 +195,14 @@ public final class AgentConfigLoader {
     classesNode.forEach(c -> classes.add(c.asText()));
     try {
       return new DatasetDeclaration(text(file, node, "name"), kind, format,
-          base.resolve(text(file, node, "location")).normalize(), classes, options(file, path, node, base));
+          base.resolve(text(file, node, "location")).normalize(), classes, options(file, path, node, base, format));
     } catch (IllegalArgumentException e) {
       throw new ConfigException(file + ": " + path + ": " + e.getMessage());
     }
   }
 
-  private static DatasetDeclaration.Options options(Path file, String path, JsonNode node, Path base) {
+  private static DatasetDeclaration.Options options(Path file, String path, JsonNode node, Path base,
+      DatasetFormat format) {
     DatasetDeclaration.Options defaults = DatasetDeclaration.Options.DEFAULTS;
     JsonNode missing = node.get("missing_features");
     MissingFeatures missingFeatures = MissingFeatures.FAIL;
@@ -221,7 +224,49 @@ public final class AgentConfigLoader {
         node.path("split_seed").asLong(defaults.splitSeed()),
         window(file, path, node.get("window")),
         badRows(file, path, node.path("bad_rows").asText("fail")),
-        image(file, path, node));
+        format == DatasetFormat.VOLUME_FOLDERS ? ImagePreprocessing.NONE : image(file, path, node),
+        format == DatasetFormat.VOLUME_FOLDERS ? volume(file, path, node) : VolumePreprocessing.DEFAULTS);
+  }
+
+  /** resize: [D, H, W], intensity: zscore | window | none, volume: INDEX, memory_share: (0, 1]. */
+  private static VolumePreprocessing volume(Path file, String path, JsonNode node) {
+    JsonNode resize = node.get("resize");
+    Optional<VolumePreprocessing.Size> size = Optional.empty();
+    try {
+      if (resize != null) {
+        if (!resize.isArray() || resize.size() != 3 || !resize.get(0).canConvertToInt()
+            || !resize.get(1).canConvertToInt() || !resize.get(2).canConvertToInt()) {
+          throw new ConfigException(file + ": " + path + ".resize must be [DEPTH, HEIGHT, WIDTH] in voxels for"
+              + " volume_folders, e.g. [64, 64, 64]");
+        }
+        size = Optional.of(new VolumePreprocessing.Size(resize.get(0).asInt(), resize.get(1).asInt(),
+            resize.get(2).asInt()));
+      }
+      String intensity = node.path("intensity").asText("zscore");
+      Optional<DicomWindow> window = window(file, path, node.get("window"));
+      VolumePreprocessing.Intensity scaling = switch (intensity) {
+        case "zscore" -> new VolumePreprocessing.Intensity.ZScore();
+        case "none" -> new VolumePreprocessing.Intensity.None();
+        case "window" -> new VolumePreprocessing.Intensity.Window(window.orElseThrow(() -> new ConfigException(file
+            + ": " + path + ": intensity: window needs window: {center: NUMBER, width: NUMBER}")));
+        default -> throw new ConfigException(file + ": " + path + ".intensity is '" + intensity + "'; expected zscore"
+            + " (each volume to mean 0, deviation 1; the default), window (with window: {center, width}) or none");
+      };
+      JsonNode volume = node.get("volume");
+      if (volume != null && !volume.canConvertToInt()) {
+        throw new ConfigException(file + ": " + path + ".volume must be a 0-based volume index, got '"
+            + volume.asText() + "'");
+      }
+      JsonNode share = node.get("memory_share");
+      if (share != null && !share.isNumber()) {
+        throw new ConfigException(file + ": " + path + ".memory_share must be a number in (0, 1], got '"
+            + share.asText() + "'");
+      }
+      return new VolumePreprocessing(size, scaling, volume == null ? OptionalInt.empty()
+          : OptionalInt.of(volume.asInt()), share == null ? VolumePreprocessing.DEFAULTS.heapShare() : share.asDouble());
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(file + ": " + path + "." + e.getMessage());
+    }
   }
 
   private static ImagePreprocessing image(Path file, String path, JsonNode node) {

@@ -89,7 +89,7 @@ public final class Dl4jTrainer implements LocalTrainer {
       train.shuffle(plan.seed() + epoch);
       lossSum = 0;
       batches = 0;
-      for (DataSet batch : train.batchBy(plan.batchSize())) {
+      for (DataSet batch : Minibatches.of(train, plan.batchSize())) {
         if (stepsLeft-- == 0) {
           break;
         }
@@ -170,7 +170,7 @@ public final class Dl4jTrainer implements LocalTrainer {
   public static Classified classify(MultiLayerNetwork net, DataSet data) {
     Evaluation evaluation = new Evaluation(data.getLabels().columns());
     double lossSum = 0;
-    for (DataSet batch : data.batchBy(256)) {
+    for (DataSet batch : Minibatches.of(data, 256)) {
       INDArray output = net.output(batch.getFeatures(), false);
       evaluation.eval(batch.getLabels(), output);
       lossSum += net.score(batch) * batch.numExamples();

@@ -11,11 +11,14 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.medfed.nodeagent.data.DatasetFormat;
 import org.medfed.nodeagent.data.DatasetKind;
+import org.medfed.nodeagent.data.DicomWindow;
 import org.medfed.nodeagent.data.ImagePreprocessing;
+import org.medfed.nodeagent.data.VolumePreprocessing;
 import org.medfed.nodeagent.privacy.PrivacyBudget;
 import org.medfed.nodeagent.training.TrainerChoice;
 
@@ -103,6 +106,34 @@ class AgentConfigLoaderTest {
   }
 
   @Test
+  void load_volumeFolders_readsResizeIntensityVolumeAndMemoryShare_andNamesABadField() throws Exception {
+    AgentConfig config = AgentConfigLoader.load(write("""
+        node_id: hospital-a
+        coordinator: localhost:7443
+        insecure_plaintext: true
+        datasets:
+          - {name: ct, kind: imaging, format: volume_folders, location: x, classes: [a, b], resize: [32, 64, 48],
+             intensity: window, window: {center: 40, width: 400}, volume: 1, memory_share: 0.25}
+        """));
+    var volume = config.datasets().get(0).options().volume();
+    assertEquals(new VolumePreprocessing.Size(32, 64, 48), volume.size().orElseThrow());
+    assertEquals(new VolumePreprocessing.Intensity.Window(new DicomWindow(40, 400)), volume.intensity());
+    assertEquals(OptionalInt.of(1), volume.volume());
+    assertEquals(0.25, volume.heapShare());
+
+    Path bad = write("""
+        node_id: hospital-a
+        coordinator: localhost:7443
+        insecure_plaintext: true
+        datasets:
+          - {name: ct, kind: imaging, format: volume_folders, location: x, classes: [a, b], resize: [64, 64]}
+        """);
+    var e = assertThrows(AgentConfigLoader.ConfigException.class, () -> AgentConfigLoader.load(bad));
+    assertTrue(e.getMessage().endsWith("datasets[0].resize must be [DEPTH, HEIGHT, WIDTH] in voxels for"
+        + " volume_folders, e.g. [64, 64, 64]"), e.getMessage());
+  }
+
+  @Test
   void load_imagePreprocessingAndMetrics_areReadAndCheckedWithTheField() throws Exception {
     AgentConfig config = AgentConfigLoader.load(write("""
         node_id: hospital-a
@@ -158,7 +189,7 @@ class AgentConfigLoaderTest {
     var e = assertThrows(AgentConfigLoader.ConfigException.class, () -> AgentConfigLoader.load(file));
 
     assertEquals(file + ": datasets[0].format is 'nifti'; expected one of [image_folders, csv_matrix, csv_survival, expression_matrix,"
-        + " image_manifest, vcf]", e.getMessage());
+        + " image_manifest, vcf, volume_folders]", e.getMessage());
   }
 
   @Test

@@ -1,0 +1,163 @@
+package org.medfed.nodeagent.data;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.stream.Stream;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Reads folder-per-class NIfTI volumes ({@code split/class/study.nii[.gz]}, as {@link
+ * ImageFolderLoader} reads 2D images) into NCDHW float tensors of shape {@code [n, 1, D, H, W]},
+ * each volume brought to RAS+, resampled and scaled by the declaration's {@link VolumePreprocessing}.
+ * Before the bulk is read, the memory the volumes will take is checked against the declared share
+ * of the heap, so an over-large dataset is refused with its numbers instead of ending in an
+ * OutOfMemoryError halfway through.
+ */
+final class VolumeFolderLoader {
+  private VolumeFolderLoader() {}
+
+  static LocalDataset load(DatasetDeclaration declaration, BadRows badRows) {
+    Path root = declaration.location();
+    if (!Files.isDirectory(root)) {
+      throw new DataLoadException("dataset '" + declaration.name() + "': folder " + root
+          + " does not exist; point 'location' at a folder with train/ and test/ inside");
+    }
+    List<Study> train = studies(root.resolve("train"), declaration, badRows);
+    List<Study> test = studies(root.resolve("test"), declaration, badRows);
+    if (train.isEmpty() && test.isEmpty()) {
+      throw new DataLoadException("dataset '" + declaration.name() + "': no .nii or .nii.gz files under " + root
+          + "/train or " + root + "/test");
+    }
+    Reader reader = new Reader(declaration, train.size() + test.size(), badRows);
+    Split trainSplit = reader.read(train);
+    Split testSplit = reader.read(test);
+    long[] shape = reader.shape;
+    if (shape == null) {
+      throw new DataLoadException("dataset '" + declaration.name() + "': none of the volumes under " + root
+          + " could be read");
+    }
+    int classes = declaration.classes().size();
+    return new LocalDataset(declaration.name(), declaration.kind(), shape, declaration.classes(),
+        trainSplit.toDataSet(shape, classes), testSplit.toDataSet(shape, classes));
+  }
+
+  private record Study(Path file, int label) {}
+
+  private static List<Study> studies(Path splitDir, DatasetDeclaration declaration, BadRows badRows) {
+    if (!Files.isDirectory(splitDir)) {
+      throw new DataLoadException("dataset '" + declaration.name() + "': missing folder " + splitDir);
+    }
+    List<Study> studies = new ArrayList<>();
+    for (Path classDir : list(splitDir).stream().filter(Files::isDirectory).toList()) {
+      int label = Labels.indexOf(declaration.classes(), classDir.getFileName().toString(), classDir.toString());
+      List<Path> files = list(classDir).stream().filter(Files::isRegularFile).toList();
+      if (files.isEmpty()) {
+        badRows.report(new DataLoadException(classDir + ": class folder is empty; add its volumes or remove it"));
+      }
+      for (Path file : files) {
+        String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
+        if (name.endsWith(".nii") || name.endsWith(".nii.gz")) {
+          studies.add(new Study(file, label));
+        } else {
+          badRows.report(new DataLoadException(file + ": not a NIfTI volume (.nii or .nii.gz); remove it or convert"
+              + " it (a DICOM series can be converted with dcm2niix)"));
+        }
+      }
+    }
+    return studies;
+  }
+
+  private static List<Path> list(Path dir) {
+    try (Stream<Path> entries = Files.list(dir)) {
+      return entries.sorted().toList();
+    } catch (IOException e) {
+      throw new DataLoadException("cannot list " + dir + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Reads volumes of both splits, holding them to one shape and checking memory once the shape is known. */
+  private static final class Reader {
+    private final DatasetDeclaration declaration;
+    private final VolumePreprocessing preprocessing;
+    private final int studies;
+    private final BadRows badRows;
+    long[] shape;
+
+    Reader(DatasetDeclaration declaration, int studies, BadRows badRows) {
+      this.declaration = declaration;
+      this.preprocessing = declaration.options().volume();
+      this.studies = studies;
+      this.badRows = badRows;
+    }
+
+    Split read(List<Study> studies) {
+      Split split = new Split();
+      for (Study study : studies) {
+        try {
+          NiftiVolumes.Volume volume = NiftiVolumes.read(study.file(), preprocessing.volume());
+          checkShape(study.file(), volume);
+          split.voxels.add(preprocessing.apply(volume));
+          split.labels.add(study.label());
+        } catch (DataLoadException problem) {
+          badRows.report(problem);
+        }
+      }
+      return split;
+    }
+
+    private void checkShape(Path file, NiftiVolumes.Volume volume) {
+      long[] own = preprocessing.shape(volume.depth(), volume.height(), volume.width());
+      if (shape == null) {
+        checkMemory(own);
+        shape = own;
+      } else if (!Arrays.equals(shape, own)) {
+        throw new DataLoadException(file + ": volume is " + volume.depth() + "x" + volume.height() + "x"
+            + volume.width() + " (depth x height x width, after reorienting to RAS+) but earlier volumes are "
+            + shape[1] + "x" + shape[2] + "x" + shape[3] + "; add resize: [DEPTH, HEIGHT, WIDTH] to the dataset's"
+            + " declaration");
+      }
+    }
+
+    private void checkMemory(long[] sampleShape) {
+      long voxels = sampleShape[1] * sampleShape[2] * sampleShape[3];
+      // float32 voxels, counted twice: the Java arrays read here and the tensor built from them.
+      long needed = 2L * studies * voxels * Float.BYTES;
+      long heap = Runtime.getRuntime().maxMemory();
+      long allowed = (long) (heap * preprocessing.heapShare());
+      if (needed > allowed) {
+        throw new DataLoadException("dataset '" + declaration.name() + "': " + studies + " volumes of " + sampleShape[1]
+            + "x" + sampleShape[2] + "x" + sampleShape[3] + " voxels need about " + size(needed) + " (2 x " + studies
+            + " x " + voxels + " x 4 bytes) but memory_share " + preprocessing.heapShare() + " of the " + size(heap)
+            + " heap allows " + size(allowed) + "; declare a smaller resize, raise memory_share, or start the"
+            + " agent with a larger -Xmx");
+      }
+    }
+
+    private static String size(long bytes) {
+      return bytes < 1024 * 1024 ? bytes + " bytes" : Math.round(bytes / (1024.0 * 1024.0)) + " MiB";
+    }
+  }
+
+  private static final class Split {
+    final List<float[]> voxels = new ArrayList<>();
+    final List<Integer> labels = new ArrayList<>();
+
+    DataSet toDataSet(long[] sampleShape, int numClasses) {
+      int n = voxels.size();
+      int size = (int) (sampleShape[1] * sampleShape[2] * sampleShape[3]);
+      float[] flat = new float[n * size];
+      for (int i = 0; i < n; i++) {
+        System.arraycopy(voxels.get(i), 0, flat, i * size, size);
+      }
+      return new DataSet(Nd4j.create(flat, new long[] {n, 1, sampleShape[1], sampleShape[2], sampleShape[3]},
+          DataType.FLOAT), Labels.oneHot(labels.stream().mapToInt(Integer::intValue).toArray(), numClasses));
+    }
+  }
+}

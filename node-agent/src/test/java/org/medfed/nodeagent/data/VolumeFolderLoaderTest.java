@@ -1,0 +1,149 @@
+package org.medfed.nodeagent.data;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+class VolumeFolderLoaderTest {
+  private static final List<String> CLASSES = List.of("healthy", "lesion");
+
+  @TempDir Path dir;
+
+  /** A cube of {@code size} voxels, bright in its centre for lesions, stored as int16 with a slope. */
+  private void study(String split, String label, String name, int size) throws Exception {
+    Path file = dir.resolve(split).resolve(label).resolve(name);
+    Files.createDirectories(file.getParent());
+    NiftiFile nifti = new NiftiFile();
+    nifti.datatype = 4;
+    nifti.slope = 0.5;
+    nifti.dims = new int[] {size, size, size};
+    nifti.values = new double[size * size * size];
+    for (int i = 0; i < nifti.values.length; i++) {
+      nifti.values[i] = 100 + i % 7;
+    }
+    if (label.equals("lesion")) {
+      nifti.values[(size / 2 * size + size / 2) * size + size / 2] = 2000;
+    }
+    nifti.write(file);
+  }
+
+  private DatasetDeclaration declaration(VolumePreprocessing volume) {
+    return new DatasetDeclaration("brains", DatasetKind.IMAGING, DatasetFormat.VOLUME_FOLDERS, dir, CLASSES,
+        DatasetDeclaration.Options.DEFAULTS.withVolume(volume));
+  }
+
+  private static VolumePreprocessing resizedTo(int size) {
+    return new VolumePreprocessing(Optional.of(new VolumePreprocessing.Size(size, size, size)),
+        new VolumePreprocessing.Intensity.ZScore(), OptionalInt.empty(), 0.5);
+  }
+
+  @Test
+  void load_classFoldersOfMixedSizes_resamplesToTheDeclaredSize_andScalesEachVolume() throws Exception {
+    study("train", "healthy", "a.nii.gz", 6);
+    study("train", "lesion", "b.nii", 8);
+    study("train", "lesion", "c.nii.gz", 5);
+    study("test", "healthy", "d.nii", 8);
+
+    LocalDataset data = DatasetLoaders.load(declaration(resizedTo(4)));
+
+    assertArrayEquals(new long[] {1, 4, 4, 4}, data.inputShape());
+    INDArray train = data.train().getFeatures();
+    assertArrayEquals(new long[] {3, 1, 4, 4, 4}, train.shape());
+    assertArrayEquals(new long[] {1, 1, 4, 4, 4}, data.test().getFeatures().shape());
+    assertArrayEquals(new float[] {1, 0, 0, 1, 0, 1}, data.train().getLabels().data().asFloat());
+    for (int i = 0; i < 3; i++) {
+      INDArray volume = train.slice(i);
+      assertEquals(0, volume.meanNumber().doubleValue(), 1e-4, "volume " + i + " is centred");
+      assertEquals(1, volume.stdNumber().doubleValue(), 0.05, "volume " + i + " is scaled");
+    }
+  }
+
+  @Test
+  void load_windowIntensity_mapsModalityValuesToUnitRange() throws Exception {
+    study("train", "healthy", "a.nii", 4);
+    study("test", "lesion", "b.nii", 4);
+    VolumePreprocessing window = new VolumePreprocessing(Optional.empty(),
+        new VolumePreprocessing.Intensity.Window(new DicomWindow(50, 20)), OptionalInt.empty(), 0.5);
+
+    LocalDataset data = DatasetLoaders.load(declaration(window));
+
+    INDArray test = data.test().getFeatures();
+    assertEquals(1.0, test.maxNumber().doubleValue(), 1e-6, "the lesion (2000 x 0.5) is above the window");
+    assertEquals(0.5, test.minNumber().doubleValue(), 1e-6, "100 x 0.5 = 50 is the window's centre");
+  }
+
+  @Test
+  void load_withoutResize_differentSizes_namesTheFileAndTheFix() throws Exception {
+    study("train", "healthy", "a.nii", 4);
+    study("train", "lesion", "b.nii", 5);
+    study("test", "lesion", "c.nii", 4);
+
+    DataLoadException e = assertThrows(DataLoadException.class,
+        () -> DatasetLoaders.load(declaration(VolumePreprocessing.DEFAULTS)));
+
+    assertEquals(dir.resolve("train/lesion/b.nii") + ": volume is 5x5x5 (depth x height x width, after reorienting"
+        + " to RAS+) but earlier volumes are 4x4x4; add resize: [DEPTH, HEIGHT, WIDTH] to the dataset's declaration",
+        e.getMessage());
+  }
+
+  @Test
+  void load_volumesTooLargeForTheDeclaredHeapShare_isRefusedWithTheNumbers() throws Exception {
+    study("train", "healthy", "a.nii", 4);
+    study("test", "lesion", "b.nii", 4);
+    VolumePreprocessing tight = new VolumePreprocessing(Optional.of(new VolumePreprocessing.Size(64, 64, 64)),
+        new VolumePreprocessing.Intensity.ZScore(), OptionalInt.empty(), 1e-9);
+
+    DataLoadException e = assertThrows(DataLoadException.class, () -> DatasetLoaders.load(declaration(tight)));
+
+    assertTrue(e.getMessage().startsWith("dataset 'brains': 2 volumes of 64x64x64 voxels need about 4 MiB (2 x 2 x"
+        + " 262144 x 4 bytes) but memory_share 1.0E-9 of the "), e.getMessage());
+    assertTrue(e.getMessage().endsWith("; declare a smaller resize, raise memory_share, or start the agent with a"
+        + " larger -Xmx"), e.getMessage());
+  }
+
+  @Test
+  void load_aStrayFileInAClassFolder_namesIt_andBadRowsSkipCountsIt() throws Exception {
+    study("train", "healthy", "a.nii", 4);
+    study("test", "lesion", "b.nii", 4);
+    Path stray = dir.resolve("train/healthy/notes.txt");
+    Files.writeString(stray, "scanner notes");
+
+    DataLoadException e = assertThrows(DataLoadException.class,
+        () -> DatasetLoaders.load(declaration(VolumePreprocessing.DEFAULTS)));
+    DatasetDeclaration skipping = new DatasetDeclaration("brains", DatasetKind.IMAGING, DatasetFormat.VOLUME_FOLDERS,
+        dir, CLASSES, DatasetDeclaration.Options.DEFAULTS.withSkipBadRows(true));
+    DatasetLoaders.Loaded loaded = DatasetLoaders.loadReporting(skipping);
+
+    assertEquals(stray + ": not a NIfTI volume (.nii or .nii.gz); remove it or convert it (a DICOM series can be"
+        + " converted with dcm2niix)", e.getMessage());
+    assertEquals(List.of(e.getMessage()), loaded.skipped());
+    assertEquals(1, loaded.dataset().trainSamples());
+  }
+
+  @Test
+  void declaration_tableNormalisationOnVolumes_isRefused() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new DatasetDeclaration("brains",
+        DatasetKind.IMAGING, DatasetFormat.VOLUME_FOLDERS, dir, CLASSES,
+        DatasetDeclaration.Options.DEFAULTS.withNormalisation(Normalisation.ZSCORE)));
+
+    assertEquals("dataset 'brains': normalise applies to tables; for volume_folders declare intensity: zscore |"
+        + " window | none", e.getMessage());
+  }
+
+  @Test
+  void trilinear_rampHalved_samplesAtVoxelCentres() {
+    float[] ramp = {0, 1, 2, 3};
+
+    assertArrayEquals(new float[] {0.5f, 2.5f}, VolumePreprocessing.trilinear(ramp, 1, 1, 4, 1, 1, 2), 1e-6f);
+  }
+}
