@@ -7,9 +7,11 @@ import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -52,6 +54,7 @@ import org.medfed.secagg.protocol.Messages;
 import org.medfed.secagg.protocol.SecAggConfig;
 import org.medfed.secagg.protocol.SecAggServer;
 import org.medfed.secagg.quant.Quantizer;
+import org.medfed.telemetry.StepCpu;
 import org.medfed.trust.pki.Identity;
 import org.medfed.trust.pki.IdentitySignatures;
 import org.medfed.trust.pki.Role;
@@ -120,6 +123,7 @@ final class SecureTraining {
     Map<String, String> dropped = new LinkedHashMap<>();
     // Nodes whose protocol ran to its end; every other node still holds its task open at the agent.
     Set<String> finished = new HashSet<>();
+    StepCpu<UnmaskingStep> cpu = new StepCpu<>(UnmaskingStep.class);
     try {
       for (NodeSession node : selected) {
         TaskBoard.Issued task = services.tasks().issueSecure(node.nodeId(), length);
@@ -135,45 +139,50 @@ final class SecureTraining {
       stage(round, "ADVERTISE_KEYS", "waiting for " + n + " nodes' public keys");
       Map<String, AgentMessage> keys = awaitStep(tasks, AgentMessage.BodyCase.SECAGG_KEYS, stageDeadline(), dropped,
           "advertise keys");
-      services.consortiumCa().ifPresent(ca -> keys.entrySet().removeIf(entry -> {
-        Optional<String> problem = keyProblem(ca, context, ids.get(entry.getKey()), sessions.get(entry.getKey()),
-            entry.getValue().getSecaggKeys());
-        problem.ifPresent(why -> {
-          dropped.put(entry.getKey(), "its round keys were refused: " + why + " (secure aggregation: advertise keys)");
-          job.progress(0, "SECURE_AGGREGATION", "node '" + entry.getKey() + "' dropped at advertise keys: its round"
-              + " keys were refused: " + why, Map.of());
+      cpu.run(UnmaskingStep.KEYS, () -> {
+        services.consortiumCa().ifPresent(ca -> keys.entrySet().removeIf(entry -> {
+          Optional<String> problem = keyProblem(ca, context, ids.get(entry.getKey()), sessions.get(entry.getKey()),
+              entry.getValue().getSecaggKeys());
+          problem.ifPresent(why -> {
+            dropped.put(entry.getKey(), "its round keys were refused: " + why + " (secure aggregation: advertise keys)");
+            job.progress(0, "SECURE_AGGREGATION", "node '" + entry.getKey() + "' dropped at advertise keys: its round"
+                + " keys were refused: " + why, Map.of());
+          });
+          return problem.isPresent();
+        }));
+        List<Messages.AdvertiseKeys> advertised = new ArrayList<>();
+        keys.forEach((node, m) -> advertised.add(new Messages.AdvertiseKeys(ids.get(node),
+            m.getSecaggKeys().getEncryptionKey().toByteArray(), m.getSecaggKeys().getMaskingKey().toByteArray())));
+        Messages.KeyDirectory directory = server.collectKeys(advertised);
+        SecAggKeyDirectory.Builder directoryMessage = SecAggKeyDirectory.newBuilder();
+        directory.keys().forEach(k -> {
+          SecAggKeys sent = keys.get(names.get(k.from())).getSecaggKeys();
+          directoryMessage.addKeys(SecAggPublicKeys.newBuilder().setId(k.from())
+              .setEncryptionKey(sent.getEncryptionKey()).setMaskingKey(sent.getMaskingKey())
+              .setSignature(sent.getSignature()).setCertificate(sent.getCertificate()));
         });
-        return problem.isPresent();
-      }));
-      List<Messages.AdvertiseKeys> advertised = new ArrayList<>();
-      keys.forEach((node, m) -> advertised.add(new Messages.AdvertiseKeys(ids.get(node),
-          m.getSecaggKeys().getEncryptionKey().toByteArray(), m.getSecaggKeys().getMaskingKey().toByteArray())));
-      Messages.KeyDirectory directory = server.collectKeys(advertised);
-      SecAggKeyDirectory.Builder directoryMessage = SecAggKeyDirectory.newBuilder();
-      directory.keys().forEach(k -> {
-        SecAggKeys sent = keys.get(names.get(k.from())).getSecaggKeys();
-        directoryMessage.addKeys(SecAggPublicKeys.newBuilder().setId(k.from()).setEncryptionKey(sent.getEncryptionKey())
-            .setMaskingKey(sent.getMaskingKey()).setSignature(sent.getSignature()).setCertificate(sent.getCertificate()));
+        keys.keySet().forEach(node -> sessions.get(node).send(CoordinatorMessage.newBuilder().setSecaggDirectory(
+            directoryMessage.setTaskId(tasks.get(node).taskId())).build()));
       });
-      keys.keySet().forEach(node -> sessions.get(node).send(CoordinatorMessage.newBuilder().setSecaggDirectory(
-          directoryMessage.setTaskId(tasks.get(node).taskId())).build()));
 
       clock.lap("keys");
       stage(round, "SHARE_KEYS", keys.size() + " nodes advertised keys; waiting for their encrypted shares");
       Map<String, AgentMessage> shares = awaitStep(subset(tasks, keys.keySet()), AgentMessage.BodyCase.SECAGG_SHARES,
           stageDeadline(), dropped, "share keys");
-      List<Messages.ShareKeys> shared = new ArrayList<>();
-      shares.forEach((node, m) -> shared.add(new Messages.ShareKeys(ids.get(node),
-          m.getSecaggShares().getSelfMaskCommitment().toByteArray(),
-          m.getSecaggShares().getSharesList().stream().map(s -> new Messages.EncryptedShare(s.getFrom(), s.getTo(),
-              s.getCiphertext().toByteArray())).toList())));
-      Map<Integer, List<Messages.EncryptedShare>> inbox = server.routeShares(shared);
-      for (String node : shares.keySet()) {
-        SecAggShareInbox.Builder message = SecAggShareInbox.newBuilder().setTaskId(tasks.get(node).taskId());
-        inbox.getOrDefault(ids.get(node), List.of()).forEach(s -> message.addShares(SecAggShare.newBuilder()
-            .setFrom(s.from()).setTo(s.to()).setCiphertext(ByteString.copyFrom(s.ciphertext()))));
-        sessions.get(node).send(CoordinatorMessage.newBuilder().setSecaggInbox(message).build());
-      }
+      cpu.run(UnmaskingStep.SHARES, () -> {
+        List<Messages.ShareKeys> shared = new ArrayList<>();
+        shares.forEach((node, m) -> shared.add(new Messages.ShareKeys(ids.get(node),
+            m.getSecaggShares().getSelfMaskCommitment().toByteArray(),
+            m.getSecaggShares().getSharesList().stream().map(s -> new Messages.EncryptedShare(s.getFrom(), s.getTo(),
+                s.getCiphertext().toByteArray())).toList())));
+        Map<Integer, List<Messages.EncryptedShare>> inbox = server.routeShares(shared);
+        for (String node : shares.keySet()) {
+          SecAggShareInbox.Builder message = SecAggShareInbox.newBuilder().setTaskId(tasks.get(node).taskId());
+          inbox.getOrDefault(ids.get(node), List.of()).forEach(s -> message.addShares(SecAggShare.newBuilder()
+              .setFrom(s.from()).setTo(s.to()).setCiphertext(ByteString.copyFrom(s.ciphertext()))));
+          sessions.get(node).send(CoordinatorMessage.newBuilder().setSecaggInbox(message).build());
+        }
+      });
 
       clock.lap("shares");
       stage(round, "MASKED_INPUT", shares.size() + " nodes shared keys; waiting for their masked updates");
@@ -188,7 +197,8 @@ final class SecureTraining {
           synchronized (server) {
             if (!closed[0]) {
               try {
-                server.addMaskedInput(Messages.MaskedInput.fromLittleEndian(ids.get(node), masked.take()));
+                cpu.run(UnmaskingStep.SUM, () -> server.addMaskedInput(
+                    Messages.MaskedInput.fromLittleEndian(ids.get(node), masked.take())));
               } catch (SecAggException e) {
                 sumFailure.compareAndSet(null, e);
               }
@@ -206,7 +216,7 @@ final class SecureTraining {
         if (sumFailure.get() != null) {
           throw sumFailure.get();
         }
-        shown = server.closeMaskedInputs();
+        shown = cpu.time(UnmaskingStep.CONSISTENCY_CHECK, server::closeMaskedInputs);
       }
       // A vector that arrived between the deadline and closing is in the sum: its node is no dropout.
       server.survivors().forEach(id -> dropped.remove(names.get(id)));
@@ -214,36 +224,39 @@ final class SecureTraining {
       Map<String, TaskBoard.Issued> survivors = new TreeMap<>();
       server.survivors().forEach(id -> survivors.put(names.get(id), tasks.get(names.get(id))));
       Map<Integer, Messages.UnmaskRequest> requests = consistencyCheck(round, context, shown, survivors, keys,
-          sessions, ids, dropped, server);
+          sessions, ids, dropped, server, cpu);
       clock.lap("consistency check");
       stage(round, "UNMASKING", server.survivors().size() + " masked updates in the sum, " + requests.size()
           + " survivors signed the survivor set; asking them for the shares that remove the masks");
-      requests.forEach((id, request) -> {
+      cpu.run(UnmaskingStep.CONSISTENCY_CHECK, () -> requests.forEach((id, request) -> {
         SecAggUnmaskRequest.Builder message = SecAggUnmaskRequest.newBuilder()
             .setTaskId(tasks.get(names.get(id)).taskId())
             .addAllSurvivors(request.survivors()).addAllDropouts(request.dropouts());
         request.signatures().forEach(s -> message.addSignatures(SecAggSignature.newBuilder().setId(s.from())
             .setSignature(ByteString.copyFrom(s.signature()))));
         sessions.get(names.get(id)).send(CoordinatorMessage.newBuilder().setSecaggUnmaskRequest(message).build());
-      });
+      }));
 
       Map<String, TaskBoard.Issued> signers = new TreeMap<>();
       requests.keySet().forEach(id -> signers.put(names.get(id), tasks.get(names.get(id))));
       Map<String, AgentMessage> unmasked = awaitStep(signers, AgentMessage.BodyCase.SECAGG_UNMASK, stageDeadline(),
           dropped, "unmasking");
       finished.addAll(unmasked.keySet());
-      List<Messages.UnmaskResponse> responses = new ArrayList<>();
-      unmasked.forEach((node, m) -> responses.add(new Messages.UnmaskResponse(ids.get(node),
-          m.getSecaggUnmask().getSelfMaskSharesMap().entrySet().stream().collect(
-              Collectors.toMap(Map.Entry::getKey, e -> e.getValue().toByteArray())),
-          m.getSecaggUnmask().getKeySharesMap().entrySet().stream().collect(
-              Collectors.toMap(Map.Entry::getKey, e -> e.getValue().toByteArray())))));
       clock.lap("unmask shares");
-      int[] sum = server.unmask(responses);
+      int[] sum = cpu.time(UnmaskingStep.UNMASK, () -> {
+        List<Messages.UnmaskResponse> responses = new ArrayList<>();
+        unmasked.forEach((node, m) -> responses.add(new Messages.UnmaskResponse(ids.get(node),
+            m.getSecaggUnmask().getSelfMaskSharesMap().entrySet().stream().collect(
+                Collectors.toMap(Map.Entry::getKey, e -> e.getValue().toByteArray())),
+            m.getSecaggUnmask().getKeySharesMap().entrySet().stream().collect(
+                Collectors.toMap(Map.Entry::getKey, e -> e.getValue().toByteArray())))));
+        return server.unmask(responses);
+      });
       clock.lap("unmasking");
+      double[] sums = cpu.time(UnmaskingStep.DEQUANTIZE, () -> quantizer.dequantizeSum(sum, survivors.size()));
       log.info("job {} round {}: secure aggregation stage times {}", job.id(), round, clock);
-      return combine(quantizer.dequantizeSum(sum, survivors.size()), layout, settings, List.copyOf(survivors.keySet()),
-          dropped);
+      reportCpu(round, cpu);
+      return combine(sums, layout, settings, List.copyOf(survivors.keySet()), dropped);
     } catch (SecAggException e) {
       return new Collected.TooFew("round " + round + ": " + e.getMessage() + "; dropped: " + dropped);
     } finally {
@@ -270,8 +283,8 @@ final class SecureTraining {
    */
   private Map<Integer, Messages.UnmaskRequest> consistencyCheck(int round, byte[] context,
       Map<Integer, Messages.SurvivorSet> shown, Map<String, TaskBoard.Issued> survivors, Map<String, AgentMessage> keys,
-      Map<String, NodeSession> sessions, Map<String, Integer> ids, Map<String, String> dropped, SecAggServer server)
-      throws InterruptedException {
+      Map<String, NodeSession> sessions, Map<String, Integer> ids, Map<String, String> dropped, SecAggServer server,
+      StepCpu<UnmaskingStep> cpu) throws InterruptedException {
     stage(round, "CONSISTENCY_CHECK", survivors.size() + " masked updates in the sum; asking each survivor to sign"
         + " the survivor set");
     survivors.forEach((node, task) -> sessions.get(node).send(CoordinatorMessage.newBuilder().setSecaggSurvivors(
@@ -279,6 +292,13 @@ final class SecureTraining {
         .build()));
     Map<String, AgentMessage> signed = awaitStep(survivors, AgentMessage.BodyCase.SECAGG_SURVIVOR_SIGNATURE,
         stageDeadline(), dropped, "consistency check");
+    return cpu.time(UnmaskingStep.CONSISTENCY_CHECK, () -> acceptSignatures(context, signed, keys, ids, dropped,
+        server));
+  }
+
+  /** The survivor-set signatures that verify, handed to the server; the others' nodes are dropped. */
+  private Map<Integer, Messages.UnmaskRequest> acceptSignatures(byte[] context, Map<String, AgentMessage> signed,
+      Map<String, AgentMessage> keys, Map<String, Integer> ids, Map<String, String> dropped, SecAggServer server) {
     byte[] content = Messages.SurvivorSet.signedContent(context, server.survivors());
     // Without a consortium CA (development mode) nothing was signed, as for the round keys.
     if (services.consortiumCa().isPresent()) {
@@ -359,6 +379,24 @@ final class SecureTraining {
     float[] delta = means.remove(UpdateLayout.DELTA);
     RoundUpdate update = new RoundUpdate(delta, means, samples, contributors.size(), metrics);
     return new Collected.Combined(new RoundInput.Mean(update), contributors, dropped);
+  }
+
+  /**
+   * The coordinator's CPU time in this round's protocol, by step, logged and published with the
+   * round's progress (metrics {@code secagg_coordinator_cpu_us} and {@code secagg_cpu_<step>_us}),
+   * for bench/secure-round-bench.sh and the dashboard. It depends on the number of nodes and the
+   * vector length, never on an update's values, so it may travel freely.
+   */
+  private void reportCpu(int round, StepCpu<UnmaskingStep> cpu) {
+    Map<String, Double> metrics = new LinkedHashMap<>();
+    long total = cpu.nanos(EnumSet.allOf(UnmaskingStep.class));
+    metrics.put("secagg_coordinator_cpu_us", (double) (total / 1_000));
+    cpu.byStep().forEach((step, nanos) -> metrics.put("secagg_cpu_" + step.name().toLowerCase(Locale.ROOT) + "_us",
+        (double) (nanos / 1_000)));
+    log.info("job {} round {}: secure aggregation CPU at the coordinator {} ms ({})", job.id(), round,
+        total / 1_000_000, cpu.fields());
+    job.progress(round, "TRAIN", "round " + round + "/" + spec.rounds() + " TRAIN: secure aggregation took "
+        + total / 1_000_000 + " ms of the coordinator's CPU", metrics);
   }
 
   /** Wall time per protocol stage, for the log: where a slow secure round spends its time. */

@@ -5,9 +5,9 @@ import org.medfed.examples.synthetic.ScanGenerator;
 import org.medfed.examples.synthetic.SyntheticConsortium;
 
 /** One of the demo's two federated jobs and the job document that launches it. */
-record DemoTask(String name, String dataset, String jobDocument, int rounds, int localEpochs) {
+public record DemoTask(String name, String dataset, String jobDocument, int rounds, int localEpochs) {
 
-  static DemoTask imaging(int rounds, int hospitals, long seed) {
+  public static DemoTask imaging(int rounds, int hospitals, long seed) {
     return new DemoTask("imaging", SyntheticConsortium.IMAGING_DATASET, """
         name: imaging-demo
         dataset: %s

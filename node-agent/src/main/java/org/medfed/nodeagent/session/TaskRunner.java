@@ -3,8 +3,6 @@ package org.medfed.nodeagent.session;
 import com.google.protobuf.ByteString;
 import io.grpc.Deadline;
 import io.grpc.StatusRuntimeException;
-import java.lang.management.ManagementFactory;
-import java.lang.management.ThreadMXBean;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
@@ -56,6 +54,7 @@ import org.medfed.secagg.protocol.Messages;
 import org.medfed.secagg.protocol.SecAggClient;
 import org.medfed.secagg.protocol.SecAggConfig;
 import org.medfed.secagg.quant.Quantizer;
+import org.medfed.telemetry.StepCpu;
 import org.medfed.wire.Digests;
 import org.medfed.wire.Tensors;
 import org.medfed.wire.UpdateLayout;
@@ -69,7 +68,6 @@ import org.slf4j.LoggerFactory;
  */
 final class TaskRunner {
   private static final Logger log = LoggerFactory.getLogger(TaskRunner.class);
-  private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
 
   private final String nodeId;
   private final Map<String, LocalDataset> datasets;
@@ -280,7 +278,8 @@ final class TaskRunner {
       client.run();
       return client.global;
     }
-    LocalUpdate update = trainUpdate(task, plan, layout, dataset, token, deadline);
+    StepCpu<RoundStep> cpu = new StepCpu<>(RoundStep.class);
+    LocalUpdate update = trainUpdate(task, plan, layout, dataset, token, deadline, cpu);
     token.throwIfCancelled();
     var receipt = transfers.upload(task.getTaskId(), Tensors.toBytes(layout.join(update.vectors())),
         update.numSamples(), update.metrics(), deadline);
@@ -288,6 +287,7 @@ final class TaskRunner {
     update.keep().run();
     log.info("job {} round {}: update sha256={} uploaded", task.getJobId(), task.getRound(),
         Digests.shortHex(receipt.getSha256().toByteArray()));
+    logCpu(task, false, cpu);
     return update.global();
   }
 
@@ -305,19 +305,19 @@ final class TaskRunner {
    * option II); c_i+ is kept only once the update is in the coordinator's hands.
    */
   private LocalUpdate trainUpdate(TrainTask task, TrainingPlan plan, UpdateLayout layout, LocalDataset dataset,
-      CancellationToken token, Deadline deadline) {
+      CancellationToken token, Deadline deadline, StepCpu<RoundStep> cpu) {
     float[] global = fetchModel(task.getModelId(), plan, deadline);
     token.throwIfCancelled();
     Map<String, float[]> vectors = new LinkedHashMap<>();
     if (!layout.extraVectors().contains(UpdateLayout.CONTROL_DELTA)) {
-      LocalTrainer.Trained trained = trainLocally(task, plan, global, Optional.empty(), dataset, token);
+      LocalTrainer.Trained trained = trainLocally(task, plan, global, Optional.empty(), dataset, token, cpu);
       vectors.put(UpdateLayout.DELTA, delta(trained, global));
       return new LocalUpdate(vectors, trained.numSamples(), trained.metrics(), () -> { }, global);
     }
     float[] serverControl = fetchTensor(task, UpdateLayout.SERVER_CONTROL, plan, deadline);
     ControlVariateStore.Stored own = controls.load(task.getJobId(), global.length);
     LocalTrainer.Trained trained = trainLocally(task, plan, global,
-        Optional.of(ScaffoldClient.correction(serverControl, own.values())), dataset, token);
+        Optional.of(ScaffoldClient.correction(serverControl, own.values())), dataset, token, cpu);
     ScaffoldClient.Next next = ScaffoldClient.next(global, localParameters(trained, global), serverControl,
         own.values(), trained.steps(), plan.learningRate());
     vectors.put(UpdateLayout.DELTA, delta(trained, global));
@@ -337,25 +337,37 @@ final class TaskRunner {
   }
 
   /**
-   * Local training on the calling thread, logged with its wall and CPU time. With OMP_NUM_THREADS=1
-   * (the agent's Docker image) DL4J does its math on the calling thread, so the thread's CPU time is
-   * the training's and wall time beyond it is time spent waiting for a core; with more OpenMP
-   * threads (bin/medfed-agent defaults to 2) the figure covers this thread's share only.
+   * Local training on the calling thread, logged with its wall and CPU time and charged to the
+   * round's {@link RoundStep#TRAINING}. With OMP_NUM_THREADS=1 (the agent's Docker image) DL4J does
+   * its math on the calling thread, so the thread's CPU time is the training's and wall time beyond
+   * it is time spent waiting for a core; with more OpenMP threads (bin/medfed-agent defaults to 2)
+   * the figure covers this thread's share only.
    */
   private LocalTrainer.Trained trainLocally(TrainTask task, TrainingPlan plan, float[] global,
-      Optional<float[]> correction, LocalDataset dataset, CancellationToken token) {
+      Optional<float[]> correction, LocalDataset dataset, CancellationToken token, StepCpu<RoundStep> cpu) {
     long wallStart = System.nanoTime();
-    long cpuStart = THREADS.getCurrentThreadCpuTime();
-    LocalTrainer.Trained trained = correction.isPresent()
+    long cpuStart = cpu.nanos(RoundStep.TRAINING);
+    LocalTrainer.Trained trained = cpu.time(RoundStep.TRAINING, () -> correction.isPresent()
         ? trainer.train(plan, global, correction.get(), dataset, token)
-        : trainer.train(plan, global, dataset, token);
+        : trainer.train(plan, global, dataset, token));
     // Recorded durably before anything of this round leaves the hospital: a crash can only over-count.
     plan.dpSgd().ifPresent(dp -> ledger.charge(new PrivacyLedger.Charge(dataset.name(), task.getJobId(),
         task.getRound(), dp.sampleRate(), dp.noiseMultiplier(), dp.stepsPerRound(), System.currentTimeMillis())));
     log.info("job {} round {}: trained on {} samples in {} ms ({} ms CPU)", task.getJobId(), task.getRound(),
         trained.numSamples(), (System.nanoTime() - wallStart) / 1_000_000,
-        (THREADS.getCurrentThreadCpuTime() - cpuStart) / 1_000_000);
+        (cpu.nanos(RoundStep.TRAINING) - cpuStart) / 1_000_000);
     return trained;
+  }
+
+  /**
+   * One line per completed training round with its CPU time by {@link RoundStep}, summed over the
+   * threads that did each step. It stays in the hospital's log and is not reported to the
+   * coordinator: training CPU grows with the local sample count, which a secure round hides inside
+   * the masked vector (docs/benchmarks.md). bench/secure-round-bench.sh reads these lines.
+   */
+  private static void logCpu(TrainTask task, boolean secure, StepCpu<RoundStep> cpu) {
+    log.info("round CPU: job={} round={} secure={} protocol_us={} {}", task.getJobId(), task.getRound(), secure,
+        cpu.nanos(RoundStep.PROTOCOL) / 1_000, cpu.fields());
   }
 
   /**
@@ -372,6 +384,7 @@ final class TaskRunner {
     private final CancellationToken token;
     private final Deadline deadline;
     private final TaskMailbox mailbox;
+    private final StepCpu<RoundStep> cpu = new StepCpu<>(RoundStep.class);
     /** The round's global model, once fetched: the start of a local-only baseline. */
     private volatile float[] global;
 
@@ -411,29 +424,34 @@ final class TaskRunner {
       SecAggClient client = new SecAggClient(new SecAggConfig(setup.getContext().toByteArray(),
           graph, setup.getThreshold(), setup.getVectorLength()), self, secureRandom, identities);
       try {
-        Messages.AdvertiseKeys keys = client.advertiseKeys();
-        send.accept(AgentMessage.newBuilder().setSecaggKeys(roundKeys.message(task.getTaskId(), keys,
-            setup.getContext().toByteArray(), nodeId)).build());
+        cpu.run(RoundStep.ADVERTISE_KEYS, () -> {
+          Messages.AdvertiseKeys keys = client.advertiseKeys();
+          send.accept(AgentMessage.newBuilder().setSecaggKeys(roundKeys.message(task.getTaskId(), keys,
+              setup.getContext().toByteArray(), nodeId)).build());
+        });
 
         // Train while the key exchange runs: the exchange then costs no time on the critical path.
         CompletableFuture<Quantized> training = CompletableFuture.supplyAsync(() -> trainAndQuantize(setup), trainers);
         var directory = mailbox.await(CoordinatorMessage.BodyCase.SECAGG_DIRECTORY, deadline, token).getSecaggDirectory();
-        Messages.ShareKeys shares = client.shareKeys(identities.verified(directory.getKeysList(), self));
-        SecAggShares.Builder sharesMessage = SecAggShares.newBuilder().setTaskId(task.getTaskId())
-            .setSelfMaskCommitment(ByteString.copyFrom(shares.selfMaskCommitment()));
-        shares.shares().forEach(s -> sharesMessage.addShares(SecAggShare.newBuilder().setFrom(s.from()).setTo(s.to())
-            .setCiphertext(ByteString.copyFrom(s.ciphertext()))));
-        send.accept(AgentMessage.newBuilder().setSecaggShares(sharesMessage).build());
+        cpu.run(RoundStep.SHARE_KEYS, () -> {
+          Messages.ShareKeys shares = client.shareKeys(identities.verified(directory.getKeysList(), self));
+          SecAggShares.Builder sharesMessage = SecAggShares.newBuilder().setTaskId(task.getTaskId())
+              .setSelfMaskCommitment(ByteString.copyFrom(shares.selfMaskCommitment()));
+          shares.shares().forEach(s -> sharesMessage.addShares(SecAggShare.newBuilder().setFrom(s.from())
+              .setTo(s.to()).setCiphertext(ByteString.copyFrom(s.ciphertext()))));
+          send.accept(AgentMessage.newBuilder().setSecaggShares(sharesMessage).build());
+        });
         // The mask depends only on this round's keys: expand it while the model is still training.
-        client.prepareMask();
+        cpu.run(RoundStep.MASK_EXPANSION, client::prepareMask);
 
         Quantized quantized = joinTraining(training);
         long trained = System.nanoTime();
         var inbox = mailbox.await(CoordinatorMessage.BodyCase.SECAGG_INBOX, deadline, token).getSecaggInbox();
         long inboxed = System.nanoTime();
-        Messages.MaskedInput masked = client.maskedInput(inbox.getSharesList().stream()
-            .map(s -> new Messages.EncryptedShare(s.getFrom(), s.getTo(), s.getCiphertext().toByteArray())).toList(),
-            quantized.vector());
+        Messages.MaskedInput masked = cpu.time(RoundStep.MASKING, () -> client.maskedInput(inbox.getSharesList()
+            .stream().map(s -> new Messages.EncryptedShare(s.getFrom(), s.getTo(), s.getCiphertext().toByteArray()))
+            .toList(), quantized.vector()));
+        // Not charged to the protocol: a plaintext round serialises its update for the upload too.
         byte[] words = masked.toLittleEndian();
         long maskedAt = System.nanoTime();
         transfers.upload(task.getTaskId(), words, 0, Map.of(), deadline);
@@ -441,10 +459,12 @@ final class TaskRunner {
 
         // The consistency check: sign the survivor set as shown, and reveal shares only for that set.
         var shown = mailbox.await(CoordinatorMessage.BodyCase.SECAGG_SURVIVORS, deadline, token).getSecaggSurvivors();
-        Messages.SurvivorSignature signed = client.consistencyCheck(new Messages.SurvivorSet(self,
-            shown.getSurvivorsList()));
-        send.accept(AgentMessage.newBuilder().setSecaggSurvivorSignature(SecAggSurvivorSignature.newBuilder()
-            .setTaskId(task.getTaskId()).setSignature(ByteString.copyFrom(signed.signature()))).build());
+        cpu.run(RoundStep.CONSISTENCY_CHECK, () -> {
+          Messages.SurvivorSignature signed = client.consistencyCheck(new Messages.SurvivorSet(self,
+              shown.getSurvivorsList()));
+          send.accept(AgentMessage.newBuilder().setSecaggSurvivorSignature(SecAggSurvivorSignature.newBuilder()
+              .setTaskId(task.getTaskId()).setSignature(ByteString.copyFrom(signed.signature()))).build());
+        });
         long signedAt = System.nanoTime();
 
         var request = mailbox.await(CoordinatorMessage.BodyCase.SECAGG_UNMASK_REQUEST, deadline, token)
@@ -453,19 +473,23 @@ final class TaskRunner {
           // This hospital's vector is in the sum: keep its next control variate before helping unmask it.
           quantized.keep().run();
         }
-        Messages.UnmaskResponse response = client.unmask(new Messages.UnmaskRequest(self, request.getSurvivorsList(),
-            request.getDropoutsList(), request.getSignaturesList().stream()
-                .map(s -> new Messages.SurvivorSignature(s.getId(), s.getSignature().toByteArray())).toList()));
-        SecAggUnmaskResponse.Builder answer = SecAggUnmaskResponse.newBuilder().setTaskId(task.getTaskId());
-        response.selfMaskShares().forEach((owner, share) -> answer.putSelfMaskShares(owner, ByteString.copyFrom(share)));
-        response.keyShares().forEach((owner, share) -> answer.putKeyShares(owner, ByteString.copyFrom(share)));
-        send.accept(AgentMessage.newBuilder().setSecaggUnmask(answer).build());
+        cpu.run(RoundStep.UNMASK, () -> {
+          Messages.UnmaskResponse response = client.unmask(new Messages.UnmaskRequest(self,
+              request.getSurvivorsList(), request.getDropoutsList(), request.getSignaturesList().stream()
+                  .map(s -> new Messages.SurvivorSignature(s.getId(), s.getSignature().toByteArray())).toList()));
+          SecAggUnmaskResponse.Builder answer = SecAggUnmaskResponse.newBuilder().setTaskId(task.getTaskId());
+          response.selfMaskShares().forEach((owner, share) -> answer.putSelfMaskShares(owner,
+              ByteString.copyFrom(share)));
+          response.keyShares().forEach((owner, share) -> answer.putKeyShares(owner, ByteString.copyFrom(share)));
+          send.accept(AgentMessage.newBuilder().setSecaggUnmask(answer).build());
+        });
         log.info("job {} round {}: masked update sent and unmasking shares revealed for {} survivors, {} dropouts"
             + " (waited {} ms for shares, masked in {} ms, uploaded in {} ms, survivor set shown and signed after {} ms,"
             + " unmask request checked after {} more ms, {} signatures)",
             task.getJobId(), task.getRound(), request.getSurvivorsCount(), request.getDropoutsCount(),
             (inboxed - trained) / 1_000_000, (maskedAt - inboxed) / 1_000_000, (uploaded - maskedAt) / 1_000_000,
             (signedAt - uploaded) / 1_000_000, (System.nanoTime() - signedAt) / 1_000_000, request.getSignaturesCount());
+        logCpu(task, true, cpu);
       } catch (SecAggException e) {
         log.error("job {} round {}: {}", task.getJobId(), task.getRound(), e.getMessage());
         token.cancel(e.getMessage());  // stops the local training running beside the exchange
@@ -497,11 +521,16 @@ final class TaskRunner {
     private record Quantized(int[] vector, Runnable keep) {}
 
     private Quantized trainAndQuantize(SecAggSetup setup) {
-      LocalUpdate update = trainUpdate(task, plan, layout, dataset, token, deadline);
+      LocalUpdate update = trainUpdate(task, plan, layout, dataset, token, deadline, cpu);
       if (task.getPlan().getLocalBaseline()) {
         this.global = update.global();
       }
       token.throwIfCancelled();
+      return cpu.time(RoundStep.QUANTIZATION, () -> quantize(update, setup));
+    }
+
+    /** [w, w * each vector..., w * loss], quantized; w = samples / max_samples_per_node. */
+    private Quantized quantize(LocalUpdate update, SecAggSetup setup) {
       double weight = (double) update.numSamples() / setup.getMaxSamplesPerNode();
       float loss = (float) (weight * update.metrics().getOrDefault("train_loss", 0.0));
       if (!Float.isFinite(loss)) {
