@@ -1,6 +1,7 @@
 package org.medfed.coordinator;
 
 import io.grpc.Server;
+import io.grpc.ServerInterceptors;
 import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.util.MutableHandlerRegistry;
@@ -264,8 +265,8 @@ public final class Coordinator implements AutoCloseable {
     if (!resumed.isEmpty()) {
       log.info("resuming {} job(s) that were running when the coordinator stopped: {}", resumed.size(), resumed);
     }
-    services.addService(new FederationService(nodes, tasks, models, approvals, config.allowedNodes(),
-        config.heartbeatInterval().toMillis()));
+    services.addService(ServerInterceptors.intercept(new FederationService(nodes, tasks, models, approvals, config.allowedNodes(),
+        config.heartbeatInterval().toMillis()), FederationService.UPLOAD_TASK_HEADER));
     services.addService(new AdminService(jobs, directory, checkpoints, approvals, audit));
     http.ifPresent(endpoint -> new Dashboard(jobs, directory, approvals, storage).mount(endpoint));
     starting = false;

@@ -1,6 +1,11 @@
 package org.medfed.coordinator.session;
 
+import io.grpc.Context;
+import io.grpc.Contexts;
 import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
@@ -194,55 +199,59 @@ public final class FederationService extends FederationServiceGrpc.FederationSer
     drain.run();
   }
 
+  /** The task an upload call announced in its headers ({@link TransferKeys#UPLOAD_TASK}). */
+  private static final Context.Key<String> UPLOAD_TASK = Context.key("medfed-upload-task");
+
+  /** Puts an upload call's announced task in its context, for {@link #uploadUpdate} to read before any message. */
+  public static final ServerInterceptor UPLOAD_TASK_HEADER = new ServerInterceptor() {
+    @Override
+    public <Q, A> ServerCall.Listener<Q> interceptCall(ServerCall<Q, A> call, Metadata headers,
+        ServerCallHandler<Q, A> next) {
+      String task = headers.get(TransferKeys.UPLOAD_TASK);
+      return task == null ? next.startCall(call, headers)
+          : Contexts.interceptCall(Context.current().withValue(UPLOAD_TASK, task), call, headers, next);
+    }
+  };
+
   @Override
   public StreamObserver<UpdateUploadMessage> uploadUpdate(StreamObserver<UploadReceipt> responses) {
-    // Messages are asked for one at a time, so that a masked upload waiting for its turn to be
-    // assembled (TaskBoard.whenUploadMayStart) holds the agent back by flow control, not in memory.
+    // Messages are asked for one at a time, and the first only once the announced task may upload
+    // (TaskBoard.whenUploadMayStart): a masked upload waiting for its turn to be assembled is held
+    // back by flow control, at the agent, not in the coordinator's memory.
     ServerCallStreamObserver<UploadReceipt> call = (ServerCallStreamObserver<UploadReceipt>) responses;
     call.disableAutoRequest();
+    String announced = UPLOAD_TASK.get();
     return new StreamObserver<>() {
-      // Guards everything below: the first message may be accepted on another thread once its turn comes.
-      private final Object lock = new Object();
       private UploadHeader header;
       private volatile boolean finished;
-      private boolean parked;
-      private boolean halfClosed;
       private int lastIndex = -1;
 
       {
         call.setOnCancelHandler(() -> finished = true);
-        call.request(1);
+        if (announced == null) {
+          call.request(1);
+        } else {
+          tasks.whenUploadMayStart(announced, () -> call.request(1));
+        }
       }
 
       @Override
       public void onNext(UpdateUploadMessage message) {
-        synchronized (lock) {
-          if (finished) {
-            return;
-          }
-          if (header != null) {
-            accept(message);
-            return;
-          }
+        if (finished) {
+          return;
+        }
+        if (header == null) {
           if (!message.hasHeader()) {
             fail(Status.INVALID_ARGUMENT.withDescription("the first message of an upload must carry its header"),
                 null);
             return;
           }
-          header = message.getHeader();
-          parked = true;
-        }
-        tasks.whenUploadMayStart(header.getTaskId(), () -> {
-          synchronized (lock) {
-            parked = false;
-            accept(message);
+          if (announced != null && !announced.equals(message.getHeader().getTaskId())) {
+            fail(Status.INVALID_ARGUMENT.withDescription("the upload's header names task '"
+                + message.getHeader().getTaskId() + "' but its call announced task '" + announced + "'"), null);
+            return;
           }
-        });
-      }
-
-      private void accept(UpdateUploadMessage message) {
-        if (finished) {
-          return;
+          header = message.getHeader();
         }
         lastIndex = message.getChunk().getIndex();
         TaskBoard.UploadStep step;
@@ -263,8 +272,6 @@ public final class FederationService extends FederationServiceGrpc.FederationSer
         } else if (step instanceof TaskBoard.UploadStep.Refused refused) {
           log.warn("{}", refused.status().getDescription());
           fail(refused.status(), null);
-        } else if (halfClosed) {
-          endedEarly();
         } else {
           call.request(1);
         }
@@ -278,16 +285,6 @@ public final class FederationService extends FederationServiceGrpc.FederationSer
 
       @Override
       public void onCompleted() {
-        synchronized (lock) {
-          halfClosed = true;
-          // A parked first message is still to be accepted; the end is judged after it.
-          if (!parked) {
-            endedEarly();
-          }
-        }
-      }
-
-      private void endedEarly() {
         if (!finished) {
           Metadata trailers = new Metadata();
           trailers.put(TransferKeys.RESUME_FROM, Integer.toString(lastIndex + 1));

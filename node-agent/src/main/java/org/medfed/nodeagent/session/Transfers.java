@@ -7,6 +7,7 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
+import io.grpc.stub.MetadataUtils;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.Optional;
@@ -105,6 +106,13 @@ final class Transfers {
     }
   }
 
+  /** Headers naming the upload's task, so the coordinator can hold it back before reading any of it. */
+  private static Metadata announce(String taskId) {
+    Metadata headers = new Metadata();
+    headers.put(TransferKeys.UPLOAD_TASK, taskId);
+    return headers;
+  }
+
   private UploadReceipt uploadOnce(ChunkedPayload payload, UploadHeader header, Deadline deadline) {
     CompletableFuture<UploadReceipt> receipt = new CompletableFuture<>();
     Object readyLock = new Object();
@@ -137,7 +145,9 @@ final class Transfers {
             .asRuntimeException());
       }
     };
-    var requests = (ClientCallStreamObserver<UpdateUploadMessage>) async.withDeadline(deadline).uploadUpdate(responses);
+    var requests = (ClientCallStreamObserver<UpdateUploadMessage>) async.withDeadline(deadline)
+        .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(announce(header.getTaskId())))
+        .uploadUpdate(responses);
     for (int i = header.getResumeFrom(); i < payload.chunkCount() && !receipt.isDone(); i++) {
       awaitReady(requests, readyLock, receipt, deadline);
       UpdateUploadMessage.Builder message = UpdateUploadMessage.newBuilder().setChunk(payload.chunk(i));
