@@ -33,6 +33,8 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.medfed.coordinator.cli.MedfedCli;
+import org.medfed.examples.Directories;
+import org.medfed.examples.Kits;
 import org.medfed.nodeagent.data.DatasetDeclaration;
 import org.medfed.nodeagent.data.DatasetFormat;
 import org.medfed.nodeagent.data.DatasetKind;
@@ -133,7 +135,7 @@ public final class Simulate implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     work = work.toAbsolutePath();  // the coordinator's config names files by absolute path
-    deleteRecursively(work);
+    Directories.deleteRecursively(work);
     Files.createDirectories(work);
     int port;
     try (var socket = new ServerSocket(0)) {
@@ -165,7 +167,7 @@ public final class Simulate implements Callable<Integer> {
           + " connected (%.0f KB per hospital)%n", hospitals, seconds(started), empty, connected,
           (connected - empty) * 1024.0 / hospitals);
 
-      ManagedChannel adminChannel = Tls.channel("127.0.0.1", port, files(kits.resolve("admins/analyst"), "analyst")
+      ManagedChannel adminChannel = Tls.channel("127.0.0.1", port, Kits.tls(kits.resolve("admins/analyst"), "analyst")
           .load()).build();
       try {
         run(AdminServiceGrpc.newBlockingStub(adminChannel), coordinator, trainer, connected);
@@ -267,7 +269,7 @@ public final class Simulate implements Callable<Integer> {
 
   private NodeAgent agent(String id, int index, int port, Path kits, LocalTrainer trainer, boolean vanishes)
       throws IOException {
-    TlsFiles tls = files(kits.resolve("hospitals").resolve(id), id);
+    TlsFiles tls = Kits.tls(kits.resolve("hospitals").resolve(id), id);
     LocalDataset data = synthetic(index);
     AgentConfig config = new AgentConfig(id, "127.0.0.1", port,
         List.of(new DatasetDeclaration(data.name(), data.kind(), DatasetFormat.CSV_MATRIX, Path.of("in-memory"),
@@ -469,17 +471,5 @@ public final class Simulate implements Callable<Integer> {
     return (System.nanoTime() - startedNanos) / 1e9;
   }
 
-  private static TlsFiles files(Path kit, String name) {
-    return new TlsFiles(kit.resolve(name + ".crt"), kit.resolve(name + ".key"), kit.resolve("ca.crt"));
-  }
 
-  private static void deleteRecursively(Path dir) throws IOException {
-    if (Files.exists(dir)) {
-      try (var paths = Files.walk(dir)) {
-        for (Path path : paths.sorted(Collections.reverseOrder()).toList()) {
-          Files.delete(path);
-        }
-      }
-    }
-  }
 }

@@ -9,7 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -20,11 +19,11 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
-import java.util.stream.Stream;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.util.ModelSerializer;
 import org.medfed.coordinator.cli.MedfedCli;
 import org.medfed.coordinator.job.JobSpecParser;
+import org.medfed.examples.Directories;
 import org.medfed.examples.synthetic.SyntheticConsortium;
 import org.medfed.nodeagent.AgentMain;
 import org.medfed.nodeagent.data.DatasetDeclaration;
@@ -84,7 +83,7 @@ public final class DemoMain implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     long started = System.nanoTime();
-    deleteRecursively(workDir);
+    Directories.deleteRecursively(workDir);
     int port = Processes.freePort();
     String address = "127.0.0.1:" + port;
     say("Generating %d synthetic hospitals (non-IID: Dirichlet alpha 0.5 label skew, per-site scanner and batch effects)",
@@ -234,14 +233,4 @@ public final class DemoMain implements Callable<Integer> {
     System.out.println(String.format(Locale.ROOT, format, args));
   }
 
-  private static void deleteRecursively(Path dir) throws IOException {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> paths = Files.walk(dir)) {
-      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-        Files.delete(p);
-      }
-    }
-  }
 }

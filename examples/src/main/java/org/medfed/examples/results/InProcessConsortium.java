@@ -6,12 +6,10 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
@@ -24,6 +22,8 @@ import org.deeplearning4j.util.ModelSerializer;
 import org.medfed.coordinator.Coordinator;
 import org.medfed.coordinator.CoordinatorConfig;
 import org.medfed.coordinator.cli.MedfedCli;
+import org.medfed.examples.Directories;
+import org.medfed.examples.Kits;
 import org.medfed.nodeagent.data.DatasetDeclaration;
 import org.medfed.nodeagent.data.LocalDataset;
 import org.medfed.nodeagent.session.AgentConfig;
@@ -55,7 +55,7 @@ final class InProcessConsortium implements AutoCloseable {
   InProcessConsortium(Path work, String name, List<DatasetDeclaration> declarations, List<LocalDataset> datasets)
       throws IOException {
     Path kits = work.resolve("kits");
-    deleteRecursively(kits);
+    Directories.deleteRecursively(kits);
     int port;
     try (var socket = new ServerSocket(0)) {
       port = socket.getLocalPort();
@@ -67,13 +67,13 @@ final class InProcessConsortium implements AutoCloseable {
     new Provisioner(Clock.systemUTC()).provision(new ConsortiumFile(name, "127.0.0.1", port, List.of("127.0.0.1"), sites,
         List.of("analyst"), 2), kits);
     Path data = work.resolve("coordinator");
-    deleteRecursively(data);
+    Directories.deleteRecursively(data);
     coordinator = Coordinator.start(CoordinatorConfig.defaults(data).withTls(new CoordinatorConfig.Security(
-        files(kits.resolve("coordinator"), "coordinator"), kits.resolve("coordinator/revoked.crl"), Duration.ofSeconds(1))),
+        Kits.tls(kits.resolve("coordinator"), "coordinator"), kits.resolve("coordinator/revoked.crl"), Duration.ofSeconds(1))),
         NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port)));
     for (int k = 0; k < sites.size(); k++) {
       String id = sites.get(k);
-      TlsFiles tls = files(kits.resolve("hospitals").resolve(id), id);
+      TlsFiles tls = Kits.tls(kits.resolve("hospitals").resolve(id), id);
       AgentConfig config = new AgentConfig(id, "127.0.0.1", port, List.of(declarations.get(k)), Backoff.defaults(),
           Duration.ofSeconds(5), Optional.of(tls), work.resolve("agents").resolve(id), true, Optional.empty());
       NodeAgent agent = new NodeAgent(config, Tls.channel("127.0.0.1", port, tls.load()).build(),
@@ -84,7 +84,7 @@ final class InProcessConsortium implements AutoCloseable {
     for (NodeAgent agent : agents) {
       agent.connected().orTimeout(60, TimeUnit.SECONDS).join();
     }
-    adminChannel = Tls.channel("127.0.0.1", port, files(kits.resolve("admins/analyst"), "analyst").load()).build();
+    adminChannel = Tls.channel("127.0.0.1", port, Kits.tls(kits.resolve("admins/analyst"), "analyst").load()).build();
     admin = AdminServiceGrpc.newBlockingStub(adminChannel);
   }
 
@@ -120,19 +120,7 @@ final class InProcessConsortium implements AutoCloseable {
     }
   }
 
-  private static TlsFiles files(Path kit, String name) {
-    return new TlsFiles(kit.resolve(name + ".crt"), kit.resolve(name + ".key"), kit.resolve("ca.crt"));
-  }
 
-  static void deleteRecursively(Path dir) throws IOException {
-    if (Files.exists(dir)) {
-      try (var paths = Files.walk(dir)) {
-        for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
-          Files.delete(path);
-        }
-      }
-    }
-  }
 
   @Override
   public void close() {

@@ -20,6 +20,7 @@ import org.medfed.coordinator.job.JobSpec;
 import org.medfed.coordinator.job.JobSpecParser;
 import org.medfed.coordinator.model.GlobalModel;
 import org.medfed.coordinator.model.ModelCatalog;
+import org.medfed.examples.Directories;
 import org.medfed.nodeagent.data.DatasetDeclaration;
 import org.medfed.nodeagent.data.DatasetFormat;
 import org.medfed.nodeagent.data.DatasetKind;
@@ -99,7 +100,7 @@ public final class MnistNonIidBenchmark implements Callable<Integer> {
     Map<Long, List<Double>> pooled = new LinkedHashMap<>();
     for (long seed : seeds) {
       Path sites = work.resolve("seed-" + seed).resolve("hospitals");
-      InProcessConsortium.deleteRecursively(sites);
+      Directories.deleteRecursively(sites);
       List<DatasetDeclaration> declarations = layOut(train, test, seed, sites);
       List<LocalDataset> datasets = new ArrayList<>();
       for (DatasetDeclaration declaration : declarations) {

@@ -7,12 +7,12 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Random;
 import javax.imageio.ImageIO;
+import org.medfed.examples.Directories;
 
 /**
  * Writes a synthetic consortium to disk the way hospitals would hold it: per hospital a folder of
@@ -113,22 +113,13 @@ public final class SyntheticConsortium {
         Files.writeString(config, yaml.replace("datasets: []\n", "datasets:\n" + datasetsYaml("data/")));
         filled.add(kit);
       }
-      deleteRecursively(staging);
+      Directories.deleteRecursively(staging);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot fill the kits under " + kits, e);
     }
     return filled;
   }
 
-  private static void deleteRecursively(Path dir) throws IOException {
-    if (Files.exists(dir)) {
-      try (var paths = Files.walk(dir)) {
-        for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
-          Files.delete(path);
-        }
-      }
-    }
-  }
 
   private static void writeScans(Path dir, ScanGenerator generator, ScannerProfile scanner, int[] perClass,
       Random random) throws IOException {
