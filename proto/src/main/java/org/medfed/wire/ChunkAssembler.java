@@ -1,18 +1,22 @@
 package org.medfed.wire;
 
+import com.google.protobuf.ByteString;
 import java.security.MessageDigest;
-import java.util.Arrays;
 import java.util.Optional;
 import org.medfed.proto.v1.Chunk;
 
 /**
  * Reassembles a chunked payload, verifying each chunk's hash on arrival and the whole payload's
- * hash at the end. A rejected chunk leaves the assembler waiting for that same index, so the
+ * hash at the end (fed chunk by chunk, so the end needs no second pass over the payload). A rejected chunk leaves the assembler waiting for that same index, so the
  * sender can resume from {@link #nextIndex()} instead of starting over. Not thread-safe: one
  * assembler belongs to one transfer.
  */
 public final class ChunkAssembler {
+  /** The largest array the JVM allocates: one transfer holds at most this, about 536M float32 values. */
+  static final long LARGEST_PAYLOAD = Integer.MAX_VALUE - 8;
+
   private final long maxBytes;
+  private final MessageDigest whole = Digests.newSha256();
   private byte[] buffer;
   private byte[] expectedSha256;
   private int expectedCount = -1;
@@ -52,16 +56,19 @@ public final class ChunkAssembler {
     if (chunk.getIndex() != nextIndex) {
       throw new TransferException("expected chunk " + nextIndex + " but received chunk " + chunk.getIndex());
     }
-    byte[] data = chunk.getData().toByteArray();
-    if (!Arrays.equals(Digests.sha256(data), chunk.getChunkSha256().toByteArray())) {
-      throw new CorruptChunkException(chunk.getIndex());
-    }
-    if (written + (long) data.length > buffer.length) {
+    ByteString data = chunk.getData();
+    if (written + (long) data.size() > buffer.length) {
       throw new TransferException("chunk " + chunk.getIndex() + " overflows the announced length of "
           + buffer.length + " bytes");
     }
-    System.arraycopy(data, 0, buffer, written, data.length);
-    written += data.length;
+    // Copied into place first, then hashed there: no per-chunk array, and a damaged chunk is simply
+    // overwritten by its resend.
+    data.copyTo(buffer, written);
+    if (!MessageDigest.isEqual(Digests.sha256(buffer, written, data.size()), chunk.getChunkSha256().toByteArray())) {
+      throw new CorruptChunkException(chunk.getIndex());
+    }
+    whole.update(buffer, written, data.size());
+    written += data.size();
     nextIndex++;
     if (!isComplete()) {
       return Optional.empty();
@@ -69,8 +76,6 @@ public final class ChunkAssembler {
     if (written != buffer.length) {
       throw new TransferException("received " + written + " bytes but " + buffer.length + " were announced");
     }
-    MessageDigest whole = Digests.newSha256();
-    whole.update(buffer);
     if (!MessageDigest.isEqual(whole.digest(), expectedSha256)) {
       throw new TransferException("the reassembled payload does not match its SHA-256 "
           + Digests.shortHex(expectedSha256));
@@ -82,6 +87,10 @@ public final class ChunkAssembler {
     if (chunk.getTotalLength() < 0 || chunk.getTotalLength() > maxBytes) {
       throw new TransferException("payload of " + chunk.getTotalLength()
           + " bytes exceeds this receiver's limit of " + maxBytes + " bytes");
+    }
+    if (chunk.getTotalLength() > LARGEST_PAYLOAD) {
+      throw new TransferException("payload of " + chunk.getTotalLength() + " bytes is larger than one transfer"
+          + " can hold (" + LARGEST_PAYLOAD + " bytes, about 536 million float32 parameters)");
     }
     if (chunk.getCount() <= 0) {
       throw new TransferException("chunk count must be positive, got " + chunk.getCount());

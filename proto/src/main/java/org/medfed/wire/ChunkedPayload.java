@@ -1,12 +1,16 @@
 package org.medfed.wire;
 
 import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
+import java.security.MessageDigest;
 import java.util.Arrays;
 import org.medfed.proto.v1.Chunk;
 
 /**
  * A large payload cut into fixed-size chunks for streaming, so gRPC's per-message limit never
- * bounds a model's size. Immutable; chunks are built lazily so a 400 MB model is not copied twice.
+ * bounds a model's size. It takes the array it is given (callers hand over a fresh one and never
+ * change it): a 400 MB model is neither copied here nor per chunk, and every digest is computed
+ * once, however many hospitals download it.
  */
 public final class ChunkedPayload {
   /** 1 MiB: well under gRPC's default 4 MiB message limit, large enough to keep overhead tiny. */
@@ -15,14 +19,24 @@ public final class ChunkedPayload {
   private final byte[] data;
   private final int chunkSize;
   private final ByteString payloadSha256;
+  private final ByteString[] chunkSha256;
 
+  /** @param data the payload, which this object now owns: the caller must not change it afterwards */
   public ChunkedPayload(byte[] data, int chunkSize) {
     if (chunkSize <= 0) {
       throw new IllegalArgumentException("chunk size must be positive, got " + chunkSize);
     }
-    this.data = data.clone();
+    this.data = data;
     this.chunkSize = chunkSize;
-    this.payloadSha256 = ByteString.copyFrom(Digests.sha256(this.data));
+    this.chunkSha256 = new ByteString[chunkCount()];
+    MessageDigest whole = Digests.newSha256();
+    for (int i = 0; i < chunkSha256.length; i++) {
+      int from = i * chunkSize;
+      int length = Math.min(chunkSize, data.length - from);
+      chunkSha256[i] = UnsafeByteOperations.unsafeWrap(Digests.sha256(data, from, length));
+      whole.update(data, from, length);
+    }
+    this.payloadSha256 = UnsafeByteOperations.unsafeWrap(whole.digest());
   }
 
   public ChunkedPayload(byte[] data) {
@@ -58,8 +72,8 @@ public final class ChunkedPayload {
         .setCount(chunkCount())
         .setTotalLength(data.length)
         .setPayloadSha256(payloadSha256)
-        .setChunkSha256(ByteString.copyFrom(Digests.sha256(data, from, length)))
-        .setData(ByteString.copyFrom(data, from, length))
+        .setChunkSha256(chunkSha256[index])
+        .setData(UnsafeByteOperations.unsafeWrap(data, from, length))
         .build();
   }
 

@@ -69,6 +69,36 @@ class ChunkAssemblerTest {
   }
 
   @Test
+  void accept_payloadBeyondWhatOneArrayHolds_isRefusedWithTheLimit_evenUnderAHigherReceiverLimit() {
+    Chunk first = new ChunkedPayload(randomBytes(1024), 1024).chunk(0).toBuilder()
+        .setTotalLength(3L << 30).setCount(3072).build();
+    ChunkAssembler assembler = new ChunkAssembler(4L << 30);
+
+    ChunkAssembler.TransferException e =
+        assertThrows(ChunkAssembler.TransferException.class, () -> assembler.accept(first));
+
+    assertTrue(e.getMessage().contains("larger than one transfer can hold"), e.getMessage());
+  }
+
+  /** Each chunk passes its own check, yet one was swapped: only the whole payload's digest, fed chunk by chunk, sees it. */
+  @Test
+  void accept_swappedChunkWithItsOwnValidDigest_failsTheWholePayloadCheck() {
+    ChunkedPayload payload = new ChunkedPayload(randomBytes(3000), 1000);
+    byte[] other = new byte[1000];
+    Chunk original = payload.chunk(1);
+    Chunk swapped = original.toBuilder().setData(ByteString.copyFrom(other))
+        .setChunkSha256(ByteString.copyFrom(Digests.sha256(other))).build();
+    ChunkAssembler assembler = new ChunkAssembler(1 << 20);
+    assembler.accept(payload.chunk(0));
+    assembler.accept(swapped);
+
+    ChunkAssembler.TransferException e =
+        assertThrows(ChunkAssembler.TransferException.class, () -> assembler.accept(payload.chunk(2)));
+
+    assertTrue(e.getMessage().contains("does not match its SHA-256"), e.getMessage());
+  }
+
+  @Test
   void accept_chunkOutOfOrder_isRefused() {
     ChunkedPayload payload = new ChunkedPayload(randomBytes(4096), 1024);
     ChunkAssembler assembler = new ChunkAssembler(1 << 20);
