@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# A large model's round trip through the real coordinator (issue 16 item 3): `medfed serve` in its own JVM,
+# one hospital over mutual TLS on loopback, a plaintext job; each download and upload timed and compared
+# with raw loopback TCP moving the same bytes in the same run; both processes' peak heap.
+# Usage: bench/transfer-bench.sh [--parameters 100000000] [--rounds 2] [--coordinator-heap 6g]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mvn -q -B -DskipTests install
+mvn -q -B -pl examples dependency:build-classpath -Dmdep.outputFile=target/bench.classpath >/dev/null
+OMP_NUM_THREADS=1 exec java -Xmx6g -cp "examples/target/classes:$(cat examples/target/bench.classpath)" \
+  org.medfed.examples.bench.TransferBench "$@"
