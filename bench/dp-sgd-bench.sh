@@ -4,7 +4,7 @@
 # Usage: bench/dp-sgd-bench.sh [REPEATS] [RECORDS]   (default 3 1024); one ND4J thread unless OMP_NUM_THREADS is set
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mvn -q -B -DskipTests install
-mvn -q -B -pl examples dependency:build-classpath -Dmdep.outputFile=target/bench.classpath >/dev/null
-OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}" exec java -Xmx2g -cp "examples/target/classes:$(cat examples/target/bench.classpath)" \
+. bench/lib.sh
+medfed_build examples
+OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}" exec java -Xmx2g -cp "$(medfed_classpath examples)" \
   org.medfed.examples.bench.DpSgdBench "${1:-3}" "${2:-1024}"

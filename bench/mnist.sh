@@ -4,7 +4,7 @@
 # Usage: bench/mnist.sh --fetch [--seeds 1,2,3] [--rounds 30] [--fraction 0.2]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mvn -q -B -DskipTests install
-mvn -q -B -pl examples dependency:build-classpath -Dmdep.outputFile=target/bench.classpath >/dev/null
-OMP_NUM_THREADS=1 exec java -Xmx4g -cp "examples/target/classes:$(cat examples/target/bench.classpath)" \
+. bench/lib.sh
+medfed_build examples
+OMP_NUM_THREADS=1 exec java -Xmx4g -cp "$(medfed_classpath examples)" \
   org.medfed.examples.results.MnistNonIidBenchmark "$@"

@@ -4,8 +4,8 @@
 # Usage: bench/secagg-bench.sh [VECTOR_LENGTH]   (default 100000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mvn -q -B -DskipTests install -pl secagg -am
-mvn -q -B -pl secagg dependency:build-classpath -Dmdep.outputFile=target/bench.classpath >/dev/null
+. bench/lib.sh
+medfed_build secagg
 # openssl prints e.g. "aes-256-ctr  6123456.78k" in thousands of bytes per second.
 kbps=$(taskset -c 0 openssl speed -evp aes-256-ctr -bytes 65536 -seconds 3 2>/dev/null \
   | awk '/^(aes-256-ctr|AES-256-CTR)/ {v=$NF; sub(/k$/, "", v); print v}')

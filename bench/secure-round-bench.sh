@@ -8,7 +8,7 @@
 #   mutual TLS); issue 16's acceptance figure: bench/secure-round-bench.sh 10 5 300 2 imaging
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mvn -q -B -DskipTests install
-mvn -q -B -pl examples dependency:build-classpath -Dmdep.outputFile=target/bench.classpath >/dev/null
-OMP_NUM_THREADS=1 exec java -Xmx2g -cp "examples/target/classes:$(cat examples/target/bench.classpath)" \
+. bench/lib.sh
+medfed_build examples
+OMP_NUM_THREADS=1 exec java -Xmx2g -cp "$(medfed_classpath examples)" \
   org.medfed.examples.bench.SecureRoundBench "${1:-10}" "${2:-3}" "${3:-60}" "${4:-1}" "${5:-mlp}"

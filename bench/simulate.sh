@@ -6,7 +6,7 @@
 #        [--latency-ms 20] [--no-secure] [--neighbours K] [--rounds R] [--coordinator-heap 4g]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mvn -q -B -DskipTests install
-mvn -q -B -pl examples dependency:build-classpath -Dmdep.outputFile=target/bench.classpath >/dev/null
-OMP_NUM_THREADS=1 exec java -Xmx${AGENTS_HEAP:-12g} -cp "examples/target/classes:$(cat examples/target/bench.classpath)" \
+. bench/lib.sh
+medfed_build examples
+OMP_NUM_THREADS=1 exec java -Xmx${AGENTS_HEAP:-12g} -cp "$(medfed_classpath examples)" \
   org.medfed.examples.bench.Simulate "$@"

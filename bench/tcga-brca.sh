@@ -5,7 +5,7 @@
 #        [--seeds 42,43,44] [--rounds N] [--local-epochs 3] [--fed-lr R] [--server-lr R] [--no-baselines]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mvn -q -B -DskipTests install
-mvn -q -B -pl examples dependency:build-classpath -Dmdep.outputFile=target/bench.classpath >/dev/null
-OMP_NUM_THREADS=1 exec java -Xmx3g -cp "examples/target/classes:$(cat examples/target/bench.classpath)" \
+. bench/lib.sh
+medfed_build examples
+OMP_NUM_THREADS=1 exec java -Xmx3g -cp "$(medfed_classpath examples)" \
   org.medfed.examples.results.TcgaBrcaBenchmark "$@"

@@ -12,9 +12,9 @@ steps="${2:-200}"
 python="${MEDFED_PYTHON:-/usr/bin/python3}"
 "$python" -c 'import torch' 2>/dev/null \
   || { echo "PyTorch missing for $python: apt-get install python3-torch (or set MEDFED_PYTHON)" >&2; exit 1; }
-# A reactor build: sibling modules come from their target/classes, nothing is installed into ~/.m2.
-mvn -q -B -pl examples -am compile dependency:build-classpath -Dmdep.outputFile=target/bench.classpath >/dev/null
-classpath="examples/target/classes:$(cat examples/target/bench.classpath)"
+. bench/lib.sh
+medfed_build examples
+classpath="$(medfed_classpath examples)"
 export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
 out="$(mktemp)"
 trap 'rm -f "$out"' EXIT

@@ -5,7 +5,7 @@
 # Usage: bench/transfer-bench.sh [--parameters 100000000] [--rounds 2] [--coordinator-heap 6g]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mvn -q -B -DskipTests install
-mvn -q -B -pl examples dependency:build-classpath -Dmdep.outputFile=target/bench.classpath >/dev/null
-OMP_NUM_THREADS=1 exec java -Xmx6g -cp "examples/target/classes:$(cat examples/target/bench.classpath)" \
+. bench/lib.sh
+medfed_build examples
+OMP_NUM_THREADS=1 exec java -Xmx6g -cp "$(medfed_classpath examples)" \
   org.medfed.examples.bench.TransferBench "$@"

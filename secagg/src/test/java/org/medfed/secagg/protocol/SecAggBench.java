@@ -2,6 +2,8 @@ package org.medfed.secagg.protocol;
 
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.util.ArrayList;
@@ -15,8 +17,9 @@ import org.medfed.secagg.crypto.MaskExpander;
 
 /**
  * Benchmark harness (not a unit test; run by bench/secagg-bench.sh): mask-expansion throughput as a
- * ratio to {@code openssl speed -evp aes-256-ctr} measured in the same run, and per-client and
- * server CPU time of whole protocol instances for several n, complete graph vs SecAgg+.
+ * ratio to {@code openssl speed -evp aes-256-ctr} measured in the same run; the server's sum of
+ * masked vectors against a plain float sum; and per-client and server CPU time of whole protocol
+ * instances for several n, complete graph vs SecAgg+.
  */
 public final class SecAggBench {
   private static final ThreadMXBean CPU = ManagementFactory.getThreadMXBean();
@@ -25,6 +28,7 @@ public final class SecAggBench {
     double opensslBytesPerSecond = args.length > 0 ? Double.parseDouble(args[0]) : Double.NaN;
     int vector = args.length > 1 ? Integer.parseInt(args[1]) : 100_000;
     maskThroughput(opensslBytesPerSecond);
+    aggregationAgainstFloatSum();
     protocolCpu(vector);
   }
 
@@ -52,6 +56,70 @@ public final class SecAggBench {
           opensslBytesPerSecond / 1e6);
       System.out.printf(Locale.ROOT, "ratio medfed / openssl: %.2f (target >= 0.5)%n", bytesPerSecond / opensslBytesPerSecond);
     }
+  }
+
+  /**
+   * The server's work per arriving update, 1M values: decoding the masked vector's little-endian
+   * words and adding them into the sum (mod 2^32, {@link SecAggServer#addMaskedInput}), against
+   * decoding float32 values and adding them into a float sum, as a plaintext round does. Both warm
+   * up by time; the ratio is of the medians over instances of 10 updates each.
+   */
+  static void aggregationAgainstFloatSum() {
+    int vector = 1 << 20;
+    int n = 10;
+    List<Integer> ids = IntStream.rangeClosed(1, n).boxed().toList();
+    SecAggConfig config = new SecAggConfig("bench".getBytes(StandardCharsets.UTF_8), MaskingGraph.complete(ids),
+        SecAggConfig.majority(n), vector);
+    LocalSignatures identities = new LocalSignatures(config.graph().participants());
+    SecureRandom random = new SecureRandom();
+    byte[] floats = new byte[vector * Float.BYTES];
+    random.nextBytes(floats);
+    float[] plainSum = new float[vector];
+    float[] decoded = new float[vector];
+    List<Double> secureMs = new ArrayList<>();
+    List<Double> plainMs = new ArrayList<>();
+    long until = System.nanoTime() + 20_000_000_000L;  // the first half of it is warm-up
+    long measureFrom = System.nanoTime() + 10_000_000_000L;
+    while (System.nanoTime() < until) {
+      Map<Integer, SecAggClient> clients = new TreeMap<>();
+      for (int id : ids) {
+        clients.put(id, new SecAggClient(config, id, random, identities.of(id)));
+      }
+      SecAggServer server = new SecAggServer(config);
+      Messages.KeyDirectory directory = server.collectKeys(clients.values().stream()
+          .map(SecAggClient::advertiseKeys).toList());
+      var inbox = server.routeShares(clients.values().stream().map(c -> c.shareKeys(directory)).toList());
+      int[] input = new int[vector];
+      List<byte[]> wire = new ArrayList<>();
+      clients.forEach((id, c) -> wire.add(c.maskedInput(inbox.get(id), input).toLittleEndian()));
+
+      long t0 = CPU.getCurrentThreadCpuTime();
+      for (int i = 0; i < n; i++) {
+        server.addMaskedInput(Messages.MaskedInput.fromLittleEndian(ids.get(i), ByteBuffer.wrap(wire.get(i))));
+      }
+      long t1 = CPU.getCurrentThreadCpuTime();
+      for (int i = 0; i < n; i++) {
+        ByteBuffer.wrap(floats).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(decoded);
+        for (int j = 0; j < vector; j++) {
+          plainSum[j] += decoded[j];
+        }
+      }
+      long t2 = CPU.getCurrentThreadCpuTime();
+      if (System.nanoTime() > measureFrom) {
+        secureMs.add((t1 - t0) / 1e6 / n);
+        plainMs.add((t2 - t1) / 1e6 / n);
+      }
+    }
+    double secure = median(secureMs);
+    double plain = median(plainMs);
+    System.out.printf(Locale.ROOT, "aggregation per update of 1M values (decode and add; median of %d instances):"
+        + " secure sum mod 2^32 %.2f ms, plain float sum %.2f ms, ratio %.2f (sum checksum %.1f)%n", secureMs.size(),
+        secure, plain, secure / plain, plainSum[vector / 2]);
+  }
+
+  private static double median(List<Double> values) {
+    List<Double> sorted = values.stream().sorted().toList();
+    return sorted.isEmpty() ? Double.NaN : sorted.get(sorted.size() / 2);
   }
 
   static void protocolCpu(int vector) {
