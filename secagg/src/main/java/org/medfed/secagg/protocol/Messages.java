@@ -2,6 +2,7 @@ package org.medfed.secagg.protocol;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.IntBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Collection;
 import java.util.Collections;
@@ -84,42 +85,41 @@ public final class Messages {
   /** Stage 3, client to server: the input plus all masks, mod 2^32. */
   /**
    * Stage 3, client to server: the masked vector. Unlike the other messages it is a class, not a
-   * record: a vector has millions of values, so it is copied once on the way in and never on the
-   * way out, and it converts straight to and from the little-endian words that travel.
+   * record: a vector has millions of values, so it is copied at most once on the way in and never on
+   * the way out. Received words are read in place, from the bytes that arrived, so the server holds
+   * no decoded copy of a hospital's vector besides its running sum.
    */
   public static final class MaskedInput {
     private final int from;
-    private final int[] masked;
+    private final IntBuffer words;
 
     public MaskedInput(int from, int[] masked) {
-      this(from, masked.clone(), true);
+      this(from, IntBuffer.wrap(masked.clone()));
     }
 
-    private MaskedInput(int from, int[] owned, boolean unused) {
+    private MaskedInput(int from, IntBuffer words) {
       this.from = from;
-      this.masked = owned;
+      this.words = words;
     }
 
     /** Takes ownership of a vector the caller built and will not touch again. */
     static MaskedInput owning(int from, int[] owned) {
-      return new MaskedInput(from, owned, true);
+      return new MaskedInput(from, IntBuffer.wrap(owned));
     }
 
-    /** Decodes the words received on the wire (4 bytes each, little-endian). */
+    /** Reads the words received on the wire (4 bytes each, little-endian) in place; the caller gives the bytes up. */
     public static MaskedInput fromLittleEndian(int from, ByteBuffer words) {
       if (words.remaining() % Integer.BYTES != 0) {
         throw new IllegalArgumentException("a masked vector of " + words.remaining()
             + " bytes is not a whole number of 32-bit words");
       }
-      int[] masked = new int[words.remaining() / Integer.BYTES];
-      words.duplicate().order(ByteOrder.LITTLE_ENDIAN).asIntBuffer().get(masked);
-      return new MaskedInput(from, masked, true);
+      return new MaskedInput(from, words.slice().order(ByteOrder.LITTLE_ENDIAN).asIntBuffer());
     }
 
     /** The words to send: 4 bytes per value, little-endian. */
     public byte[] toLittleEndian() {
-      ByteBuffer bytes = ByteBuffer.allocate(masked.length * Integer.BYTES).order(ByteOrder.LITTLE_ENDIAN);
-      bytes.asIntBuffer().put(masked);
+      ByteBuffer bytes = ByteBuffer.allocate(length() * Integer.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+      bytes.asIntBuffer().put(words.duplicate().clear());
       return bytes.array();
     }
 
@@ -128,21 +128,26 @@ public final class Messages {
     }
 
     public int[] masked() {
-      return masked.clone();
+      int[] copy = new int[length()];
+      words.get(0, copy);
+      return copy;
     }
 
-    /** Read without copying, for the server's running sum. */
-    int at(int i) {
-      return masked[i];
+    /** Adds this vector into the server's running sum (mod 2^32), without copying it. */
+    void addInto(int[] sum) {
+      IntBuffer in = words;
+      for (int i = 0; i < sum.length; i++) {
+        sum[i] += in.get(i);
+      }
     }
 
     int length() {
-      return masked.length;
+      return words.limit();
     }
 
     @Override
     public String toString() {
-      return "MaskedInput[from=" + from + ", " + masked.length + " values]";
+      return "MaskedInput[from=" + from + ", " + length() + " values]";
     }
   }
 

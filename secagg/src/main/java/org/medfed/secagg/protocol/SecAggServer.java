@@ -110,9 +110,7 @@ public final class SecAggServer {
     if (!survivors.add(input.from())) {
       throw abort("node " + input.from() + " sent its masked input twice");
     }
-    for (int i = 0; i < sum.length; i++) {
-      sum[i] += input.at(i);
-    }
+    input.addInto(sum);
   }
 
   /**
