@@ -302,8 +302,8 @@ final class TaskRunner {
    * Fetches the model and trains from it. For SCAFFOLD (the plan asks for control_delta) it also
    * fetches the server control variate c, corrects every local step by c − c_i with this hospital's
    * c_i (that of the last earlier round it took part in, so a redone round ignores what its failed
-   * attempt kept), and computes Δc_i (Karimireddy et al. 2020,
-   * option II); c_i+ is kept only once the update is in the coordinator's hands.
+   * attempt kept), and computes Δc_i (Karimireddy et al. 2020, option II); c_i+ is kept only once
+   * the update is in the coordinator's hands.
    */
   private LocalUpdate trainUpdate(TrainTask task, TrainingPlan plan, UpdateLayout layout, LocalDataset dataset,
       CancellationToken token, Deadline deadline, StepCpu<RoundStep> cpu) {
