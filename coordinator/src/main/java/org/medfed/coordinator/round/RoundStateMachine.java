@@ -126,8 +126,17 @@ public final class RoundStateMachine {
     try (HospitalSchedule.Reservation held = reservation.get()) {
       // A hospital may have reconnected while the round waited: train on its current session.
       List<String> chosen = ids(select(eligible, round));
-      return trainAndAggregate(round, model, services.nodes().connected(n -> chosen.contains(n.nodeId())),
-          eligible.size(), started);
+      List<NodeSession> selected = services.nodes().connected(n -> chosen.contains(n.nodeId()));
+      // Or gone for good: a secure round among fewer than min_nodes would unmask a sum of fewer
+      // hospitals than the job allows, only to refuse it afterwards.
+      if (selected.size() < spec.minNodes()) {
+        List<String> gone = new ArrayList<>(chosen);
+        gone.removeAll(ids(selected));
+        return new RoundOutcome.Failed("round " + round + ": " + gone + " disconnected while the round waited for busy"
+            + " hospitals, leaving " + selected.size() + " of the selected nodes and min_nodes is " + spec.minNodes()
+            + "; nothing was trained");
+      }
+      return trainAndAggregate(round, model, selected, eligible.size(), started);
     }
   }
 

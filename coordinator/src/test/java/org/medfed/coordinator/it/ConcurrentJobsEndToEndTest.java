@@ -3,6 +3,7 @@ package org.medfed.coordinator.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.grpc.ManagedChannel;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -10,10 +11,13 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.medfed.proto.v1.GetJobRequest;
 import org.medfed.proto.v1.JobEvent;
 import org.medfed.proto.v1.JobState;
+import org.medfed.trust.tls.TlsFiles;
 
 /**
  * Several secure jobs on the same hospitals at once, with real agents, DL4J and crypto. Before the
@@ -94,6 +98,47 @@ class ConcurrentJobsEndToEndTest {
         // Each agent ran both jobs' secure tasks at once; had it not, the key exchanges would have deadlocked.
         assertEquals(List.of(), phases(list, "QUEUED"), id + " never waited for a hospital");
       });
+    }
+  }
+
+  @Test
+  void aHospitalLostWhileARoundWaitsForIt_failsThatRoundBeforeTraining_unmaskingNoSumBelowMinNodes() throws Exception {
+    try (Federation federation = new Federation(dataDir)) {
+      for (int h = 0; h < 2; h++) {
+        federation.agent("hospital-" + (char) ('a' + h), Blobs.dataset("expression", h + 1, 40, 20, 20));
+      }
+      // hospital-c crashes in the first round it trains, once the other job's round waits for it.
+      CompletableFuture<Void> queued = new CompletableFuture<>();
+      TlsFiles cKit = federation.kit("hospital-c");
+      ManagedChannel cChannel = federation.channel(cKit, "127.0.0.1");
+      federation.agent("hospital-c", Blobs.dataset("expression", 3, 40, 20, 20), new RecordingTrainer((call, corrected) -> {
+        if (call == 1) {
+          queued.orTimeout(60, TimeUnit.SECONDS).join();
+          cChannel.shutdownNow();
+          throw new IllegalStateException("hospital-c crashed");
+        }
+      }), cKit, cChannel);
+
+      List<String> ids = List.of(federation.submit(job("one")).getJobId(), federation.submit(job("two")).getJobId());
+      List<CompletableFuture<List<JobEvent>>> watches = ids.stream().map(id -> CompletableFuture.supplyAsync(() -> {
+        List<JobEvent> events = new ArrayList<>();
+        federation.admin.withDeadlineAfter(2, TimeUnit.MINUTES)
+            .watchJob(GetJobRequest.newBuilder().setJobId(id).build()).forEachRemaining(event -> {
+              events.add(event);
+              if (event.getPhase().equals("QUEUED")) {
+                queued.complete(null);
+              }
+            });
+        return events;
+      })).toList();
+      List<List<JobEvent>> events = watches.stream().map(CompletableFuture::join).toList();
+
+      int waited = phases(events.get(0), "QUEUED").isEmpty() ? 1 : 0;
+      var summary = federation.job(ids.get(waited)).getSummary();
+      assertEquals(JobState.FAILED, summary.getState(), summary.getMessage());
+      assertTrue(summary.getMessage().contains("[hospital-c] disconnected while the round waited for busy hospitals,"
+          + " leaving 2 of the selected nodes and min_nodes is 3; nothing was trained"), summary.getMessage());
+      assertEquals(List.of(), phases(events.get(waited), "SECAGG_UNMASKING"), "no sum of 2 hospitals unmasked");
     }
   }
 }

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.grpc.ManagedChannel;
-import io.grpc.StatusRuntimeException;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -13,13 +12,10 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
-import java.util.ArrayDeque;
+import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Deque;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
@@ -27,11 +23,10 @@ import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.medfed.coordinator.cli.MedfedCli;
-import org.medfed.nodeagent.data.LocalDataset;
+import org.medfed.coordinator.it.CrashDrill.KillPoint;
 import org.medfed.nodeagent.session.NodeAgent;
 import org.medfed.nodeagent.training.Dl4jTrainer;
 import org.medfed.proto.v1.AdminServiceGrpc;
-import org.medfed.proto.v1.GetJobRequest;
 import org.medfed.proto.v1.JobDetail;
 import org.medfed.proto.v1.JobEvent;
 import org.medfed.proto.v1.JobState;
@@ -65,12 +60,6 @@ class CrashResumeTest {
       secure_aggregation: {stage_deadline: 20s}
       """;
 
-  /**
-   * A SIGKILL (or, if {@code graceful}, a SIGTERM) as soon as (plus {@code delayMillis}) the job
-   * enters {@code phase} in round {@code round} or later.
-   */
-  private record KillPoint(String phase, long delayMillis, int round, boolean graceful) {}
-
   @TempDir Path dir;
 
   @Test
@@ -90,16 +79,15 @@ class CrashResumeTest {
         {"EVALUATE", "0", "200"},
         {"CHECKPOINT", "0", "5"},                 // while checkpointing
         {"ROUND_COMPLETED", "0", "150"}};         // between rounds
-    Deque<KillPoint> plan = new ArrayDeque<>();
+    List<KillPoint> plan = new ArrayList<>();
     for (String[] stage : stages) {
       for (int point = 1; point <= 2; point++) {
-        plan.add(new KillPoint(stage[0], Long.parseLong(stage[point]), 2 + plan.size() / 3, false));
+        plan.add(KillPoint.kill(stage[0], Long.parseLong(stage[point]), 2 + plan.size() / 3));
       }
     }
     // And one orderly stop, as for an upgrade: the job must pause, not end, and resume the same way.
     plan.add(new KillPoint("SECAGG_MASKED_INPUT", 100, 2 + plan.size() / 3, true));
     int kills = plan.size();
-    List<String> killedAt = new ArrayList<>();
 
     try (CoordinatorProcess coordinator = new CoordinatorProcess(dir, pki)) {
       coordinator.start();
@@ -113,14 +101,10 @@ class CrashResumeTest {
       try {
         for (int i = 0; i < 3; i++) {
           String node = "hospital-" + (char) ('a' + i);
-          LocalDataset data = Blobs.dataset("expression", i + 1, 60, 40, 20);
           TlsFiles kit = pki.issue(node, Role.HOSPITAL, List.of());
-          NodeAgent agent = new NodeAgent(Federation.agentConfig(node, data, coordinator.port,
-              dir.resolve("agents").resolve(node), true, kit), TestPki.channel(kit, "127.0.0.1", coordinator.port),
-              List.of(data), new Dl4jTrainer());
-          agents.add(agent);
-          agent.start();
-          agent.connected().orTimeout(30, TimeUnit.SECONDS).join();
+          agents.add(CrashDrill.agent(coordinator, node, Blobs.dataset("expression", i + 1, 60, 40, 20),
+              new Dl4jTrainer(), kit, TestPki.channel(kit, "127.0.0.1", coordinator.port),
+              dir.resolve("agents").resolve(node)));
         }
         AdminServiceGrpc.AdminServiceBlockingStub admin = AdminServiceGrpc.newBlockingStub(adminChannel);
         String crashed = admin.submitJob(SubmitJobRequest.newBuilder().setJobDocument(JOB.formatted("crashed"))
@@ -132,24 +116,9 @@ class CrashResumeTest {
         CompletableFuture<Integer> watch = CompletableFuture.supplyAsync(() -> MedfedCli.run("watch", "--kit",
             adminKit.toString(), crashed));
 
-        long giveUp = System.nanoTime() + TimeUnit.MINUTES.toNanos(10);
-        while (!plan.isEmpty()) {
-          assertTrue(System.nanoTime() < giveUp, "kill plan not finished; left: " + plan + "; killed at " + killedAt);
-          KillPoint next = plan.peek();
-          JobEvent hit = awaitPhase(admin, crashed, next, coordinator.startedAtMillis());
-          Thread.sleep(next.delayMillis());
-          if (next.graceful()) {
-            coordinator.stop();
-          } else {
-            coordinator.kill();
-          }
-          plan.poll();
-          killedAt.add((next.graceful() ? "SIGTERM at " : "") + next.phase() + "+" + next.delayMillis() + "ms in round "
-              + hit.getRound());
-          coordinator.start();
-        }
+        List<String> killedAt = CrashDrill.run(coordinator, admin, crashed, plan, Duration.ofMinutes(10));
 
-        JobDetail detail = awaitEnd(admin, crashed);
+        JobDetail detail = CrashDrill.awaitEnd(admin, crashed);
         System.out.println("CrashResumeTest killed the coordinator at " + killedAt);
         int watchExit = watch.get(2, TimeUnit.MINUTES);
         System.setOut(console);
@@ -170,13 +139,9 @@ class CrashResumeTest {
         // Every round exactly once, in order, each with its participants and metrics.
         assertEquals(IntStream.rangeClosed(1, 26).boxed().toList(),
             detail.getRoundsList().stream().map(RoundRecord::getRound).toList());
-        List<JobEvent> history = new ArrayList<>();
-        admin.withDeadlineAfter(30, TimeUnit.SECONDS).watchJob(GetJobRequest.newBuilder().setJobId(crashed).build())
-            .forEachRemaining(history::add);
-        Map<Integer, Long> completions = history.stream().filter(e -> e.getPhase().equals("ROUND_COMPLETED"))
-            .collect(Collectors.groupingBy(JobEvent::getRound, TreeMap::new, Collectors.counting()));
+        List<JobEvent> history = CrashDrill.history(admin, crashed);
         assertEquals(IntStream.rangeClosed(1, 26).boxed().collect(Collectors.toMap(r -> r, r -> 1L)),
-            completions, "killed at " + killedAt);
+            CrashDrill.completions(history), "killed at " + killedAt);
         assertEquals(1, history.stream().filter(e -> e.getPhase().equals("PAUSED")).count(),
             "the orderly stop paused the job, and only that one");
         assertTrue(history.stream().noneMatch(e -> e.getState() == JobState.CANCELLED), "no stop ended the job");
@@ -196,7 +161,7 @@ class CrashResumeTest {
         // The same job, never interrupted, ends where the interrupted one did (within training noise).
         String baseline = admin.submitJob(SubmitJobRequest.newBuilder().setJobDocument(JOB.formatted("baseline"))
             .build()).getJobId();
-        JobDetail uninterrupted = awaitEnd(admin, baseline);
+        JobDetail uninterrupted = CrashDrill.awaitEnd(admin, baseline);
         assertEquals(JobState.SUCCEEDED, uninterrupted.getSummary().getState(),
             uninterrupted.getSummary().getMessage());
         double resumedAccuracy = detail.getRounds(25).getMetricsOrThrow("eval_accuracy");
@@ -225,43 +190,11 @@ class CrashResumeTest {
     }
   }
 
-  /** Follows the job (reconnecting while the coordinator starts) until it enters {@code point}'s phase. */
-  private static JobEvent awaitPhase(AdminServiceGrpc.AdminServiceBlockingStub admin, String jobId, KillPoint point,
-      long sinceMillis) {
-    while (true) {
-      try {
-        Iterator<JobEvent> events = admin.withDeadlineAfter(120, TimeUnit.SECONDS)
-            .watchJob(GetJobRequest.newBuilder().setJobId(jobId).build());
-        while (events.hasNext()) {
-          JobEvent event = events.next();
-          // History replayed after a restart is what the killed process did, not what this one does.
-          if (event.getAtUnixMillis() >= sinceMillis && event.getPhase().equals(point.phase())
-              && event.getRound() >= point.round()) {
-            return event;
-          }
-          if (Federation.ended(event.getState())) {
-            throw new AssertionError("job ended before reaching " + point + ": " + event.getMessage());
-          }
-        }
-      } catch (StatusRuntimeException e) {
-        if (e.getStatus().getCode() != io.grpc.Status.Code.UNAVAILABLE) {
-          throw e;
-        }
-      }
-    }
-  }
-
   private static long auditRowsIn(Path database) throws Exception {
     try (Connection db = DriverManager.getConnection("jdbc:sqlite:" + database);
         ResultSet rows = db.createStatement().executeQuery("SELECT COUNT(*) FROM audit_records")) {
       rows.next();
       return rows.getLong(1);
     }
-  }
-
-  private static JobDetail awaitEnd(AdminServiceGrpc.AdminServiceBlockingStub admin, String jobId) {
-    admin.withDeadlineAfter(5, TimeUnit.MINUTES).watchJob(GetJobRequest.newBuilder().setJobId(jobId).build())
-        .forEachRemaining(e -> { });
-    return admin.withDeadlineAfter(30, TimeUnit.SECONDS).getJob(GetJobRequest.newBuilder().setJobId(jobId).build());
   }
 }

@@ -386,7 +386,7 @@ class FailureEndToEndTest {
     TlsFiles cKit = federation.kit("hospital-c");
     ManagedChannel cChannel = federation.channel(cKit, "127.0.0.1");
     federation.agent("hospital-c", Blobs.dataset("expression", 3, 40, 20, 20),
-        new RecordingTrainer(call -> killOnSecondRound(call, cChannel)), cKit, cChannel);
+        new RecordingTrainer((call, corrected) -> killOnSecondRound(call, cChannel)), cKit, cChannel);
   }
 
   private static void killOnSecondRound(int call, ManagedChannel channel) {

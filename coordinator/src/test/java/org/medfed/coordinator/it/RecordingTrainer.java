@@ -2,7 +2,6 @@ package org.medfed.coordinator.it;
 
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.function.IntConsumer;
 import org.medfed.nodeagent.data.LocalDataset;
 import org.medfed.nodeagent.training.CancellationToken;
 import org.medfed.nodeagent.training.Dl4jTrainer;
@@ -15,25 +14,32 @@ import org.medfed.nodeagent.training.TrainingPlan;
  * example to kill the agent mid-round.
  */
 final class RecordingTrainer implements LocalTrainer {
+  /** Runs before training call number {@code call}; {@code corrected} for SCAFFOLD's corrected steps. */
+  @FunctionalInterface
+  interface Hook {
+    void beforeTraining(int call, boolean corrected);
+  }
+
+
   final List<float[]> received = new CopyOnWriteArrayList<>();
   final List<float[]> produced = new CopyOnWriteArrayList<>();
   /** SCAFFOLD's c − c_i per training call, for jobs that correct their steps. */
   final List<float[]> corrections = new CopyOnWriteArrayList<>();
   private final Dl4jTrainer delegate = new Dl4jTrainer();
-  private final IntConsumer beforeTraining;
+  private final Hook beforeTraining;
   private int calls;
 
-  RecordingTrainer(IntConsumer beforeTraining) {
+  RecordingTrainer(Hook beforeTraining) {
     this.beforeTraining = beforeTraining;
   }
 
   RecordingTrainer() {
-    this(call -> { });
+    this((call, corrected) -> { });
   }
 
   @Override
   public Trained train(TrainingPlan plan, float[] globalParameters, LocalDataset dataset, CancellationToken cancel) {
-    beforeTraining.accept(++calls);
+    beforeTraining.beforeTraining(++calls, false);
     received.add(globalParameters.clone());
     Trained trained = delegate.train(plan, globalParameters, dataset, cancel);
     produced.add(trained.parameters());
@@ -43,7 +49,7 @@ final class RecordingTrainer implements LocalTrainer {
   @Override
   public Trained train(TrainingPlan plan, float[] globalParameters, float[] gradientCorrection, LocalDataset dataset,
       CancellationToken cancel) {
-    beforeTraining.accept(++calls);
+    beforeTraining.beforeTraining(++calls, true);
     received.add(globalParameters.clone());
     corrections.add(gradientCorrection.clone());
     Trained trained = delegate.train(plan, globalParameters, gradientCorrection, dataset, cancel);

@@ -301,8 +301,9 @@ final class TaskRunner {
   /**
    * Fetches the model and trains from it. For SCAFFOLD (the plan asks for control_delta) it also
    * fetches the server control variate c, corrects every local step by c − c_i with this hospital's
-   * c_i (its last round's, whichever round that was), and computes Δc_i (Karimireddy et al. 2020,
-   * option II); c_i+ is kept only once the update is in the coordinator's hands.
+   * c_i (that of the last earlier round it took part in, so a redone round ignores what its failed
+   * attempt kept), and computes Δc_i (Karimireddy et al. 2020, option II); c_i+ is kept only once
+   * the update is in the coordinator's hands.
    */
   private LocalUpdate trainUpdate(TrainTask task, TrainingPlan plan, UpdateLayout layout, LocalDataset dataset,
       CancellationToken token, Deadline deadline, StepCpu<RoundStep> cpu) {
@@ -315,7 +316,7 @@ final class TaskRunner {
       return new LocalUpdate(vectors, trained.numSamples(), trained.metrics(), () -> { }, global);
     }
     float[] serverControl = fetchTensor(task, UpdateLayout.SERVER_CONTROL, plan, deadline);
-    ControlVariateStore.Stored own = controls.load(task.getJobId(), global.length);
+    ControlVariateStore.Stored own = controls.before(task.getJobId(), task.getRound(), global.length);
     LocalTrainer.Trained trained = trainLocally(task, plan, global,
         Optional.of(ScaffoldClient.correction(serverControl, own.values())), dataset, token, cpu);
     ScaffoldClient.Next next = ScaffoldClient.next(global, localParameters(trained, global), serverControl,

@@ -15,20 +15,30 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
+import java.util.List;
 
 /**
  * The hospital's SCAFFOLD control variates c_i, one file per job under the agent's state folder, so
  * that they outlive rounds and agent restarts. A hospital that missed rounds still holds the c_i of
  * the last round it took part in, which is what SCAFFOLD expects of a client not sampled for a while.
  *
+ * <p>The file also keeps the c_i the newest one was trained from. A hospital keeps c_i+ once its
+ * update is in the coordinator's hands, but the round can still fail or the coordinator die before
+ * its checkpoint; the coordinator then redoes the round with the same number from the previous
+ * checkpoint, whose c lacks this hospital's Δc. Training round r therefore starts from the newest c_i
+ * kept by a round before r ({@link #before}), so a redone round steps as the first attempt did.
+ *
  * <p>Each write goes to a temporary file that is forced to disk and then renamed over the old one
  * (and the folder forced), so a crash leaves the old c_i or the new one, never a torn one. A file
  * that fails its SHA-256 is refused, never silently reset to zero. Thread-safe per job.
  */
 public final class ControlVariateStore {
-  private static final String MAGIC = "medfed-control-variate/v1";
+  // v1 held one c_i; v2 holds the newest and the one before it, oldest first.
+  private static final String MAGIC_V1 = "medfed-control-variate/v1";
+  private static final String MAGIC = "medfed-control-variate/v2";
   private final Path folder;
 
   /** @param stateDir the agent's state folder; the files go into its {@code control-variates} folder */
@@ -49,52 +59,57 @@ public final class ControlVariateStore {
   }
 
   /**
-   * The job's c_i; zeros (round 0) for a job this hospital never trained, as the paper initialises it.
+   * The job's newest c_i; zeros (round 0) for a job this hospital never trained, as the paper initialises it.
    *
    * @throws IllegalStateException when the file is damaged or holds another model size
    */
   public synchronized Stored load(String jobId, int parameterCount) {
-    Path file = file(jobId);
-    if (!Files.exists(file)) {
-      return new Stored(new double[parameterCount], 0);
-    }
-    try {
-      byte[] bytes = Files.readAllBytes(file);
-      if (bytes.length < 32 || !Arrays.equals(sha256(bytes, bytes.length - 32),
-          Arrays.copyOfRange(bytes, bytes.length - 32, bytes.length))) {
-        throw damaged(file, jobId, "it fails its SHA-256");
-      }
-      DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes, 0, bytes.length - 32));
-      if (!in.readUTF().equals(MAGIC) || !in.readUTF().equals(jobId)) {
-        throw damaged(file, jobId, "it is not this job's control variate");
-      }
-      int round = in.readInt();
-      int count = in.readInt();
-      if (count != parameterCount) {
-        throw new IllegalStateException("the SCAFFOLD control variate of job " + jobId + " in " + file + " has " + count
-            + " values but the job's model has " + parameterCount + "; the job's model changed under it");
-      }
-      double[] values = new double[count];
-      for (int i = 0; i < count; i++) {
-        values[i] = in.readDouble();
-      }
-      return new Stored(values, round);
-    } catch (IOException e) {
-      throw damaged(file, jobId, e.toString());
-    }
+    List<Stored> kept = read(jobId, parameterCount);
+    return kept.isEmpty() ? new Stored(new double[parameterCount], 0) : kept.get(kept.size() - 1);
   }
 
-  /** Replaces the job's c_i durably (temporary file, fsync, atomic rename, fsync of the folder). */
+  /**
+   * The c_i to train round {@code round} from: the newest kept by an earlier round, so that a round
+   * redone after a failure or a coordinator crash ignores what its first attempt kept.
+   *
+   * @throws IllegalStateException when the file is damaged or holds another model size
+   */
+  public synchronized Stored before(String jobId, int round, int parameterCount) {
+    List<Stored> kept = read(jobId, parameterCount);
+    for (int i = kept.size() - 1; i >= 0; i--) {
+      if (kept.get(i).round() < round) {
+        return kept.get(i);
+      }
+    }
+    return new Stored(new double[parameterCount], 0);
+  }
+
+  /**
+   * Keeps {@code values} as the job's c_i of {@code round}, with the newest one of an earlier round
+   * beside it (a second attempt of a round replaces the first's), durably: temporary file, fsync,
+   * atomic rename, fsync of the folder.
+   */
   public synchronized void save(String jobId, int round, double[] values) {
     Path file = file(jobId);
+    List<Stored> kept = new ArrayList<>();
+    for (Stored earlier : read(jobId, values.length)) {
+      if (earlier.round() < round) {
+        kept.clear();
+        kept.add(earlier);
+      }
+    }
+    kept.add(new Stored(values, round));
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     try (DataOutputStream out = new DataOutputStream(bytes)) {
       out.writeUTF(MAGIC);
       out.writeUTF(jobId);
-      out.writeInt(round);
-      out.writeInt(values.length);
-      for (double value : values) {
-        out.writeDouble(value);
+      out.writeInt(kept.size());
+      for (Stored entry : kept) {
+        out.writeInt(entry.round());
+        out.writeInt(entry.values.length);
+        for (double value : entry.values) {
+          out.writeDouble(value);
+        }
       }
       out.write(sha256(bytes.toByteArray(), bytes.size()));
     } catch (IOException e) {
@@ -116,6 +131,47 @@ public final class ControlVariateStore {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot store the SCAFFOLD control variate of job " + jobId + " round " + round
           + " in " + file, e);
+    }
+  }
+
+  /** The job's kept c_i, oldest first; none for a job this hospital never trained. */
+  private List<Stored> read(String jobId, int parameterCount) {
+    Path file = file(jobId);
+    if (!Files.exists(file)) {
+      return List.of();
+    }
+    try {
+      byte[] bytes = Files.readAllBytes(file);
+      if (bytes.length < 32 || !Arrays.equals(sha256(bytes, bytes.length - 32),
+          Arrays.copyOfRange(bytes, bytes.length - 32, bytes.length))) {
+        throw damaged(file, jobId, "it fails its SHA-256");
+      }
+      DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes, 0, bytes.length - 32));
+      String magic = in.readUTF();
+      if (!(magic.equals(MAGIC) || magic.equals(MAGIC_V1)) || !in.readUTF().equals(jobId)) {
+        throw damaged(file, jobId, "it is not this job's control variate");
+      }
+      int entries = magic.equals(MAGIC_V1) ? 1 : in.readInt();
+      if (entries < 1 || entries > 2) {
+        throw damaged(file, jobId, "it claims " + entries + " control variates");
+      }
+      List<Stored> kept = new ArrayList<>();
+      for (int e = 0; e < entries; e++) {
+        int round = in.readInt();
+        int count = in.readInt();
+        if (count != parameterCount) {
+          throw new IllegalStateException("the SCAFFOLD control variate of job " + jobId + " in " + file + " has "
+              + count + " values but the job's model has " + parameterCount + "; the job's model changed under it");
+        }
+        double[] values = new double[count];
+        for (int i = 0; i < count; i++) {
+          values[i] = in.readDouble();
+        }
+        kept.add(new Stored(values, round));
+      }
+      return kept;
+    } catch (IOException e) {
+      throw damaged(file, jobId, e.toString());
     }
   }
 
