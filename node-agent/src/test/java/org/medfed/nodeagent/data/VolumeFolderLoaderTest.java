@@ -124,10 +124,47 @@ class VolumeFolderLoaderTest {
         dir, CLASSES, DatasetDeclaration.Options.DEFAULTS.withSkipBadRows(true));
     DatasetLoaders.Loaded loaded = DatasetLoaders.loadReporting(skipping);
 
-    assertEquals(stray + ": not a NIfTI volume (.nii or .nii.gz); remove it or convert it (a DICOM series can be"
-        + " converted with dcm2niix)", e.getMessage());
+    assertEquals(stray + ": not a study: expected a NIfTI volume (.nii or .nii.gz), a multi-frame DICOM file (.dcm"
+        + " or no extension) or a folder holding one DICOM series", e.getMessage());
     assertEquals(List.of(e.getMessage()), loaded.skipped());
     assertEquals(1, loaded.dataset().trainSamples());
+  }
+
+  @Test
+  void load_dicomSeriesFoldersMultiFrameFilesAndNifti_giveOneTensor_andASeriesEqualsItsNiftiConversion()
+      throws Exception {
+    double[] axial = {1, 0, 0, 0, 1, 0};
+    DicomSeriesTest.series(dir.resolve("train/healthy/study1"), axial, 5, 4, 3, 2);
+    DicomFile multi = DicomSeriesTest.slice(axial, 0, 4, 3, 2);
+    multi.spacingBetweenSlices = 2;
+    multi.stored = new short[4 * 4 * 3];
+    Files.createDirectories(dir.resolve("train/lesion"));
+    multi.write(dir.resolve("train/lesion/study2.dcm"));
+    DicomSeriesTest.niftiOf(dir.resolve("test/healthy/study1.nii"), axial, 5, 4, 3, 2);
+    VolumePreprocessing resized = new VolumePreprocessing(Optional.of(new VolumePreprocessing.Size(4, 4, 4)),
+        new VolumePreprocessing.Intensity.None(), OptionalInt.empty(), 0.5);
+
+    LocalDataset data = DatasetLoaders.load(declaration(resized));
+
+    assertArrayEquals(new long[] {2, 1, 4, 4, 4}, data.train().getFeatures().shape());
+    assertArrayEquals(new float[] {1, 0, 0, 1}, data.train().getLabels().data().asFloat());
+    assertArrayEquals(data.test().getFeatures().slice(0).dup().data().asFloat(),
+        data.train().getFeatures().slice(0).dup().data().asFloat(), 1e-4f, "the DICOM series and its NIfTI"
+        + " conversion");
+  }
+
+  @Test
+  void load_aBrokenDicomStudy_namesItsFiles() throws Exception {
+    study("test", "lesion", "b.nii", 4);
+    Path series = DicomSeriesTest.series(dir.resolve("train/healthy/study1"), new double[] {1, 0, 0, 0, 1, 0}, 4,
+        2, 2, 1);
+    Files.delete(series.resolve("IM2.dcm"));
+
+    DataLoadException e = assertThrows(DataLoadException.class,
+        () -> DatasetLoaders.load(declaration(VolumePreprocessing.DEFAULTS)));
+
+    assertTrue(e.getMessage().startsWith(series + ": a slice is missing between IM3.dcm at 41 mm and IM1.dcm at 43"
+        + " mm"), e.getMessage());
   }
 
   @Test
