@@ -45,9 +45,9 @@ final class NiftiVolumes {
 
   /**
    * One volume in RAS+ order: {@code values[(s * anterior + a) * right + r]}, so as a C-order array
-   * its shape is {@code [depth (S), height (A), width (R)]}.
+   * its shape is {@code [depth (S), height (A), width (R)]}; {@code spacing} is its voxel size in mm.
    */
-  record Volume(float[] values, int depth, int height, int width) {}
+  record Volume(float[] values, int depth, int height, int width, VolumePreprocessing.Spacing spacing) {}
 
   /**
    * Reads one volume of a NIfTI file.

@@ -57,7 +57,9 @@ final class RasOrientation {
         }
       }
     }
-    return new NiftiVolumes.Volume(values, out[2], out[1], out[0]);
+    // A voxel axis's step length is its spacing, whichever world axis it now runs along.
+    return new NiftiVolumes.Volume(values, out[2], out[1], out[0], new VolumePreprocessing.Spacing(
+        length(m, sourceOf[2]), length(m, sourceOf[1]), length(m, sourceOf[0])));
   }
 
   /**

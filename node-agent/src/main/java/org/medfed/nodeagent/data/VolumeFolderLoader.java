@@ -130,15 +130,18 @@ final class VolumeFolderLoader {
     }
 
     private void checkShape(Path file, NiftiVolumes.Volume volume) {
-      long[] own = preprocessing.shape(volume.depth(), volume.height(), volume.width());
+      long[] own = preprocessing.shape(volume);
       if (shape == null) {
         checkMemory(own);
         shape = own;
       } else if (!Arrays.equals(shape, own)) {
-        throw new DataLoadException(file + ": volume is " + volume.depth() + "x" + volume.height() + "x"
-            + volume.width() + " (depth x height x width, after reorienting to RAS+) but earlier volumes are "
-            + shape[1] + "x" + shape[2] + "x" + shape[3] + "; add resize: [DEPTH, HEIGHT, WIDTH] to the dataset's"
-            + " declaration");
+        String resampled = preprocessing.spacing().map(s -> " and resampling to spacing [" + s.depth() + ", "
+            + s.height() + ", " + s.width() + "] mm").orElse("");
+        throw new DataLoadException(file + ": volume is " + own[1] + "x" + own[2] + "x" + own[3] + " (depth x height"
+            + " x width, after reorienting to RAS+" + resampled + ") but earlier volumes are " + shape[1] + "x"
+            + shape[2] + "x" + shape[3] + "; " + (resampled.isEmpty() ? "add" : "declare") + " resize: [DEPTH,"
+            + " HEIGHT, WIDTH] to the dataset's declaration" + (resampled.isEmpty() ? "" : " instead of spacing (its"
+            + " studies cover different fields of view)"));
       }
     }
 

@@ -101,6 +101,7 @@ class DicomSeriesTest {
     NiftiVolumes.Volume volume = DicomSeries.read(folder);
 
     assertEquals(List.of(4, 3, 2), List.of(volume.depth(), volume.height(), volume.width()));
+    assertSpacing(new VolumePreprocessing.Spacing(2.5, 0.8, 0.6), volume.spacing());
     // Axial LPS: columns run towards Left and rows towards Posterior, so RAS reverses both; slices run Superior.
     for (int s = 0; s < 4; s++) {
       for (int a = 0; a < 3; a++) {
@@ -152,6 +153,12 @@ class DicomSeriesTest {
     assertEquals(List.of(fromNifti.depth(), fromNifti.height(), fromNifti.width()),
         List.of(fromDicom.depth(), fromDicom.height(), fromDicom.width()));
     assertArrayEquals(fromNifti.values(), fromDicom.values(), 1e-4f);
+    assertSpacing(fromNifti.spacing(), fromDicom.spacing());
+  }
+
+  private static void assertSpacing(VolumePreprocessing.Spacing expected, VolumePreprocessing.Spacing actual) {
+    assertArrayEquals(new double[] {expected.depth(), expected.height(), expected.width()},
+        new double[] {actual.depth(), actual.height(), actual.width()}, 1e-5, "spacing in mm (S, A, R)");
   }
 
   @Test
