@@ -6,7 +6,9 @@ import ij.plugin.DICOM;
 import ij.process.ImageProcessor;
 import ij.util.DicomTools;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -43,7 +45,7 @@ final class DicomImages {
     dicom.open(file.toString());
     if (dicom.getWidth() == 0 || dicom.getProcessor() == null) {
       throw new DataLoadException(file + ": not a readable DICOM image (ImageJ could not decode it; is it a DICOM"
-          + " file with uncompressed or JPEG pixel data?)");
+          + " file with uncompressed pixel data? ImageJ decodes no compressed transfer syntax)");
     }
     return dicom;
   }
@@ -79,7 +81,10 @@ final class DicomImages {
 
   /** A tag's decimal values (backslash-separated in DICOM); empty when absent or unreadable. */
   static double[] decimals(DICOM dicom, String tag) {
-    String value = DicomTools.getTag(dicom, tag);
+    return parse(DicomTools.getTag(dicom, tag));
+  }
+
+  private static double[] parse(String value) {
     if (value == null || value.isBlank()) {
       return new double[0];
     }
@@ -88,6 +93,24 @@ final class DicomImages {
     } catch (NumberFormatException e) {
       return new double[0];
     }
+  }
+
+  /**
+   * Every value of a tag, nested ones included, in file order. ImageJ's header text has a line
+   * {@code "gggg,eeee  Name: value"} per element, with {@code ">"} before the name inside sequences
+   * of undefined length; {@link DicomTools#getTag} returns one value and skips nested ones.
+   */
+  static List<double[]> allDecimals(DICOM dicom, String tag) {
+    List<double[]> values = new ArrayList<>();
+    if (dicom.getProperty("Info") instanceof String header) {
+      for (String line : header.split("\n")) {
+        int colon = line.indexOf(':');
+        if (line.startsWith(tag) && colon > 0) {
+          values.add(parse(line.substring(colon + 1)));
+        }
+      }
+    }
+    return values;
   }
 
   /** Grayscale in [0, 1] through the declared window, else the file's, else the image's own range. */

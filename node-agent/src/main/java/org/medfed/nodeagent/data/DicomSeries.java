@@ -31,11 +31,12 @@ import java.util.stream.Stream;
  * ImageOrientationPatient, PixelSpacing and the first and last positions is turned to RAS (x and y
  * negated) and the volume reoriented by {@link RasOrientation}, as a NIfTI file is.
  *
- * <p>A multi-frame file is read as ImageJ opens it, a stack. ImageJ does not expose per-frame
- * positions (the per-frame functional groups of enhanced multi-frame objects), so frame {@code k}
- * is placed at the file's ImagePositionPatient plus {@code k} times SpacingBetweenSlices (else
- * SliceThickness) along the normal, and a file without a top-level ImageOrientationPatient and
- * ImagePositionPatient is refused.
+ * <p>A multi-frame file is read as ImageJ opens it, a stack, and its frames go through the same
+ * ordering and checks as a folder's slices. ImageJ has no per-frame API but lists elements nested in
+ * sequences among its header lines, so an enhanced file's per-frame ImagePositionPatient (and the
+ * shared or per-frame orientation and pixel spacing) are read from there; a file with one
+ * ImagePositionPatient places frame {@code k} at it plus {@code k} times SpacingBetweenSlices (else
+ * SliceThickness) along the normal.
  */
 final class DicomSeries {
   /** How far two direction cosines may differ and still be called one orientation. */
@@ -48,6 +49,10 @@ final class DicomSeries {
   private static final String PIXEL_SPACING = "0028,0030";
   private static final String SLICE_THICKNESS = "0018,0050";
   private static final String SPACING_BETWEEN_SLICES = "0018,0088";
+  private static final Map<String, String> NAMES = Map.of(POSITION, "ImagePositionPatient", ORIENTATION,
+      "ImageOrientationPatient", PIXEL_SPACING, "PixelSpacing");
+  private static final String ENHANCED_HINT = "; a volume needs it on every slice (or, in an enhanced multi-frame"
+      + " file, in its functional groups)";
 
   private DicomSeries() {}
 
@@ -56,8 +61,12 @@ final class DicomSeries {
     return Files.isDirectory(study) ? readFolder(study) : readMultiFrame(study);
   }
 
-  /** One slice's geometry and modality values, from one single-frame file. */
-  private record Slice(Path file, Geometry geometry, double position, float[] values) {}
+  /** One slice (a single-frame file or one frame) named for messages, its geometry and its modality values. */
+  private record Slice(String name, Geometry geometry, double position, float[] values) {
+    Slice(String name, Geometry geometry, float[] values) {
+      this(name, geometry, dot(geometry.corner(), geometry.normal()), values);
+    }
+  }
 
   /** What a slice says about where it lies: the direction cosines, in-plane spacing and size, and its corner. */
   private record Geometry(double[] row, double[] column, double rowSpacing, double columnSpacing, int rows,
@@ -80,6 +89,10 @@ final class DicomSeries {
     String orientation() {
       return format(row[0], row[1], row[2], column[0], column[1], column[2]);
     }
+
+    Geometry at(double[] newCorner) {
+      return new Geometry(row, column, rowSpacing, columnSpacing, rows, columns, newCorner);
+    }
   }
 
   private static NiftiVolumes.Volume readFolder(Path folder) {
@@ -97,8 +110,10 @@ final class DicomSeries {
       }
       bySeries.computeIfAbsent(Optional.ofNullable(tag(dicom, SERIES_UID)).orElse("(none)"), k -> new ArrayList<>())
           .add(file);
-      Geometry geometry = geometry(file, dicom);
-      slices.add(new Slice(file, geometry, dot(geometry.corner(), geometry.normal()),
+      double[] orientation = numbers(file, DicomImages.decimals(dicom, ORIENTATION), ORIENTATION, 6);
+      double[] spacing = numbers(file, DicomImages.decimals(dicom, PIXEL_SPACING), PIXEL_SPACING, 2);
+      double[] position = numbers(file, DicomImages.decimals(dicom, POSITION), POSITION, 3);
+      slices.add(new Slice(file.getFileName().toString(), geometry(file, dicom, orientation, spacing, position),
           DicomImages.modalityValues(dicom, 1)));
     }
     if (bySeries.size() > 1) {
@@ -106,21 +121,15 @@ final class DicomSeries {
           .map(e -> "SeriesInstanceUID " + e.getKey() + ": " + names(e.getValue())).collect(Collectors.joining("; "))
           + "); keep one series per study folder");
     }
-    checkConsistent(folder, slices);
-    slices.sort(Comparator.comparingDouble(Slice::position));
-    checkSpacing(folder, slices);
-    Geometry first = slices.get(0).geometry();
-    double[] step = slices.size() > 1
-        ? scale(minus(slices.get(slices.size() - 1).geometry().corner(), first.corner()), 1.0 / (slices.size() - 1))
-        : scale(first.normal(), sliceSpacing(slices.get(0).file(), DicomImages.open(slices.get(0).file())));
-    float[] values = new float[slices.size() * first.rows() * first.columns()];
-    for (int k = 0; k < slices.size(); k++) {
-      System.arraycopy(slices.get(k).values(), 0, values, k * first.rows() * first.columns(),
-          first.rows() * first.columns());
-    }
-    return toRas(folder, first, step, slices.size(), values);
+    return stack(folder, slices);
   }
 
+  /**
+   * A multi-frame file's frames as slices. ImageJ lists the elements nested in sequences among its
+   * header lines, in file order; an enhanced file's per-frame functional groups thus give one
+   * ImagePositionPatient per frame (and its shared groups the orientation and pixel spacing). Without
+   * them, frame k lies at the one ImagePositionPatient plus k slice spacings along the normal.
+   */
   private static NiftiVolumes.Volume readMultiFrame(Path file) {
     DICOM dicom = DicomImages.open(file);
     int frames = dicom.getStackSize();
@@ -128,14 +137,55 @@ final class DicomSeries {
       throw new DataLoadException(file + ": is a single-frame DICOM file, one slice; put the series' files in a"
           + " folder of their own as one study");
     }
-    Geometry geometry = geometry(file, dicom);
-    double[] step = scale(geometry.normal(), sliceSpacing(file, dicom));
-    int plane = geometry.rows() * geometry.columns();
-    float[] values = new float[frames * plane];
+    List<double[]> positions = perFrame(file, dicom, POSITION, 3, frames);
+    List<double[]> orientations = perFrame(file, dicom, ORIENTATION, 6, frames);
+    List<double[]> spacings = perFrame(file, dicom, PIXEL_SPACING, 2, frames);
+    double frameSpacing = positions.size() == 1 ? sliceSpacing(file, dicom) : 0;
+    List<Slice> slices = new ArrayList<>();
     for (int k = 0; k < frames; k++) {
-      System.arraycopy(DicomImages.modalityValues(dicom, k + 1), 0, values, k * plane, plane);
+      Geometry geometry = geometry(file, dicom, orientations.get(Math.min(k, orientations.size() - 1)),
+          spacings.get(Math.min(k, spacings.size() - 1)), positions.get(Math.min(k, positions.size() - 1)));
+      if (positions.size() == 1) {
+        geometry = geometry.at(plus(positions.get(0), scale(geometry.normal(), k * frameSpacing)));
+      }
+      slices.add(new Slice("frame " + (k + 1), geometry, DicomImages.modalityValues(dicom, k + 1)));
     }
-    return toRas(file, geometry, step, frames, values);
+    return stack(file, slices);
+  }
+
+  /** A tag's values in a multi-frame file: one for all frames, or one per frame. */
+  private static List<double[]> perFrame(Path file, DICOM dicom, String tag, int count, int frames) {
+    List<double[]> values = DicomImages.allDecimals(dicom, tag);
+    if (values.size() != 1 && values.size() != frames) {
+      throw new DataLoadException(file + ": has " + values.size() + " " + NAMES.get(tag) + " (" + tag + ") values"
+          + " for " + frames + " frames; expected one, or one per frame" + (values.isEmpty() ? ENHANCED_HINT : ""));
+    }
+    for (double[] value : values) {
+      numbers(file, value, tag, count);
+    }
+    return values;
+  }
+
+  /** Orders slices by position, checks them, and stacks them into one RAS+ volume. */
+  private static NiftiVolumes.Volume stack(Path source, List<Slice> slices) {
+    if (slices.size() < 2) {
+      throw new DataLoadException(source + ": holds one slice (" + slices.get(0).name() + "); a volume needs at"
+          + " least two");
+    }
+    checkConsistent(source, slices);
+    List<Slice> sorted = new ArrayList<>(slices);
+    sorted.sort(Comparator.comparingDouble(Slice::position));
+    checkSpacing(source, sorted);
+    Geometry first = sorted.get(0).geometry();
+    // The mean step from the first slice to the last: along the normal, or slanted for a tilted gantry.
+    double[] step = scale(minus(sorted.get(sorted.size() - 1).geometry().corner(), first.corner()),
+        1.0 / (sorted.size() - 1));
+    int plane = first.rows() * first.columns();
+    float[] values = new float[sorted.size() * plane];
+    for (int k = 0; k < sorted.size(); k++) {
+      System.arraycopy(sorted.get(k).values(), 0, values, k * plane, plane);
+    }
+    return toRas(source, first, step, sorted.size(), values);
   }
 
   /**
@@ -151,10 +201,8 @@ final class DicomSeries {
     return RasOrientation.reorient(source, ras, new int[] {g.columns(), g.rows(), slices}, values);
   }
 
-  private static Geometry geometry(Path file, DICOM dicom) {
-    double[] orientation = numbers(file, dicom, ORIENTATION, "ImageOrientationPatient", 6);
-    double[] position = numbers(file, dicom, POSITION, "ImagePositionPatient", 3);
-    double[] spacing = numbers(file, dicom, PIXEL_SPACING, "PixelSpacing", 2);
+  private static Geometry geometry(Path file, DICOM dicom, double[] orientation, double[] spacing,
+      double[] position) {
     double[] row = Arrays.copyOfRange(orientation, 0, 3);
     double[] column = Arrays.copyOfRange(orientation, 3, 6);
     if (Math.abs(norm(row) - 1) > 1e-2 || Math.abs(norm(column) - 1) > 1e-2 || Math.abs(dot(row, column)) > 1e-2
@@ -166,32 +214,29 @@ final class DicomSeries {
     return new Geometry(row, column, spacing[0], spacing[1], dicom.getHeight(), dicom.getWidth(), position);
   }
 
-  private static void checkConsistent(Path folder, List<Slice> slices) {
+  private static void checkConsistent(Path source, List<Slice> slices) {
     Slice first = slices.get(0);
     Geometry g = first.geometry();
     for (Slice slice : slices) {
       Geometry other = slice.geometry();
       if (!g.sameOrientation(other)) {
-        throw new DataLoadException(folder + ": mixes orientations: " + first.file().getFileName()
-            + " has ImageOrientationPatient " + g.orientation() + " but " + slice.file().getFileName() + " has "
-            + other.orientation() + " (a localizer among the slices?); keep one orientation per study folder");
+        throw new DataLoadException(source + ": mixes orientations: " + first.name()
+            + " has ImageOrientationPatient " + g.orientation() + " but " + slice.name() + " has "
+            + other.orientation() + " (a localizer among the slices?); keep one orientation per study");
       }
       if (g.rows() != other.rows() || g.columns() != other.columns()
           || Math.abs(g.rowSpacing() - other.rowSpacing()) > 1e-4
           || Math.abs(g.columnSpacing() - other.columnSpacing()) > 1e-4) {
-        throw new DataLoadException(folder + ": " + first.file().getFileName() + " is " + g.rows() + "x"
+        throw new DataLoadException(source + ": " + first.name() + " is " + g.rows() + "x"
             + g.columns() + " pixels of " + format(g.rowSpacing(), g.columnSpacing()) + " mm but "
-            + slice.file().getFileName() + " is " + other.rows() + "x" + other.columns() + " pixels of "
-            + format(other.rowSpacing(), other.columnSpacing()) + " mm; keep one series per study folder");
+            + slice.name() + " is " + other.rows() + "x" + other.columns() + " pixels of "
+            + format(other.rowSpacing(), other.columnSpacing()) + " mm; keep one series per study");
       }
     }
   }
 
   /** Slices sorted by position must be evenly spaced; a larger gap means a missing slice. */
-  private static void checkSpacing(Path folder, List<Slice> slices) {
-    if (slices.size() < 2) {
-      return;
-    }
+  private static void checkSpacing(Path source, List<Slice> slices) {
     double[] gaps = new double[slices.size() - 1];
     for (int k = 1; k < slices.size(); k++) {
       gaps[k - 1] = slices.get(k).position() - slices.get(k - 1).position();
@@ -204,23 +249,23 @@ final class DicomSeries {
       Slice before = slices.get(k - 1);
       Slice after = slices.get(k);
       double gap = gaps[k - 1];
-      String where = before.file().getFileName() + " at " + format(before.position()) + " mm and "
-          + after.file().getFileName() + " at " + format(after.position()) + " mm along the slice normal";
+      String where = before.name() + " at " + format(before.position()) + " mm and "
+          + after.name() + " at " + format(after.position()) + " mm along the slice normal";
       if (gap < 1e-4) {
-        throw new DataLoadException(folder + ": two slices at one position: " + where + "; remove the duplicate");
+        throw new DataLoadException(source + ": two slices at one position: " + where + "; remove the duplicate");
       }
       if (gap > typical * (1 + SPACING_TOLERANCE)) {
-        throw new DataLoadException(folder + ": a slice is missing between " + where + " (a gap of "
+        throw new DataLoadException(source + ": a slice is missing between " + where + " (a gap of "
             + format(gap) + " mm where the series is spaced " + format(typical) + " mm); export the whole series");
       }
       if (gap < typical * (1 - SPACING_TOLERANCE)) {
-        throw new DataLoadException(folder + ": uneven spacing between " + where + " (" + format(gap)
+        throw new DataLoadException(source + ": uneven spacing between " + where + " (" + format(gap)
             + " mm where the series is spaced " + format(typical) + " mm); export one evenly spaced series");
       }
     }
   }
 
-  /** The distance between frames of a multi-frame file (or the depth of a one-slice series). */
+  /** The distance between frames of a multi-frame file that gives one position for all. */
   private static double sliceSpacing(Path file, DICOM dicom) {
     for (String tag : List.of(SPACING_BETWEEN_SLICES, SLICE_THICKNESS)) {
       double[] value = DicomImages.decimals(dicom, tag);
@@ -232,13 +277,11 @@ final class DicomSeries {
         + " (0018,0050), so its frames cannot be placed");
   }
 
-  private static double[] numbers(Path file, DICOM dicom, String tag, String name, int count) {
-    double[] values = DicomImages.decimals(dicom, tag);
+  /** A tag's values, checked for their count; a missing tag is named with what to do. */
+  private static double[] numbers(Path file, double[] values, String tag, int count) {
     if (values.length != count) {
-      throw new DataLoadException(file + ": " + name + " (" + tag + ") " + (values.length == 0 ? "is missing"
-          : "has " + values.length + " values, expected " + count) + "; a volume needs it on every slice (an"
-          + " enhanced multi-frame file keeps it in per-frame functional groups, which are not read: convert it"
-          + " with dcm2niix)");
+      throw new DataLoadException(file + ": " + NAMES.get(tag) + " (" + tag + ") " + (values.length == 0
+          ? "is missing" + ENHANCED_HINT : "has " + values.length + " values, expected " + count));
     }
     return values;
   }
@@ -274,6 +317,10 @@ final class DicomSeries {
 
   private static double norm(double[] a) {
     return Math.sqrt(dot(a, a));
+  }
+
+  private static double[] plus(double[] a, double[] b) {
+    return new double[] {a[0] + b[0], a[1] + b[1], a[2] + b[2]};
   }
 
   private static double[] minus(double[] a, double[] b) {

@@ -36,6 +36,12 @@ final class DicomFile {
   double intercept;
   int rows = 2;
   int columns = 2;
+  /**
+   * One ImagePositionPatient per frame: written as an enhanced multi-frame file does, in the
+   * Per-frame Functional Groups Sequence, with orientation and pixel spacing in the Shared Functional
+   * Groups Sequence (sequences and items of undefined length) and none of the three at the top level.
+   */
+  double[][] framePositions;
   /** Stored values, frame by frame, row by row; more than one frame writes NumberOfFrames. */
   short[] stored = new short[4];
 
@@ -52,8 +58,10 @@ final class DicomFile {
     element(body, 0x0020, 0x000D, "UI", ui("1.2.826.0.1.3680043.2.1125.9"));
     element(body, 0x0020, 0x000E, "UI", ui(seriesUid));
     element(body, 0x0020, 0x0013, "IS", text(Integer.toString(instance)));
-    element(body, 0x0020, 0x0032, "DS", ds(position));
-    element(body, 0x0020, 0x0037, "DS", ds(orientation));
+    if (framePositions == null) {
+      element(body, 0x0020, 0x0032, "DS", ds(position));
+      element(body, 0x0020, 0x0037, "DS", ds(orientation));
+    }
     element(body, 0x0028, 0x0002, "US", us(1));
     element(body, 0x0028, 0x0004, "CS", text("MONOCHROME2"));
     if (frames > 1) {
@@ -61,7 +69,9 @@ final class DicomFile {
     }
     element(body, 0x0028, 0x0010, "US", us(rows));
     element(body, 0x0028, 0x0011, "US", us(columns));
-    element(body, 0x0028, 0x0030, "DS", ds(pixelSpacing));
+    if (framePositions == null) {
+      element(body, 0x0028, 0x0030, "DS", ds(pixelSpacing));
+    }
     element(body, 0x0028, 0x0100, "US", us(16));
     element(body, 0x0028, 0x0101, "US", us(16));
     element(body, 0x0028, 0x0102, "US", us(15));
@@ -71,6 +81,21 @@ final class DicomFile {
     ByteBuffer pixels = ByteBuffer.allocate(stored.length * 2).order(ByteOrder.LITTLE_ENDIAN);
     for (short v : stored) {
       pixels.putShort(v);
+    }
+    if (framePositions != null) {
+      ByteArrayOutputStream shared = new ByteArrayOutputStream();
+      sequence(shared, 0x0020, 0x9116, one(0x0020, 0x0037, ds(orientation)));
+      sequence(shared, 0x0028, 0x9110, one(0x0028, 0x0030, ds(pixelSpacing)));
+      sequence(body, 0x5200, 0x9229, shared.toByteArray());
+      ByteArrayOutputStream perFrame = new ByteArrayOutputStream();
+      for (double[] framePosition : framePositions) {
+        ByteArrayOutputStream frame = new ByteArrayOutputStream();
+        sequence(frame, 0x0020, 0x9113, one(0x0020, 0x0032, ds(framePosition)));
+        item(perFrame, frame.toByteArray());
+      }
+      undefinedLength(body, 0x5200, 0x9230);
+      perFrame.writeTo(body);
+      delimiter(body, 0xE0DD);
     }
     element(body, 0x7FE0, 0x0010, "OW", pixels.array());
 
@@ -89,9 +114,9 @@ final class DicomFile {
     return Files.write(file, out.toByteArray());
   }
 
-  /** One data element: tag, VR, then a 2-byte length, or 2 reserved bytes and a 4-byte length for OB/OW. */
+  /** One data element: tag, VR, then a 2-byte length, or 2 reserved bytes and a 4-byte length for OB/OW/SQ. */
   private static void element(ByteArrayOutputStream out, int group, int element, String vr, byte[] value) {
-    boolean longForm = vr.equals("OB") || vr.equals("OW");
+    boolean longForm = vr.equals("OB") || vr.equals("OW") || vr.equals("SQ");
     ByteBuffer header = ByteBuffer.allocate(longForm ? 12 : 8).order(ByteOrder.LITTLE_ENDIAN);
     header.putShort((short) group).putShort((short) element).put(vr.getBytes(StandardCharsets.US_ASCII));
     if (longForm) {
@@ -101,6 +126,39 @@ final class DicomFile {
     }
     out.writeBytes(header.array());
     out.writeBytes(value);
+  }
+
+  /** A sequence of undefined length holding one item of undefined length with {@code content}. */
+  private static void sequence(ByteArrayOutputStream out, int group, int element, byte[] content) {
+    undefinedLength(out, group, element);
+    item(out, content);
+    delimiter(out, 0xE0DD);
+  }
+
+  private static void item(ByteArrayOutputStream out, byte[] content) {
+    out.writeBytes(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putShort((short) 0xFFFE)
+        .putShort((short) 0xE000).putInt(-1).array());
+    out.writeBytes(content);
+    delimiter(out, 0xE00D);
+  }
+
+  /** An SQ element's header with the undefined length 0xFFFFFFFF. */
+  private static void undefinedLength(ByteArrayOutputStream out, int group, int element) {
+    out.writeBytes(ByteBuffer.allocate(12).order(ByteOrder.LITTLE_ENDIAN).putShort((short) group)
+        .putShort((short) element).put("SQ".getBytes(StandardCharsets.US_ASCII)).putShort((short) 0).putInt(-1)
+        .array());
+  }
+
+  /** An item (0xE00D) or sequence (0xE0DD) delimitation item. */
+  private static void delimiter(ByteArrayOutputStream out, int element) {
+    out.writeBytes(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putShort((short) 0xFFFE)
+        .putShort((short) element).putInt(0).array());
+  }
+
+  private static byte[] one(int group, int element, byte[] decimalString) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    element(out, group, element, "DS", decimalString);
+    return out.toByteArray();
   }
 
   /** Text padded with a space to an even length, as PS3.5 asks. */

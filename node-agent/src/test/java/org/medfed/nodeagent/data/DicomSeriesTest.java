@@ -192,8 +192,8 @@ class DicomSeriesTest {
     DataLoadException e = assertThrows(DataLoadException.class, () -> DicomSeries.read(folder));
 
     assertEquals(folder + ": mixes orientations: IM1.dcm has ImageOrientationPatient [1\\0\\0\\0\\1\\0] but"
-        + " localizer.dcm has [0\\1\\0\\0\\0\\-1] (a localizer among the slices?); keep one orientation per study"
-        + " folder", e.getMessage());
+        + " localizer.dcm has [0\\1\\0\\0\\0\\-1] (a localizer among the slices?); keep one orientation per study",
+        e.getMessage());
   }
 
   @Test
@@ -227,5 +227,54 @@ class DicomSeriesTest {
 
     assertEquals(List.of(3, 2, 3), List.of(fromFrames.depth(), fromFrames.height(), fromFrames.width()));
     assertArrayEquals(fromSlices.values(), fromFrames.values(), 0);
+  }
+
+  /** An enhanced multi-frame file of {@link #slice}s at the given slice indices, in that frame order. */
+  private Path enhanced(String name, double[] orientation, int... sliceIndices) throws Exception {
+    DicomFile file = slice(orientation, 0, 2, 3, 2.5);
+    file.framePositions = new double[sliceIndices.length][];
+    file.stored = new short[sliceIndices.length * 6];
+    for (int frame = 0; frame < sliceIndices.length; frame++) {
+      DicomFile slice = slice(orientation, sliceIndices[frame], 2, 3, 2.5);
+      file.framePositions[frame] = slice.position;
+      System.arraycopy(slice.stored, 0, file.stored, frame * 6, 6);
+    }
+    return file.write(dir.resolve(name));
+  }
+
+  @Test
+  void read_enhancedMultiFrameFile_placesFramesByTheirOwnPositions_inPositionOrder() throws Exception {
+    double[] orientation = tilted(12);
+    Path file = enhanced("enhanced.dcm", orientation, 2, 0, 3, 1);
+    Path folder = series(dir.resolve("single"), orientation, 4, 2, 3, 2.5);
+
+    NiftiVolumes.Volume fromFrames = DicomSeries.read(file);
+    NiftiVolumes.Volume fromSlices = DicomSeries.read(folder);
+
+    assertEquals(List.of(4, 2, 3), List.of(fromFrames.depth(), fromFrames.height(), fromFrames.width()));
+    assertArrayEquals(fromSlices.values(), fromFrames.values(), 0);
+  }
+
+  @Test
+  void read_enhancedMultiFrameFileMissingAFrame_namesTheFramesAroundTheGap() throws Exception {
+    Path file = enhanced("gap.dcm", AXIAL, 3, 0, 1);
+
+    DataLoadException e = assertThrows(DataLoadException.class, () -> DicomSeries.read(file));
+
+    assertEquals(file + ": a slice is missing between frame 3 at 42.5 mm and frame 1 at 47.5 mm along the slice"
+        + " normal (a gap of 5 mm where the series is spaced 2.5 mm); export the whole series", e.getMessage());
+  }
+
+  @Test
+  void read_multiFrameFileWithoutSliceSpacing_saysWhatIsMissing() throws Exception {
+    DicomFile multi = slice(AXIAL, 0, 2, 2, 1);
+    multi.stored = new short[2 * 4];
+    multi.sliceThickness = 0;
+    Path file = multi.write(dir.resolve("flat.dcm"));
+
+    DataLoadException e = assertThrows(DataLoadException.class, () -> DicomSeries.read(file));
+
+    assertEquals(file + ": has neither SpacingBetweenSlices (0018,0088) nor SliceThickness (0018,0050), so its"
+        + " frames cannot be placed", e.getMessage());
   }
 }
