@@ -1,9 +1,14 @@
 package org.medfed.nodeagent.data;
 
+import ij.Prefs;
+import ij.measure.Calibration;
 import ij.plugin.DICOM;
 import ij.process.ImageProcessor;
 import ij.util.DicomTools;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -12,6 +17,14 @@ import java.util.Optional;
  * per dataset, else the file's own) maps them to [0, 1] as a radiologist would see them.
  */
 final class DicomImages {
+  static {
+    // With a rescale slope other than 1, ImageJ would convert the image to 32-bit through its menus,
+    // which throws HeadlessException on a server; told to ignore the slope it keeps the stored values,
+    // and modalityValues applies slope and intercept itself.
+    Prefs.ignoreRescaleSlope = true;
+    Prefs.openDicomsAsFloat = false;
+  }
+
   private DicomImages() {}
 
   /** One image's modality values, row by row, and the display window its file names, if any. */
@@ -19,27 +32,85 @@ final class DicomImages {
 
   /** Reads the modality values (stored value x slope + intercept) of a single-frame DICOM file. */
   static Pixels modalityValues(Path file) {
-    DICOM dicom = new DICOM();
-    dicom.open(file.toString());
-    ImageProcessor pixels = dicom.getProcessor();
-    if (dicom.getWidth() == 0 || pixels == null) {
-      throw new DataLoadException(file + ": not a readable DICOM image (ImageJ could not decode it; is it a DICOM"
-          + " file with uncompressed or JPEG pixel data?)");
-    }
+    DICOM dicom = open(file);
     if (dicom.getStackSize() > 1) {
       throw new DataLoadException(file + ": holds " + dicom.getStackSize() + " frames; export one image per file");
     }
+    return new Pixels(modalityValues(dicom, 1), dicom.getHeight(), dicom.getWidth(), windowOf(dicom));
+  }
+
+  /** Opens a DICOM file with ImageJ, refusing one whose pixels ImageJ cannot decode. */
+  static DICOM open(Path file) {
+    DICOM dicom = new DICOM();
+    dicom.open(file.toString());
+    if (dicom.getWidth() == 0 || dicom.getProcessor() == null) {
+      throw new DataLoadException(file + ": not a readable DICOM image (ImageJ could not decode it; is it a DICOM"
+          + " file with uncompressed pixel data? ImageJ decodes no compressed transfer syntax)");
+    }
+    return dicom;
+  }
+
+  /**
+   * The modality values (stored value x slope + intercept) of one frame (1-based, as ImageJ counts)
+   * of an opened file, row by row; a multi-frame file has one slope and intercept for all frames.
+   */
+  static float[] modalityValues(DICOM dicom, int frame) {
+    ImageProcessor pixels = dicom.getStack().getProcessor(frame);
     int height = dicom.getHeight();
     int width = dicom.getWidth();
-    var calibration = dicom.getCalibration();
+    double[] slopes = decimals(dicom, "0028,1053");
+    double[] intercepts = decimals(dicom, "0028,1052");
+    double slope = slopes.length > 0 ? slopes[0] : 1;
+    double intercept = intercepts.length > 0 ? intercepts[0] : 0;
+    Calibration calibration = dicom.getCalibration();
+    double[] coefficients = calibration.getCoefficients();
+    // ImageJ's calibration undoes its offset of signed 16-bit pixels and, when the slope is 1 (or it
+    // folded the slope in itself, as for 8-bit images), applies the rescale too; otherwise it gives
+    // stored values and the rescale is applied here.
+    boolean rescaled = slope == 1 || calibration.getFunction() == Calibration.STRAIGHT_LINE && coefficients != null
+        && coefficients.length > 1 && coefficients[1] == slope;
     float[] values = new float[height * width];
     for (int y = 0; y < height; y++) {
       for (int x = 0; x < width; x++) {
-        // ImageJ stores signed 16-bit pixels with an offset; its calibration undoes it with the rescale.
-        values[y * width + x] = (float) calibration.getCValue(pixels.getPixel(x, y));
+        double value = calibration.getCValue(pixels.getPixel(x, y));
+        values[y * width + x] = (float) (rescaled ? value : value * slope + intercept);
       }
     }
-    return new Pixels(values, height, width, windowOf(dicom));
+    return values;
+  }
+
+  /** A tag's decimal values (backslash-separated in DICOM); empty when absent or unreadable. */
+  static double[] decimals(DICOM dicom, String tag) {
+    return parse(DicomTools.getTag(dicom, tag));
+  }
+
+  private static double[] parse(String value) {
+    if (value == null || value.isBlank()) {
+      return new double[0];
+    }
+    try {
+      return Arrays.stream(value.trim().split("\\\\")).mapToDouble(v -> Double.parseDouble(v.trim())).toArray();
+    } catch (NumberFormatException e) {
+      return new double[0];
+    }
+  }
+
+  /**
+   * Every value of a tag, nested ones included, in file order. ImageJ's header text has a line
+   * {@code "gggg,eeee  Name: value"} per element, with {@code ">"} before the name inside sequences
+   * of undefined length; {@link DicomTools#getTag} returns one value and skips nested ones.
+   */
+  static List<double[]> allDecimals(DICOM dicom, String tag) {
+    List<double[]> values = new ArrayList<>();
+    if (dicom.getProperty("Info") instanceof String header) {
+      for (String line : header.split("\n")) {
+        int colon = line.indexOf(':');
+        if (line.startsWith(tag) && colon > 0) {
+          values.add(parse(line.substring(colon + 1)));
+        }
+      }
+    }
+    return values;
   }
 
   /** Grayscale in [0, 1] through the declared window, else the file's, else the image's own range. */
@@ -54,15 +125,14 @@ final class DicomImages {
   }
 
   private static Optional<DicomWindow> windowOf(DICOM dicom) {
-    String center = DicomTools.getTag(dicom, "0028,1050");
-    String width = DicomTools.getTag(dicom, "0028,1051");
-    if (center == null || width == null) {
+    double[] center = decimals(dicom, "0028,1050");
+    double[] width = decimals(dicom, "0028,1051");
+    if (center.length == 0 || width.length == 0) {
       return Optional.empty();
     }
     try {
-      // Multi-valued windows list alternatives separated by a backslash; the first is the default.
-      return Optional.of(new DicomWindow(Double.parseDouble(center.trim().split("\\\\")[0]),
-          Double.parseDouble(width.trim().split("\\\\")[0])));
+      // Multi-valued windows list alternatives; the first is taken.
+      return Optional.of(new DicomWindow(center[0], width[0]));
     } catch (IllegalArgumentException e) {
       return Optional.empty();
     }

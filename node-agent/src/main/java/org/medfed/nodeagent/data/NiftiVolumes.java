@@ -36,8 +36,6 @@ import org.slf4j.LoggerFactory;
  */
 final class NiftiVolumes {
   private static final Logger log = LoggerFactory.getLogger(NiftiVolumes.class);
-  /** How far (as a share of a column's length) a voxel axis may lean off a world axis before it is called oblique. */
-  private static final double OBLIQUE_TOLERANCE = 1e-3;
   private static final Map<Integer, String> UNSUPPORTED = Map.ofEntries(Map.entry(1, "binary (1 bit)"),
       Map.entry(32, "complex64"), Map.entry(128, "rgb24"), Map.entry(256, "int8"), Map.entry(512, "uint16"),
       Map.entry(768, "uint32"), Map.entry(1024, "int64"), Map.entry(1280, "uint64"), Map.entry(1536, "float128"),
@@ -47,9 +45,9 @@ final class NiftiVolumes {
 
   /**
    * One volume in RAS+ order: {@code values[(s * anterior + a) * right + r]}, so as a C-order array
-   * its shape is {@code [depth (S), height (A), width (R)]}.
+   * its shape is {@code [depth (S), height (A), width (R)]}; {@code spacing} is its voxel size in mm.
    */
-  record Volume(float[] values, int depth, int height, int width) {}
+  record Volume(float[] values, int depth, int height, int width, VolumePreprocessing.Spacing spacing) {}
 
   /**
    * Reads one volume of a NIfTI file.
@@ -131,7 +129,7 @@ final class NiftiVolumes {
     return out;
   }
 
-  /** Permutes and flips the stored axes so that they run along R, A, S. */
+  /** Checks that every voxel axis has a direction, then permutes and flips the stored axes to R, A, S. */
   private static Volume reorient(Path file, Header header, float[] stored) {
     double[][] m = header.orientation(file);
     for (int axis = 0; axis < 3; axis++) {
@@ -141,59 +139,7 @@ final class NiftiVolumes {
             + " axis " + (axis + 1) + " no direction; fix the file's orientation (e.g. with fslorient)");
       }
     }
-    int[] worldOf = nearestAxes(m);
-    int[] sourceOf = new int[3];
-    boolean[] flip = new boolean[3];
-    double worstLean = 0;
-    for (int axis = 0; axis < 3; axis++) {
-      int world = worldOf[axis];
-      sourceOf[world] = axis;
-      flip[world] = m[world][axis] < 0;
-      double length = Math.sqrt(m[0][axis] * m[0][axis] + m[1][axis] * m[1][axis] + m[2][axis] * m[2][axis]);
-      worstLean = Math.max(worstLean, Math.acos(Math.min(1, Math.abs(m[world][axis]) / length)));
-    }
-    if (worstLean > OBLIQUE_TOLERANCE) {
-      log.info("{}: oblique orientation (up to {} degrees off the nearest axes); reoriented to the nearest axes"
-          + " without resampling the rotation", file, String.format(Locale.ROOT, "%.1f", Math.toDegrees(worstLean)));
-    }
-    int[] n = {header.dims[0], header.dims[1], header.dims[2]};
-    int[] out = {n[sourceOf[0]], n[sourceOf[1]], n[sourceOf[2]]};
-    float[] values = new float[stored.length];
-    int[] source = new int[3];
-    for (int s = 0; s < out[2]; s++) {
-      for (int a = 0; a < out[1]; a++) {
-        for (int r = 0; r < out[0]; r++) {
-          int[] target = {r, a, s};
-          for (int w = 0; w < 3; w++) {
-            source[sourceOf[w]] = flip[w] ? out[w] - 1 - target[w] : target[w];
-          }
-          values[(s * out[1] + a) * out[0] + r] = stored[(source[2] * n[1] + source[1]) * n[0] + source[0]];
-        }
-      }
-    }
-    return new Volume(values, out[2], out[1], out[0]);
-  }
-
-  /**
-   * For each voxel axis (a column of the 3x3 matrix), the world axis it runs along: the assignment
-   * of the six that keeps the most of the columns' directions, so two voxel axes never share one.
-   */
-  private static int[] nearestAxes(double[][] m) {
-    int[][] permutations = {{0, 1, 2}, {0, 2, 1}, {1, 0, 2}, {1, 2, 0}, {2, 0, 1}, {2, 1, 0}};
-    int[] best = permutations[0];
-    double bestScore = -1;
-    for (int[] p : permutations) {
-      double score = 0;
-      for (int axis = 0; axis < 3; axis++) {
-        double length = Math.sqrt(m[0][axis] * m[0][axis] + m[1][axis] * m[1][axis] + m[2][axis] * m[2][axis]);
-        score += Math.abs(m[p[axis]][axis]) / length;
-      }
-      if (score > bestScore) {
-        bestScore = score;
-        best = p;
-      }
-    }
-    return best;
+    return RasOrientation.reorient(file, m, new int[] {header.dims[0], header.dims[1], header.dims[2]}, stored);
   }
 
   /** The header fields the reader uses, from either NIfTI version and either byte order. */

@@ -13,9 +13,11 @@ import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * Reads folder-per-class NIfTI volumes ({@code split/class/study.nii[.gz]}, as {@link
- * ImageFolderLoader} reads 2D images) into NCDHW float tensors of shape {@code [n, 1, D, H, W]},
- * each volume brought to RAS+, resampled and scaled by the declaration's {@link VolumePreprocessing}.
+ * Reads folder-per-class volumes ({@code split/class/study}, as {@link ImageFolderLoader} reads 2D
+ * images) into NCDHW float tensors of shape {@code [n, 1, D, H, W]}, each volume brought to RAS+,
+ * resampled and scaled by the declaration's {@link VolumePreprocessing}. A study is a NIfTI file
+ * ({@code .nii}, {@code .nii.gz}, read by {@link NiftiVolumes}), a folder holding one DICOM series or
+ * a multi-frame DICOM file ({@code .dcm} or no extension, both read by {@link DicomSeries}).
  * Before the bulk is read, the memory the volumes will take is checked against the declared share
  * of the heap, so an over-large dataset is refused with its numbers instead of ending in an
  * OutOfMemoryError halfway through.
@@ -32,8 +34,8 @@ final class VolumeFolderLoader {
     List<Study> train = studies(root.resolve("train"), declaration, badRows);
     List<Study> test = studies(root.resolve("test"), declaration, badRows);
     if (train.isEmpty() && test.isEmpty()) {
-      throw new DataLoadException("dataset '" + declaration.name() + "': no .nii or .nii.gz files under " + root
-          + "/train or " + root + "/test");
+      throw new DataLoadException("dataset '" + declaration.name() + "': no studies (.nii or .nii.gz files, DICOM"
+          + " series folders or multi-frame DICOM files) under " + root + "/train or " + root + "/test");
     }
     Reader reader = new Reader(declaration, train.size() + test.size(), badRows);
     Split trainSplit = reader.read(train);
@@ -48,7 +50,23 @@ final class VolumeFolderLoader {
         trainSplit.toDataSet(shape, classes), testSplit.toDataSet(shape, classes));
   }
 
-  private record Study(Path file, int label) {}
+  private record Study(Path file, int label) {
+    NiftiVolumes.Volume read(VolumePreprocessing preprocessing) {
+      return isNifti(file) ? NiftiVolumes.read(file, preprocessing.volume()) : DicomSeries.read(file);
+    }
+  }
+
+  private static boolean isNifti(Path file) {
+    String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
+    return name.endsWith(".nii") || name.endsWith(".nii.gz");
+  }
+
+  /** DICOM files are often named without an extension (IM0001, 1.2.840...), so those are tried too. */
+  private static boolean isDicomFile(Path file) {
+    String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
+    return name.endsWith(".dcm") || name.endsWith(".dicom") || !name.contains(".")
+        || name.matches("[0-9.]+");
+  }
 
   private static List<Study> studies(Path splitDir, DatasetDeclaration declaration, BadRows badRows) {
     if (!Files.isDirectory(splitDir)) {
@@ -57,17 +75,16 @@ final class VolumeFolderLoader {
     List<Study> studies = new ArrayList<>();
     for (Path classDir : list(splitDir).stream().filter(Files::isDirectory).toList()) {
       int label = Labels.indexOf(declaration.classes(), classDir.getFileName().toString(), classDir.toString());
-      List<Path> files = list(classDir).stream().filter(Files::isRegularFile).toList();
-      if (files.isEmpty()) {
+      List<Path> entries = list(classDir).stream().filter(f -> !f.getFileName().toString().startsWith(".")).toList();
+      if (entries.isEmpty()) {
         badRows.report(new DataLoadException(classDir + ": class folder is empty; add its volumes or remove it"));
       }
-      for (Path file : files) {
-        String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
-        if (name.endsWith(".nii") || name.endsWith(".nii.gz")) {
-          studies.add(new Study(file, label));
+      for (Path entry : entries) {
+        if (Files.isDirectory(entry) || isNifti(entry) || isDicomFile(entry)) {
+          studies.add(new Study(entry, label));
         } else {
-          badRows.report(new DataLoadException(file + ": not a NIfTI volume (.nii or .nii.gz); remove it or convert"
-              + " it (a DICOM series can be converted with dcm2niix)"));
+          badRows.report(new DataLoadException(entry + ": not a study: expected a NIfTI volume (.nii or .nii.gz), a"
+              + " multi-frame DICOM file (.dcm or no extension) or a folder holding one DICOM series"));
         }
       }
     }
@@ -101,7 +118,7 @@ final class VolumeFolderLoader {
       Split split = new Split();
       for (Study study : studies) {
         try {
-          NiftiVolumes.Volume volume = NiftiVolumes.read(study.file(), preprocessing.volume());
+          NiftiVolumes.Volume volume = study.read(preprocessing);
           checkShape(study.file(), volume);
           split.voxels.add(preprocessing.apply(volume));
           split.labels.add(study.label());
@@ -113,15 +130,18 @@ final class VolumeFolderLoader {
     }
 
     private void checkShape(Path file, NiftiVolumes.Volume volume) {
-      long[] own = preprocessing.shape(volume.depth(), volume.height(), volume.width());
+      long[] own = preprocessing.shape(volume);
       if (shape == null) {
         checkMemory(own);
         shape = own;
       } else if (!Arrays.equals(shape, own)) {
-        throw new DataLoadException(file + ": volume is " + volume.depth() + "x" + volume.height() + "x"
-            + volume.width() + " (depth x height x width, after reorienting to RAS+) but earlier volumes are "
-            + shape[1] + "x" + shape[2] + "x" + shape[3] + "; add resize: [DEPTH, HEIGHT, WIDTH] to the dataset's"
-            + " declaration");
+        String resampled = preprocessing.spacing().map(s -> " and resampling to spacing [" + s.depth() + ", "
+            + s.height() + ", " + s.width() + "] mm").orElse("");
+        throw new DataLoadException(file + ": volume is " + own[1] + "x" + own[2] + "x" + own[3] + " (depth x height"
+            + " x width, after reorienting to RAS+" + resampled + ") but earlier volumes are " + shape[1] + "x"
+            + shape[2] + "x" + shape[3] + "; " + (resampled.isEmpty() ? "add" : "declare") + " resize: [DEPTH,"
+            + " HEIGHT, WIDTH] to the dataset's declaration" + (resampled.isEmpty() ? "" : " instead of spacing (its"
+            + " studies cover different fields of view)"));
       }
     }
 

@@ -6,17 +6,22 @@ import java.util.OptionalInt;
 
 /**
  * What a hospital does to each 3D volume before training, so that scans of different sizes and
- * scanners fit one job: pick one volume of a 4D file, resample to {@code depth x height x width}
- * (trilinear, voxel centres aligned, as the 2D loader's bilinear), and scale intensities.
+ * scanners fit one job: pick one volume of a 4D file, resample (trilinear, voxel centres aligned,
+ * as the 2D loader's bilinear) to {@code depth x height x width} voxels or to a voxel spacing in
+ * mm, and scale intensities.
  *
  * @param size the size every volume is brought to; empty keeps native sizes (which must then all match)
+ * @param spacing the voxel size in mm every volume is resampled to, keeping its extent (so studies
+ *     of one field of view at different resolutions line up); empty keeps native spacing. Not with
+ *     {@code size}: a resize after it would undo the spacing
  * @param intensity how voxel values are scaled
  * @param volume for 4D files, the 0-based volume to take; empty refuses 4D files
  * @param heapShare the share of the agent's maximum heap the loaded volumes may take, in (0, 1]
  */
-public record VolumePreprocessing(Optional<Size> size, Intensity intensity, OptionalInt volume, double heapShare) {
-  public static final VolumePreprocessing DEFAULTS = new VolumePreprocessing(Optional.empty(), new Intensity.ZScore(),
-      OptionalInt.empty(), 0.5);
+public record VolumePreprocessing(Optional<Size> size, Optional<Spacing> spacing, Intensity intensity,
+    OptionalInt volume, double heapShare) {
+  public static final VolumePreprocessing DEFAULTS = new VolumePreprocessing(Optional.empty(), Optional.empty(),
+      new Intensity.ZScore(), OptionalInt.empty(), 0.5);
 
   /** A volume's size in voxels. */
   public record Size(int depth, int height, int width) {
@@ -25,6 +30,21 @@ public record VolumePreprocessing(Optional<Size> size, Intensity intensity, Opti
         throw new IllegalArgumentException("resize must be [depth, height, width] in 1..2048, got [" + depth + ", "
             + height + ", " + width + "]");
       }
+    }
+  }
+
+  /** A voxel's size in mm along depth (S), height (A) and width (R). */
+  public record Spacing(double depth, double height, double width) {
+    public Spacing {
+      if (!(depth > 0 && height > 0 && width > 0 && depth < 1e4 && height < 1e4 && width < 1e4)) {
+        throw new IllegalArgumentException("spacing must be [depth, height, width] in mm, each positive, got ["
+            + depth + ", " + height + ", " + width + "]");
+      }
+    }
+
+    /** The voxels that cover {@code count} voxels of {@code from} mm at {@code to} mm, at least one. */
+    static int resampled(int count, double from, double to) {
+      return (int) Math.max(1, Math.round(count * from / to));
     }
   }
 
@@ -46,6 +66,11 @@ public record VolumePreprocessing(Optional<Size> size, Intensity intensity, Opti
 
   public VolumePreprocessing {
     Objects.requireNonNull(size, "size");
+    Objects.requireNonNull(spacing, "spacing");
+    if (size.isPresent() && spacing.isPresent()) {
+      throw new IllegalArgumentException("spacing and resize are both declared; declare one (resize after"
+          + " resampling to a spacing would change the spacing again)");
+    }
     Objects.requireNonNull(intensity, "intensity");
     Objects.requireNonNull(volume, "volume");
     if (volume.isPresent() && volume.getAsInt() < 0) {
@@ -56,12 +81,13 @@ public record VolumePreprocessing(Optional<Size> size, Intensity intensity, Opti
     }
   }
 
-  /** The volume resampled to {@link #size} (if declared) and scaled; {@code values} is not changed. */
+  /** The volume resampled to {@link #size} or {@link #spacing} (if declared) and scaled; {@code values} is not changed. */
   float[] apply(NiftiVolumes.Volume volume) {
+    long[] shape = shape(volume);
     float[] values = volume.values();
-    if (size.isPresent()) {
-      Size s = size.get();
-      values = trilinear(values, volume.depth(), volume.height(), volume.width(), s.depth(), s.height(), s.width());
+    if (size.isPresent() || spacing.isPresent()) {
+      values = trilinear(values, volume.depth(), volume.height(), volume.width(), (int) shape[1], (int) shape[2],
+          (int) shape[3]);
     } else {
       values = values.clone();
     }
@@ -75,10 +101,20 @@ public record VolumePreprocessing(Optional<Size> size, Intensity intensity, Opti
     return values;
   }
 
-  /** The per-sample shape {@code [1, depth, height, width]} of a volume of native size {@code d x h x w}. */
-  long[] shape(int depth, int height, int width) {
-    return size.map(s -> new long[] {1, s.depth(), s.height(), s.width()})
-        .orElse(new long[] {1, depth, height, width});
+  /** The per-sample shape {@code [1, depth, height, width]} a volume has once resampled. */
+  long[] shape(NiftiVolumes.Volume volume) {
+    if (size.isPresent()) {
+      Size s = size.get();
+      return new long[] {1, s.depth(), s.height(), s.width()};
+    }
+    if (spacing.isPresent()) {
+      Spacing to = spacing.get();
+      Spacing from = volume.spacing();
+      return new long[] {1, Spacing.resampled(volume.depth(), from.depth(), to.depth()),
+          Spacing.resampled(volume.height(), from.height(), to.height()),
+          Spacing.resampled(volume.width(), from.width(), to.width())};
+    }
+    return new long[] {1, volume.depth(), volume.height(), volume.width()};
   }
 
   /** Trilinear resampling with voxel centres aligned (as torchvision's {@code align_corners=False}). */

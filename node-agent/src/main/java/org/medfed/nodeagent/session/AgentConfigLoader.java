@@ -55,7 +55,8 @@ public final class AgentConfigLoader {
       "insecure_plaintext", "state_dir", "auto_approve_jobs", "metrics", "max_concurrent_tasks", "trainer");
   private static final Set<String> DATASET_FIELDS = Set.of("name", "kind", "format", "location", "classes",
       "normalise", "missing_features", "orientation", "phenotypes", "label_column", "test_fraction", "split_seed",
-      "window", "bad_rows", "resize", "channels", "privacy_budget", "intensity", "volume", "memory_share");
+      "window", "bad_rows", "resize", "channels", "privacy_budget", "intensity", "volume", "memory_share",
+      "spacing");
 
   private AgentConfigLoader() {}
 
@@ -228,7 +229,7 @@ public final class AgentConfigLoader {
         format == DatasetFormat.VOLUME_FOLDERS ? volume(file, path, node) : VolumePreprocessing.DEFAULTS);
   }
 
-  /** resize: [D, H, W], intensity: zscore | window | none, volume: INDEX, memory_share: (0, 1]. */
+  /** resize: [D, H, W] or spacing: [D, H, W] mm, intensity: zscore | window | none, volume: INDEX, memory_share: (0, 1]. */
   private static VolumePreprocessing volume(Path file, String path, JsonNode node) {
     JsonNode resize = node.get("resize");
     Optional<VolumePreprocessing.Size> size = Optional.empty();
@@ -241,6 +242,17 @@ public final class AgentConfigLoader {
         }
         size = Optional.of(new VolumePreprocessing.Size(resize.get(0).asInt(), resize.get(1).asInt(),
             resize.get(2).asInt()));
+      }
+      JsonNode spacingNode = node.get("spacing");
+      Optional<VolumePreprocessing.Spacing> spacing = Optional.empty();
+      if (spacingNode != null) {
+        if (!spacingNode.isArray() || spacingNode.size() != 3 || !spacingNode.get(0).isNumber()
+            || !spacingNode.get(1).isNumber() || !spacingNode.get(2).isNumber()) {
+          throw new ConfigException(file + ": " + path + ".spacing must be [DEPTH, HEIGHT, WIDTH] in mm for"
+              + " volume_folders, e.g. [1.5, 1, 1]");
+        }
+        spacing = Optional.of(new VolumePreprocessing.Spacing(spacingNode.get(0).asDouble(),
+            spacingNode.get(1).asDouble(), spacingNode.get(2).asDouble()));
       }
       String intensity = node.path("intensity").asText("zscore");
       Optional<DicomWindow> window = window(file, path, node.get("window"));
@@ -262,7 +274,7 @@ public final class AgentConfigLoader {
         throw new ConfigException(file + ": " + path + ".memory_share must be a number in (0, 1], got '"
             + share.asText() + "'");
       }
-      return new VolumePreprocessing(size, scaling, volume == null ? OptionalInt.empty()
+      return new VolumePreprocessing(size, spacing, scaling, volume == null ? OptionalInt.empty()
           : OptionalInt.of(volume.asInt()), share == null ? VolumePreprocessing.DEFAULTS.heapShare() : share.asDouble());
     } catch (IllegalArgumentException e) {
       throw new ConfigException(file + ": " + path + "." + e.getMessage());

@@ -1,5 +1,6 @@
 package org.medfed.nodeagent.data;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -41,6 +42,20 @@ class DicomImagesTest {
     assertEquals(new DicomWindow(600, 1600), mr.fileWindow().orElseThrow());
     // Through the file's window: (905 - (600 - 800)) / 1600
     assertEquals((905 + 200) / 1600f, DicomImages.read(fixture("MR_small.dcm"), Optional.empty()).values()[0], 1e-5);
+  }
+
+  @Test
+  void aRescaleSlopeOtherThanOne_isApplied_withoutImageJsDisplay() throws Exception {
+    // ImageJ alone would convert such a file to 32-bit through its menus: a HeadlessException on a server.
+    DicomFile file = new DicomFile();
+    file.stored = new short[] {-3, 0, 5, 2000};
+    file.slope = 2.5;
+    DicomImages.Pixels unscaledIntercept = DicomImages.modalityValues(file.write(dir.resolve("a.dcm")));
+    file.intercept = -1000;
+    DicomImages.Pixels withIntercept = DicomImages.modalityValues(file.write(dir.resolve("b.dcm")));
+
+    assertArrayEquals(new float[] {-7.5f, 0, 12.5f, 5000}, unscaledIntercept.values(), 1e-4f);
+    assertArrayEquals(new float[] {-1007.5f, -1000, -987.5f, 4000}, withIntercept.values(), 1e-4f);
   }
 
   @Test

@@ -43,7 +43,7 @@ class VolumeFolderLoaderTest {
   }
 
   private static VolumePreprocessing resizedTo(int size) {
-    return new VolumePreprocessing(Optional.of(new VolumePreprocessing.Size(size, size, size)),
+    return new VolumePreprocessing(Optional.of(new VolumePreprocessing.Size(size, size, size)), Optional.empty(),
         new VolumePreprocessing.Intensity.ZScore(), OptionalInt.empty(), 0.5);
   }
 
@@ -72,7 +72,7 @@ class VolumeFolderLoaderTest {
   void load_windowIntensity_mapsModalityValuesToUnitRange() throws Exception {
     study("train", "healthy", "a.nii", 4);
     study("test", "lesion", "b.nii", 4);
-    VolumePreprocessing window = new VolumePreprocessing(Optional.empty(),
+    VolumePreprocessing window = new VolumePreprocessing(Optional.empty(), Optional.empty(),
         new VolumePreprocessing.Intensity.Window(new DicomWindow(50, 20)), OptionalInt.empty(), 0.5);
 
     LocalDataset data = DatasetLoaders.load(declaration(window));
@@ -101,7 +101,7 @@ class VolumeFolderLoaderTest {
     study("train", "healthy", "a.nii", 4);
     study("test", "lesion", "b.nii", 4);
     VolumePreprocessing tight = new VolumePreprocessing(Optional.of(new VolumePreprocessing.Size(64, 64, 64)),
-        new VolumePreprocessing.Intensity.ZScore(), OptionalInt.empty(), 1e-9);
+        Optional.empty(), new VolumePreprocessing.Intensity.ZScore(), OptionalInt.empty(), 1e-9);
 
     DataLoadException e = assertThrows(DataLoadException.class, () -> DatasetLoaders.load(declaration(tight)));
 
@@ -124,10 +124,47 @@ class VolumeFolderLoaderTest {
         dir, CLASSES, DatasetDeclaration.Options.DEFAULTS.withSkipBadRows(true));
     DatasetLoaders.Loaded loaded = DatasetLoaders.loadReporting(skipping);
 
-    assertEquals(stray + ": not a NIfTI volume (.nii or .nii.gz); remove it or convert it (a DICOM series can be"
-        + " converted with dcm2niix)", e.getMessage());
+    assertEquals(stray + ": not a study: expected a NIfTI volume (.nii or .nii.gz), a multi-frame DICOM file (.dcm"
+        + " or no extension) or a folder holding one DICOM series", e.getMessage());
     assertEquals(List.of(e.getMessage()), loaded.skipped());
     assertEquals(1, loaded.dataset().trainSamples());
+  }
+
+  @Test
+  void load_dicomSeriesFoldersMultiFrameFilesAndNifti_giveOneTensor_andASeriesEqualsItsNiftiConversion()
+      throws Exception {
+    double[] axial = {1, 0, 0, 0, 1, 0};
+    DicomSeriesTest.series(dir.resolve("train/healthy/study1"), axial, 5, 4, 3, 2);
+    DicomFile multi = DicomSeriesTest.slice(axial, 0, 4, 3, 2);
+    multi.spacingBetweenSlices = 2;
+    multi.stored = new short[4 * 4 * 3];
+    Files.createDirectories(dir.resolve("train/lesion"));
+    multi.write(dir.resolve("train/lesion/study2.dcm"));
+    DicomSeriesTest.niftiOf(dir.resolve("test/healthy/study1.nii"), axial, 5, 4, 3, 2);
+    VolumePreprocessing resized = new VolumePreprocessing(Optional.of(new VolumePreprocessing.Size(4, 4, 4)),
+        Optional.empty(), new VolumePreprocessing.Intensity.None(), OptionalInt.empty(), 0.5);
+
+    LocalDataset data = DatasetLoaders.load(declaration(resized));
+
+    assertArrayEquals(new long[] {2, 1, 4, 4, 4}, data.train().getFeatures().shape());
+    assertArrayEquals(new float[] {1, 0, 0, 1}, data.train().getLabels().data().asFloat());
+    assertArrayEquals(data.test().getFeatures().slice(0).dup().data().asFloat(),
+        data.train().getFeatures().slice(0).dup().data().asFloat(), 1e-4f, "the DICOM series and its NIfTI"
+        + " conversion");
+  }
+
+  @Test
+  void load_aBrokenDicomStudy_namesItsFiles() throws Exception {
+    study("test", "lesion", "b.nii", 4);
+    Path series = DicomSeriesTest.series(dir.resolve("train/healthy/study1"), new double[] {1, 0, 0, 0, 1, 0}, 4,
+        2, 2, 1);
+    Files.delete(series.resolve("IM2.dcm"));
+
+    DataLoadException e = assertThrows(DataLoadException.class,
+        () -> DatasetLoaders.load(declaration(VolumePreprocessing.DEFAULTS)));
+
+    assertTrue(e.getMessage().startsWith(series + ": a slice is missing between IM3.dcm at 41 mm and IM1.dcm at 43"
+        + " mm"), e.getMessage());
   }
 
   @Test
@@ -138,6 +175,50 @@ class VolumeFolderLoaderTest {
 
     assertEquals("dataset 'brains': normalise applies to tables; for volume_folders declare intensity: zscore |"
         + " window | none", e.getMessage());
+  }
+
+  @Test
+  void load_declaredSpacing_resamplesEachStudyToIt_soADicomSeriesAndA1mmNiftiOfOneExtentLineUp() throws Exception {
+    // 4 slices 2 mm apart of 3 x 2 pixels of 0.8 x 0.6 mm; at [1, 0.4, 0.3] mm: 8 x 6 x 4 voxels.
+    DicomSeriesTest.series(dir.resolve("train/healthy/study1"), new double[] {1, 0, 0, 0, 1, 0}, 4, 3, 2, 2);
+    study("test", "lesion", "b.nii", 4);
+    VolumePreprocessing spacing = new VolumePreprocessing(Optional.empty(),
+        Optional.of(new VolumePreprocessing.Spacing(1, 0.4, 0.3)), new VolumePreprocessing.Intensity.None(),
+        OptionalInt.empty(), 0.5);
+
+    DataLoadException e = assertThrows(DataLoadException.class, () -> DatasetLoaders.load(declaration(spacing)));
+    Files.delete(dir.resolve("test/lesion/b.nii"));
+    NiftiFile nifti = new NiftiFile();
+    nifti.dims = new int[] {4, 6, 8};
+    nifti.srow = new double[][] {{0.3, 0, 0, 0}, {0, 0.4, 0, 0}, {0, 0, 1, 0}};
+    nifti.values = new double[4 * 6 * 8];
+    nifti.write(dir.resolve("test/lesion/b.nii"));
+    LocalDataset data = DatasetLoaders.load(declaration(spacing));
+
+    assertEquals(dir.resolve("test/lesion/b.nii") + ": volume is 4x10x13 (depth x height x width, after reorienting"
+        + " to RAS+ and resampling to spacing [1.0, 0.4, 0.3] mm) but earlier volumes are 8x6x4; declare resize:"
+        + " [DEPTH, HEIGHT, WIDTH] to the dataset's declaration instead of spacing (its studies cover different"
+        + " fields of view)", e.getMessage());
+    assertArrayEquals(new long[] {1, 8, 6, 4}, data.inputShape());
+  }
+
+  @Test
+  void spacing_resamplesEachAxisByItsOwnRatio_andIsNotDeclaredWithResize() {
+    NiftiVolumes.Volume volume = new NiftiVolumes.Volume(new float[] {0, 1, 2, 3}, 1, 1, 4,
+        new VolumePreprocessing.Spacing(1, 1, 2));
+    VolumePreprocessing halfMillimetre = new VolumePreprocessing(Optional.empty(),
+        Optional.of(new VolumePreprocessing.Spacing(1, 1, 1)), new VolumePreprocessing.Intensity.None(),
+        OptionalInt.empty(), 0.5);
+
+    IllegalArgumentException both = assertThrows(IllegalArgumentException.class, () -> new VolumePreprocessing(
+        Optional.of(new VolumePreprocessing.Size(2, 2, 2)), Optional.of(new VolumePreprocessing.Spacing(1, 1, 1)),
+        new VolumePreprocessing.Intensity.None(), OptionalInt.empty(), 0.5));
+
+    assertArrayEquals(new long[] {1, 1, 1, 8}, halfMillimetre.shape(volume));
+    assertArrayEquals(VolumePreprocessing.trilinear(volume.values(), 1, 1, 4, 1, 1, 8),
+        halfMillimetre.apply(volume), 0);
+    assertEquals("spacing and resize are both declared; declare one (resize after resampling to a spacing would"
+        + " change the spacing again)", both.getMessage());
   }
 
   @Test

@@ -134,6 +134,32 @@ class AgentConfigLoaderTest {
   }
 
   @Test
+  void load_volumeFolders_readsSpacingInMillimetres_andRefusesItWithResize() throws Exception {
+    AgentConfig config = AgentConfigLoader.load(write("""
+        node_id: hospital-a
+        coordinator: localhost:7443
+        insecure_plaintext: true
+        datasets:
+          - {name: ct, kind: imaging, format: volume_folders, location: x, classes: [a, b], spacing: [2.5, 1, 1]}
+        """));
+    Path both = write("""
+        node_id: hospital-a
+        coordinator: localhost:7443
+        insecure_plaintext: true
+        datasets:
+          - {name: ct, kind: imaging, format: volume_folders, location: x, classes: [a, b], spacing: [2, 1, 1],
+             resize: [8, 8, 8]}
+        """);
+
+    var e = assertThrows(AgentConfigLoader.ConfigException.class, () -> AgentConfigLoader.load(both));
+
+    assertEquals(new VolumePreprocessing.Spacing(2.5, 1, 1),
+        config.datasets().get(0).options().volume().spacing().orElseThrow());
+    assertTrue(e.getMessage().endsWith("datasets[0].spacing and resize are both declared; declare one (resize after"
+        + " resampling to a spacing would change the spacing again)"), e.getMessage());
+  }
+
+  @Test
   void load_imagePreprocessingAndMetrics_areReadAndCheckedWithTheField() throws Exception {
     AgentConfig config = AgentConfigLoader.load(write("""
         node_id: hospital-a
