@@ -2,62 +2,116 @@ package org.medfed.wire;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.UnsafeByteOperations;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import java.security.MessageDigest;
 import java.util.Arrays;
 import org.medfed.proto.v1.Chunk;
 
 /**
  * A large payload cut into fixed-size chunks for streaming, so gRPC's per-message limit never
- * bounds a model's size. It takes the array it is given (callers hand over a fresh one and never
- * change it): a 400 MB model is neither copied here nor per chunk, and every digest is computed
- * once, however many hospitals download it.
+ * bounds a model's size. It keeps what it is given, never a copy: bytes it now owns, or a read-only
+ * view of float32 values that it encodes chunk by chunk as they are sent (the wire form of {@link
+ * Tensors}), so a published 400 MB model costs no second 400 MB. Every digest is computed once,
+ * however many hospitals download the payload.
  */
 public final class ChunkedPayload {
   /** 1 MiB: well under gRPC's default 4 MiB message limit, large enough to keep overhead tiny. */
   public static final int DEFAULT_CHUNK_SIZE = 1 << 20;
 
-  private final byte[] data;
+  /** The payload's bytes, by range. */
+  private interface Content {
+    int length();
+
+    ByteString slice(int from, int length);
+  }
+
+  private final Content content;
   private final int chunkSize;
   private final ByteString payloadSha256;
   private final ByteString[] chunkSha256;
 
   /** @param data the payload, which this object now owns: the caller must not change it afterwards */
   public ChunkedPayload(byte[] data, int chunkSize) {
-    if (chunkSize <= 0) {
-      throw new IllegalArgumentException("chunk size must be positive, got " + chunkSize);
-    }
-    this.data = data;
-    this.chunkSize = chunkSize;
-    this.chunkSha256 = new ByteString[chunkCount()];
-    MessageDigest whole = Digests.newSha256();
-    for (int i = 0; i < chunkSha256.length; i++) {
-      int from = i * chunkSize;
-      int length = Math.min(chunkSize, data.length - from);
-      chunkSha256[i] = UnsafeByteOperations.unsafeWrap(Digests.sha256(data, from, length));
-      whole.update(data, from, length);
-    }
-    this.payloadSha256 = UnsafeByteOperations.unsafeWrap(whole.digest());
+    this(new Content() {
+      @Override
+      public int length() {
+        return data.length;
+      }
+
+      @Override
+      public ByteString slice(int from, int length) {
+        return UnsafeByteOperations.unsafeWrap(data, from, length);
+      }
+    }, chunkSize);
   }
 
   public ChunkedPayload(byte[] data) {
     this(data, DEFAULT_CHUNK_SIZE);
   }
 
+  /**
+   * float32 values sent as {@link Tensors#toBytes} would encode them, without encoding them all at once.
+   *
+   * @param values a view the caller never changes afterwards (a read-only view of an immutable array)
+   */
+  public static ChunkedPayload ofFloats(FloatBuffer values, int chunkSize) {
+    FloatBuffer view = values.slice();
+    if (view.remaining() > (Integer.MAX_VALUE - 8) / Float.BYTES) {
+      throw new IllegalArgumentException(view.remaining() + " float32 values do not fit in one transfer");
+    }
+    return new ChunkedPayload(new Content() {
+      @Override
+      public int length() {
+        return view.remaining() * Float.BYTES;
+      }
+
+      @Override
+      public ByteString slice(int from, int length) {
+        int first = from / Float.BYTES;
+        int skip = from % Float.BYTES;
+        int count = (skip + length + Float.BYTES - 1) / Float.BYTES;
+        byte[] encoded = new byte[count * Float.BYTES];
+        ByteBuffer.wrap(encoded).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer()
+            .put(view.duplicate().position(first).limit(first + count));
+        return skip == 0 && encoded.length == length ? UnsafeByteOperations.unsafeWrap(encoded)
+            : UnsafeByteOperations.unsafeWrap(encoded, skip, length);
+      }
+    }, chunkSize);
+  }
+
+  private ChunkedPayload(Content content, int chunkSize) {
+    if (chunkSize <= 0) {
+      throw new IllegalArgumentException("chunk size must be positive, got " + chunkSize);
+    }
+    this.content = content;
+    this.chunkSize = chunkSize;
+    this.chunkSha256 = new ByteString[chunkCount()];
+    MessageDigest whole = Digests.newSha256();
+    MessageDigest chunk = Digests.newSha256();
+    for (int i = 0; i < chunkSha256.length; i++) {
+      ByteString data = slice(i);
+      for (ByteBuffer part : data.asReadOnlyByteBufferList()) {
+        chunk.update(part.duplicate());
+        whole.update(part.duplicate());
+      }
+      chunkSha256[i] = UnsafeByteOperations.unsafeWrap(chunk.digest());
+    }
+    this.payloadSha256 = UnsafeByteOperations.unsafeWrap(whole.digest());
+  }
+
   /** An empty payload still travels as one (empty) chunk so that the receiver learns its digest. */
   public int chunkCount() {
-    return Math.max(1, (data.length + chunkSize - 1) / chunkSize);
+    return Math.max(1, (content.length() + chunkSize - 1) / chunkSize);
   }
 
   public long totalLength() {
-    return data.length;
+    return content.length();
   }
 
   public byte[] sha256() {
     return payloadSha256.toByteArray();
-  }
-
-  public byte[] bytes() {
-    return data.clone();
   }
 
   public Chunk chunk(int index) {
@@ -65,21 +119,24 @@ public final class ChunkedPayload {
       throw new IllegalArgumentException(
           "chunk index " + index + " is outside 0.." + (chunkCount() - 1));
     }
-    int from = index * chunkSize;
-    int length = Math.min(chunkSize, data.length - from);
     return Chunk.newBuilder()
         .setIndex(index)
         .setCount(chunkCount())
-        .setTotalLength(data.length)
+        .setTotalLength(content.length())
         .setPayloadSha256(payloadSha256)
         .setChunkSha256(chunkSha256[index])
-        .setData(UnsafeByteOperations.unsafeWrap(data, from, length))
+        .setData(slice(index))
         .build();
+  }
+
+  private ByteString slice(int index) {
+    int from = index * chunkSize;
+    return content.slice(from, Math.min(chunkSize, content.length() - from));
   }
 
   @Override
   public String toString() {
-    return "ChunkedPayload[" + data.length + " bytes, " + chunkCount() + " chunks, sha256="
+    return "ChunkedPayload[" + content.length() + " bytes, " + chunkCount() + " chunks, sha256="
         + Digests.shortHex(payloadSha256.toByteArray()) + "]";
   }
 

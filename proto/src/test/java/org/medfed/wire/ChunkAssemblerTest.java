@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
+import java.nio.FloatBuffer;
 import java.util.Optional;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -96,6 +97,29 @@ class ChunkAssemblerTest {
         assertThrows(ChunkAssembler.TransferException.class, () -> assembler.accept(payload.chunk(2)));
 
     assertTrue(e.getMessage().contains("does not match its SHA-256"), e.getMessage());
+  }
+
+  /** A published model is encoded chunk by chunk; chunk edges that split a float must not show on the wire. */
+  @Test
+  void floatPayload_sendsExactlyTheEncodedBytes_withTheSameDigests_evenWhenChunksSplitValues() {
+    float[] values = new float[2_503];
+    Random random = new Random(11);
+    for (int i = 0; i < values.length; i++) {
+      values[i] = (float) random.nextGaussian();
+    }
+    byte[] encoded = Tensors.toBytes(values);
+    for (int chunkSize : new int[] {1_001, 1_024, 4, 3, 20_000}) {
+      ChunkedPayload fromFloats = ChunkedPayload.ofFloats(FloatBuffer.wrap(values).asReadOnlyBuffer(), chunkSize);
+      ChunkedPayload fromBytes = new ChunkedPayload(encoded, chunkSize);
+      assertArrayEquals(fromBytes.sha256(), fromFloats.sha256(), "chunk size " + chunkSize);
+      ChunkAssembler assembler = new ChunkAssembler(1 << 20);
+      Optional<byte[]> result = Optional.empty();
+      for (int i = 0; i < fromFloats.chunkCount(); i++) {
+        assertEquals(fromBytes.chunk(i), fromFloats.chunk(i), "chunk " + i + " of size " + chunkSize);
+        result = assembler.accept(fromFloats.chunk(i));
+      }
+      assertArrayEquals(values, Tensors.fromBytes(result.orElseThrow()));
+    }
   }
 
   @Test

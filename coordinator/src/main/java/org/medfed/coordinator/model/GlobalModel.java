@@ -1,5 +1,6 @@
 package org.medfed.coordinator.model;
 
+import java.nio.FloatBuffer;
 import java.util.Arrays;
 
 /**
@@ -14,6 +15,11 @@ public record GlobalModel(String configJson, float[] parameters) {
   @Override
   public float[] parameters() {
     return parameters.clone();
+  }
+
+  /** The parameters without a copy, read-only: for publishing a model that may be hundreds of MB. */
+  public FloatBuffer parameterView() {
+    return FloatBuffer.wrap(parameters).asReadOnlyBuffer();
   }
 
   public int parameterCount() {

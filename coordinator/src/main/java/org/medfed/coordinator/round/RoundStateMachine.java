@@ -260,7 +260,7 @@ public final class RoundStateMachine {
 
   private Evaluation evaluate(int round, GlobalModel model) throws InterruptedException {
     List<NodeSession> evaluators = services.nodes().connected(this::holdsDataset);
-    String modelId = services.models().publish(job.id(), round, "evaluate", model.parameters());
+    String modelId = services.models().publish(job.id(), round, "evaluate", model.parameterView());
     Instant deadline = services.clock().instant().plus(spec.deadlines().evaluation());
     Map<String, TaskResult> results;
     try {

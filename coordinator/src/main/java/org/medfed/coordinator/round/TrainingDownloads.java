@@ -1,5 +1,6 @@
 package org.medfed.coordinator.round;
 
+import java.nio.FloatBuffer;
 import java.time.Instant;
 import java.util.Map;
 import java.util.TreeMap;
@@ -25,13 +26,14 @@ final class TrainingDownloads implements AutoCloseable {
 
   TrainingDownloads(ModelPublisher models, String jobId, int round, GlobalModel model, Map<String, float[]> tensors) {
     this.models = models;
-    this.modelId = models.publish(jobId, round, "global", model.parameters());
+    this.modelId = models.publish(jobId, round, "global", model.parameterView());
     tensors.forEach((name, values) -> {
       if (values.length != model.parameterCount()) {
         throw new IllegalStateException("task tensor '" + name + "' has " + values.length + " values but the model "
             + model.parameterCount());
       }
-      tensorIds.put(name, models.publish(jobId, round, name, values));
+      // A copy: the strategy may update its own state while hospitals still download this.
+      tensorIds.put(name, models.publish(jobId, round, name, FloatBuffer.wrap(values.clone())));
     });
   }
 

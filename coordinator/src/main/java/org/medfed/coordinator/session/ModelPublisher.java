@@ -1,11 +1,11 @@
 package org.medfed.coordinator.session;
 
+import java.nio.FloatBuffer;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import org.medfed.wire.ChunkedPayload;
 import org.medfed.wire.Digests;
-import org.medfed.wire.Tensors;
 
 /**
  * Models that nodes may download right now, by id. A round publishes the model it sends and
@@ -23,9 +23,13 @@ public final class ModelPublisher {
     return chunkSize;
   }
 
-  /** @return the id under which nodes download these parameters */
-  public String publish(String jobId, int round, String purpose, float[] parameters) {
-    ChunkedPayload payload = new ChunkedPayload(Tensors.toBytes(parameters), chunkSize);
+  /**
+   * @param parameters a view that stays unchanged while published (a {@link
+   *     org.medfed.coordinator.model.GlobalModel#parameterView}); it is encoded chunk by chunk as sent
+   * @return the id under which nodes download these parameters
+   */
+  public String publish(String jobId, int round, String purpose, FloatBuffer parameters) {
+    ChunkedPayload payload = ChunkedPayload.ofFloats(parameters, chunkSize);
     String id = jobId + "/r" + round + "/" + purpose + "/" + Digests.shortHex(payload.sha256());
     models.put(id, payload);
     return id;
