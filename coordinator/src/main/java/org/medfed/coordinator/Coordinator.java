@@ -207,6 +207,7 @@ public final class Coordinator implements AutoCloseable {
     Leadership lease = new Leadership(database, holderName(name, server.getPort()), config.leaseTtl(),
         this::stopBecause);
     leadership = lease;
+    metrics.trackIdentity(lease.holder());
     boolean taken;
     try {
       taken = lease.tryTake();
@@ -268,7 +269,8 @@ public final class Coordinator implements AutoCloseable {
     services.addService(ServerInterceptors.intercept(new FederationService(nodes, tasks, models, approvals, config.allowedNodes(),
         config.heartbeatInterval().toMillis()), FederationService.UPLOAD_TASK_HEADER));
     services.addService(new AdminService(jobs, directory, checkpoints, approvals, audit));
-    http.ifPresent(endpoint -> new Dashboard(jobs, directory, approvals, storage).mount(endpoint));
+    Leadership lease = leadership;
+    http.ifPresent(endpoint -> new Dashboard(jobs, directory, approvals, storage, lease::activeHolder).mount(endpoint));
     starting = false;
     log.info("active: this coordinator ({}) holds the store's lease (token {}) and drives the jobs",
         leadership.holder(), leadership.token().orElse(0L));
