@@ -3,8 +3,6 @@ package org.medfed.coordinator.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.grpc.ManagedChannel;
-import io.grpc.StatusRuntimeException;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -16,30 +14,24 @@ import java.sql.ResultSet;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
-import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
-import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.medfed.coordinator.cli.MedfedCli;
+import org.medfed.coordinator.it.KillPoints.KillPoint;
 import org.medfed.nodeagent.data.LocalDataset;
 import org.medfed.nodeagent.session.NodeAgent;
 import org.medfed.nodeagent.training.Dl4jTrainer;
 import org.medfed.proto.v1.AdminServiceGrpc;
-import org.medfed.proto.v1.GetJobRequest;
 import org.medfed.proto.v1.JobDetail;
 import org.medfed.proto.v1.JobEvent;
 import org.medfed.proto.v1.JobState;
-import org.medfed.proto.v1.RoundRecord;
 import org.medfed.proto.v1.SubmitJobRequest;
 import org.medfed.trust.audit.AuditLog;
-import org.medfed.trust.audit.AuditVerifier;
 import org.medfed.trust.pki.Role;
+import org.medfed.trust.tls.CoordinatorChannels;
 import org.medfed.trust.tls.TlsFiles;
 
 /**
@@ -64,12 +56,6 @@ class CrashResumeTest {
       deadlines: {selection: 60s, training: 60s, evaluation: 30s}
       secure_aggregation: {stage_deadline: 20s}
       """;
-
-  /**
-   * A SIGKILL (or, if {@code graceful}, a SIGTERM) as soon as (plus {@code delayMillis}) the job
-   * enters {@code phase} in round {@code round} or later.
-   */
-  private record KillPoint(String phase, long delayMillis, int round, boolean graceful) {}
 
   @TempDir Path dir;
 
@@ -104,7 +90,8 @@ class CrashResumeTest {
     try (CoordinatorProcess coordinator = new CoordinatorProcess(dir, pki)) {
       coordinator.start();
       TlsFiles adminFiles = pki.issue("admin", Role.ADMIN, List.of());
-      ManagedChannel adminChannel = TestPki.channel(adminFiles, "127.0.0.1", coordinator.port);
+      CoordinatorChannels adminChannel = CoordinatorChannels.of(TestPki.channel(adminFiles, "127.0.0.1",
+          coordinator.port));
       Path adminKit = dir.resolve("admin.yaml");
       Files.writeString(adminKit, "coordinator: 127.0.0.1:" + coordinator.port + "\ntls: {certificate: "
           + adminFiles.certificate() + ", private_key: " + adminFiles.privateKey() + ", ca: " + adminFiles.ca()
@@ -136,7 +123,7 @@ class CrashResumeTest {
         while (!plan.isEmpty()) {
           assertTrue(System.nanoTime() < giveUp, "kill plan not finished; left: " + plan + "; killed at " + killedAt);
           KillPoint next = plan.peek();
-          JobEvent hit = awaitPhase(admin, crashed, next, coordinator.startedAtMillis());
+          JobEvent hit = KillPoints.awaitPhase(adminChannel, crashed, next, coordinator.startedAtMillis());
           Thread.sleep(next.delayMillis());
           if (next.graceful()) {
             coordinator.stop();
@@ -149,7 +136,7 @@ class CrashResumeTest {
           coordinator.start();
         }
 
-        JobDetail detail = awaitEnd(admin, crashed);
+        JobDetail detail = KillPoints.awaitEnd(adminChannel, crashed);
         System.out.println("CrashResumeTest killed the coordinator at " + killedAt);
         int watchExit = watch.get(2, TimeUnit.MINUTES);
         System.setOut(console);
@@ -168,15 +155,8 @@ class CrashResumeTest {
         // Rounds take well under a second here, so a delayed kill point can land rounds later than
         // planned; 26 rounds leave room for that, so every kill hits a running job.
         // Every round exactly once, in order, each with its participants and metrics.
-        assertEquals(IntStream.rangeClosed(1, 26).boxed().toList(),
-            detail.getRoundsList().stream().map(RoundRecord::getRound).toList());
-        List<JobEvent> history = new ArrayList<>();
-        admin.withDeadlineAfter(30, TimeUnit.SECONDS).watchJob(GetJobRequest.newBuilder().setJobId(crashed).build())
-            .forEachRemaining(history::add);
-        Map<Integer, Long> completions = history.stream().filter(e -> e.getPhase().equals("ROUND_COMPLETED"))
-            .collect(Collectors.groupingBy(JobEvent::getRound, TreeMap::new, Collectors.counting()));
-        assertEquals(IntStream.rangeClosed(1, 26).boxed().collect(Collectors.toMap(r -> r, r -> 1L)),
-            completions, "killed at " + killedAt);
+        List<JobEvent> history = KillPoints.history(adminChannel, crashed);
+        KillPoints.assertEveryRoundCountedOnce(26, detail, history, "killed at " + killedAt);
         assertEquals(1, history.stream().filter(e -> e.getPhase().equals("PAUSED")).count(),
             "the orderly stop paused the job, and only that one");
         assertTrue(history.stream().noneMatch(e -> e.getState() == JobState.CANCELLED), "no stop ended the job");
@@ -185,18 +165,12 @@ class CrashResumeTest {
 
         // The audit trail survived every kill intact, and the database holds all of it.
         Path auditFile = coordinator.dataDir.resolve("audit.log");
-        AuditVerifier.Result audit = AuditVerifier.verify(auditFile);
-        assertTrue(audit.intact(), audit.describe(auditFile));
-        Map<String, Long> auditedRounds = AuditLog.read(auditFile).stream()
-            .filter(e -> e.type().equals("ROUND_COMPLETED") && e.detailsJson().contains("\"" + crashed + "\""))
-            .collect(Collectors.groupingBy(e -> e.detailsJson().replaceAll(".*\"round\":(\\d+).*", "$1"),
-                Collectors.counting()));
-        assertTrue(auditedRounds.values().stream().allMatch(n -> n == 1), "audited twice: " + auditedRounds);
+        KillPoints.assertAuditedOnce(auditFile, crashed);
 
         // The same job, never interrupted, ends where the interrupted one did (within training noise).
         String baseline = admin.submitJob(SubmitJobRequest.newBuilder().setJobDocument(JOB.formatted("baseline"))
             .build()).getJobId();
-        JobDetail uninterrupted = awaitEnd(admin, baseline);
+        JobDetail uninterrupted = KillPoints.awaitEnd(adminChannel, baseline);
         assertEquals(JobState.SUCCEEDED, uninterrupted.getSummary().getState(),
             uninterrupted.getSummary().getMessage());
         double resumedAccuracy = detail.getRounds(25).getMetricsOrThrow("eval_accuracy");
@@ -225,43 +199,11 @@ class CrashResumeTest {
     }
   }
 
-  /** Follows the job (reconnecting while the coordinator starts) until it enters {@code point}'s phase. */
-  private static JobEvent awaitPhase(AdminServiceGrpc.AdminServiceBlockingStub admin, String jobId, KillPoint point,
-      long sinceMillis) {
-    while (true) {
-      try {
-        Iterator<JobEvent> events = admin.withDeadlineAfter(120, TimeUnit.SECONDS)
-            .watchJob(GetJobRequest.newBuilder().setJobId(jobId).build());
-        while (events.hasNext()) {
-          JobEvent event = events.next();
-          // History replayed after a restart is what the killed process did, not what this one does.
-          if (event.getAtUnixMillis() >= sinceMillis && event.getPhase().equals(point.phase())
-              && event.getRound() >= point.round()) {
-            return event;
-          }
-          if (Federation.ended(event.getState())) {
-            throw new AssertionError("job ended before reaching " + point + ": " + event.getMessage());
-          }
-        }
-      } catch (StatusRuntimeException e) {
-        if (e.getStatus().getCode() != io.grpc.Status.Code.UNAVAILABLE) {
-          throw e;
-        }
-      }
-    }
-  }
-
   private static long auditRowsIn(Path database) throws Exception {
     try (Connection db = DriverManager.getConnection("jdbc:sqlite:" + database);
         ResultSet rows = db.createStatement().executeQuery("SELECT COUNT(*) FROM audit_records")) {
       rows.next();
       return rows.getLong(1);
     }
-  }
-
-  private static JobDetail awaitEnd(AdminServiceGrpc.AdminServiceBlockingStub admin, String jobId) {
-    admin.withDeadlineAfter(5, TimeUnit.MINUTES).watchJob(GetJobRequest.newBuilder().setJobId(jobId).build())
-        .forEachRemaining(e -> { });
-    return admin.withDeadlineAfter(30, TimeUnit.SECONDS).getJob(GetJobRequest.newBuilder().setJobId(jobId).build());
   }
 }
