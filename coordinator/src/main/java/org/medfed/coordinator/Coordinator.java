@@ -21,6 +21,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.medfed.coordinator.admin.AdminService;
 import org.medfed.coordinator.approval.Approvals;
+import org.medfed.coordinator.model.ModelCatalog;
 import org.medfed.coordinator.ops.CoordinatorMetrics;
 import org.medfed.coordinator.ops.Dashboard;
 import org.medfed.coordinator.round.HospitalSchedule;
@@ -222,6 +223,10 @@ public final class Coordinator implements AutoCloseable {
     starting = false;
     log.warn("standby: {} holds the store's lease and drives the jobs; this coordinator ({}) drives nothing and"
         + " takes over when that lease is free", lease.activeHolder(), lease.holder());
+    Thread warmUp = new Thread(ModelCatalog::warmUp, "medfed-standby-warm-up");
+    warmUp.setDaemon(true);
+    warmUp.setPriority(Thread.MIN_PRIORITY);
+    warmUp.start();
     lease.standBy(() -> {
       try {
         log.info("the store's lease is this coordinator's now: driving the jobs as a freshly started one would");
