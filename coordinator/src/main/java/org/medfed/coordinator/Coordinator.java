@@ -21,6 +21,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.medfed.coordinator.admin.AdminService;
 import org.medfed.coordinator.approval.Approvals;
+import org.medfed.coordinator.model.ModelCatalog;
 import org.medfed.coordinator.ops.CoordinatorMetrics;
 import org.medfed.coordinator.ops.Dashboard;
 import org.medfed.coordinator.round.HospitalSchedule;
@@ -207,6 +208,7 @@ public final class Coordinator implements AutoCloseable {
     Leadership lease = new Leadership(database, holderName(name, server.getPort()), config.leaseTtl(),
         this::stopBecause);
     leadership = lease;
+    metrics.trackIdentity(lease.holder());
     boolean taken;
     try {
       taken = lease.tryTake();
@@ -221,6 +223,10 @@ public final class Coordinator implements AutoCloseable {
     starting = false;
     log.warn("standby: {} holds the store's lease and drives the jobs; this coordinator ({}) drives nothing and"
         + " takes over when that lease is free", lease.activeHolder(), lease.holder());
+    Thread warmUp = new Thread(ModelCatalog::warmUp, "medfed-standby-warm-up");
+    warmUp.setDaemon(true);
+    warmUp.setPriority(Thread.MIN_PRIORITY);
+    warmUp.start();
     lease.standBy(() -> {
       try {
         log.info("the store's lease is this coordinator's now: driving the jobs as a freshly started one would");
@@ -268,7 +274,8 @@ public final class Coordinator implements AutoCloseable {
     services.addService(ServerInterceptors.intercept(new FederationService(nodes, tasks, models, approvals, config.allowedNodes(),
         config.heartbeatInterval().toMillis()), FederationService.UPLOAD_TASK_HEADER));
     services.addService(new AdminService(jobs, directory, checkpoints, approvals, audit));
-    http.ifPresent(endpoint -> new Dashboard(jobs, directory, approvals, storage).mount(endpoint));
+    Leadership lease = leadership;
+    http.ifPresent(endpoint -> new Dashboard(jobs, directory, approvals, storage, lease::activeHolder).mount(endpoint));
     starting = false;
     log.info("active: this coordinator ({}) holds the store's lease (token {}) and drives the jobs",
         leadership.holder(), leadership.token().orElse(0L));

@@ -1,7 +1,6 @@
 package org.medfed.nodeagent;
 
 import io.grpc.ClientInterceptor;
-import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
@@ -28,6 +27,7 @@ import org.medfed.nodeagent.training.Trainers;
 import org.medfed.secagg.protocol.WarmUp;
 import org.medfed.telemetry.OpsEndpoint;
 import org.medfed.telemetry.WireBytes;
+import org.medfed.trust.tls.CoordinatorChannels;
 import org.medfed.trust.tls.Tls;
 import org.medfed.trust.tls.TlsFiles;
 import org.medfed.trust.tls.TlsProblems;
@@ -70,7 +70,7 @@ public final class AgentMain implements Callable<Integer> {
     }
     AgentConfig agentConfig;
     List<LocalDataset> datasets;
-    ManagedChannel channel;
+    CoordinatorChannels channel;
     AgentMetrics metrics = AgentMetrics.unexposed();
     LocalTrainer trainer;
     try {
@@ -132,30 +132,39 @@ public final class AgentMain implements Callable<Integer> {
     }
   }
 
-  /** Mutual TLS from the startup kit (after checking this machine's own certificate), or plaintext with a warning. */
-  static ManagedChannel channel(AgentConfig config, ClientInterceptor... interceptors) throws IOException {
-    NettyChannelBuilder builder;
-    if (config.tls().isPresent()) {
-      TlsFiles.Material material = config.tls().get().load();
-      Optional<String> problem = TlsProblems.ownCertificateProblem(material.identity(), Instant.now());
-      if (problem.isPresent()) {
-        throw new IOException(problem.get());
-      }
-      if (!material.identity().name().equals(config.nodeId())) {
-        throw new IOException("node_id '" + config.nodeId() + "' does not match the certificate's name '"
-            + material.identity().name() + "'; use the node_id of your startup kit");
-      }
-      builder = Tls.channel(config.coordinatorHost(), config.coordinatorPort(), material);
-    } else {
-      log.warn("INSECURE: insecure_plaintext is set; this agent talks to the coordinator without TLS or a"
-          + " certificate. Use only with a development coordinator on this machine.");
-      builder = NettyChannelBuilder.forAddress(config.coordinatorHost(), config.coordinatorPort()).usePlaintext();
-    }
-    return builder.intercept(interceptors)
+  /**
+   * A channel to each coordinator address, with mutual TLS from the startup kit (each coordinator's
+   * certificate must name the host dialled for it), or plaintext with a warning.
+   */
+  static CoordinatorChannels channel(AgentConfig config, ClientInterceptor... interceptors) throws IOException {
+    Optional<TlsFiles.Material> tls = checkedKit(config);
+    return CoordinatorChannels.open(config.coordinators(), address -> (tls.isPresent()
+        ? Tls.channel(address.host(), address.port(), tls.get())
+        : NettyChannelBuilder.forAddress(address.host(), address.port()).usePlaintext())
+        .intercept(interceptors)
         // Detect a dead coordinator (or a dead NAT mapping) within a minute, not at the next send.
         .keepAliveTime(30, TimeUnit.SECONDS)
         .keepAliveTimeout(10, TimeUnit.SECONDS)
         .keepAliveWithoutCalls(true)
-        .build();
+        .build());
+  }
+
+  /** The startup kit after checking this machine's own certificate; empty, with a warning, in plaintext mode. */
+  private static Optional<TlsFiles.Material> checkedKit(AgentConfig config) throws IOException {
+    if (config.tls().isEmpty()) {
+      log.warn("INSECURE: insecure_plaintext is set; this agent talks to the coordinator without TLS or a"
+          + " certificate. Use only with a development coordinator on this machine.");
+      return Optional.empty();
+    }
+    TlsFiles.Material material = config.tls().get().load();
+    Optional<String> problem = TlsProblems.ownCertificateProblem(material.identity(), Instant.now());
+    if (problem.isPresent()) {
+      throw new IOException(problem.get());
+    }
+    if (!material.identity().name().equals(config.nodeId())) {
+      throw new IOException("node_id '" + config.nodeId() + "' does not match the certificate's name '"
+          + material.identity().name() + "'; use the node_id of your startup kit");
+    }
+    return Optional.of(material);
   }
 }

@@ -1,12 +1,12 @@
 package org.medfed.coordinator.cli;
 
-import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -42,7 +42,10 @@ import org.medfed.proto.v1.ModelCard;
 import org.medfed.proto.v1.NodeApproval;
 import org.medfed.proto.v1.RoundRecord;
 import org.medfed.proto.v1.SubmitJobRequest;
+import org.medfed.trust.tls.CoordinatorAddress;
+import org.medfed.trust.tls.CoordinatorChannels;
 import org.medfed.trust.tls.Tls;
+import org.medfed.trust.tls.TlsFiles;
 import org.medfed.trust.tls.TlsProblems;
 import org.medfed.wire.Digests;
 import picocli.CommandLine;
@@ -151,8 +154,10 @@ public final class MedfedCli {
         description = "An admin startup kit folder (from `medfed provision`); default: $MEDFED_KIT.")
     Path kit;
 
-    @Option(names = "--coordinator", description = "host:port; default: the kit's coordinator, else localhost:7443.")
-    String address;
+    @Option(names = "--coordinator", split = ",", description = "host:port, or several (host1:port,host2:port) for"
+        + " a coordinator with standbys: tried in order, skipping a standby; default: the kit's coordinator, else"
+        + " localhost:7443.")
+    List<String> addresses;
 
     @Option(names = "--insecure-plaintext", description = "Talk to a development coordinator without TLS.")
     boolean plaintext;
@@ -160,10 +165,17 @@ public final class MedfedCli {
     @Option(names = "--verbose", description = "Print stack traces with errors.")
     boolean verbose;
 
-    ManagedChannel open() {
+    /** A channel to each coordinator address, each checking that coordinator's name; calls go to the first. */
+    CoordinatorChannels open() {
       if (plaintext) {
-        HostPort target = HostPort.parse(address == null ? "localhost:7443" : address, "--coordinator");
-        return NettyChannelBuilder.forAddress(target.host(), target.port()).usePlaintext().build();
+        List<CoordinatorAddress> targets = addresses == null ? List.of(new CoordinatorAddress("localhost", 7443))
+            : given();
+        try {
+          return CoordinatorChannels.open(targets, a -> NettyChannelBuilder.forAddress(a.host(), a.port())
+              .usePlaintext().build());
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
       }
       if (kit == null) {
         throw new CommandLine.ParameterException(new CommandLine(this), "admin commands need an admin startup kit:"
@@ -171,25 +183,35 @@ public final class MedfedCli {
             + " development coordinator");
       }
       AdminKit admin = AdminKit.load(kit);
-      HostPort target = HostPort.parse(address == null ? admin.coordinator() : address, "--coordinator");
       try {
-        return Tls.channel(target.host(), target.port(), admin.tls().load()).build();
+        TlsFiles.Material material = admin.tls().load();
+        return CoordinatorChannels.open(addresses == null ? admin.coordinators() : given(),
+            a -> Tls.channel(a.host(), a.port(), material).build());
       } catch (IOException e) {
         throw new IllegalArgumentException("admin kit " + kit + ": " + e.getMessage(), e);
       }
     }
 
-    String target() {
-      return address != null ? address : kit != null && !plaintext ? AdminKit.load(kit).coordinator() : "localhost:7443";
+    private List<CoordinatorAddress> given() {
+      List<CoordinatorAddress> parsed = new ArrayList<>();
+      for (String address : addresses) {
+        HostPort target = HostPort.parse(address, "--coordinator");
+        parsed.add(new CoordinatorAddress(target.host(), target.port()));
+      }
+      return parsed;
     }
 
-    /** Runs one admin call with a 30 s deadline on a channel that is closed afterwards. */
+    /**
+     * Runs one admin call with a 30 s deadline on the first coordinator that drives the jobs (see
+     * {@link CoordinatorChannels#onActive}), on channels that are closed afterwards.
+     */
     int call(ToIntFunction<AdminServiceGrpc.AdminServiceBlockingStub> body) {
-      ManagedChannel channel = open();
+      CoordinatorChannels channels = open();
       try {
-        return body.applyAsInt(AdminServiceGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS));
+        return channels.onActive(channel -> body.applyAsInt(AdminServiceGrpc.newBlockingStub(channel)
+            .withDeadlineAfter(30, TimeUnit.SECONDS)));
       } finally {
-        channel.shutdownNow();
+        channels.shutdownNow();
       }
     }
   }
@@ -296,16 +318,18 @@ public final class MedfedCli {
         System.err.println("medfed: job file " + file + " does not exist");
         return BAD_INPUT;
       }
-      ManagedChannel channel = connection.open();
+      SubmitJobRequest request = SubmitJobRequest.newBuilder().setJobDocument(Files.readString(file)).build();
+      CoordinatorChannels channels = connection.open();
       try {
-        JobSummary job = AdminServiceGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS)
-            .submitJob(SubmitJobRequest.newBuilder().setJobDocument(Files.readString(file)).build());
+        // A standby refuses before it reads the job, so the next address cannot get the job twice.
+        JobSummary job = channels.onActive(channel -> AdminServiceGrpc.newBlockingStub(channel)
+            .withDeadlineAfter(60, TimeUnit.SECONDS).submitJob(request));
         System.out.println(job.getJobId());
         System.err.println("job digest " + job.getDigest() + ": hospitals that have not approved it run"
             + " `medfed-agent approve --config agent.yaml " + job.getDigest().substring(0, 12) + "`");
-        return watch ? Watch.follow(channel, job.getJobId(), 300) : OK;
+        return watch ? Watch.follow(channels, job.getJobId(), 300) : OK;
       } finally {
-        channel.shutdownNow();
+        channels.shutdownNow();
       }
     }
   }
@@ -365,7 +389,8 @@ public final class MedfedCli {
 
   @Command(name = "watch", mixinStandardHelpOptions = true, description = {"Follow a job's progress until it ends:"
       + " each stage, nodes answered, metrics per round and an estimate of the time left.",
-      "Rides out a coordinator restart. Exit code 0 when the job succeeded, 1 when it failed or was cancelled."})
+      "Rides out a coordinator restart, and follows a standby that takes over when the kit or --coordinator"
+          + " lists it. Exit code 0 when the job succeeded, 1 when it failed or was cancelled."})
   static final class Watch implements Callable<Integer> {
     private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("HH:mm:ss").withZone(ZoneId.systemDefault());
 
@@ -381,18 +406,22 @@ public final class MedfedCli {
 
     @Override
     public Integer call() throws InterruptedException {
-      ManagedChannel channel = connection.open();
+      CoordinatorChannels channels = connection.open();
       try {
-        return follow(channel, jobId, reconnectSeconds);
+        return follow(channels, jobId, reconnectSeconds);
       } finally {
-        channel.shutdownNow();
+        channels.shutdownNow();
       }
     }
 
     private static final Set<Status.Code> LOST = Set.of(Status.Code.UNAVAILABLE, Status.Code.INTERNAL,
         Status.Code.UNKNOWN, Status.Code.CANCELLED);
 
-    static int follow(ManagedChannel channel, String jobId, int reconnectSeconds) throws InterruptedException {
+    /**
+     * Prints the job's events until it ends. A coordinator that goes away, or that is (or has become)
+     * a standby, sends it to the next address, round and round, for up to {@code reconnectSeconds}.
+     */
+    static int follow(CoordinatorChannels channel, String jobId, int reconnectSeconds) throws InterruptedException {
       Progress progress = new Progress();
       long unreachableSince = 0;
       while (true) {
@@ -432,17 +461,24 @@ public final class MedfedCli {
           throw Status.UNAVAILABLE.withDescription("the coordinator ended the stream").asRuntimeException();
         } catch (StatusRuntimeException e) {
           // A coordinator killed mid-message can also end the stream as INTERNAL, UNKNOWN or CANCELLED.
-          if (!LOST.contains(e.getStatus().getCode())) {
+          if (!LOST.contains(e.getStatus().getCode()) && !CoordinatorChannels.elsewhere(e)) {
             throw e;
           }
+          String lost = channel.current();
+          String next = channel.moveOn();
           if (unreachableSince == 0) {
             unreachableSince = System.nanoTime();
-            System.out.println(TIME.format(Instant.now()) + "  lost the coordinator (" + e.getStatus().getCode() + ": "
-                + e.getStatus().getDescription() + "); retrying for up to " + reconnectSeconds + " s");
+            System.out.println(TIME.format(Instant.now()) + "  lost the coordinator"
+                + (channel.size() > 1 ? " at " + lost : "") + " (" + e.getStatus().getCode() + ": "
+                + e.getStatus().getDescription() + "); retrying for up to " + reconnectSeconds + " s"
+                + (channel.size() > 1 ? " at " + String.join(", ", channel.targets()) + " in turn" : ""));
           } else if (System.nanoTime() - unreachableSince > TimeUnit.SECONDS.toNanos(reconnectSeconds)) {
             throw e;
           }
-          Thread.sleep(2000);
+          // The next address at once; a pause only once every address has been tried.
+          if (next.equals(channel.targets().get(0))) {
+            Thread.sleep(2000);
+          }
         }
       }
     }
@@ -549,8 +585,11 @@ public final class MedfedCli {
 
     @Override
     public Integer call() throws IOException {
-      ManagedChannel channel = connection.open();
+      CoordinatorChannels channel = connection.open();
       try {
+        // The coordinator that drives the jobs knows this one; the download then stays with it.
+        channel.onActive(c -> AdminServiceGrpc.newBlockingStub(c).withDeadlineAfter(30, TimeUnit.SECONDS)
+            .getJob(GetJobRequest.newBuilder().setJobId(jobId).build()));
         byte[] model = download(AdminServiceGrpc.newBlockingStub(channel), jobId, round);
         Path parent = out.toAbsolutePath().getParent();
         if (parent != null) {

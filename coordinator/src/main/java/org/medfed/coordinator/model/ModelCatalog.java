@@ -37,6 +37,18 @@ public final class ModelCatalog {
    * @throws InvalidJobSpecException if the architecture does not fit the job's input shape or the
    *     DL4J JSON is not a valid configuration
    */
+  /**
+   * Builds one tiny network, so that ND4J's native backend and DL4J's classes are loaded: a standby
+   * runs it while it waits, so that taking over (which builds every resumed job's model) does not
+   * pay seconds for them inside the takeover.
+   */
+  public static void warmUp() {
+    new MultiLayerNetwork(new NeuralNetConfiguration.Builder().list()
+        .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(2).nOut(2)
+            .activation(Activation.SOFTMAX).build())
+        .build()).init();
+  }
+
   public static GlobalModel initialModel(JobSpec spec) {
     MultiLayerConfiguration configuration = configuration(spec);
     Nd4j.getRandom().setSeed(spec.seed());

@@ -68,6 +68,17 @@ public final class CoordinatorMetrics {
   }
 
   /**
+   * {@code medfed_coordinator_info{holder="coordinator 'NAME' on HOST:PORT (pid N)"} 1}: how this
+   * coordinator is named in the store's lease, so that beside {@code medfed_coordinator_active} a
+   * scrape of every coordinator tells which one is active.
+   */
+  public void trackIdentity(String holder) {
+    Gauge.builder("medfed.coordinator.info", () -> 1).tag("holder", holder).strongReference(true)
+        .description("this coordinator as the store's lease names it; the value is always 1")
+        .register(registry);
+  }
+
+  /**
    * Whether the coordinator can write its state (jobs pause while it cannot), the free space where
    * a write was refused and the room a round needs, and audit records its database copy still lacks.
    */

@@ -8,6 +8,7 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.function.Supplier;
 import org.medfed.coordinator.approval.Approvals;
 import org.medfed.coordinator.job.Job;
 import org.medfed.coordinator.job.RoundRecord;
@@ -19,9 +20,11 @@ import org.medfed.coordinator.store.StorageProblem;
 import org.medfed.telemetry.OpsEndpoint;
 
 /**
- * The read-only web dashboard: one page ({@code dashboard.html}) that polls three JSON resources,
- * {@code /api/jobs}, {@code /api/jobs/ID}, {@code /api/nodes} and {@code /api/storage} (whether the
- * coordinator can write its state, and if not, where and why: jobs are paused then). It shows what {@code medfed show}
+ * The read-only web dashboard: one page ({@code dashboard.html}) that polls JSON resources,
+ * {@code /api/jobs}, {@code /api/jobs/ID}, {@code /api/nodes}, {@code /api/storage} (whether the
+ * coordinator can write its state, and if not, where and why: jobs are paused then) and
+ * {@code /api/coordinator} (which coordinator holds the store's lease and drives the jobs: this
+ * one, as only the active coordinator serves the dashboard). It shows what {@code medfed show}
  * and {@code medfed nodes} show (job state, per-round global metrics, nodes and their datasets) and
  * never an individual update, which the coordinator does not have.
  */
@@ -32,10 +35,14 @@ public final class Dashboard {
   private final NodeDirectory nodes;
   private final Approvals approvals;
   private final StorageMonitor storage;
+  private final Supplier<String> activeHolder;
   private final String page;
 
-  public Dashboard(JobManager jobs, NodeDirectory nodes, Approvals approvals, StorageMonitor storage) {
+  /** @param activeHolder the store's lease as it stands: who holds it, its token and until when */
+  public Dashboard(JobManager jobs, NodeDirectory nodes, Approvals approvals, StorageMonitor storage,
+      Supplier<String> activeHolder) {
     this.storage = storage;
+    this.activeHolder = activeHolder;
     this.jobs = jobs;
     this.nodes = nodes;
     this.approvals = approvals;
@@ -62,6 +69,8 @@ public final class Dashboard {
     });
     endpoint.handle("/api/nodes", exchange -> json(exchange, nodeList()));
     endpoint.handle("/api/storage", exchange -> json(exchange, storageState()));
+    endpoint.handle("/api/coordinator", exchange -> json(exchange, JSON.createObjectNode()
+        .put("active", activeHolder.get())));
     endpoint.handle("/", exchange -> {
       if (!exchange.getRequestURI().getPath().equals("/")) {
         OpsEndpoint.respond(exchange, 404, "text/plain; charset=utf-8", "not found\n");

@@ -1,5 +1,6 @@
 package org.medfed.coordinator.it;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.grpc.ManagedChannel;
@@ -17,6 +18,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 import org.medfed.coordinator.store.CheckpointStore;
 import org.medfed.nodeagent.data.LocalDataset;
 import org.medfed.nodeagent.session.NodeAgent;
@@ -25,11 +27,17 @@ import org.medfed.proto.v1.AdminServiceGrpc;
 import org.medfed.proto.v1.GetJobRequest;
 import org.medfed.proto.v1.JobDetail;
 import org.medfed.proto.v1.JobEvent;
+import org.medfed.proto.v1.RoundRecord;
+import org.medfed.trust.audit.AuditLog;
+import org.medfed.trust.audit.AuditVerifier;
+import org.medfed.trust.tls.CoordinatorChannels;
 import org.medfed.trust.tls.TlsFiles;
 
 /**
- * Stops a {@link CoordinatorProcess} at chosen stages of a running job and starts it again on the
- * same data folder, as a crash and a service manager would, for the crash-resume tests to share.
+ * Stops a coordinator process at chosen stages of a running job, as a crash would, and follows the
+ * job across the stops: on the admin channel of one coordinator that restarts on the same data
+ * folder ({@code CrashResumeTest}, {@code StrategyCrashResumeTest}) or of an active coordinator and
+ * its standby that takes over ({@code FailoverEndToEndTest}).
  */
 final class CrashDrill {
   private CrashDrill() {}
@@ -48,8 +56,8 @@ final class CrashDrill {
    * Stops the coordinator at each point of {@code plan} in turn, restarting it after each; returns
    * where each stop landed ("PHASE+Nms in round R"), for messages.
    */
-  static List<String> run(CoordinatorProcess coordinator, AdminServiceGrpc.AdminServiceBlockingStub admin,
-      String jobId, List<KillPoint> plan, Duration giveUp) throws Exception {
+  static List<String> run(CoordinatorProcess coordinator, CoordinatorChannels admin, String jobId,
+      List<KillPoint> plan, Duration giveUp) throws Exception {
     List<String> killedAt = new ArrayList<>();
     long until = System.nanoTime() + giveUp.toNanos();
     for (KillPoint next : plan) {
@@ -69,16 +77,20 @@ final class CrashDrill {
     return killedAt;
   }
 
-  /** Follows the job (reconnecting while the coordinator starts) until it enters {@code point}'s phase. */
-  private static JobEvent awaitPhase(AdminServiceGrpc.AdminServiceBlockingStub admin, String jobId, KillPoint point,
-      long sinceMillis) {
+  /**
+   * Follows the job until it enters {@code point}'s phase, ignoring events from before
+   * {@code sinceMillis}: after a restart or a takeover the stored history comes again, and it is
+   * what the killed process did. While a coordinator is unreachable or on standby, tries the next
+   * address of {@code channels}.
+   */
+  static JobEvent awaitPhase(CoordinatorChannels channels, String jobId, KillPoint point, long sinceMillis)
+      throws InterruptedException {
     while (true) {
       try {
-        Iterator<JobEvent> events = admin.withDeadlineAfter(120, TimeUnit.SECONDS)
+        Iterator<JobEvent> events = AdminServiceGrpc.newBlockingStub(channels).withDeadlineAfter(120, TimeUnit.SECONDS)
             .watchJob(GetJobRequest.newBuilder().setJobId(jobId).build());
         while (events.hasNext()) {
           JobEvent event = events.next();
-          // History replayed after a restart is what the killed process did, not what this one does.
           if (event.getAtUnixMillis() >= sinceMillis && event.getPhase().equals(point.phase())
               && event.getRound() >= point.round()) {
             return event;
@@ -88,26 +100,56 @@ final class CrashDrill {
           }
         }
       } catch (StatusRuntimeException e) {
-        if (e.getStatus().getCode() != io.grpc.Status.Code.UNAVAILABLE) {
+        if (!CoordinatorChannels.elsewhere(e)) {
           throw e;
+        }
+        if (channels.moveOn().equals(channels.targets().get(0))) {
+          // Every address refused: the coordinator is starting; do not spin against it.
+          Thread.sleep(50);
         }
       }
     }
   }
 
-  /** Follows the job until it ends; returns its record. */
-  static JobDetail awaitEnd(AdminServiceGrpc.AdminServiceBlockingStub admin, String jobId) {
-    admin.withDeadlineAfter(5, TimeUnit.MINUTES).watchJob(GetJobRequest.newBuilder().setJobId(jobId).build())
-        .forEachRemaining(e -> { });
-    return admin.withDeadlineAfter(30, TimeUnit.SECONDS).getJob(GetJobRequest.newBuilder().setJobId(jobId).build());
+  /** Follows the job on the active coordinator until it ends; returns its detail. */
+  static JobDetail awaitEnd(CoordinatorChannels channels, String jobId) {
+    return channels.onActive(channel -> {
+      AdminServiceGrpc.AdminServiceBlockingStub admin = AdminServiceGrpc.newBlockingStub(channel);
+      admin.withDeadlineAfter(5, TimeUnit.MINUTES).watchJob(GetJobRequest.newBuilder().setJobId(jobId).build())
+          .forEachRemaining(e -> { });
+      return admin.withDeadlineAfter(30, TimeUnit.SECONDS).getJob(GetJobRequest.newBuilder().setJobId(jobId)
+          .build());
+    });
   }
 
-  /** The job's whole event history, as the coordinator now replays it. */
-  static List<JobEvent> history(AdminServiceGrpc.AdminServiceBlockingStub admin, String jobId) {
-    List<JobEvent> history = new ArrayList<>();
-    admin.withDeadlineAfter(30, TimeUnit.SECONDS).watchJob(GetJobRequest.newBuilder().setJobId(jobId).build())
-        .forEachRemaining(history::add);
-    return history;
+  /** Every stored event of the job, from the active coordinator. */
+  static List<JobEvent> history(CoordinatorChannels channels, String jobId) {
+    return channels.onActive(channel -> {
+      List<JobEvent> history = new ArrayList<>();
+      AdminServiceGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS)
+          .watchJob(GetJobRequest.newBuilder().setJobId(jobId).build()).forEachRemaining(history::add);
+      return history;
+    });
+  }
+
+  /** Rounds 1 to {@code rounds} each recorded and completed exactly once, in order. */
+  static void assertEveryRoundCountedOnce(int rounds, JobDetail detail, List<JobEvent> history, String context) {
+    assertEquals(IntStream.rangeClosed(1, rounds).boxed().toList(),
+        detail.getRoundsList().stream().map(RoundRecord::getRound).toList(), context);
+    assertEquals(IntStream.rangeClosed(1, rounds).boxed().collect(Collectors.toMap(r -> r, r -> 1L)),
+        completions(history), context);
+  }
+
+  /** The coordinator's audit log survived every kill intact, and recorded each of the job's rounds once. */
+  static void assertAuditedOnce(Path auditFile, String jobId) throws Exception {
+    AuditVerifier.Result audit = AuditVerifier.verify(auditFile);
+    assertTrue(audit.intact(), audit.describe(auditFile));
+    Map<String, Long> auditedRounds = AuditLog.read(auditFile).stream()
+        .filter(e -> e.type().equals("ROUND_COMPLETED") && e.detailsJson().contains("\"" + jobId + "\""))
+        .collect(Collectors.groupingBy(e -> e.detailsJson().replaceAll(".*\"round\":(\\d+).*", "$1"),
+            Collectors.counting()));
+    assertTrue(!auditedRounds.isEmpty() && auditedRounds.values().stream().allMatch(n -> n == 1),
+        "audited twice: " + auditedRounds);
   }
 
   /** How many times each round was announced completed, by round. */

@@ -3,7 +3,6 @@ package org.medfed.coordinator.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.grpc.ManagedChannel;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -13,28 +12,27 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
-import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.medfed.coordinator.cli.MedfedCli;
 import org.medfed.coordinator.it.CrashDrill.KillPoint;
+import org.medfed.nodeagent.data.LocalDataset;
 import org.medfed.nodeagent.session.NodeAgent;
 import org.medfed.nodeagent.training.Dl4jTrainer;
 import org.medfed.proto.v1.AdminServiceGrpc;
 import org.medfed.proto.v1.JobDetail;
 import org.medfed.proto.v1.JobEvent;
 import org.medfed.proto.v1.JobState;
-import org.medfed.proto.v1.RoundRecord;
 import org.medfed.proto.v1.SubmitJobRequest;
 import org.medfed.trust.audit.AuditLog;
-import org.medfed.trust.audit.AuditVerifier;
 import org.medfed.trust.pki.Role;
+import org.medfed.trust.tls.CoordinatorChannels;
 import org.medfed.trust.tls.TlsFiles;
 
 /**
@@ -79,10 +77,10 @@ class CrashResumeTest {
         {"EVALUATE", "0", "200"},
         {"CHECKPOINT", "0", "5"},                 // while checkpointing
         {"ROUND_COMPLETED", "0", "150"}};         // between rounds
-    List<KillPoint> plan = new ArrayList<>();
+    Deque<KillPoint> plan = new ArrayDeque<>();
     for (String[] stage : stages) {
       for (int point = 1; point <= 2; point++) {
-        plan.add(KillPoint.kill(stage[0], Long.parseLong(stage[point]), 2 + plan.size() / 3));
+        plan.add(new KillPoint(stage[0], Long.parseLong(stage[point]), 2 + plan.size() / 3, false));
       }
     }
     // And one orderly stop, as for an upgrade: the job must pause, not end, and resume the same way.
@@ -92,7 +90,8 @@ class CrashResumeTest {
     try (CoordinatorProcess coordinator = new CoordinatorProcess(dir, pki)) {
       coordinator.start();
       TlsFiles adminFiles = pki.issue("admin", Role.ADMIN, List.of());
-      ManagedChannel adminChannel = TestPki.channel(adminFiles, "127.0.0.1", coordinator.port);
+      CoordinatorChannels adminChannel = CoordinatorChannels.of(TestPki.channel(adminFiles, "127.0.0.1",
+          coordinator.port));
       Path adminKit = dir.resolve("admin.yaml");
       Files.writeString(adminKit, "coordinator: 127.0.0.1:" + coordinator.port + "\ntls: {certificate: "
           + adminFiles.certificate() + ", private_key: " + adminFiles.privateKey() + ", ca: " + adminFiles.ca()
@@ -101,10 +100,14 @@ class CrashResumeTest {
       try {
         for (int i = 0; i < 3; i++) {
           String node = "hospital-" + (char) ('a' + i);
+          LocalDataset data = Blobs.dataset("expression", i + 1, 60, 40, 20);
           TlsFiles kit = pki.issue(node, Role.HOSPITAL, List.of());
-          agents.add(CrashDrill.agent(coordinator, node, Blobs.dataset("expression", i + 1, 60, 40, 20),
-              new Dl4jTrainer(), kit, TestPki.channel(kit, "127.0.0.1", coordinator.port),
-              dir.resolve("agents").resolve(node)));
+          NodeAgent agent = new NodeAgent(Federation.agentConfig(node, data, coordinator.port,
+              dir.resolve("agents").resolve(node), true, kit), TestPki.channel(kit, "127.0.0.1", coordinator.port),
+              List.of(data), new Dl4jTrainer());
+          agents.add(agent);
+          agent.start();
+          agent.connected().orTimeout(30, TimeUnit.SECONDS).join();
         }
         AdminServiceGrpc.AdminServiceBlockingStub admin = AdminServiceGrpc.newBlockingStub(adminChannel);
         String crashed = admin.submitJob(SubmitJobRequest.newBuilder().setJobDocument(JOB.formatted("crashed"))
@@ -116,9 +119,10 @@ class CrashResumeTest {
         CompletableFuture<Integer> watch = CompletableFuture.supplyAsync(() -> MedfedCli.run("watch", "--kit",
             adminKit.toString(), crashed));
 
-        List<String> killedAt = CrashDrill.run(coordinator, admin, crashed, plan, Duration.ofMinutes(10));
+        List<String> killedAt = CrashDrill.run(coordinator, adminChannel, crashed, List.copyOf(plan),
+            Duration.ofMinutes(10));
 
-        JobDetail detail = CrashDrill.awaitEnd(admin, crashed);
+        JobDetail detail = CrashDrill.awaitEnd(adminChannel, crashed);
         System.out.println("CrashResumeTest killed the coordinator at " + killedAt);
         int watchExit = watch.get(2, TimeUnit.MINUTES);
         System.setOut(console);
@@ -137,11 +141,8 @@ class CrashResumeTest {
         // Rounds take well under a second here, so a delayed kill point can land rounds later than
         // planned; 26 rounds leave room for that, so every kill hits a running job.
         // Every round exactly once, in order, each with its participants and metrics.
-        assertEquals(IntStream.rangeClosed(1, 26).boxed().toList(),
-            detail.getRoundsList().stream().map(RoundRecord::getRound).toList());
-        List<JobEvent> history = CrashDrill.history(admin, crashed);
-        assertEquals(IntStream.rangeClosed(1, 26).boxed().collect(Collectors.toMap(r -> r, r -> 1L)),
-            CrashDrill.completions(history), "killed at " + killedAt);
+        List<JobEvent> history = CrashDrill.history(adminChannel, crashed);
+        CrashDrill.assertEveryRoundCountedOnce(26, detail, history, "killed at " + killedAt);
         assertEquals(1, history.stream().filter(e -> e.getPhase().equals("PAUSED")).count(),
             "the orderly stop paused the job, and only that one");
         assertTrue(history.stream().noneMatch(e -> e.getState() == JobState.CANCELLED), "no stop ended the job");
@@ -150,18 +151,12 @@ class CrashResumeTest {
 
         // The audit trail survived every kill intact, and the database holds all of it.
         Path auditFile = coordinator.dataDir.resolve("audit.log");
-        AuditVerifier.Result audit = AuditVerifier.verify(auditFile);
-        assertTrue(audit.intact(), audit.describe(auditFile));
-        Map<String, Long> auditedRounds = AuditLog.read(auditFile).stream()
-            .filter(e -> e.type().equals("ROUND_COMPLETED") && e.detailsJson().contains("\"" + crashed + "\""))
-            .collect(Collectors.groupingBy(e -> e.detailsJson().replaceAll(".*\"round\":(\\d+).*", "$1"),
-                Collectors.counting()));
-        assertTrue(auditedRounds.values().stream().allMatch(n -> n == 1), "audited twice: " + auditedRounds);
+        CrashDrill.assertAuditedOnce(auditFile, crashed);
 
         // The same job, never interrupted, ends where the interrupted one did (within training noise).
         String baseline = admin.submitJob(SubmitJobRequest.newBuilder().setJobDocument(JOB.formatted("baseline"))
             .build()).getJobId();
-        JobDetail uninterrupted = CrashDrill.awaitEnd(admin, baseline);
+        JobDetail uninterrupted = CrashDrill.awaitEnd(adminChannel, baseline);
         assertEquals(JobState.SUCCEEDED, uninterrupted.getSummary().getState(),
             uninterrupted.getSummary().getMessage());
         double resumedAccuracy = detail.getRounds(25).getMetricsOrThrow("eval_accuracy");

@@ -153,7 +153,7 @@ final class Federation implements AutoCloseable {
   NodeAgent agentFromFiles(String nodeId, DatasetDeclaration declaration) {
     TlsFiles kit = kit(nodeId);
     AgentConfig base = config(nodeId, Blobs.dataset(declaration.name(), 1, 2, 1, 2), true, kit);
-    AgentConfig config = new AgentConfig(nodeId, base.coordinatorHost(), base.coordinatorPort(), List.of(declaration),
+    AgentConfig config = new AgentConfig(nodeId, "127.0.0.1", coordinator.port(), List.of(declaration),
         base.backoff(), base.heartbeatInterval(), base.tls(), base.stateDir(), true, base.source());
     NodeAgent agent = new NodeAgent(config, channel(kit, "127.0.0.1"), List.of(DatasetLoaders.load(declaration)),
         new Dl4jTrainer());

@@ -10,11 +10,15 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.StreamObserver;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -121,6 +125,8 @@ class StandbyTest {
     try (Coordinator second = startAfter(config)) {
       assertFalse(second.isActive());
       assertTrue(metrics(second).contains("medfed_coordinator_active 0.0"), metrics(second));
+      assertTrue(metrics(second).contains("medfed_coordinator_info{holder=\"" + second.holder() + "\"} 1"),
+          metrics(second));
       IllegalStateException refused = assertThrows(IllegalStateException.class, second::jobs);
       assertTrue(refused.getMessage().startsWith("this coordinator is on standby and drives no jobs: coordinator"
           + " 'medfed-coordinator' on "), refused.getMessage());
@@ -132,6 +138,8 @@ class StandbyTest {
       }
       assertTrue(metrics(second).contains("medfed_coordinator_active 1.0"), metrics(second));
       assertEquals(List.of(), second.jobs().list());
+      String dashboard = get(second, "/api/coordinator");
+      assertTrue(dashboard.contains("\"active\":\"" + second.holder() + ", token 2, until "), dashboard);
     }
   }
 
@@ -145,9 +153,54 @@ class StandbyTest {
     }
   }
 
+  @Test
+  void adminCommands_skipAnUnreachableAddressAndAStandby_andSayWhatEachAnsweredWhenNoneDrivesTheJobs()
+      throws Exception {
+    CoordinatorConfig config = CoordinatorConfig.defaults(dir.resolve("data"));
+    int unreachable;
+    try (ServerSocket socket = new ServerSocket(0)) {
+      unreachable = socket.getLocalPort();
+    }
+    try (Coordinator active = Coordinator.start(config, NettyServerBuilder.forAddress(
+        new InetSocketAddress("127.0.0.1", 0)));
+        Coordinator standby = Coordinator.start(config, NettyServerBuilder.forAddress(
+            new InetSocketAddress("127.0.0.1", 0)))) {
+      assertFalse(standby.isActive());
+
+      CliRun jobs = CliRun.of("jobs", "--insecure-plaintext", "--coordinator", "127.0.0.1:" + unreachable
+          + ",127.0.0.1:" + standby.port() + ",127.0.0.1:" + active.port());
+
+      assertEquals(0, jobs.code(), jobs.out());
+      assertTrue(jobs.out().startsWith("JOB "), jobs.out());
+
+      ByteArrayOutputStream errors = new ByteArrayOutputStream();
+      PrintStream console = System.err;
+      System.setErr(new PrintStream(errors, true, StandardCharsets.UTF_8));
+      CliRun none;
+      try {
+        none = CliRun.of("jobs", "--insecure-plaintext", "--coordinator", "127.0.0.1:" + unreachable
+            + ",127.0.0.1:" + standby.port());
+      } finally {
+        System.setErr(console);
+      }
+      String said = errors.toString(StandardCharsets.UTF_8);
+      assertEquals(3, none.code(), said);
+      assertTrue(said.startsWith("medfed: cannot reach the coordinator (none of the coordinators [127.0.0.1:"
+          + unreachable + ", 127.0.0.1:" + standby.port() + "] drives the jobs now: 127.0.0.1:" + unreachable
+          + ": UNAVAILABLE ("), said);
+      assertTrue(said.contains("; 127.0.0.1:" + standby.port() + ": FAILED_PRECONDITION (this coordinator ("
+          + standby.holder() + ") is on standby and drives no jobs: " + active.holder() + ", token 1"), said);
+      assertEquals(1, said.lines().count(), said);
+    }
+  }
+
   private static String metrics(Coordinator coordinator) throws Exception {
+    return get(coordinator, "/metrics");
+  }
+
+  private static String get(Coordinator coordinator, String path) throws Exception {
     HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-        URI.create("http://" + coordinator.httpAddress().orElseThrow() + "/metrics")).timeout(Duration.ofSeconds(30))
+        URI.create("http://" + coordinator.httpAddress().orElseThrow() + path)).timeout(Duration.ofSeconds(30))
         .build(), HttpResponse.BodyHandlers.ofString());
     return response.body();
   }

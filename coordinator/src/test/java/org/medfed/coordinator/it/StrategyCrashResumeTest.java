@@ -33,6 +33,7 @@ import org.medfed.proto.v1.RoundRecord;
 import org.medfed.proto.v1.SubmitJobRequest;
 import org.medfed.secagg.quant.Quantizer;
 import org.medfed.trust.pki.Role;
+import org.medfed.trust.tls.CoordinatorChannels;
 import org.medfed.trust.tls.TlsFiles;
 
 /**
@@ -96,8 +97,8 @@ class StrategyCrashResumeTest {
 
     try (CoordinatorProcess coordinator = new CoordinatorProcess(dir, pki)) {
       coordinator.start();
-      ManagedChannel adminChannel = TestPki.channel(pki.issue("admin", Role.ADMIN, List.of()), "127.0.0.1",
-          coordinator.port);
+      CoordinatorChannels adminChannel = CoordinatorChannels.of(TestPki.channel(pki.issue("admin", Role.ADMIN, List.of()), "127.0.0.1",
+          coordinator.port));
       AdminServiceGrpc.AdminServiceBlockingStub admin = AdminServiceGrpc.newBlockingStub(adminChannel);
       List<NodeAgent> agents = new ArrayList<>();
       // Once armed, hospital-b crashes as it starts a SCAFFOLD round: its connection drops unannounced.
@@ -121,14 +122,14 @@ class StrategyCrashResumeTest {
 
         Map<String, String> uninterrupted = submitEach(admin, "uninterrupted");
         for (String strategy : STRATEGIES) {
-          JobDetail detail = CrashDrill.awaitEnd(admin, uninterrupted.get(strategy));
+          JobDetail detail = CrashDrill.awaitEnd(adminChannel, uninterrupted.get(strategy));
           assertEquals(JobState.SUCCEEDED, detail.getSummary().getState(), detail.getSummary().getMessage());
         }
 
         Map<String, String> jobs = submitEach(admin, "crashed");
         List<String> killedAt = new ArrayList<>();
         for (Aim aim : plan) {
-          killedAt.add(aim.strategy() + " " + CrashDrill.run(coordinator, admin, jobs.get(aim.strategy()),
+          killedAt.add(aim.strategy() + " " + CrashDrill.run(coordinator, adminChannel, jobs.get(aim.strategy()),
               List.of(aim.point()), Duration.ofMinutes(3)).get(0));
         }
         armed.set(true);
@@ -145,12 +146,12 @@ class StrategyCrashResumeTest {
         Map<String, CheckpointStore.Checkpoint> last = new TreeMap<>();
         for (String strategy : STRATEGIES) {
           String job = jobs.get(strategy);
-          JobDetail detail = CrashDrill.awaitEnd(admin, job);
+          JobDetail detail = CrashDrill.awaitEnd(adminChannel, job);
           assertEquals(JobState.SUCCEEDED, detail.getSummary().getState(), detail.getSummary().getMessage() + "\n"
               + context);
           assertEquals(IntStream.rangeClosed(1, ROUNDS).boxed().toList(),
               detail.getRoundsList().stream().map(RoundRecord::getRound).toList(), context);
-          List<JobEvent> history = CrashDrill.history(admin, job);
+          List<JobEvent> history = CrashDrill.history(adminChannel, job);
           assertEquals(IntStream.rangeClosed(1, ROUNDS).boxed().collect(Collectors.toMap(r -> r, r -> 1L)),
               CrashDrill.completions(history), strategy + ": every round counted once; " + context);
           assertEquals(plan.size(), history.stream().filter(e -> e.getPhase().equals("RESUMED")).count(),
@@ -182,7 +183,7 @@ class StrategyCrashResumeTest {
         System.out.println("StrategyCrashResumeTest killed the coordinator at " + killedAt);
 
         String scaffoldJob = jobs.get("scaffold");
-        List<JobEvent> retries = CrashDrill.history(admin, scaffoldJob).stream()
+        List<JobEvent> retries = CrashDrill.history(adminChannel, scaffoldJob).stream()
             .filter(e -> e.getPhase().equals("ROUND_RETRY")).toList();
         assertEquals(1, retries.size(), "hospital-b's crash failed the SCAFFOLD round it trained in, once; " + context);
         int crashRound = retries.get(0).getRound();

@@ -13,6 +13,8 @@ import java.util.UUID;
 import org.medfed.trust.pki.CertificateAuthority;
 import org.medfed.trust.pki.Pem;
 import org.medfed.trust.pki.Role;
+import org.medfed.trust.tls.CoordinatorAddress;
+import org.medfed.trust.tls.CoordinatorChannels;
 import org.medfed.trust.tls.Tls;
 import org.medfed.trust.tls.TlsFiles;
 
@@ -42,6 +44,17 @@ final class TestPki {
       Pem.write(kit.resolve(name + ".key"), issued.privateKey(), true);
       Files.copy(dir.resolve("pki/ca/ca.crt"), kit.resolve("ca.crt"));
       return new TlsFiles(kit.resolve(name + ".crt"), kit.resolve(name + ".key"), kit.resolve("ca.crt"));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** A channel to each of the coordinators on 127.0.0.1 at {@code ports}, in this order, presenting {@code files}. */
+  static CoordinatorChannels channels(TlsFiles files, List<Integer> ports) {
+    try {
+      TlsFiles.Material material = files.load();
+      return CoordinatorChannels.open(ports.stream().map(port -> new CoordinatorAddress("127.0.0.1", port)).toList(),
+          address -> Tls.channel(address.host(), address.port(), material).build());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

@@ -19,7 +19,9 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.medfed.nodeagent.approval.ApprovalStore;
+import org.medfed.nodeagent.data.LocalDataset;
 import org.medfed.nodeagent.session.NodeAgent;
+import org.medfed.nodeagent.training.Dl4jTrainer;
 import org.medfed.proto.v1.AdminServiceGrpc;
 import org.medfed.proto.v1.JobDetail;
 import org.medfed.proto.v1.JobState;
@@ -29,6 +31,8 @@ import org.medfed.trust.audit.AuditVerifier;
 import org.medfed.trust.pki.CertificateAuthority;
 import org.medfed.trust.pki.Pem;
 import org.medfed.trust.pki.Role;
+import org.medfed.trust.tls.CoordinatorAddress;
+import org.medfed.trust.tls.CoordinatorChannels;
 import org.medfed.trust.tls.Tls;
 import org.medfed.trust.tls.TlsFiles;
 import org.medfed.trust.tls.TlsProblems;
@@ -149,6 +153,52 @@ class TrustEndToEndTest {
         channel.shutdownNow();
       }
     }
+  }
+
+  @Test
+  void severalCoordinatorAddresses_eachNameIsChecked_andTheAgentAndAdminsUseTheOneWhoseCertificateMatches()
+      throws Exception {
+    try (Federation federation = new Federation(dataDir)) {
+      int port = federation.coordinator.port();
+      // The first address reaches the coordinator under a name its certificate does not carry, as a
+      // second coordinator would whose kit was made for another host.
+      CoordinatorAddress wrongName = new CoordinatorAddress("fl.wrong-name.example", port);
+      List<CoordinatorAddress> addresses = List.of(wrongName, new CoordinatorAddress("127.0.0.1", port));
+      TlsFiles kit = federation.kit("hospital-a");
+
+      LocalDataset data = Blobs.dataset("expression", 1, 60, 40, 20);
+      CoordinatorChannels agentChannels = CoordinatorChannels.open(addresses, dialling(port, kit));
+      try (NodeAgent agent = new NodeAgent(Federation.agentConfig("hospital-a", data, port,
+          federation.stateDir("hospital-a"), true, kit).withCoordinators(addresses), agentChannels, List.of(data),
+          new Dl4jTrainer())) {
+        agent.start();
+        agent.connected().orTimeout(30, TimeUnit.SECONDS).join();
+        assertEquals("127.0.0.1:" + port, agentChannels.current());
+      }
+
+      TlsFiles adminKit = federation.issue("alice", Role.ADMIN, List.of());
+      CoordinatorChannels admin = CoordinatorChannels.open(addresses, dialling(port, adminKit));
+      CoordinatorChannels wrongOnly = CoordinatorChannels.open(List.of(wrongName), dialling(port, adminKit));
+      try {
+        admin.onActive(channel -> AdminServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
+            .listJobs(ListJobsRequest.getDefaultInstance()));
+        assertEquals("127.0.0.1:" + port, admin.current());
+        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> wrongOnly.onActive(channel ->
+            AdminServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
+                .listJobs(ListJobsRequest.getDefaultInstance())));
+        String explained = TlsProblems.explain(e.getStatus(), wrongName.toString()).orElseThrow();
+        assertTrue(explained.contains("not for that name"), explained);
+      } finally {
+        admin.shutdownNow();
+        wrongOnly.shutdownNow();
+      }
+    }
+  }
+
+  /** Dials the coordinator on 127.0.0.1:{@code port} as if at each address, checking the address's name. */
+  private static CoordinatorChannels.Dialer dialling(int port, TlsFiles kit) throws IOException {
+    TlsFiles.Material material = kit.load();
+    return address -> Tls.channel("127.0.0.1", port, material).overrideAuthority(address.toString()).build();
   }
 
   @Test

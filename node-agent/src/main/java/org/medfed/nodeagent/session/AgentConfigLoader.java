@@ -26,6 +26,7 @@ import org.medfed.nodeagent.privacy.PrivacyBudget;
 import org.medfed.nodeagent.training.TrainerChoice;
 import org.medfed.nodeagent.training.Trainers;
 import org.medfed.trust.config.YamlConfig;
+import org.medfed.trust.tls.CoordinatorAddress;
 import org.medfed.trust.tls.TlsFiles;
 
 /**
@@ -34,7 +35,7 @@ import org.medfed.trust.tls.TlsFiles;
  *
  * <pre>
  * node_id: hospital-a
- * coordinator: localhost:7443
+ * coordinator: localhost:7443  # or [coord-a:7443, coord-b:7443]: the active one and its standbys, in order
  * tls: {certificate: hospital-a.crt, private_key: hospital-a.key, ca: ca.crt}
  * state_dir: state              # approvals and the audit log
  * auto_approve_jobs: false      # true only for demos
@@ -70,17 +71,7 @@ public final class AgentConfigLoader {
 
   private static AgentConfig parse(Path file, JsonNode root) {
     String nodeId = text(file, root, "node_id");
-    String coordinator = text(file, root, "coordinator");
-    int colon = coordinator.lastIndexOf(':');
-    if (colon <= 0) {
-      throw new ConfigException(file + ": coordinator '" + coordinator + "' must be host:port");
-    }
-    int port;
-    try {
-      port = Integer.parseInt(coordinator.substring(colon + 1));
-    } catch (NumberFormatException e) {
-      throw new ConfigException(file + ": coordinator port in '" + coordinator + "' is not a number");
-    }
+    List<CoordinatorAddress> coordinators = YamlConfig.coordinators(file, root);
     JsonNode datasetsNode = root.get("datasets");
     if (datasetsNode == null || !datasetsNode.isArray()) {
       throw new ConfigException(file + ": 'datasets' must be a list of dataset declarations");
@@ -121,7 +112,7 @@ public final class AgentConfigLoader {
           + "'");
     }
     try {
-      return new AgentConfig(nodeId, coordinator.substring(0, colon), port, datasets, Backoff.defaults(), heartbeat,
+      return new AgentConfig(nodeId, coordinators, datasets, Backoff.defaults(), heartbeat,
           tls, stateDir, autoApprove, Optional.of(file), metrics, concurrent.asInt(1), budgets,
           trainer(file, root.get("trainer")));
     } catch (IllegalArgumentException e) {

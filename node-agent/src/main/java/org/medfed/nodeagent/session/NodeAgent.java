@@ -41,6 +41,7 @@ import org.medfed.proto.v1.JobDecision;
 import org.medfed.proto.v1.JobProposal;
 import org.medfed.proto.v1.TrainTask;
 import org.medfed.trust.audit.AuditLog;
+import org.medfed.trust.tls.CoordinatorChannels;
 import org.medfed.trust.tls.TlsFiles;
 import org.medfed.trust.tls.TlsProblems;
 import org.medfed.wire.JobDigest;
@@ -51,7 +52,9 @@ import org.slf4j.LoggerFactory;
 /**
  * A hospital's node agent: keeps one outbound session to the coordinator, reconnecting with
  * exponential backoff and jitter, and runs the tasks it receives on worker threads, at most
- * {@code max_concurrent_tasks} at once.
+ * {@code max_concurrent_tasks} at once. Given several coordinators (an active one and its
+ * standbys), it dials the next one whenever a session fails or is refused by a standby, and backs
+ * off only once it has tried them all, so it finds whichever took over.
  * Thread-safe; {@link #close()} stops it for good.
  */
 public final class NodeAgent implements AutoCloseable {
@@ -59,7 +62,7 @@ public final class NodeAgent implements AutoCloseable {
   public static final String SOFTWARE_VERSION = "medfed-agent/0.1.0";
 
   private final AgentConfig config;
-  private final ManagedChannel channel;
+  private final CoordinatorChannels channel;
   private final Map<String, LocalDataset> datasets;
   private final TaskRunner tasks;
   private final CoordinatorHeadWitness witness;
@@ -80,11 +83,17 @@ public final class NodeAgent implements AutoCloseable {
   private int failedAttempts;
   private volatile boolean closing;
 
+  /** An agent of one coordinator, dialled on {@code channel}. */
   public NodeAgent(AgentConfig config, ManagedChannel channel, List<LocalDataset> datasets, LocalTrainer trainer) {
+    this(config, CoordinatorChannels.of(channel), datasets, trainer, AgentMetrics.unexposed());
+  }
+
+  /** An agent of the coordinators {@code channel} dials, tried in its order. */
+  public NodeAgent(AgentConfig config, CoordinatorChannels channel, List<LocalDataset> datasets, LocalTrainer trainer) {
     this(config, channel, datasets, trainer, AgentMetrics.unexposed());
   }
 
-  public NodeAgent(AgentConfig config, ManagedChannel channel, List<LocalDataset> datasets, LocalTrainer trainer,
+  public NodeAgent(AgentConfig config, CoordinatorChannels channel, List<LocalDataset> datasets, LocalTrainer trainer,
       AgentMetrics metrics) {
     this.config = config;
     this.metrics = metrics;
@@ -234,9 +243,8 @@ public final class NodeAgent implements AutoCloseable {
           stopped.complete(reason);
           shutdownExecutors();
         }
-        default -> scheduleReconnect(TlsProblems.explain(status, config.coordinatorHost() + ":"
-            + config.coordinatorPort()).orElse(status.getCode() + (status.getDescription() == null ? ""
-            : " (" + status.getDescription() + ")")));
+        default -> scheduleReconnect(TlsProblems.explain(status, channel.current()).orElse(status.getCode()
+            + (status.getDescription() == null ? "" : " (" + status.getDescription() + ")")));
       }
     }
 
@@ -256,8 +264,8 @@ public final class NodeAgent implements AutoCloseable {
     metrics.connected(true);
     failedAttempts = 0;
     transfers.useChunkSize(message.getWelcome().getChunkSizeBytes());
-    log.info("node '{}' connected to {}:{} (session {})", config.nodeId(), config.coordinatorHost(),
-        config.coordinatorPort(), message.getWelcome().getSessionId());
+    log.info("node '{}' connected to {} (session {})", config.nodeId(), channel.current(),
+        message.getWelcome().getSessionId());
     long interval = message.getWelcome().getHeartbeatIntervalMillis() > 0
         ? message.getWelcome().getHeartbeatIntervalMillis() : config.heartbeatInterval().toMillis();
     scheduler.execute(() -> {
@@ -276,9 +284,13 @@ public final class NodeAgent implements AutoCloseable {
     if (scheduler.isShutdown()) {
       return;
     }
-    Duration delay = config.backoff().delay(failedAttempts++, ThreadLocalRandom.current()::nextDouble);
-    log.warn("node '{}': no session with the coordinator at {}:{} ({}); reconnecting in {} ms",
-        config.nodeId(), config.coordinatorHost(), config.coordinatorPort(), why, delay.toMillis());
+    // Each address at the same step of the backoff: the coordinator that took over is found within
+    // one round of them, however long the one that failed stays away.
+    Duration delay = config.backoff().delay(failedAttempts++ / channel.size(), ThreadLocalRandom.current()::nextDouble);
+    String lost = channel.current();
+    String next = channel.moveOn();
+    log.warn("node '{}': no session with the coordinator at {} ({}); reconnecting{} in {} ms", config.nodeId(), lost,
+        why, next.equals(lost) ? "" : " to " + next, delay.toMillis());
     scheduler.execute(() -> {
       if (heartbeat != null) {
         heartbeat.cancel(false);

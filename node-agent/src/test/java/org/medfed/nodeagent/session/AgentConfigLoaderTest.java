@@ -21,6 +21,7 @@ import org.medfed.nodeagent.data.ImagePreprocessing;
 import org.medfed.nodeagent.data.VolumePreprocessing;
 import org.medfed.nodeagent.privacy.PrivacyBudget;
 import org.medfed.nodeagent.training.TrainerChoice;
+import org.medfed.trust.tls.CoordinatorAddress;
 
 class AgentConfigLoaderTest {
   @TempDir Path dir;
@@ -46,8 +47,7 @@ class AgentConfigLoaderTest {
         """));
 
     assertEquals("hospital-a", config.nodeId());
-    assertEquals("coord.example.org", config.coordinatorHost());
-    assertEquals(7443, config.coordinatorPort());
+    assertEquals(List.of(new CoordinatorAddress("coord.example.org", 7443)), config.coordinators());
     assertEquals(DatasetKind.IMAGING, config.datasets().get(0).kind());
     assertEquals(DatasetFormat.IMAGE_FOLDERS, config.datasets().get(0).format());
     assertEquals(dir.resolve("data/scans").toAbsolutePath(), config.datasets().get(0).location());
@@ -185,6 +185,49 @@ class AgentConfigLoaderTest {
         """);
     var e = assertThrows(AgentConfigLoader.ConfigException.class, () -> AgentConfigLoader.load(bad));
     assertTrue(e.getMessage().contains("datasets[0].resize must be [HEIGHT, WIDTH]"), e.getMessage());
+  }
+
+  private static final String WITH_COORDINATOR = """
+      node_id: hospital-a
+      coordinator: %s
+      insecure_plaintext: true
+      datasets:
+        - {name: scans, kind: imaging, format: image_folders, location: data/scans, classes: [a, b]}
+      """;
+
+  @Test
+  void load_coordinatorList_keepsTheOrderToTryThemIn() throws Exception {
+    AgentConfig config = AgentConfigLoader.load(write(WITH_COORDINATOR.formatted(
+        "[coord-a.example.org:7443, coord-b.example.org:7444]")));
+
+    assertEquals(List.of(new CoordinatorAddress("coord-a.example.org", 7443),
+        new CoordinatorAddress("coord-b.example.org", 7444)), config.coordinators());
+  }
+
+  @Test
+  void load_badCoordinatorLists_areRefusedNamingTheEntryAndTheForm() throws Exception {
+    Path file = dir.resolve("agent.yaml");
+    Map<String, String> refusals = Map.of(
+        "[]", file + ": 'coordinator' lists no address; give host:port, or a list [host1:port, host2:port] of the"
+            + " active coordinator and its standbys",
+        "[a.example.org:7443, b.example.org]", file + ": coordinator[1]: coordinator 'b.example.org' must be"
+            + " host:port",
+        "[a.example.org:7443, b.example.org:http]", file + ": coordinator[1]: coordinator port in"
+            + " 'b.example.org:http' is not a number",
+        "[a.example.org:7443, a.example.org:7443]", file + ": coordinator[1] repeats a.example.org:7443; list each"
+            + " coordinator once",
+        "[a.example.org:70000]", file + ": coordinator[0]: coordinator port must be in 1..65535, got 70000",
+        "{host: a.example.org}", file + ": coordinator must be host:port, got {\"host\":\"a.example.org\"}; give"
+            + " host:port, or a list [host1:port, host2:port] of the active coordinator and its standbys",
+        "a.example.org", file + ": coordinator: coordinator 'a.example.org' must be host:port");
+    for (Map.Entry<String, String> refusal : refusals.entrySet()) {
+      write(WITH_COORDINATOR.formatted(refusal.getKey()));
+
+      var e = assertThrows(AgentConfigLoader.ConfigException.class, () -> AgentConfigLoader.load(file),
+          refusal.getKey());
+
+      assertEquals(refusal.getValue(), e.getMessage(), refusal.getKey());
+    }
   }
 
   @Test

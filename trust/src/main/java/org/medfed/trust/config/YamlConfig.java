@@ -6,7 +6,10 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
+import org.medfed.trust.tls.CoordinatorAddress;
 import org.medfed.trust.tls.TlsFiles;
 
 /**
@@ -54,6 +57,49 @@ public final class YamlConfig {
     }
     checkKnown(file, "tls.", tls, TLS_FIELDS);
     return new TlsFiles(path(file, tls, "certificate"), path(file, tls, "private_key"), path(file, tls, "ca"));
+  }
+
+  /**
+   * The {@code coordinator:} field of agent.yaml and admin.yaml: one {@code host:port}, or a list
+   * ({@code [host1:7443, host2:7443]}) of a coordinator and its standbys, to be tried in that order.
+   *
+   * @throws IllegalArgumentException naming the file, the entry and what is wrong with it
+   */
+  public static List<CoordinatorAddress> coordinators(Path file, JsonNode root) {
+    JsonNode field = root.get("coordinator");
+    String form = "give host:port, or a list [host1:port, host2:port] of the active coordinator and its standbys";
+    if (field == null || field.isNull()) {
+      throw new IllegalArgumentException(file + ": missing required field 'coordinator'; " + form);
+    }
+    if (field.isArray() && field.isEmpty()) {
+      throw new IllegalArgumentException(file + ": 'coordinator' lists no address; " + form);
+    }
+    List<JsonNode> entries = new ArrayList<>();
+    if (field.isArray()) {
+      field.elements().forEachRemaining(entries::add);
+    } else {
+      entries.add(field);
+    }
+    List<CoordinatorAddress> addresses = new ArrayList<>();
+    for (int i = 0; i < entries.size(); i++) {
+      JsonNode entry = entries.get(i);
+      String where = field.isArray() ? "coordinator[" + i + "]" : "coordinator";
+      if (!entry.isValueNode()) {
+        throw new IllegalArgumentException(file + ": " + where + " must be host:port, got " + entry + "; " + form);
+      }
+      CoordinatorAddress address;
+      try {
+        address = CoordinatorAddress.parse(entry.asText());
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(file + ": " + where + ": " + e.getMessage());
+      }
+      if (addresses.contains(address)) {
+        throw new IllegalArgumentException(file + ": " + where + " repeats " + address + "; list each coordinator"
+            + " once");
+      }
+      addresses.add(address);
+    }
+    return List.copyOf(addresses);
   }
 
   /** A required path field of the {@code tls:} section, resolved against the file's folder. */
