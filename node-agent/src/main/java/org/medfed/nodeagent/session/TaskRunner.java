@@ -56,6 +56,7 @@ import org.medfed.secagg.protocol.SecAggConfig;
 import org.medfed.secagg.quant.Quantizer;
 import org.medfed.telemetry.StepCpu;
 import org.medfed.wire.Digests;
+import org.medfed.wire.SecAggInstance;
 import org.medfed.wire.Tensors;
 import org.medfed.wire.UpdateLayout;
 import org.slf4j.Logger;
@@ -417,17 +418,29 @@ final class TaskRunner {
         throw new IllegalStateException("secure-aggregation vector length " + setup.getVectorLength()
             + " does not fit the update " + layout + " (" + layout.maskedLength() + " values)");
       }
-      List<Integer> ids = setup.getParticipantIdsMap().values().stream().sorted().toList();
-      MaskingGraph graph = setup.getNeighbours() == 0 ? MaskingGraph.complete(ids)
-          : MaskingGraph.randomRegular(ids, setup.getNeighbours(), setup.getGraphSeed());
-      SignedRoundKeys.Round identities = roundKeys.round(setup);
-      SecAggClient client = new SecAggClient(new SecAggConfig(setup.getContext().toByteArray(),
+      Optional<String> unsafe = unsafeSetup(setup);
+      if (unsafe.isPresent()) {
+        decline(task.getTaskId(), unsafe.get());
+        return;
+      }
+      MaskingGraph graph = SignedRoundKeys.graph(setup);
+      // Each hospital derives the graph from the setup itself, and checks t against its own neighbourhood.
+      if (setup.getThreshold() < SecAggConfig.majority(graph.minimumNeighbourhood())
+          || setup.getThreshold() > graph.minimumNeighbourhood()) {
+        decline(task.getTaskId(), "the secure-aggregation threshold " + setup.getThreshold() + " is not a majority of"
+            + " a neighbourhood of " + graph.minimumNeighbourhood() + " in " + graph + " (at least "
+            + SecAggConfig.majority(graph.minimumNeighbourhood()) + "); a lower one would let the coordinator unmask"
+            + " single updates");
+        return;
+      }
+      SignedRoundKeys.Round identities = roundKeys.round(setup, graph);
+      SecAggClient client = new SecAggClient(new SecAggConfig(identities.instance(),
           graph, setup.getThreshold(), setup.getVectorLength()), self, secureRandom, identities);
       try {
         cpu.run(RoundStep.ADVERTISE_KEYS, () -> {
           Messages.AdvertiseKeys keys = client.advertiseKeys();
           send.accept(AgentMessage.newBuilder().setSecaggKeys(roundKeys.message(task.getTaskId(), keys,
-              setup.getContext().toByteArray(), nodeId)).build());
+              identities.instance(), nodeId)).build());
         });
 
         // Train while the key exchange runs: the exchange then costs no time on the critical path.
@@ -501,6 +514,20 @@ final class TaskRunner {
         token.cancel(String.valueOf(e.getMessage()));  // a stage that failed stops the training beside it too
         throw e;
       }
+    }
+
+    /**
+     * Why the setup cannot be used, if it cannot: under SecAgg+ the graph seed must be the one drawn
+     * from the setup's fresh context, so the coordinator cannot pick a graph of its choosing.
+     */
+    private Optional<String> unsafeSetup(SecAggSetup setup) {
+      if (setup.getNeighbours() != 0 && setup.getGraphSeed() != SecAggInstance.graphSeed(
+          setup.getContext().toByteArray())) {
+        return Optional.of("the SecAgg+ graph seed " + setup.getGraphSeed() + " is not the one drawn from the round's"
+            + " context (" + SecAggInstance.graphSeed(setup.getContext().toByteArray()) + "); the coordinator must"
+            + " not choose the masking graph");
+      }
+      return Optional.empty();
     }
 
     private Quantized joinTraining(CompletableFuture<Quantized> training) throws InterruptedException {
