@@ -458,16 +458,20 @@ final class TaskRunner {
         cpu.run(RoundStep.MASK_EXPANSION, client::prepareMask);
 
         Quantized quantized = joinTraining(training);
+        // From here on each model-sized array is let go as soon as it is used: an agent waits for its
+        // upload's turn and then for every other upload, and bench/simulate.sh runs 1000 agents in one
+        // JVM, where a quantized update, a mask and the encoded words kept by each (12 MB for a 1M
+        // model) would be 12 GB.
+        training = null;
+        Runnable keep = quantized.keep();
         long trained = System.nanoTime();
         var inbox = mailbox.await(CoordinatorMessage.BodyCase.SECAGG_INBOX, deadline, token).getSecaggInbox();
         long inboxed = System.nanoTime();
-        Messages.MaskedInput masked = cpu.time(RoundStep.MASKING, () -> client.maskedInput(inbox.getSharesList()
-            .stream().map(s -> new Messages.EncryptedShare(s.getFrom(), s.getTo(), s.getCiphertext().toByteArray()))
-            .toList(), quantized.vector()));
-        // Not charged to the protocol: a plaintext round serialises its update for the upload too.
-        byte[] words = masked.toLittleEndian();
+        byte[] words = maskedWords(client, inbox.getSharesList(), quantized.vector());
+        quantized = null;
         long maskedAt = System.nanoTime();
         transfers.upload(task.getTaskId(), words, 0, Map.of(), deadline);
+        words = null;
         long uploaded = System.nanoTime();
 
         // The consistency check: sign the survivor set as shown, and reveal shares only for that set.
@@ -484,7 +488,7 @@ final class TaskRunner {
             .getSecaggUnmaskRequest();
         if (request.getSurvivorsList().contains(self)) {
           // This hospital's vector is in the sum: keep its next control variate before helping unmask it.
-          quantized.keep().run();
+          keep.run();
         }
         cpu.run(RoundStep.UNMASK, () -> {
           Messages.UnmaskResponse response = client.unmask(new Messages.UnmaskRequest(self,
@@ -514,6 +518,15 @@ final class TaskRunner {
         token.cancel(String.valueOf(e.getMessage()));  // a stage that failed stops the training beside it too
         throw e;
       }
+    }
+
+    /** Masks the quantized update and encodes it for the upload; the mask is dropped on return. */
+    private byte[] maskedWords(SecAggClient client, List<SecAggShare> received, int[] input) {
+      Messages.MaskedInput masked = cpu.time(RoundStep.MASKING, () -> client.maskedInput(received.stream()
+          .map(s -> new Messages.EncryptedShare(s.getFrom(), s.getTo(), s.getCiphertext().toByteArray())).toList(),
+          input));
+      // Not charged to the protocol: a plaintext round serialises its update for the upload too.
+      return masked.toLittleEndian();
     }
 
     /**
