@@ -2,10 +2,17 @@ package org.medfed.wire;
 
 import java.util.List;
 
-/** The session protocol versions; a coordinator refuses agents that speak none of its versions. */
+/**
+ * The session protocol versions; a coordinator refuses agents that speak none of its versions.
+ *
+ * <p>2 (issue 16): secure aggregation signs and derives its session from {@link SecAggInstance}
+ * (the whole setup), sends each hospital only its neighbourhood's keys and survivor-set signatures,
+ * and a hospital refuses any other entry. A version-1 agent would expect the whole directory and sign
+ * the bare context, so its round keys would not verify: it is refused at hello instead.
+ */
 public final class ProtocolVersion {
-  public static final int CURRENT = 1;
-  public static final List<Integer> SUPPORTED = List.of(1);
+  public static final int CURRENT = 2;
+  public static final List<Integer> SUPPORTED = List.of(2);
   /** The most tasks an agent may run side by side (Hello.max_concurrent_tasks); both ends check it. */
   public static final int MAX_CONCURRENT_TASKS = 64;
 

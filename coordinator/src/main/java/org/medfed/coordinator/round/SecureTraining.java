@@ -1,7 +1,6 @@
 package org.medfed.coordinator.round;
 
 import com.google.protobuf.ByteString;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
@@ -58,7 +57,7 @@ import org.medfed.telemetry.StepCpu;
 import org.medfed.trust.pki.Identity;
 import org.medfed.trust.pki.IdentitySignatures;
 import org.medfed.trust.pki.Role;
-import org.medfed.wire.Digests;
+import org.medfed.wire.SecAggInstance;
 import org.medfed.wire.UpdateLayout;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -105,17 +104,20 @@ final class SecureTraining {
     Quantizer quantizer = Quantizer.forParticipants(settings.clip(), n);
     // A fresh context per attempt: keys, shares and masks of an earlier attempt never verify again.
     byte[] context = (job.id() + "/round-" + round + "/" + UUID.randomUUID()).getBytes(StandardCharsets.UTF_8);
-    long graphSeed = ByteBuffer.wrap(Digests.sha256(context)).getLong();
+    long graphSeed = SecAggInstance.graphSeed(context);
     MaskingGraph graph = neighbours == 0 ? MaskingGraph.complete(List.copyOf(ids.values()))
         : MaskingGraph.randomRegular(List.copyOf(ids.values()), neighbours, graphSeed);
     // An honest majority of everyone (complete graph) or of each neighbourhood (SecAgg+).
     int threshold = neighbours == 0 ? Math.min(n, Math.max(spec.minNodes(), SecAggConfig.majority(n)))
         : SecAggConfig.majority(neighbours + 1);
-    SecAggServer server = new SecAggServer(new SecAggConfig(context, graph, threshold, length));
     SecAggSetup setup = SecAggSetup.newBuilder().setContext(ByteString.copyFrom(context)).putAllParticipantIds(ids)
         .setThreshold(threshold).setClip(settings.clip()).setBits(quantizer.bits())
         .setMaxSamplesPerNode(settings.maxSamplesPerNode()).setVectorLength(length)
         .setNeighbours(neighbours).setGraphSeed(graphSeed).build();
+    // What every signature of the round covers: the whole setup, so a hospital that sees only its
+    // neighbours' keys still knows they were made for the very setup, and graph, it was shown.
+    byte[] instance = SecAggInstance.context(setup);
+    SecAggServer server = new SecAggServer(new SecAggConfig(instance, graph, threshold, length));
 
     Instant trainingDeadline = services.clock().instant().plus(spec.deadlines().training());
     Map<String, TaskBoard.Issued> tasks = new TreeMap<>();
@@ -141,7 +143,7 @@ final class SecureTraining {
           "advertise keys");
       cpu.run(UnmaskingStep.KEYS, () -> {
         services.consortiumCa().ifPresent(ca -> keys.entrySet().removeIf(entry -> {
-          Optional<String> problem = keyProblem(ca, context, ids.get(entry.getKey()), sessions.get(entry.getKey()),
+          Optional<String> problem = keyProblem(ca, instance, ids.get(entry.getKey()), sessions.get(entry.getKey()),
               entry.getValue().getSecaggKeys());
           problem.ifPresent(why -> {
             dropped.put(entry.getKey(), "its round keys were refused: " + why + " (secure aggregation: advertise keys)");
@@ -153,16 +155,20 @@ final class SecureTraining {
         List<Messages.AdvertiseKeys> advertised = new ArrayList<>();
         keys.forEach((node, m) -> advertised.add(new Messages.AdvertiseKeys(ids.get(node),
             m.getSecaggKeys().getEncryptionKey().toByteArray(), m.getSecaggKeys().getMaskingKey().toByteArray())));
-        Messages.KeyDirectory directory = server.collectKeys(advertised);
-        SecAggKeyDirectory.Builder directoryMessage = SecAggKeyDirectory.newBuilder();
-        directory.keys().forEach(k -> {
-          SecAggKeys sent = keys.get(names.get(k.from())).getSecaggKeys();
-          directoryMessage.addKeys(SecAggPublicKeys.newBuilder().setId(k.from())
+        // Each hospital gets its neighbourhood's keys only (all of them on the complete graph).
+        Map<Integer, Messages.KeyDirectory> directories = server.collectKeys(advertised);
+        Map<Integer, SecAggPublicKeys> relayed = new TreeMap<>();
+        keys.forEach((node, m) -> {
+          SecAggKeys sent = m.getSecaggKeys();
+          relayed.put(ids.get(node), SecAggPublicKeys.newBuilder().setId(ids.get(node))
               .setEncryptionKey(sent.getEncryptionKey()).setMaskingKey(sent.getMaskingKey())
-              .setSignature(sent.getSignature()).setCertificate(sent.getCertificate()));
+              .setSignature(sent.getSignature()).setCertificate(sent.getCertificate()).build());
         });
-        keys.keySet().forEach(node -> sessions.get(node).send(CoordinatorMessage.newBuilder().setSecaggDirectory(
-            directoryMessage.setTaskId(tasks.get(node).taskId())).build()));
+        keys.keySet().forEach(node -> {
+          SecAggKeyDirectory.Builder directory = SecAggKeyDirectory.newBuilder().setTaskId(tasks.get(node).taskId());
+          directories.get(ids.get(node)).keys().forEach(k -> directory.addKeys(relayed.get(k.from())));
+          sessions.get(node).send(CoordinatorMessage.newBuilder().setSecaggDirectory(directory).build());
+        });
       });
 
       clock.lap("keys");
@@ -223,7 +229,7 @@ final class SecureTraining {
       clock.lap("closing the sum");
       Map<String, TaskBoard.Issued> survivors = new TreeMap<>();
       server.survivors().forEach(id -> survivors.put(names.get(id), tasks.get(names.get(id))));
-      Map<Integer, Messages.UnmaskRequest> requests = consistencyCheck(round, context, shown, survivors, keys,
+      Map<Integer, Messages.UnmaskRequest> requests = consistencyCheck(round, instance, shown, survivors, keys,
           sessions, ids, dropped, server, cpu);
       clock.lap("consistency check");
       stage(round, "UNMASKING", server.survivors().size() + " masked updates in the sum, " + requests.size()

@@ -43,6 +43,7 @@ import org.medfed.proto.v1.UploadHeader;
 import org.medfed.proto.v1.UploadReceipt;
 import org.medfed.trust.tls.TlsFiles;
 import org.medfed.wire.ChunkedPayload;
+import org.medfed.wire.ProtocolVersion;
 import org.medfed.wire.Tensors;
 
 /** Bad inputs and broken hospitals, end to end: every case ends with a clear message and no hang. */
@@ -358,7 +359,7 @@ class FailureEndToEndTest {
       Status status = closed.get(10, TimeUnit.SECONDS);
 
       assertEquals(Status.Code.FAILED_PRECONDITION, status.getCode());
-      assertEquals("protocol version 99 is not supported; this coordinator supports versions [1]; install an "
+      assertEquals("protocol version 99 is not supported; this coordinator supports versions [2]; install an "
           + "agent release that speaks one of them", status.getDescription());
     }
   }
@@ -435,7 +436,7 @@ class FailureEndToEndTest {
       }, new CompletableFuture<>()));
       self.set(session);
       synchronized (self) {
-        session.onNext(AgentMessage.newBuilder().setHello(Hello.newBuilder().setProtocolVersion(1).setNodeId(nodeId)
+        session.onNext(AgentMessage.newBuilder().setHello(Hello.newBuilder().setProtocolVersion(ProtocolVersion.CURRENT).setNodeId(nodeId)
           .addDatasets(DatasetDescriptor.newBuilder().setName("expression").setKind(DatasetKind.GENOMIC)
               .setTrainSamples(40).setTestSamples(20).addInputShape(20).addAllClasses(Blobs.CLASSES))).build());
       }

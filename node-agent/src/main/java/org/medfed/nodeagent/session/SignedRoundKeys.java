@@ -7,22 +7,26 @@ import java.time.Clock;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import org.medfed.proto.v1.SecAggKeys;
 import org.medfed.proto.v1.SecAggPublicKeys;
 import org.medfed.proto.v1.SecAggSetup;
 import org.medfed.secagg.SecAggException;
+import org.medfed.secagg.protocol.MaskingGraph;
 import org.medfed.secagg.protocol.Messages;
 import org.medfed.secagg.protocol.Signatures;
 import org.medfed.trust.pki.IdentitySignatures;
 import org.medfed.trust.pki.Role;
 import org.medfed.trust.tls.TlsFiles;
+import org.medfed.wire.SecAggInstance;
 
 /**
  * Binds secure-aggregation round keys to the consortium's certificates, the hospital's side: it signs
- * its own keys with its TLS key, and refuses a key directory in which any peer's keys are not signed
- * by that peer's own hospital certificate. Without the check a coordinator could hand out keys of its
+ * its own keys with its TLS key, and refuses a key directory that lists anyone but its neighbours or
+ * in which any neighbour's keys are not signed by that neighbour's own hospital certificate. Without the check a coordinator could hand out keys of its
  * own in a peer's name, collect the shares meant for that peer and unmask one hospital's update.
  * In plaintext development mode (no TLS) there is nothing to sign with and it does neither.
  */
@@ -47,78 +51,113 @@ final class SignedRoundKeys {
   }
 
   /**
-   * The directory as the protocol library reads it, once every peer's keys are shown to be that
-   * peer's.
+   * The directory as the protocol library reads it, once every entry is shown to be this hospital's
+   * own keys or a neighbour's, signed by that neighbour's certificate for this very setup.
    *
-   * @throws SecAggException naming the first peer whose keys are not signed by its certificate
+   * @throws SecAggException naming the first entry that is not a neighbour's, or whose keys are not
+   *     signed by its certificate
    */
   Messages.KeyDirectory verified(SecAggSetup setup, List<SecAggPublicKeys> directory, int self) {
-    Map<Integer, String> names = setup.getParticipantIdsMap().entrySet().stream()
-        .collect(Collectors.toMap(Map.Entry::getValue, Map.Entry::getKey));
-    for (SecAggPublicKeys peer : directory) {
-      if (identity.isEmpty() || peer.getId() == self) {
-        continue;  // own keys: the protocol client checks they came back unchanged
-      }
-      String name = names.get(peer.getId());
-      if (name == null) {
-        throw new SecAggException("refusing the key directory: it lists participant " + peer.getId()
-            + ", who is not in this round's setup");
-      }
-      try {
-        IdentitySignatures.verify(peer.getCertificate().toByteArray(), advertised(peer).signedContent(
-            setup.getContext().toByteArray(), name), peer.getSignature().toByteArray(), identity.get().ca(), name,
-            Role.HOSPITAL, clock.instant());
-      } catch (IdentitySignatures.Rejected e) {
-        throw new SecAggException("refusing the key directory: the keys of participant " + peer.getId() + " ('"
-            + name + "') are not that hospital's: " + e.getMessage()
-            + "; the coordinator, or someone between it and that hospital, altered them");
-      }
-    }
-    return new Messages.KeyDirectory(directory.stream().map(SignedRoundKeys::advertised).toList());
-  }
-
-  /** This hospital's identity for one round's consistency check; see {@link Round}. */
-  Round round(SecAggSetup setup) {
-    return new Round(setup);
+    return round(setup).verified(directory, self);
   }
 
   /**
-   * The consistency check's signatures for one round: this hospital signs the survivor set with its
-   * certificate key, and a peer's signature counts only when it verifies under the certificate that
-   * signed that peer's round keys in the key directory (already checked there against the CA and the
-   * peer's name; its validity is checked again against the clock). One ECDSA verification per
-   * signature, not two: with 100 hospitals that is 100 per hospital and round. In plaintext development mode there are no certificates: it signs nothing
-   * and cannot tell a peer's signature from the coordinator's, as it cannot for the round keys.
+   * The masking graph every participant derives from the setup alone: the complete graph, or SecAgg+
+   * (Bell et al. 2020) on a Harary graph over the sorted participant ids shuffled with the graph
+   * seed.
+   */
+  static MaskingGraph graph(SecAggSetup setup) {
+    List<Integer> ids = setup.getParticipantIdsMap().values().stream().sorted().toList();
+    return setup.getNeighbours() == 0 ? MaskingGraph.complete(ids)
+        : MaskingGraph.randomRegular(ids, setup.getNeighbours(), setup.getGraphSeed());
+  }
+
+  /** This hospital's view of one round: its neighbours' keys and signatures; see {@link Round}. */
+  Round round(SecAggSetup setup) {
+    return new Round(setup, graph(setup));
+  }
+
+  /** As {@link #round(SecAggSetup)}, with the graph the caller already derived from {@code setup}. */
+  Round round(SecAggSetup setup, MaskingGraph graph) {
+    return new Round(setup, graph);
+  }
+
+  /**
+   * One round at this hospital: which keys it accepts and which survivor-set signatures count.
+   *
+   * <p>Keys: the coordinator sends each hospital its neighbourhood only, and the hospital refuses an
+   * entry that is not itself or one of its neighbours in the graph it derives from the setup,
+   * before checking anything else; each neighbour's keys must then be signed, over the instance
+   * context ({@link SecAggInstance}: the setup's context and the whole setup), by a certificate the
+   * consortium CA issued to a hospital of the name the setup gives that id, valid now. So a hospital
+   * checks k certificates and signatures per round under SecAgg+, not n, and a neighbour's keys
+   * verify only if that neighbour was shown the very same setup.
+   *
+   * <p>The consistency check: this hospital signs the survivor set with its certificate key, and a
+   * peer's signature counts only when it verifies under the certificate that signed that peer's
+   * round keys in the key directory (its validity is checked again against the clock). Only
+   * neighbours have certified keys here, so only neighbours' signatures can count. In plaintext
+   * development mode there are no certificates: it signs nothing and cannot tell a peer's signature
+   * from the coordinator's, as it cannot for the round keys.
    */
   final class Round implements Signatures {
-    private final SecAggSetup setup;
+    private final MaskingGraph graph;
+    private final byte[] instance;
     private final Map<Integer, String> names;
     private final Map<Integer, X509Certificate> certificates = new ConcurrentHashMap<>();
+    private final AtomicInteger verifications = new AtomicInteger();
 
-    private Round(SecAggSetup setup) {
-      this.setup = setup;
+    private Round(SecAggSetup setup, MaskingGraph graph) {
+      this.graph = graph;
+      this.instance = SecAggInstance.context(setup);
       this.names = setup.getParticipantIdsMap().entrySet().stream()
           .collect(Collectors.toMap(Map.Entry::getValue, Map.Entry::getKey));
     }
 
-    /** As {@link SignedRoundKeys#verified}, and remembers each peer's certificate for its later signature. */
+    /** What this round's signatures cover, and the protocol's instance context. */
+    byte[] instance() {
+      return instance.clone();
+    }
+
+    /** ECDSA verifications done so far (round keys and survivor-set signatures): at most about 2k + 2. */
+    int verifications() {
+      return verifications.get();
+    }
+
+    /**
+     * The directory as the protocol library reads it, once every entry is this hospital's own keys
+     * or a neighbour's certified keys; remembers each neighbour's certificate for its later
+     * survivor-set signature.
+     */
     Messages.KeyDirectory verified(List<SecAggPublicKeys> directory, int self) {
-      Messages.KeyDirectory verified = SignedRoundKeys.this.verified(setup, directory, self);
-      if (identity.isPresent()) {
-        for (SecAggPublicKeys peer : directory) {
-          if (peer.getId() == self) {
-            continue;
-          }
-          try {
-            certificates.put(peer.getId(), IdentitySignatures.certificate(peer.getCertificate().toByteArray()));
-          } catch (IdentitySignatures.Rejected e) {
-            throw new IllegalStateException("a certificate that verified cannot be read again: " + e.getMessage(), e);
-          }
+      Set<Integer> neighbourhood = graph.contains(self) ? graph.neighbours(self) : Set.of();
+      for (SecAggPublicKeys peer : directory) {
+        // Before any signature is checked: a directory larger than a neighbourhood costs nothing.
+        if (peer.getId() != self && !neighbourhood.contains(peer.getId())) {
+          throw new SecAggException("refusing the key directory: it lists participant " + peer.getId()
+              + (names.containsKey(peer.getId()) ? ", who is not a neighbour of participant " + self + " in " + graph
+                  + "; the coordinator sent another neighbourhood" : ", who is not in this round's setup"));
         }
-        // Its own certificate from its own files, not as the coordinator echoed it.
-        certificates.put(self, identity.get().certificate());
       }
-      return verified;
+      for (SecAggPublicKeys peer : directory) {
+        if (identity.isEmpty() || peer.getId() == self) {
+          continue;  // own keys: the protocol client checks they came back unchanged
+        }
+        String name = names.get(peer.getId());
+        try {
+          verifications.incrementAndGet();
+          IdentitySignatures.verify(peer.getCertificate().toByteArray(), advertised(peer).signedContent(instance, name),
+              peer.getSignature().toByteArray(), identity.get().ca(), name, Role.HOSPITAL, clock.instant());
+          certificates.put(peer.getId(), IdentitySignatures.certificate(peer.getCertificate().toByteArray()));
+        } catch (IdentitySignatures.Rejected e) {
+          throw new SecAggException("refusing the key directory: the keys of participant " + peer.getId() + " ('"
+              + name + "') are not that hospital's: " + e.getMessage() + "; the coordinator, or someone between it"
+              + " and that hospital, altered them, or showed that hospital another setup of this round");
+        }
+      }
+      // Its own certificate from its own files, not as the coordinator echoed it.
+      identity.ifPresent(own -> certificates.put(self, own.certificate()));
+      return new Messages.KeyDirectory(directory.stream().map(SignedRoundKeys::advertised).toList());
     }
 
     @Override
@@ -137,6 +176,7 @@ final class SignedRoundKeys {
         return Optional.of("node " + signer + " has no certified round keys in this round's key directory");
       }
       try {
+        verifications.incrementAndGet();
         IdentitySignatures.verifyAgain(certificate, content, signature, clock.instant());
         return Optional.empty();
       } catch (IdentitySignatures.Rejected e) {

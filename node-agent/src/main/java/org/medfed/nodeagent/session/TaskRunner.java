@@ -56,6 +56,7 @@ import org.medfed.secagg.protocol.SecAggConfig;
 import org.medfed.secagg.quant.Quantizer;
 import org.medfed.telemetry.StepCpu;
 import org.medfed.wire.Digests;
+import org.medfed.wire.SecAggInstance;
 import org.medfed.wire.Tensors;
 import org.medfed.wire.UpdateLayout;
 import org.slf4j.Logger;
@@ -418,17 +419,29 @@ final class TaskRunner {
         throw new IllegalStateException("secure-aggregation vector length " + setup.getVectorLength()
             + " does not fit the update " + layout + " (" + layout.maskedLength() + " values)");
       }
-      List<Integer> ids = setup.getParticipantIdsMap().values().stream().sorted().toList();
-      MaskingGraph graph = setup.getNeighbours() == 0 ? MaskingGraph.complete(ids)
-          : MaskingGraph.randomRegular(ids, setup.getNeighbours(), setup.getGraphSeed());
-      SignedRoundKeys.Round identities = roundKeys.round(setup);
-      SecAggClient client = new SecAggClient(new SecAggConfig(setup.getContext().toByteArray(),
+      Optional<String> unsafe = unsafeSetup(setup);
+      if (unsafe.isPresent()) {
+        decline(task.getTaskId(), unsafe.get());
+        return;
+      }
+      MaskingGraph graph = SignedRoundKeys.graph(setup);
+      // Each hospital derives the graph from the setup itself, and checks t against its own neighbourhood.
+      if (setup.getThreshold() < SecAggConfig.majority(graph.minimumNeighbourhood())
+          || setup.getThreshold() > graph.minimumNeighbourhood()) {
+        decline(task.getTaskId(), "the secure-aggregation threshold " + setup.getThreshold() + " is not a majority of"
+            + " a neighbourhood of " + graph.minimumNeighbourhood() + " in " + graph + " (at least "
+            + SecAggConfig.majority(graph.minimumNeighbourhood()) + "); a lower one would let the coordinator unmask"
+            + " single updates");
+        return;
+      }
+      SignedRoundKeys.Round identities = roundKeys.round(setup, graph);
+      SecAggClient client = new SecAggClient(new SecAggConfig(identities.instance(),
           graph, setup.getThreshold(), setup.getVectorLength()), self, secureRandom, identities);
       try {
         cpu.run(RoundStep.ADVERTISE_KEYS, () -> {
           Messages.AdvertiseKeys keys = client.advertiseKeys();
           send.accept(AgentMessage.newBuilder().setSecaggKeys(roundKeys.message(task.getTaskId(), keys,
-              setup.getContext().toByteArray(), nodeId)).build());
+              identities.instance(), nodeId)).build());
         });
 
         // Train while the key exchange runs: the exchange then costs no time on the critical path.
@@ -446,16 +459,20 @@ final class TaskRunner {
         cpu.run(RoundStep.MASK_EXPANSION, client::prepareMask);
 
         Quantized quantized = joinTraining(training);
+        // From here on each model-sized array is let go as soon as it is used: an agent waits for its
+        // upload's turn and then for every other upload, and bench/simulate.sh runs 1000 agents in one
+        // JVM, where a quantized update, a mask and the encoded words kept by each (12 MB for a 1M
+        // model) would be 12 GB.
+        training = null;
+        Runnable keep = quantized.keep();
         long trained = System.nanoTime();
         var inbox = mailbox.await(CoordinatorMessage.BodyCase.SECAGG_INBOX, deadline, token).getSecaggInbox();
         long inboxed = System.nanoTime();
-        Messages.MaskedInput masked = cpu.time(RoundStep.MASKING, () -> client.maskedInput(inbox.getSharesList()
-            .stream().map(s -> new Messages.EncryptedShare(s.getFrom(), s.getTo(), s.getCiphertext().toByteArray()))
-            .toList(), quantized.vector()));
-        // Not charged to the protocol: a plaintext round serialises its update for the upload too.
-        byte[] words = masked.toLittleEndian();
+        byte[] words = maskedWords(client, inbox.getSharesList(), quantized.vector());
+        quantized = null;
         long maskedAt = System.nanoTime();
         transfers.upload(task.getTaskId(), words, 0, Map.of(), deadline);
+        words = null;
         long uploaded = System.nanoTime();
 
         // The consistency check: sign the survivor set as shown, and reveal shares only for that set.
@@ -472,7 +489,7 @@ final class TaskRunner {
             .getSecaggUnmaskRequest();
         if (request.getSurvivorsList().contains(self)) {
           // This hospital's vector is in the sum: keep its next control variate before helping unmask it.
-          quantized.keep().run();
+          keep.run();
         }
         cpu.run(RoundStep.UNMASK, () -> {
           Messages.UnmaskResponse response = client.unmask(new Messages.UnmaskRequest(self,
@@ -502,6 +519,29 @@ final class TaskRunner {
         token.cancel(String.valueOf(e.getMessage()));  // a stage that failed stops the training beside it too
         throw e;
       }
+    }
+
+    /** Masks the quantized update and encodes it for the upload; the mask is dropped on return. */
+    private byte[] maskedWords(SecAggClient client, List<SecAggShare> received, int[] input) {
+      Messages.MaskedInput masked = cpu.time(RoundStep.MASKING, () -> client.maskedInput(received.stream()
+          .map(s -> new Messages.EncryptedShare(s.getFrom(), s.getTo(), s.getCiphertext().toByteArray())).toList(),
+          input));
+      // Not charged to the protocol: a plaintext round serialises its update for the upload too.
+      return masked.toLittleEndian();
+    }
+
+    /**
+     * Why the setup cannot be used, if it cannot: under SecAgg+ the graph seed must be the one drawn
+     * from the setup's fresh context, so the coordinator cannot pick a graph of its choosing.
+     */
+    private Optional<String> unsafeSetup(SecAggSetup setup) {
+      if (setup.getNeighbours() != 0 && setup.getGraphSeed() != SecAggInstance.graphSeed(
+          setup.getContext().toByteArray())) {
+        return Optional.of("the SecAgg+ graph seed " + setup.getGraphSeed() + " is not the one drawn from the round's"
+            + " context (" + SecAggInstance.graphSeed(setup.getContext().toByteArray()) + "); the coordinator must"
+            + " not choose the masking graph");
+      }
+      return Optional.empty();
     }
 
     private Quantized joinTraining(CompletableFuture<Quantized> training) throws InterruptedException {

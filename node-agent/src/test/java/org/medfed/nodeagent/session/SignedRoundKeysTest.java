@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -28,6 +29,7 @@ import org.medfed.secagg.protocol.Messages;
 import org.medfed.trust.pki.CertificateAuthority;
 import org.medfed.trust.pki.Role;
 import org.medfed.trust.tls.TlsFiles;
+import org.medfed.wire.SecAggInstance;
 
 /**
  * A coordinator that relays the round keys tries to slip in keys of its own; the hospital receiving
@@ -39,6 +41,8 @@ class SignedRoundKeysTest {
   private static final byte[] CONTEXT = "job-1/round-3/attempt-7".getBytes(StandardCharsets.UTF_8);
   private static final SecAggSetup SETUP = SecAggSetup.newBuilder().setContext(ByteString.copyFrom(CONTEXT))
       .putAllParticipantIds(Map.of("hospital-a", 1, "hospital-b", 2, "hospital-c", 3)).build();
+  /** What every signature of the round covers: the context and the whole setup. */
+  private static final byte[] INSTANCE = SecAggInstance.context(SETUP);
   private static final SecureRandom RANDOM = new SecureRandom();
 
   @TempDir Path dir;
@@ -76,7 +80,7 @@ class SignedRoundKeysTest {
   void keysTheCoordinatorSignedItself_areRefused() throws Exception {
     SignedRoundKeys coordinator = new SignedRoundKeys(Optional.of(material("coordinator", Role.COORDINATOR)), CLOCK);
     List<SecAggPublicKeys> directory = new ArrayList<>(honestDirectory());
-    directory.set(0, entry(1, coordinator.message("t", new Messages.AdvertiseKeys(1, key(), key()), CONTEXT,
+    directory.set(0, entry(1, coordinator.message("t", new Messages.AdvertiseKeys(1, key(), key()), INSTANCE,
         "hospital-a")));
 
     assertRefusal("its certificate names 'coordinator' (coordinator", directory);
@@ -171,6 +175,114 @@ class SignedRoundKeysTest {
         b.problem(1, SURVIVORS, hospitals.get(0).round(SETUP).sign(SURVIVORS)));
   }
 
+  // --- SecAgg+: a hospital checks its neighbours' keys and signatures, and nobody else's ---------------
+
+  /** Seven hospitals, SecAgg+ with two neighbours each: every hospital's certified identity. */
+  private List<SignedRoundKeys> sevenHospitals() throws Exception {
+    List<SignedRoundKeys> seven = new ArrayList<>();
+    for (int i = 0; i < 7; i++) {
+      seven.add(new SignedRoundKeys(Optional.of(material(name(i + 1), Role.HOSPITAL)), CLOCK));
+    }
+    return seven;
+  }
+
+  private static SecAggSetup plusSetup(int threshold) {
+    SecAggSetup.Builder setup = SecAggSetup.newBuilder().setContext(ByteString.copyFrom(CONTEXT)).setThreshold(threshold)
+        .setNeighbours(2).setGraphSeed(SecAggInstance.graphSeed(CONTEXT));
+    for (int id = 1; id <= 7; id++) {
+      setup.putParticipantIds(name(id), id);
+    }
+    return setup.build();
+  }
+
+  private static String name(int id) {
+    return "hospital-" + (char) ('a' + id - 1);
+  }
+
+  /** Every hospital's keys as the coordinator relays them, signed for {@code setup}, by id. */
+  private static Map<Integer, SecAggPublicKeys> signedFor(SecAggSetup setup, List<SignedRoundKeys> seven) {
+    Map<Integer, SecAggPublicKeys> all = new TreeMap<>();
+    for (int id = 1; id <= 7; id++) {
+      all.put(id, entry(id, seven.get(id - 1).message("t", new Messages.AdvertiseKeys(id, key(), key()),
+          SecAggInstance.context(setup), name(id))));
+    }
+    return all;
+  }
+
+  private static List<SecAggPublicKeys> neighbourhood(SecAggSetup setup, Map<Integer, SecAggPublicKeys> all,
+      int self) {
+    List<SecAggPublicKeys> near = new ArrayList<>(List.of(all.get(self)));
+    SignedRoundKeys.graph(setup).neighbours(self).forEach(v -> near.add(all.get(v)));
+    return near;
+  }
+
+  @Test
+  void underSecAggPlus_aHospitalVerifiesItsNeighboursKeysAndSignaturesOnly() throws Exception {
+    List<SignedRoundKeys> seven = sevenHospitals();
+    SecAggSetup setup = plusSetup(2);
+    Map<Integer, SecAggPublicKeys> all = signedFor(setup, seven);
+    SignedRoundKeys.Round round = seven.get(0).round(setup);
+
+    Messages.KeyDirectory verified = round.verified(neighbourhood(setup, all, 1), 1);
+    byte[] survivors = Messages.SurvivorSet.signedContent(SecAggInstance.context(setup), List.of(1, 2, 3, 4, 5, 6, 7));
+    for (int id = 1; id <= 7; id++) {
+      round.problem(id, survivors, seven.get(id - 1).round(setup).sign(survivors));
+    }
+
+    assertEquals(3, verified.keys().size());
+    // Two neighbours' keys, then survivor-set signatures: its own and its two neighbours'. The four
+    // others have no certified keys here, so their signatures are refused without a verification.
+    assertEquals(2 + 3, round.verifications());
+  }
+
+  @Test
+  void underSecAggPlus_aDirectoryListingANonNeighbour_isRefusedBeforeAnySignatureIsChecked() throws Exception {
+    List<SignedRoundKeys> seven = sevenHospitals();
+    SecAggSetup setup = plusSetup(2);
+    Map<Integer, SecAggPublicKeys> all = signedFor(setup, seven);
+    List<SecAggPublicKeys> directory = neighbourhood(setup, all, 1);
+    int stranger = all.keySet().stream().filter(v -> v != 1 && !SignedRoundKeys.graph(setup).neighbours(1).contains(v))
+        .findFirst().orElseThrow();
+    directory.add(all.get(stranger));
+    SignedRoundKeys.Round round = seven.get(0).round(setup);
+
+    String message = assertThrows(SecAggException.class, () -> round.verified(directory, 1)).getMessage();
+
+    assertEquals("refusing the key directory: it lists participant " + stranger + ", who is not a neighbour of "
+        + "participant 1 in " + SignedRoundKeys.graph(setup) + "; the coordinator sent another neighbourhood", message);
+    assertEquals(0, round.verifications());
+  }
+
+  @Test
+  void underSecAggPlus_aNeighboursSwappedKey_isRefused() throws Exception {
+    List<SignedRoundKeys> seven = sevenHospitals();
+    SecAggSetup setup = plusSetup(2);
+    List<SecAggPublicKeys> directory = neighbourhood(setup, signedFor(setup, seven), 1);
+    directory.set(1, directory.get(1).toBuilder().setEncryptionKey(ByteString.copyFrom(key())).build());
+    int neighbour = directory.get(1).getId();
+
+    String message = assertThrows(SecAggException.class, () -> seven.get(0).round(setup).verified(directory, 1))
+        .getMessage();
+
+    assertTrue(message.contains("the keys of participant " + neighbour + " ('" + name(neighbour) + "') are not that "
+        + "hospital's: the signature does not match"), message);
+  }
+
+  @Test
+  void underSecAggPlus_aNeighbourShownAnotherSetup_isRefused() throws Exception {
+    List<SignedRoundKeys> seven = sevenHospitals();
+    SecAggSetup shownToOne = plusSetup(2);
+    // The neighbours signed their keys for the same context but a setup with a lower threshold:
+    // the coordinator cannot mix views of one round.
+    Map<Integer, SecAggPublicKeys> signedElsewhere = signedFor(plusSetup(3), seven);
+    List<SecAggPublicKeys> directory = neighbourhood(shownToOne, signedElsewhere, 1);
+
+    String message = assertThrows(SecAggException.class, () -> seven.get(0).round(shownToOne).verified(directory, 1))
+        .getMessage();
+
+    assertTrue(message.contains("are not that hospital's: the signature does not match what it signs"), message);
+  }
+
   private void assertRefusal(String expected, List<SecAggPublicKeys> directory) {
     String message = assertThrows(SecAggException.class, () -> hospitals.get(1).verified(SETUP, directory, 2))
         .getMessage();
@@ -181,7 +293,7 @@ class SignedRoundKeysTest {
     List<SecAggPublicKeys> directory = new ArrayList<>();
     for (int i = 0; i < hospitals.size(); i++) {
       int id = i + 1;
-      directory.add(entry(id, hospitals.get(i).message("t", new Messages.AdvertiseKeys(id, key(), key()), CONTEXT,
+      directory.add(entry(id, hospitals.get(i).message("t", new Messages.AdvertiseKeys(id, key(), key()), INSTANCE,
           "hospital-" + (char) ('a' + i))));
     }
     return directory;

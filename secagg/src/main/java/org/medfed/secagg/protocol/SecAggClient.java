@@ -70,11 +70,15 @@ public final class SecAggClient {
     return new Messages.AdvertiseKeys(id, encryptionKeys.publicKey(), maskingKeys.publicKey());
   }
 
-  /** Stage 2: split the self-mask seed and masking key among the neighbours, encrypted to each. */
+  /**
+   * Stage 2: split the self-mask seed and masking key among the neighbours, encrypted to each.
+   * {@code keys} is this node's neighbourhood: its own keys and those of its neighbours that
+   * advertised; a directory naming any other node is refused.
+   */
   public Messages.ShareKeys shareKeys(Messages.KeyDirectory keys) {
     expect(Stage.SHARE_KEYS);
     directory = checkDirectory(keys);
-    sessionId = Session.id(config.context(), keys.keys());
+    sessionId = Session.id(config.context());
     selfMaskSeed = new byte[Session.SECRET_BYTES];
     random.nextBytes(selfMaskSeed);
     // Shares for this client's shareholders only: its neighbours under SecAgg+, not every participant.
@@ -288,6 +292,11 @@ public final class SecAggClient {
       if (!config.graph().contains(k.from())) {
         throw abort("the key directory lists node " + k.from() + ", which is not a participant");
       }
+      // A directory holds this node's neighbourhood only: the keys it agrees with and shares to.
+      if (k.from() != id && !config.graph().neighbours(id).contains(k.from())) {
+        throw abort("the key directory lists node " + k.from() + ", which is not a neighbour of node " + id + " in "
+            + config.graph() + "; the coordinator sent another node's neighbourhood");
+      }
       if (byId.put(k.from(), k) != null) {
         throw abort("the key directory lists node " + k.from() + " twice");
       }
@@ -306,15 +315,24 @@ public final class SecAggClient {
     return byId;
   }
 
-  /** At least t valid signatures over the survivor set this node signed, each from a distinct member of it. */
+  /**
+   * At least t valid signatures over the survivor set this node signed, each from a distinct member
+   * of it in this node's neighbourhood: the nodes holding its shares, of which t is a majority
+   * (Bell et al. 2020). Signatures of other nodes are not checked and do not count, so a node
+   * verifies at most k + 1 signatures, not n.
+   */
   private void checkSignatures(List<Messages.SurvivorSignature> received) {
     byte[] content = Messages.SurvivorSet.signedContent(config.context(), signedSurvivors);
+    Set<Integer> neighbourhood = config.graph().neighbours(id);
     Set<Integer> signers = new TreeSet<>();
     for (Messages.SurvivorSignature signature : received) {
       int signer = signature.from();
       if (!signedSurvivors.contains(signer)) {
         throw abort("the unmask request carries a signature of node " + signer + ", which is not in the survivor set "
             + signedSurvivors + " node " + id + " signed; refusing to unmask");
+      }
+      if (signer != id && !neighbourhood.contains(signer)) {
+        continue;  // not a shareholder of this node: neither checked nor counted
       }
       if (!signers.add(signer)) {
         throw abort("the unmask request carries two signatures of node " + signer + "; refusing to unmask");
@@ -329,7 +347,7 @@ public final class SecAggClient {
     if (signers.size() < config.threshold()) {
       throw abort("the unmask request carries valid signatures over the survivor set " + signedSurvivors + " from only "
           + signers.size() + " nodes " + signers + ", below the threshold of " + config.threshold()
-          + "; refusing to unmask");
+          + " in node " + id + "'s neighbourhood; refusing to unmask");
     }
   }
 

@@ -38,8 +38,15 @@ public final class SecAggServer {
     return stage;
   }
 
-  /** Stage 1: the keys of the clients that answered, for every client; requires at least t. */
-  public Messages.KeyDirectory collectKeys(List<Messages.AdvertiseKeys> advertised) {
+  /**
+   * Stage 1: requires at least t clients' keys, and gives each of them the keys of its
+   * neighbourhood, the only ones it uses: its own and its neighbours' that answered. Under SecAgg+
+   * (Bell et al. 2020) a directory then holds k + 1 entries, not n, so a client checks k
+   * signatures and certificates per round instead of n.
+   *
+   * @return each advertiser's key directory, by id
+   */
+  public Map<Integer, Messages.KeyDirectory> collectKeys(List<Messages.AdvertiseKeys> advertised) {
     expect(Stage.ADVERTISE_KEYS);
     for (Messages.AdvertiseKeys k : advertised) {
       if (!config.graph().contains(k.from())) {
@@ -50,10 +57,16 @@ public final class SecAggServer {
       }
     }
     requireThreshold(keys.size(), "advertised keys");
-    List<Messages.AdvertiseKeys> list = List.copyOf(keys.values());
-    sessionId = Session.id(config.context(), list);
+    sessionId = Session.id(config.context());
+    Map<Integer, Messages.KeyDirectory> directories = new TreeMap<>();
+    for (int u : keys.keySet()) {
+      Set<Integer> near = new TreeSet<>(config.graph().neighbours(u));
+      near.add(u);
+      near.retainAll(keys.keySet());
+      directories.put(u, new Messages.KeyDirectory(near.stream().map(keys::get).toList()));
+    }
     stage = Stage.SHARE_KEYS;
-    return new Messages.KeyDirectory(list);
+    return directories;
   }
 
   /** Stage 2: routes each encrypted share to its recipient; requires at least t senders. */
@@ -129,8 +142,8 @@ public final class SecAggServer {
 
   /**
    * Stage 4: takes the survivors' signatures over the survivor set (the caller, who holds the
-   * certificates, drops any that do not verify) and asks each signer to help unmask, forwarding all
-   * the signatures; requires at least t signers. A survivor that did not sign is still in the sum:
+   * certificates, drops any that do not verify) and asks each signer to help unmask, forwarding the
+   * signatures of its neighbourhood, the only ones it counts; requires at least t signers. A survivor that did not sign is still in the sum:
    * its self mask is removed with its peers' shares like any other survivor's.
    */
   public Map<Integer, Messages.UnmaskRequest> collectSignatures(List<Messages.SurvivorSignature> signatures) {
@@ -144,17 +157,24 @@ public final class SecAggServer {
       }
     }
     requireThreshold(signers.size(), "signed the survivor set");
-    List<Messages.SurvivorSignature> forwarded = List.copyOf(signatures);
+    Map<Integer, Messages.SurvivorSignature> bySigner = new TreeMap<>();
+    signatures.forEach(s -> bySigner.put(s.from(), s));
     Map<Integer, Messages.UnmaskRequest> requests = new TreeMap<>();
     for (int u : signers) {
       List<Integer> alive = new ArrayList<>();
       List<Integer> dropped = new ArrayList<>();
+      // Only the signatures a client counts: its own and its neighbours' (its shareholders').
+      List<Messages.SurvivorSignature> forwarded = new ArrayList<>();
       alive.add(u);
+      forwarded.add(bySigner.get(u));
       for (int v : config.graph().neighbours(u)) {
         if (survivors.contains(v)) {
           alive.add(v);
         } else if (commitments.containsKey(v)) {
           dropped.add(v);
+        }
+        if (bySigner.containsKey(v)) {
+          forwarded.add(bySigner.get(v));
         }
       }
       requests.put(u, new Messages.UnmaskRequest(u, alive, dropped, forwarded));

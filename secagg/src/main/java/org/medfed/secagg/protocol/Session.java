@@ -4,13 +4,11 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.util.Comparator;
-import java.util.List;
 import org.medfed.secagg.crypto.Hkdf;
 import org.medfed.secagg.crypto.X25519;
 
 /**
- * Derivations both sides must compute identically: the session id that binds every advertised key,
+ * Derivations both sides must compute identically: the session id that names the instance,
  * the per-pair share-encryption keys and mask seeds, the ciphertexts' associated data, and the
  * self-mask commitment.
  */
@@ -19,17 +17,18 @@ final class Session {
 
   private Session() {}
 
-  /** SHA-256 over the instance context and every advertised key, in id order. */
-  static byte[] id(byte[] context, List<Messages.AdvertiseKeys> keys) {
+  /**
+   * SHA-256 over the instance context alone. It used to cover every advertised key too, which made
+   * every node hash, and so receive, the whole key directory: O(n) per node. Now a node receives only
+   * its neighbours' keys (SecAgg+, Bell et al. 2020), and the keys are bound instead by their owners'
+   * signatures over the instance context, which covers the whole public setup (participants, graph,
+   * threshold): a key a node uses is the one its owner made for this very instance.
+   */
+  static byte[] id(byte[] context) {
     MessageDigest sha = sha256();
-    sha.update("medfed-secagg/v1/session".getBytes(StandardCharsets.UTF_8));
+    sha.update("medfed-secagg/v2/session".getBytes(StandardCharsets.UTF_8));
     sha.update(ByteBuffer.allocate(4).putInt(context.length).array());
     sha.update(context);
-    keys.stream().sorted(Comparator.comparingInt(Messages.AdvertiseKeys::from)).forEach(k -> {
-      sha.update(ByteBuffer.allocate(4).putInt(k.from()).array());
-      sha.update(k.encryptionKey());
-      sha.update(k.maskingKey());
-    });
     return sha.digest();
   }
 

@@ -44,10 +44,10 @@ public final class WarmUp {
       SecAggServer server = new SecAggServer(config);
       Map<Integer, SecAggClient> clients = new TreeMap<>();
       ids.forEach(id -> clients.put(id, new SecAggClient(config, id, random, new StandIn(id))));
-      Messages.KeyDirectory directory = server.collectKeys(
+      Map<Integer, Messages.KeyDirectory> directories = server.collectKeys(
           clients.values().stream().map(SecAggClient::advertiseKeys).toList());
       Map<Integer, List<Messages.EncryptedShare>> inbox = server.routeShares(
-          clients.values().stream().map(c -> c.shareKeys(directory)).toList());
+          clients.entrySet().stream().map(c -> c.getValue().shareKeys(directories.get(c.getKey()))).toList());
       // Client 4 drops out after sharing keys, so the dropout recovery path warms up too.
       List<Integer> survivors = ids.subList(0, 3);
       List<Messages.MaskedInput> masked = new ArrayList<>();

@@ -5,10 +5,12 @@ import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
 
 /**
@@ -24,6 +26,8 @@ final class Harness {
   final LocalSignatures identities;
   /** The survivor-set signatures the server forwarded at the end of the consistency check. */
   final List<Messages.SurvivorSignature> signatures = new ArrayList<>();
+  /** Signatures each client verified, by client: a client's work must follow its neighbourhood, not n. */
+  final Map<Integer, AtomicInteger> verifications = new TreeMap<>();
   /** Clients expand their masks right after sharing keys, as agents do while they train. */
   boolean prepareMasks;
 
@@ -34,9 +38,25 @@ final class Harness {
     Random values = new Random(inputSeed);
     identities = new LocalSignatures(config.graph().participants());
     for (int id : config.graph().participants()) {
-      clients.put(id, new SecAggClient(config, id, random, identities.of(id)));
+      clients.put(id, new SecAggClient(config, id, random, counting(id, identities.of(id))));
       inputs.put(id, IntStream.range(0, config.vectorLength()).map(i -> values.nextInt(1 << 20)).toArray());
     }
+  }
+
+  private Signatures counting(int id, Signatures inner) {
+    AtomicInteger count = verifications.computeIfAbsent(id, i -> new AtomicInteger());
+    return new Signatures() {
+      @Override
+      public byte[] sign(byte[] content) {
+        return inner.sign(content);
+      }
+
+      @Override
+      public Optional<String> problem(int signer, byte[] content, byte[] signature) {
+        count.incrementAndGet();
+        return inner.problem(signer, content, signature);
+      }
+    };
   }
 
   static SecAggConfig complete(int n, int threshold, int length) {
@@ -48,7 +68,8 @@ final class Harness {
     return text.getBytes(StandardCharsets.UTF_8);
   }
 
-  Messages.KeyDirectory advertise(Set<Integer> silent) {
+  /** Stage 1: each advertiser's neighbourhood directory, by id. */
+  Map<Integer, Messages.KeyDirectory> advertise(Set<Integer> silent) {
     List<Messages.AdvertiseKeys> keys = new ArrayList<>();
     clients.forEach((id, c) -> {
       Messages.AdvertiseKeys k = c.advertiseKeys();
@@ -59,10 +80,11 @@ final class Harness {
     return server.collectKeys(keys);
   }
 
-  Map<Integer, List<Messages.EncryptedShare>> share(Messages.KeyDirectory directory, Set<Integer> active) {
+  Map<Integer, List<Messages.EncryptedShare>> share(Map<Integer, Messages.KeyDirectory> directories,
+      Set<Integer> active) {
     List<Messages.ShareKeys> shares = new ArrayList<>();
     for (int id : active) {
-      shares.add(clients.get(id).shareKeys(directory));
+      shares.add(clients.get(id).shareKeys(directories.get(id)));
       if (prepareMasks) {
         clients.get(id).prepareMask();
       }
@@ -103,7 +125,7 @@ final class Harness {
   /** As above, and nodes in {@code dropAfterSign} stop after signing the survivor set. */
   int[] run(Set<Integer> dropAfterAdvertise, Set<Integer> dropAfterShare, Set<Integer> dropAfterMask,
       Set<Integer> dropAfterSign) {
-    Messages.KeyDirectory directory = advertise(Set.of());
+    Map<Integer, Messages.KeyDirectory> directory = advertise(Set.of());
     Set<Integer> active = new TreeSet<>(clients.keySet());
     active.removeAll(dropAfterAdvertise);
     var inbox = share(directory, active);

@@ -153,9 +153,9 @@ public final class SecAggBench {
     SecAggServer server = new SecAggServer(config);
     List<Messages.AdvertiseKeys> keys = new ArrayList<>();
     clients.forEach((id, c) -> keys.add(timed(clientNanos, id, c::advertiseKeys)));
-    Messages.KeyDirectory directory = timedServer(serverNanos, () -> server.collectKeys(keys));
+    Map<Integer, Messages.KeyDirectory> directories = timedServer(serverNanos, () -> server.collectKeys(keys));
     List<Messages.ShareKeys> shares = new ArrayList<>();
-    clients.forEach((id, c) -> shares.add(timed(clientNanos, id, () -> c.shareKeys(directory))));
+    clients.forEach((id, c) -> shares.add(timed(clientNanos, id, () -> c.shareKeys(directories.get(id)))));
     var inbox = timedServer(serverNanos, () -> server.routeShares(shares));
     List<Messages.MaskedInput> masked = new ArrayList<>();
     int[] input = new int[vector];

@@ -184,7 +184,7 @@ class SecAggProtocolTest {
   @Test
   void client_refuses_aKeyDirectoryThatAltersItsOwnKeys() {
     Harness h = new Harness(Harness.complete(3, 2, 10), 1);
-    Messages.KeyDirectory genuine = h.advertise(Set.of());
+    Messages.KeyDirectory genuine = h.advertise(Set.of()).get(1);
     List<Messages.AdvertiseKeys> forged = new ArrayList<>(genuine.keys());
     Messages.AdvertiseKeys mine = forged.get(0);
     forged.set(0, new Messages.AdvertiseKeys(mine.from(), forged.get(1).encryptionKey(), mine.maskingKey()));
@@ -452,5 +452,62 @@ class SecAggProtocolTest {
         assertTrue(graph.neighbours(v).contains(u), u + " -> " + v + " but not back");
       }
     }
+  }
+
+  @Test
+  void underSecAggPlus_eachClientGetsOnlyItsNeighbourhoodsKeys_andChecksOnlyItsNeighboursSignatures() {
+    int n = 60;
+    int k = 6;
+    MaskingGraph graph = MaskingGraph.randomRegular(new ArrayList<>(ids(1, n)), k, 21);
+    Harness h = new Harness(new SecAggConfig(Harness.context("plus-work"), graph, SecAggConfig.majority(k + 1), 30), 2);
+
+    Map<Integer, Messages.KeyDirectory> directories = h.advertise(Set.of());
+    var requests = h.sign(h.mask(h.share(directories, ids(1, n)), ids(1, n)), ids(1, n));
+    int[] sum = h.unmask(requests, ids(1, n));
+
+    assertArrayEquals(h.plainSum(ids(1, n)), sum);
+    for (int u = 1; u <= n; u++) {
+      Set<Integer> neighbourhood = new TreeSet<>(graph.neighbours(u));
+      neighbourhood.add(u);
+      assertEquals(neighbourhood, directories.get(u).keys().stream().map(Messages.AdvertiseKeys::from)
+          .collect(Collectors.toSet()), "node " + u + "'s key directory");
+      assertEquals(k + 1, requests.get(u).signatures().size(), "signatures forwarded to node " + u);
+      assertEquals(k + 1, h.verifications.get(u).get(), "signatures node " + u + " verified");
+    }
+  }
+
+  @Test
+  void underSecAggPlus_signaturesOfNodesOutsideTheNeighbourhood_areNeitherCheckedNorCounted() {
+    MaskingGraph graph = MaskingGraph.randomRegular(new ArrayList<>(ids(1, 20)), 4, 8);
+    Harness h = new Harness(new SecAggConfig(Harness.context("plus-strangers"), graph, 3, 10), 4);
+    h.sign(h.mask(h.share(h.advertise(Set.of()), ids(1, 20)), ids(1, 20)), ids(1, 20));
+    List<Messages.SurvivorSignature> strangers = h.signatures.stream()
+        .filter(s -> s.from() != 1 && !graph.neighbours(1).contains(s.from())).toList();
+    List<Integer> survivors = new ArrayList<>(List.of(1));
+    survivors.addAll(graph.neighbours(1));
+
+    // All 19 others signed the survivor set, but only node 1's neighbours hold its shares.
+    SecAggException e = assertThrows(SecAggException.class, () -> h.clients.get(1)
+        .unmask(new Messages.UnmaskRequest(1, survivors, List.of(), strangers)));
+
+    assertTrue(e.getMessage().contains("from only 0 nodes [], below the threshold of 3 in node 1's neighbourhood"),
+        e.getMessage());
+    assertEquals(0, h.verifications.get(1).get());
+  }
+
+  @Test
+  void underSecAggPlus_aKeyDirectoryOfAnotherNeighbourhood_isRefused() {
+    MaskingGraph graph = MaskingGraph.randomRegular(new ArrayList<>(ids(1, 20)), 4, 8);
+    Harness h = new Harness(new SecAggConfig(Harness.context("plus-directory"), graph, 3, 10), 4);
+    Map<Integer, Messages.KeyDirectory> directories = h.advertise(Set.of());
+    int stranger = ids(2, 20).stream().filter(v -> !graph.neighbours(1).contains(v)).findFirst().orElseThrow();
+    List<Messages.AdvertiseKeys> mixed = new ArrayList<>(directories.get(1).keys());
+    mixed.add(directories.get(stranger).keys().stream().filter(k -> k.from() == stranger).findFirst().orElseThrow());
+
+    SecAggException e = assertThrows(SecAggException.class,
+        () -> h.clients.get(1).shareKeys(new Messages.KeyDirectory(mixed)));
+
+    assertEquals("node 1 aborts secure aggregation: the key directory lists node " + stranger + ", which is not a "
+        + "neighbour of node 1 in " + graph + "; the coordinator sent another node's neighbourhood", e.getMessage());
   }
 }
