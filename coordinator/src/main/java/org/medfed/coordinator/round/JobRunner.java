@@ -102,6 +102,13 @@ final class JobRunner implements Runnable {
       } else {
         ended(round, e);
       }
+    } catch (Error e) {
+      // Out of memory, or classes changed under a running coordinator: the runner ends here either way,
+      // so the job must say so, never stay RUNNING with nothing driving it while watchers wait.
+      ended(round, new IllegalStateException(e.toString(), e));
+      if (e instanceof VirtualMachineError) {
+        throw e;
+      }
     } finally {
       // Interrupted file channels close themselves, the audit log's among them: write with the flag clear.
       boolean stopping = Thread.interrupted();
