@@ -11,15 +11,12 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.medfed.coordinator.cli.MedfedCli;
 import org.medfed.coordinator.it.CrashDrill.KillPoint;
-import org.medfed.coordinator.store.Database;
 import org.medfed.nodeagent.data.LocalDataset;
 import org.medfed.nodeagent.session.NodeAgent;
 import org.medfed.proto.v1.AdminServiceGrpc;
@@ -84,14 +81,10 @@ class FailoverEndToEndTest {
   @Test
   void activeKilledInEachGroupOfStages_standbyTakesOverWithinTheBound_hospitalsFollow_andEveryRoundCountsOnce()
       throws Exception {
-    Optional<Path> bin = PostgresCluster.binaries();
-    Assumptions.assumeTrue(bin.isPresent(), "PostgreSQL is not installed (initdb, pg_ctl); on Debian:"
-        + " apt-get install postgresql. Skipping the PostgreSQL failover test.");
+    Path bin = PostgresCluster.binariesOrSkip("the PostgreSQL failover test");
     TestPki pki = new TestPki(dir);
-    try (PostgresCluster postgres = PostgresCluster.start(bin.get())) {
-      Database.Settings store = postgres.settings();
-      List<String> config = List.of("lease_ttl_seconds: 5", "store:", "  url: " + store.url(), "  user: medfed",
-          "  password_file: " + store.passwordFile().orElseThrow());
+    try (PostgresCluster postgres = PostgresCluster.start(bin)) {
+      List<String> config = postgres.coordinatorConfig(5);
       Path shared = dir.resolve("shared-data");
       try (CoordinatorProcess first = new CoordinatorProcess(dir.resolve("first"), pki, shared, config);
           CoordinatorProcess second = new CoordinatorProcess(dir.resolve("second"), pki, shared, config)) {

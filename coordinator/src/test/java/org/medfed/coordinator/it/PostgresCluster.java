@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
 import org.medfed.coordinator.store.Database;
 
 /**
@@ -45,6 +46,21 @@ final class PostgresCluster implements AutoCloseable {
     }
     return candidates.stream().filter(d -> Files.isExecutable(d.resolve("initdb"))
         && Files.isExecutable(d.resolve("pg_ctl"))).findFirst();
+  }
+
+  /** The binaries, or the calling test is skipped, saying what to install. */
+  static Path binariesOrSkip(String test) {
+    Optional<Path> bin = binaries();
+    Assumptions.assumeTrue(bin.isPresent(), "PostgreSQL is not installed (initdb, pg_ctl); on Debian:"
+        + " apt-get install postgresql. Skipping " + test + ".");
+    return bin.get();
+  }
+
+  /** coordinator.yaml lines that put a coordinator's store in this cluster, with a lease of {@code ttlSeconds}. */
+  List<String> coordinatorConfig(int ttlSeconds) {
+    Database.Settings store = settings();
+    return List.of("lease_ttl_seconds: " + ttlSeconds, "store:", "  url: " + store.url(), "  user: medfed",
+        "  password_file: " + store.passwordFile().orElseThrow());
   }
 
   static PostgresCluster start(Path bin) throws IOException, InterruptedException {

@@ -10,8 +10,6 @@ import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
-import java.util.Optional;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.medfed.coordinator.CoordinatorConfig;
@@ -31,10 +29,8 @@ class PostgresStoreTest {
 
   @Test
   void sameJobRunsOnPostgres_andASecondCoordinatorSeesItsRounds() throws Exception {
-    Optional<Path> bin = PostgresCluster.binaries();
-    Assumptions.assumeTrue(bin.isPresent(), "PostgreSQL is not installed (initdb, pg_ctl); on Debian:"
-        + " apt-get install postgresql. Skipping the PostgreSQL store test.");
-    try (PostgresCluster postgres = PostgresCluster.start(bin.get())) {
+    Path bin = PostgresCluster.binariesOrSkip("the PostgreSQL store test");
+    try (PostgresCluster postgres = PostgresCluster.start(bin)) {
       Database.Settings store = postgres.settings();
       String jobId;
       try (Federation federation = new Federation(dir.resolve("first"),

@@ -27,10 +27,8 @@ import java.sql.ResultSet;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.medfed.coordinator.Coordinator;
@@ -87,14 +85,10 @@ class StandbyTest {
   @Test
   void postgres_pausedFirstLosesTheLeaseWhenItExpires_secondTakesOver_andTheFirstCannotWriteAfterwards()
       throws Exception {
-    Optional<Path> bin = PostgresCluster.binaries();
-    Assumptions.assumeTrue(bin.isPresent(), "PostgreSQL is not installed (initdb, pg_ctl); on Debian:"
-        + " apt-get install postgresql. Skipping the PostgreSQL standby test.");
+    Path bin = PostgresCluster.binariesOrSkip("the PostgreSQL standby test");
     TestPki pki = new TestPki(dir);
-    try (PostgresCluster postgres = PostgresCluster.start(bin.get())) {
-      Database.Settings store = postgres.settings();
-      List<String> config = List.of("lease_ttl_seconds: 2", "store:", "  url: " + store.url(), "  user: medfed",
-          "  password_file: " + store.passwordFile().orElseThrow());
+    try (PostgresCluster postgres = PostgresCluster.start(bin)) {
+      List<String> config = postgres.coordinatorConfig(2);
       // Separate data folders, as on two machines: only the database is shared.
       try (CoordinatorProcess first = new CoordinatorProcess(dir.resolve("first"), pki, dir.resolve("first-data"),
           config);
@@ -111,7 +105,7 @@ class StandbyTest {
         assertTrue(first.log().contains("lost the store's lease (its token 1) to coordinator 'coordinator' on "),
             first.log());
         assertTrue(first.log().contains(":" + second.port + " (pid " + second.pid() + "), token 2"), first.log());
-        List<String> phases = phases(store, jobId);
+        List<String> phases = phases(postgres.settings(), jobId);
         assertTrue(phases.contains("RESUMED") && !phases.contains("PAUSED"),
             "the second resumed the job and the first one's PAUSED step, on its way out, was fenced off: " + phases);
       }

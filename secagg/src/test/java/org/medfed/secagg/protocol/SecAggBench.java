@@ -86,9 +86,10 @@ public final class SecAggBench {
         clients.put(id, new SecAggClient(config, id, random, identities.of(id)));
       }
       SecAggServer server = new SecAggServer(config);
-      Messages.KeyDirectory directory = server.collectKeys(clients.values().stream()
+      Map<Integer, Messages.KeyDirectory> directories = server.collectKeys(clients.values().stream()
           .map(SecAggClient::advertiseKeys).toList());
-      var inbox = server.routeShares(clients.values().stream().map(c -> c.shareKeys(directory)).toList());
+      var inbox = server.routeShares(clients.entrySet().stream()
+          .map(e -> e.getValue().shareKeys(directories.get(e.getKey()))).toList());
       int[] input = new int[vector];
       List<byte[]> wire = new ArrayList<>();
       clients.forEach((id, c) -> wire.add(c.maskedInput(inbox.get(id), input).toLittleEndian()));
