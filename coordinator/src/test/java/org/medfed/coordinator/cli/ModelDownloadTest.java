@@ -30,6 +30,8 @@ import org.junit.jupiter.api.io.TempDir;
 import org.medfed.proto.v1.AdminModelRequest;
 import org.medfed.proto.v1.AdminServiceGrpc;
 import org.medfed.proto.v1.Chunk;
+import org.medfed.proto.v1.GetJobRequest;
+import org.medfed.proto.v1.JobDetail;
 import org.medfed.wire.ChunkedPayload;
 
 /** {@code medfed download} against a real gRPC server on loopback that misbehaves in each way a stream can. */
@@ -158,6 +160,13 @@ class ModelDownloadTest {
     try {
       server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
           .addService(new AdminServiceGrpc.AdminServiceImplBase() {
+            // `medfed download` first asks for the job, to find the coordinator that drives it.
+            @Override
+            public void getJob(GetJobRequest request, StreamObserver<JobDetail> responses) {
+              responses.onNext(JobDetail.getDefaultInstance());
+              responses.onCompleted();
+            }
+
             @Override
             public void downloadModel(AdminModelRequest request, StreamObserver<Chunk> responses) {
               requests.incrementAndGet();
