@@ -145,8 +145,34 @@ public final class Database implements AutoCloseable {
     return settings;
   }
 
-  /** Runs {@code work} in one transaction: committed if it returns, rolled back if it throws. */
+  /**
+   * Runs {@code work} in one transaction: committed if it returns, rolled back if it throws. On
+   * SQLite a transaction that read and then wrote while another process (a second coordinator on
+   * the same folder) wrote in between fails at once with SQLITE_BUSY, which no busy timeout waits
+   * out; it is run again from the start, a few times.
+   */
   public synchronized <T> T inTransaction(Work<T> work) throws SQLException {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return once(work);
+      } catch (SQLException e) {
+        if (!settings.isEmbedded() || (e.getErrorCode() & 0xff) != SQLITE_BUSY || attempt == BUSY_ATTEMPTS) {
+          throw e;
+        }
+        try {
+          Thread.sleep(50L * attempt);
+        } catch (InterruptedException interrupted) {
+          Thread.currentThread().interrupt();
+          throw e;
+        }
+      }
+    }
+  }
+
+  private static final int SQLITE_BUSY = 5;
+  private static final int BUSY_ATTEMPTS = 5;
+
+  private <T> T once(Work<T> work) throws SQLException {
     Connection c = connection();
     try {
       T result = work.run(c);
