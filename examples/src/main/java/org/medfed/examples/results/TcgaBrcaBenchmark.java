@@ -67,6 +67,12 @@ public final class TcgaBrcaBenchmark implements Callable<Integer> {
   @Option(names = "--server-lr", description = "Server learning rate of FedOpt, FedAvgM and SCAFFOLD (default: the chosen settings').")
   Double serverLearningRate;
 
+  @Option(names = "--beta2", description = "FedAdam's and FedYogi's second-moment decay (default: the chosen settings').")
+  Double beta2;
+
+  @Option(names = "--tau", description = "FedOpt's adaptivity tau (default: the chosen settings').")
+  Double tau;
+
   @Option(names = "--baselines", negatable = true, defaultValue = "true", fallbackValue = "true",
       description = "Also train the local and pooled baselines (default: ${DEFAULT-VALUE}; --no-baselines skips them).")
   boolean baselines;
@@ -152,12 +158,26 @@ public final class TcgaBrcaBenchmark implements Callable<Integer> {
       case "scaffold" -> "{name: scaffold, server_learning_rate: %s}".formatted(serverRate);
       // FedAdagrad has no second-moment decay: beta2 is FedAdam's and FedYogi's.
       default -> "{name: %s, server_learning_rate: %s%s}".formatted(settings.strategy(), serverRate,
-          !settings.flamby() ? "" : settings.strategy().equals("fedadagrad") ? ", beta1: 0.9, tau: 1.0e-8"
-              : ", beta1: 0.9, beta2: 0.999, tau: 1.0e-8");
+          fedOptMoments(settings));
     };
     int jobRounds = rounds != null ? rounds : settings.flamby() ? 5 : 40;
     String local = settings.flamby() ? "local_steps: 100" : "local_epochs: " + localEpochs;
     return job(seed, "sgd", clientRate, jobRounds, local, strategyBlock);
+  }
+
+  /** FLamby's beta1, beta2 and tau with its settings, ours otherwise; --beta2 and --tau override either. */
+  private String fedOptMoments(Settings settings) {
+    boolean adagrad = settings.strategy().equals("fedadagrad");
+    Double chosenBeta2 = beta2 != null ? beta2 : settings.flamby() && !adagrad ? Double.valueOf(0.999) : null;
+    Double chosenTau = tau != null ? tau : settings.flamby() ? Double.valueOf(1.0e-8) : null;
+    StringBuilder block = new StringBuilder(settings.flamby() ? ", beta1: 0.9" : "");
+    if (chosenBeta2 != null && !adagrad) {
+      block.append(", beta2: ").append(chosenBeta2);
+    }
+    if (chosenTau != null) {
+      block.append(", tau: ").append(chosenTau);
+    }
+    return block.toString();
   }
 
   static DatasetDeclaration declaration(Path centre) {
