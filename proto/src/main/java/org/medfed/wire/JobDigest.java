@@ -14,6 +14,7 @@ import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Set;
+import java.util.TreeSet;
 import org.medfed.proto.v1.PrivacySettings;
 import org.medfed.proto.v1.TrainingPlan;
 
@@ -43,8 +44,9 @@ public final class JobDigest {
       TrainingPlan.BATCH_SIZE_FIELD_NUMBER, TrainingPlan.LEARNING_RATE_FIELD_NUMBER,
       TrainingPlan.FEATURE_NAMES_FIELD_NUMBER);
   /**
-   * TrainingPlan fields a hospital's approval does not cover. The seed changes no code path, only
-   * the shuffle and initialisation, so a re-run with another seed needs no new approval.
+   * TrainingPlan fields this class does not hash itself. The seed changes no code path, only the
+   * shuffle and initialisation; but DL4J writes it into the model configuration, which is hashed, so
+   * a job with another seed still needs a new approval (the coordinator's JobSchemaTest shows it).
    */
   static final Set<Integer> PLAN_EXCLUDED = Set.of(TrainingPlan.SEED_FIELD_NUMBER);
   /** PrivacySettings fields the hand-written encoding writes; never appended again. */
@@ -97,6 +99,18 @@ public final class JobDigest {
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("the JDK lacks SHA-256", e);
     }
+  }
+
+  /**
+   * The wire fields hospitals receive but the digest leaves out, as {@code Message.field} names, so
+   * that the coordinator's job schema can be checked against this class.
+   */
+  public static Set<String> excludedFields() {
+    Set<String> names = new TreeSet<>();
+    PLAN_EXCLUDED.forEach(n -> names.add("TrainingPlan." + TrainingPlan.getDescriptor().findFieldByNumber(n).getName()));
+    PRIVACY_EXCLUDED.forEach(n -> names.add("PrivacySettings."
+        + PrivacySettings.getDescriptor().findFieldByNumber(n).getName()));
+    return names;
   }
 
   /** The first 12 hex digits, for logs and tables; commands accept any unique prefix. */

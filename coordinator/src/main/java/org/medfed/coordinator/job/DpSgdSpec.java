@@ -11,24 +11,13 @@ import java.util.OptionalDouble;
  */
 public record DpSgdSpec(double clip, OptionalDouble noiseMultiplier, OptionalDouble targetEpsilon, double delta) {
   public DpSgdSpec {
-    if (!(clip > 0 && clip <= 1e6)) {
-      throw new InvalidJobSpecException("privacy.dp_sgd.clip", "must be in (0, 1e6], got " + clip);
-    }
+    JobSchema.DP_CLIP.check(clip);
     if (noiseMultiplier.isPresent() == targetEpsilon.isPresent()) {
       throw new InvalidJobSpecException("privacy.dp_sgd", "give either epsilon (each hospital derives its noise"
           + " from its own records) or noise_multiplier, not " + (noiseMultiplier.isPresent() ? "both" : "neither"));
     }
-    if (noiseMultiplier.isPresent() && !(noiseMultiplier.getAsDouble() > 0 && noiseMultiplier.getAsDouble() <= 1e4)) {
-      throw new InvalidJobSpecException("privacy.dp_sgd.noise_multiplier", "must be in (0, 10000], got "
-          + noiseMultiplier.getAsDouble());
-    }
-    if (targetEpsilon.isPresent() && !(targetEpsilon.getAsDouble() > 0 && targetEpsilon.getAsDouble() <= 1e3)) {
-      throw new InvalidJobSpecException("privacy.dp_sgd.epsilon", "must be in (0, 1000], got "
-          + targetEpsilon.getAsDouble());
-    }
-    if (!(delta > 0 && delta < 0.01)) {
-      throw new InvalidJobSpecException("privacy.dp_sgd.delta", "must be in (0, 0.01), well below 1 / records;"
-          + " got " + delta);
-    }
+    noiseMultiplier.ifPresent(JobSchema.DP_NOISE_MULTIPLIER::check);
+    targetEpsilon.ifPresent(JobSchema.DP_EPSILON::check);
+    JobSchema.DP_DELTA.check(delta);
   }
 }

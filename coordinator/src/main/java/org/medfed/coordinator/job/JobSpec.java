@@ -35,27 +35,24 @@ public record JobSpec(String name, String dataset, ModelSpec model, long[] input
     Objects.requireNonNull(secureAggregation, "secureAggregation");
     Objects.requireNonNull(selection, "selection");
     Objects.requireNonNull(dpSgd, "dpSgd");
-    require(name != null && name.matches("[A-Za-z0-9][A-Za-z0-9 ._-]{0,99}"), "name",
-        "must be 1-100 letters, digits, spaces, '.', '_' or '-', got '" + name + "'");
-    require(dataset != null && !dataset.isBlank(), "dataset", "must name the dataset hospitals declared");
+    JobSchema.NAME.check(name);
+    JobSchema.DATASET.check(dataset);
     // Only the 3D architecture reads 4-dimensional inputs; elsewhere a fourth dimension is a typo.
     require(model.volumetric() ? inputShape.length == 4 : inputShape.length == 1 || inputShape.length == 3,
         "input_shape", model.volumetric() ? "must be [channels, depth, height, width] for small-cnn3d, got "
             + Arrays.toString(inputShape) : "must be [features] or [channels, height, width] (or [channels, depth,"
             + " height, width] with architecture small-cnn3d), got " + Arrays.toString(inputShape));
-    require(Arrays.stream(inputShape).allMatch(d -> d > 0), "input_shape",
-        "dimensions must be positive, got " + Arrays.toString(inputShape));
+    JobSchema.INPUT_SHAPE.check(Arrays.stream(inputShape).boxed().toList());
     require(model.survival() ? numClasses == 0 : numClasses >= 2, "num_classes", model.survival()
         ? "must be left out for a survival (cox) model, got " + numClasses : "must be >= 2, got " + numClasses);
-    require(rounds >= 1 && rounds <= 100_000, "rounds", "must be in 1..100000, got " + rounds);
-    require(minNodes >= 1, "min_nodes", "must be >= 1, got " + minNodes);
-    require(fractionPerRound > 0 && fractionPerRound <= 1, "fraction", "must be in (0, 1], got " + fractionPerRound);
-    require(localEpochs >= 1 && localEpochs <= 1000, "local_epochs", "must be in 1..1000, got " + localEpochs);
-    require(batchSize >= 1, "batch_size", "must be >= 1, got " + batchSize);
-    require(localSteps >= 0 && localSteps <= 1_000_000, "local_steps", "must be in 0..1000000 (0: train"
-        + " local_epochs passes), got " + localSteps);
-    require(learningRate > 0 && learningRate < 10, "learning_rate", "must be in (0, 10), got " + learningRate);
-    require(roundRetries >= 0 && roundRetries <= 100, "round_retries", "must be in 0..100, got " + roundRetries);
+    JobSchema.ROUNDS.check(rounds);
+    JobSchema.MIN_NODES.check(minNodes);
+    JobSchema.FRACTION.check(fractionPerRound);
+    JobSchema.LOCAL_EPOCHS.check(localEpochs);
+    JobSchema.BATCH_SIZE.check(batchSize);
+    JobSchema.LOCAL_STEPS.check(localSteps);
+    JobSchema.LEARNING_RATE.check(learningRate);
+    JobSchema.ROUND_RETRIES.check(roundRetries);
     require(dpSgd.isEmpty() || !model.survival(), "privacy.dp_sgd", "is refused for a cox model: its partial"
         + " likelihood couples the records of a batch (each record's risk set holds the others), so clipping one"
         + " record's gradient does not bound its influence on the model; train cox without DP-SGD");

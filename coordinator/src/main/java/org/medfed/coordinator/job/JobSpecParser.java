@@ -6,19 +6,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalDouble;
-import java.util.Set;
-import java.util.TreeSet;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Parses a job document (YAML, or JSON, which is YAML) into a {@link JobSpec}. Unknown fields are
@@ -39,25 +33,12 @@ import java.util.regex.Pattern;
  * </pre>
  */
 public final class JobSpecParser {
-  private static final Set<String> FIELDS = Set.of("name", "dataset", "model", "input_shape", "num_classes", "features",
-      "rounds", "min_nodes", "fraction", "local_epochs", "batch_size", "learning_rate", "seed", "deadlines",
-      "round_retries", "model_selection", "local_steps", "privacy", "local_baseline",
-      "strategy", "optimizer", "secure_aggregation");
-  private static final Set<String> PRIVACY_FIELDS = Set.of("dp_sgd");
-  private static final Set<String> DP_SGD_FIELDS = Set.of("clip", "epsilon", "noise_multiplier", "delta");
-  private static final Set<String> SELECTION_FIELDS = Set.of("metric", "mode", "patience", "min_delta");
-  private static final Set<String> MODEL_FIELDS = Set.of("architecture", "hidden", "dl4j_json");
-  private static final Set<String> STRATEGY_FIELDS = strategyFields();
   /**
    * Coordinators before issue 13 wrote these neutral values into every fedavg job's stored JSON;
    * they are dropped where the strategy takes no such field, so those jobs still load on restart.
    */
   private static final Map<StrategyParameter, Double> NEUTRAL = Map.of(
       StrategyParameter.SERVER_LEARNING_RATE, 1.0, StrategyParameter.SERVER_MOMENTUM, 0.0);
-  private static final Set<String> SECAGG_FIELDS = Set.of("enabled", "clip", "max_samples_per_node", "stage_deadline",
-      "neighbours");
-  private static final Set<String> DEADLINE_FIELDS = Set.of("selection", "training", "evaluation");
-  private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h)");
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -75,109 +56,100 @@ public final class JobSpecParser {
     if (root == null || !root.isObject()) {
       throw new InvalidJobSpecException("(document)", "expected a mapping of job fields such as name, dataset, model");
     }
-    checkKnown("", root, FIELDS);
-    StageDeadlines defaults = StageDeadlines.defaults();
-    JsonNode deadlines = root.path("deadlines");
-    if (!deadlines.isMissingNode()) {
-      requireObject("deadlines", deadlines);
-      checkKnown("deadlines.", deadlines, DEADLINE_FIELDS);
-    }
+    JobSchema.checkKnown("", root);
+    JsonNode deadlines = mapping(root, JobSchema.DEADLINES);
     ModelSpec model = model(root.get("model"));
     return new JobSpec(
-        requiredText(root, "name"),
-        requiredText(root, "dataset"),
+        JobSchema.NAME.text(root),
+        JobSchema.DATASET.text(root),
         model,
-        shape(root.get("input_shape")),
+        shape(root),
         // A survival model predicts a risk score, not one of num_classes classes.
-        (int) integer(root, "num_classes", model.survival() ? 0L : null),
-        (int) integer(root, "rounds", null),
-        (int) integer(root, "min_nodes", 2L),
-        number(root, "fraction", 1.0),
-        (int) integer(root, "local_epochs", 1L),
-        (int) integer(root, "batch_size", 32L),
-        number(root, "learning_rate", 0.001),
-        integer(root, "seed", 42L),
+        model.survival() && !JobSchema.NUM_CLASSES.presentIn(root) ? 0 : (int) JobSchema.NUM_CLASSES.integer(root),
+        (int) JobSchema.ROUNDS.integer(root),
+        (int) JobSchema.MIN_NODES.integer(root),
+        JobSchema.FRACTION.number(root),
+        (int) JobSchema.LOCAL_EPOCHS.integer(root),
+        (int) JobSchema.BATCH_SIZE.integer(root),
+        JobSchema.LEARNING_RATE.number(root),
+        JobSchema.SEED.integer(root),
         new StageDeadlines(
-            duration(deadlines, "deadlines.selection", defaults.selection()),
-            duration(deadlines, "deadlines.training", defaults.training()),
-            duration(deadlines, "deadlines.evaluation", defaults.evaluation())),
-        strategy(root.get("strategy")),
-        enumValue("optimizer", root.path("optimizer").asText("adam"), Optimizer.class),
-        secureAggregation(root.get("secure_aggregation")),
-        features(root.get("features")),
-        (int) integer(root, "round_retries", 0L),
-        selection(root.get("model_selection"), model),
+            JobSchema.DEADLINE_SELECTION.duration(deadlines),
+            JobSchema.DEADLINE_TRAINING.duration(deadlines),
+            JobSchema.DEADLINE_EVALUATION.duration(deadlines)),
+        strategy(root),
+        JobSchema.OPTIMIZER.choice(root, Optimizer.class),
+        secureAggregation(root),
+        features(root),
+        (int) JobSchema.ROUND_RETRIES.integer(root),
+        selection(root, model),
         localSteps(root),
-        dpSgd(root.get("privacy")),
-        bool(root, "local_baseline", false));
+        dpSgd(root),
+        JobSchema.LOCAL_BASELINE.bool(root));
   }
 
   /** The spec as canonical JSON: shown back to users and checkpointed beside the model. */
   public static String toJson(JobSpec spec) {
     ObjectNode root = JSON.createObjectNode();
-    root.put("name", spec.name());
-    root.put("dataset", spec.dataset());
-    ObjectNode model = root.putObject("model");
+    JobSchema.NAME.write(root, spec.name());
+    JobSchema.DATASET.write(root, spec.dataset());
+    ObjectNode model = root.putObject(JobSchema.MODEL.key());
     if (spec.model() instanceof ModelSpec.BuiltIn b) {
-      model.put("architecture", b.architecture().name().toLowerCase(Locale.ROOT).replace('_', '-'));
-      ArrayNode hidden = model.putArray("hidden");
+      JobSchema.MODEL_ARCHITECTURE.write(model, b.architecture());
+      ArrayNode hidden = model.putArray(JobSchema.MODEL_HIDDEN.key());
       b.hiddenUnits().forEach(hidden::add);
     } else if (spec.model() instanceof ModelSpec.Dl4jJson j) {
-      model.put("dl4j_json", j.json());
+      JobSchema.MODEL_DL4J_JSON.write(model, j.json());
     }
-    ArrayNode shape = root.putArray("input_shape");
+    ArrayNode shape = root.putArray(JobSchema.INPUT_SHAPE.key());
     Arrays.stream(spec.inputShape()).forEach(shape::add);
-    root.put("num_classes", spec.numClasses());
-    root.put("rounds", spec.rounds());
-    root.put("min_nodes", spec.minNodes());
-    root.put("fraction", spec.fractionPerRound());
-    root.put("local_epochs", spec.localEpochs());
+    JobSchema.NUM_CLASSES.write(root, spec.numClasses());
+    JobSchema.ROUNDS.write(root, spec.rounds());
+    JobSchema.MIN_NODES.write(root, spec.minNodes());
+    JobSchema.FRACTION.write(root, spec.fractionPerRound());
+    JobSchema.LOCAL_EPOCHS.write(root, spec.localEpochs());
     if (spec.localSteps() > 0) {
-      root.put("local_steps", spec.localSteps());
+      JobSchema.LOCAL_STEPS.write(root, spec.localSteps());
     }
     if (spec.localBaseline()) {
-      root.put("local_baseline", true);
+      JobSchema.LOCAL_BASELINE.write(root, true);
     }
     spec.dpSgd().ifPresent(dp -> {
-      ObjectNode node = root.putObject("privacy").putObject("dp_sgd");
-      node.put("clip", dp.clip());
-      dp.targetEpsilon().ifPresent(e -> node.put("epsilon", e));
-      dp.noiseMultiplier().ifPresent(s -> node.put("noise_multiplier", s));
-      node.put("delta", dp.delta());
+      ObjectNode node = root.putObject(JobSchema.PRIVACY.key()).putObject(JobSchema.DP_SGD.key());
+      JobSchema.DP_CLIP.write(node, dp.clip());
+      dp.targetEpsilon().ifPresent(e -> JobSchema.DP_EPSILON.write(node, e));
+      dp.noiseMultiplier().ifPresent(s -> JobSchema.DP_NOISE_MULTIPLIER.write(node, s));
+      JobSchema.DP_DELTA.write(node, dp.delta());
     });
-    root.put("batch_size", spec.batchSize());
-    root.put("learning_rate", spec.learningRate());
-    root.put("seed", spec.seed());
-    ObjectNode deadlines = root.putObject("deadlines");
-    deadlines.put("selection", spec.deadlines().selection().toMillis() + "ms");
-    deadlines.put("training", spec.deadlines().training().toMillis() + "ms");
-    deadlines.put("evaluation", spec.deadlines().evaluation().toMillis() + "ms");
-    root.put("round_retries", spec.roundRetries());
-    ObjectNode selection = root.putObject("model_selection");
-    selection.put("metric", spec.selection().metric());
-    selection.put("mode", spec.selection().maximize() ? "max" : "min");
-    selection.put("patience", spec.selection().patience());
-    selection.put("min_delta", spec.selection().minDelta());
-    ObjectNode strategy = root.putObject("strategy");
-    strategy.put("name", spec.strategy().name().label());
-    spec.strategy().parameters().forEach((parameter, value) -> {
-      if (parameter.integral()) {
-        strategy.put(parameter.field(), value.longValue());
-      } else {
-        strategy.put(parameter.field(), value);
-      }
-    });
-    root.put("optimizer", spec.optimizer().name().toLowerCase(Locale.ROOT));
+    JobSchema.BATCH_SIZE.write(root, spec.batchSize());
+    JobSchema.LEARNING_RATE.write(root, spec.learningRate());
+    JobSchema.SEED.write(root, spec.seed());
+    ObjectNode deadlines = root.putObject(JobSchema.DEADLINES.key());
+    JobSchema.DEADLINE_SELECTION.write(deadlines, spec.deadlines().selection());
+    JobSchema.DEADLINE_TRAINING.write(deadlines, spec.deadlines().training());
+    JobSchema.DEADLINE_EVALUATION.write(deadlines, spec.deadlines().evaluation());
+    JobSchema.ROUND_RETRIES.write(root, spec.roundRetries());
+    ObjectNode selection = root.putObject(JobSchema.MODEL_SELECTION.key());
+    JobSchema.SELECTION_METRIC.write(selection, spec.selection().metric());
+    JobSchema.SELECTION_MODE.write(selection, spec.selection().maximize() ? "max" : "min");
+    JobSchema.SELECTION_PATIENCE.write(selection, spec.selection().patience());
+    JobSchema.SELECTION_MIN_DELTA.write(selection, spec.selection().minDelta());
+    ObjectNode strategy = root.putObject(JobSchema.STRATEGY.key());
+    JobSchema.STRATEGY_NAME.write(strategy, spec.strategy().name());
+    spec.strategy().parameters().forEach((parameter, value) -> JobSchema.STRATEGY_PARAMETERS.get(parameter)
+        .write(strategy, parameter.integral() ? (Object) value.longValue() : value));
+    JobSchema.OPTIMIZER.write(root, spec.optimizer());
     if (!spec.features().isEmpty()) {
-      ArrayNode features = root.putArray("features");
+      ArrayNode features = root.putArray(JobSchema.FEATURES.key());
       spec.features().forEach(features::add);
     }
-    ObjectNode secure = root.putObject("secure_aggregation");
-    secure.put("enabled", spec.secureAggregation().enabled());
-    secure.put("clip", spec.secureAggregation().clip());
-    secure.put("max_samples_per_node", spec.secureAggregation().maxSamplesPerNode());
-    secure.put("stage_deadline", spec.secureAggregation().stageDeadline().toMillis() + "ms");
-    secure.put("neighbours", spec.secureAggregation().neighbours());
+    ObjectNode secure = root.putObject(JobSchema.SECURE_AGGREGATION.key());
+    SecureAggregationSpec secureAggregation = spec.secureAggregation();
+    JobSchema.SECAGG_ENABLED.write(secure, secureAggregation.enabled());
+    JobSchema.SECAGG_CLIP.write(secure, secureAggregation.clip());
+    JobSchema.SECAGG_MAX_SAMPLES.write(secure, secureAggregation.maxSamplesPerNode());
+    JobSchema.SECAGG_STAGE_DEADLINE.write(secure, secureAggregation.stageDeadline());
+    JobSchema.SECAGG_NEIGHBOURS.write(secure, secureAggregation.neighbours());
     try {
       return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(root);
     } catch (JsonProcessingException e) {
@@ -189,82 +161,60 @@ public final class JobSpecParser {
     if (node == null) {
       throw new InvalidJobSpecException("model", "missing; give {architecture: small-cnn|small-cnn3d|mlp|cox} or {dl4j_json: ...}");
     }
-    requireObject("model", node);
-    checkKnown("model.", node, MODEL_FIELDS);
-    boolean builtIn = node.has("architecture");
-    boolean custom = node.has("dl4j_json");
+    requireObject(JobSchema.MODEL, node);
+    JobSchema.checkKnown(JobSchema.MODEL.path(), node);
+    boolean builtIn = JobSchema.MODEL_ARCHITECTURE.presentIn(node);
+    boolean custom = JobSchema.MODEL_DL4J_JSON.presentIn(node);
     if (builtIn == custom) {
       throw new InvalidJobSpecException("model", "give exactly one of 'architecture' or 'dl4j_json'");
     }
     if (custom) {
-      JsonNode json = node.get("dl4j_json");
+      JsonNode json = JobSchema.MODEL_DL4J_JSON.node(node);
       return new ModelSpec.Dl4jJson(json.isTextual() ? json.asText() : json.toString());
     }
-    ModelSpec.Architecture architecture = enumValue("model.architecture", node.get("architecture").asText(),
-        ModelSpec.Architecture.class);
-    List<Integer> hidden = new ArrayList<>();
-    JsonNode hiddenNode = node.get("hidden");
-    if (hiddenNode != null) {
-      if (!hiddenNode.isArray()) {
-        throw new InvalidJobSpecException("model.hidden", "must be a list of layer sizes, got " + hiddenNode);
-      }
-      for (JsonNode units : hiddenNode) {
-        if (!units.canConvertToInt() || !units.isIntegralNumber()) {
-          throw new InvalidJobSpecException("model.hidden", "layer sizes must be integers, got " + hiddenNode);
-        }
-        hidden.add(units.asInt());
-      }
-    }
-    return new ModelSpec.BuiltIn(architecture, hidden);
+    ModelSpec.Architecture architecture = JobSchema.MODEL_ARCHITECTURE.choice(node, ModelSpec.Architecture.class);
+    return new ModelSpec.BuiltIn(architecture, integers(node, JobSchema.MODEL_HIDDEN).stream()
+        .map(Long::intValue).toList());
   }
 
   /** {@code secure_aggregation: false}, or a mapping of its settings; absent means on with defaults. */
-  private static SecureAggregationSpec secureAggregation(JsonNode node) {
-    SecureAggregationSpec defaults = SecureAggregationSpec.defaults();
-    if (node == null || node.isNull()) {
-      return defaults;
+  private static SecureAggregationSpec secureAggregation(JsonNode root) {
+    JsonNode node = JobSchema.SECURE_AGGREGATION.node(root);
+    if (node == null) {
+      return SecureAggregationSpec.defaults();
     }
     if (node.isBoolean()) {
-      return node.asBoolean() ? defaults : SecureAggregationSpec.off();
+      return JobSchema.SECURE_AGGREGATION.bool(root) ? SecureAggregationSpec.defaults() : SecureAggregationSpec.off();
     }
     if (!node.isObject()) {
       throw new InvalidJobSpecException("secure_aggregation", "must be true, false or a mapping, got " + node);
     }
-    checkKnown("secure_aggregation.", node, SECAGG_FIELDS);
-    JsonNode enabled = node.get("enabled");
-    if (enabled != null && !enabled.isBoolean()) {
-      throw new InvalidJobSpecException("secure_aggregation.enabled", "must be true or false, got " + enabled);
-    }
-    return new SecureAggregationSpec(enabled == null || enabled.asBoolean(),
-        number(node, "clip", defaults.clip()),
-        integer(node, "max_samples_per_node", defaults.maxSamplesPerNode()),
-        duration(node, "secure_aggregation.stage_deadline", defaults.stageDeadline()),
-        (int) integer(node, "neighbours", 0L));
+    JobSchema.checkKnown(JobSchema.SECURE_AGGREGATION.path(), node);
+    return new SecureAggregationSpec(JobSchema.SECAGG_ENABLED.bool(node),
+        JobSchema.SECAGG_CLIP.number(node),
+        JobSchema.SECAGG_MAX_SAMPLES.integer(node),
+        JobSchema.SECAGG_STAGE_DEADLINE.duration(node),
+        (int) JobSchema.SECAGG_NEIGHBOURS.integer(node));
   }
 
   /** {@code privacy: {dp_sgd: {epsilon: 3, delta: 1e-5, clip: 1.0}}}, or noise_multiplier instead of epsilon. */
-  private static Optional<DpSgdSpec> dpSgd(JsonNode privacy) {
-    if (privacy == null || privacy.isNull()) {
+  private static Optional<DpSgdSpec> dpSgd(JsonNode root) {
+    JsonNode privacy = mapping(root, JobSchema.PRIVACY);
+    JsonNode node = JobSchema.DP_SGD.node(privacy);
+    if (node == null) {
       return Optional.empty();
     }
-    requireObject("privacy", privacy);
-    checkKnown("privacy.", privacy, PRIVACY_FIELDS);
-    JsonNode node = privacy.get("dp_sgd");
-    if (node == null || node.isNull()) {
-      return Optional.empty();
-    }
-    requireObject("privacy.dp_sgd", node);
-    checkKnown("privacy.dp_sgd.", node, DP_SGD_FIELDS);
-    return Optional.of(new DpSgdSpec(number(node, "clip", 1.0),
-        node.has("noise_multiplier") ? OptionalDouble.of(number(node, "noise_multiplier", 0)) : OptionalDouble.empty(),
-        node.has("epsilon") ? OptionalDouble.of(number(node, "epsilon", 0)) : OptionalDouble.empty(),
-        number(node, "delta", 1e-5)));
+    node = mapping(privacy, JobSchema.DP_SGD);
+    return Optional.of(new DpSgdSpec(JobSchema.DP_CLIP.number(node),
+        optionalNumber(node, JobSchema.DP_NOISE_MULTIPLIER),
+        optionalNumber(node, JobSchema.DP_EPSILON),
+        JobSchema.DP_DELTA.number(node)));
   }
 
   /** {@code local_steps: 100} replaces local_epochs; a document that gives both is ambiguous. */
   private static int localSteps(JsonNode root) {
-    int steps = (int) integer(root, "local_steps", 0L);
-    if (steps > 0 && root.has("local_epochs") && root.get("local_epochs").asInt() != 1) {
+    int steps = (int) JobSchema.LOCAL_STEPS.integer(root);
+    if (steps > 0 && JobSchema.LOCAL_EPOCHS.presentIn(root) && JobSchema.LOCAL_EPOCHS.integer(root) != 1) {
       throw new InvalidJobSpecException("local_steps", "give local_epochs or local_steps, not both (local_steps "
           + "counts minibatch steps per round across as many passes as they take)");
     }
@@ -275,44 +225,40 @@ public final class JobSpecParser {
    * {@code model_selection: {metric: eval_c_index, patience: 5}}: mode defaults to min for a loss and
    * max otherwise; without the block, accuracy (C-index for survival) and no early stop.
    */
-  private static ModelSelection selection(JsonNode node, ModelSpec model) {
-    if (node == null || node.isNull()) {
+  private static ModelSelection selection(JsonNode root, ModelSpec model) {
+    if (!JobSchema.MODEL_SELECTION.presentIn(root)) {
       return ModelSelection.defaultFor(model);
     }
-    requireObject("model_selection", node);
-    checkKnown("model_selection.", node, SELECTION_FIELDS);
-    String metric = node.path("metric").asText(ModelSelection.defaultFor(model).metric());
-    boolean maximize = switch (node.path("mode").asText(ModelSelection.maximizedByDefault(metric) ? "max" : "min")) {
-      case "max" -> true;
-      case "min" -> false;
-      default -> throw new InvalidJobSpecException("model_selection.mode", "must be max or min, got '"
-          + node.path("mode").asText() + "'");
-    };
-    return new ModelSelection(metric, maximize, (int) integer(node, "patience", 0L), number(node, "min_delta", 0.0));
+    JsonNode node = mapping(root, JobSchema.MODEL_SELECTION);
+    String metric = JobSchema.SELECTION_METRIC.presentIn(node) ? JobSchema.SELECTION_METRIC.text(node)
+        : ModelSelection.defaultFor(model).metric();
+    boolean maximize = JobSchema.SELECTION_MODE.presentIn(node) ? JobSchema.SELECTION_MODE.text(node).equals("max")
+        : ModelSelection.maximizedByDefault(metric);
+    return new ModelSelection(metric, maximize, (int) JobSchema.SELECTION_PATIENCE.integer(node),
+        JobSchema.SELECTION_MIN_DELTA.number(node));
   }
 
   /**
    * {@code strategy: fedavg}, or {@code strategy: {name: fedadam, server_learning_rate: 0.05}}; fields
    * the named strategy does not take are refused by {@link StrategySpec}, naming them.
    */
-  private static StrategySpec strategy(JsonNode node) {
-    if (node == null || node.isNull()) {
-      return StrategySpec.fedAvg();
+  private static StrategySpec strategy(JsonNode root) {
+    JsonNode node = JobSchema.STRATEGY.node(root);
+    if (node == null || node.isTextual()) {
+      return StrategySpec.of(JobSchema.STRATEGY.choice(root, StrategyName.class));
     }
-    if (node.isTextual()) {
-      return StrategySpec.of(enumValue("strategy", node.asText(), StrategyName.class));
-    }
-    requireObject("strategy", node);
-    checkKnown("strategy.", node, STRATEGY_FIELDS);
-    StrategyName name = enumValue("strategy.name", requiredText(node, "name"), StrategyName.class);
+    requireObject(JobSchema.STRATEGY, node);
+    JobSchema.checkKnown(JobSchema.STRATEGY.path(), node);
+    StrategyName name = JobSchema.STRATEGY_NAME.choice(node, StrategyName.class);
     Map<StrategyParameter, Double> given = new EnumMap<>(StrategyParameter.class);
     for (StrategyParameter parameter : StrategyParameter.values()) {
-      JsonNode value = node.get(parameter.field());
-      if (value == null || value.isNull()) {
+      JobField field = JobSchema.STRATEGY_PARAMETERS.get(parameter);
+      JsonNode value = field.node(node);
+      if (value == null) {
         continue;
       }
       if (!value.isNumber() || parameter.integral() && !value.isIntegralNumber()) {
-        throw new InvalidJobSpecException("strategy." + parameter.field(), "must be "
+        throw new InvalidJobSpecException(field.path(), "must be "
             + (parameter.integral() ? "an integer" : "a number") + ", got " + value);
       }
       if (!name.takes().contains(parameter) && Double.valueOf(value.asDouble()).equals(NEUTRAL.get(parameter))) {
@@ -323,39 +269,17 @@ public final class JobSpecParser {
     return new StrategySpec(name, given);
   }
 
-  private static Set<String> strategyFields() {
-    Set<String> fields = new TreeSet<>(Set.of("name"));
-    Arrays.stream(StrategyParameter.values()).map(StrategyParameter::field).forEach(fields::add);
-    return Set.copyOf(fields);
-  }
-
-  private static long[] shape(JsonNode node) {
+  private static long[] shape(JsonNode root) {
+    JsonNode node = JobSchema.INPUT_SHAPE.node(root);
     if (node == null || !node.isArray() || node.isEmpty()) {
       throw new InvalidJobSpecException("input_shape", "missing; give [features], [channels, height, width] or [channels, depth, height, width]");
     }
-    long[] shape = new long[node.size()];
-    for (int i = 0; i < shape.length; i++) {
-      if (!node.get(i).isIntegralNumber()) {
-        throw new InvalidJobSpecException("input_shape", "dimensions must be integers, got " + node);
-      }
-      shape[i] = node.get(i).asLong();
-    }
-    return shape;
+    return integers(root, JobSchema.INPUT_SHAPE).stream().mapToLong(Long::longValue).toArray();
   }
 
-  private static String requiredText(JsonNode root, String field) {
-    JsonNode node = root.get(field);
-    if (node == null || node.isNull()) {
-      throw new InvalidJobSpecException(field, "missing");
-    }
-    if (!node.isTextual()) {
-      throw new InvalidJobSpecException(field, "must be text, got " + node);
-    }
-    return node.asText();
-  }
-
-  private static List<String> features(JsonNode node) {
-    if (node == null || node.isNull()) {
+  private static List<String> features(JsonNode root) {
+    JsonNode node = JobSchema.FEATURES.node(root);
+    if (node == null) {
       return List.of();
     }
     if (!node.isArray() || node.isEmpty()) {
@@ -372,85 +296,44 @@ public final class JobSpecParser {
     return features;
   }
 
-  private static long integer(JsonNode root, String field, Long fallback) {
-    JsonNode node = root.get(field);
-    if (node == null || node.isNull()) {
-      if (fallback == null) {
-        throw new InvalidJobSpecException(field, "missing");
+  /** A list of integers, or the field's default when absent. */
+  private static List<Long> integers(JsonNode parent, JobField field) {
+    JsonNode node = field.node(parent);
+    if (node == null) {
+      return List.of();
+    }
+    if (!node.isArray()) {
+      throw new InvalidJobSpecException(field.path(), "must be a list of integers, got " + node);
+    }
+    List<Long> values = new ArrayList<>();
+    for (JsonNode value : node) {
+      if (!value.isIntegralNumber()) {
+        throw new InvalidJobSpecException(field.path(), "must be a list of integers, got " + node);
       }
-      return fallback;
+      values.add(value.asLong());
     }
-    if (!node.isIntegralNumber()) {
-      throw new InvalidJobSpecException(field, "must be an integer, got " + node);
-    }
-    return node.asLong();
+    return values;
   }
 
-  private static boolean bool(JsonNode root, String field, boolean fallback) {
-    JsonNode node = root.get(field);
-    if (node == null || node.isNull()) {
-      return fallback;
-    }
-    if (!node.isBoolean()) {
-      throw new InvalidJobSpecException(field, "must be true or false, got " + node);
-    }
-    return node.asBoolean();
+  private static OptionalDouble optionalNumber(JsonNode parent, JobField field) {
+    return field.presentIn(parent) ? OptionalDouble.of(field.number(parent)) : OptionalDouble.empty();
   }
 
-  private static double number(JsonNode root, String field, double fallback) {
-    JsonNode node = root.get(field);
-    if (node == null || node.isNull()) {
-      return fallback;
+  /** The mapping at {@code field} in {@code parent}, its keys checked; an empty mapping when absent. */
+  private static JsonNode mapping(JsonNode parent, JobField field) {
+    JsonNode node = field.node(parent);
+    if (node == null) {
+      return JSON.createObjectNode();
     }
-    if (!node.isNumber()) {
-      throw new InvalidJobSpecException(field, "must be a number, got " + node);
-    }
-    return node.asDouble();
+    requireObject(field, node);
+    JobSchema.checkKnown(field.path(), node);
+    return node;
   }
 
-  private static Duration duration(JsonNode parent, String field, Duration fallback) {
-    JsonNode node = parent.get(field.substring(field.indexOf('.') + 1));
-    if (node == null || node.isNull()) {
-      return fallback;
-    }
-    if (node.isIntegralNumber()) {
-      return Duration.ofSeconds(node.asLong());
-    }
-    Matcher m = DURATION.matcher(node.asText().trim());
-    if (!m.matches()) {
-      throw new InvalidJobSpecException(field, "'" + node.asText() + "' is not a duration such as 90s, 5m or 1h");
-    }
-    long amount = Long.parseLong(m.group(1));
-    return switch (m.group(2)) {
-      case "ms" -> Duration.ofMillis(amount);
-      case "s" -> Duration.ofSeconds(amount);
-      case "m" -> Duration.ofMinutes(amount);
-      default -> Duration.ofHours(amount);
-    };
-  }
-
-  private static <E extends Enum<E>> E enumValue(String field, String value, Class<E> type) {
-    try {
-      return Enum.valueOf(type, value.trim().toUpperCase(Locale.ROOT).replace('-', '_'));
-    } catch (IllegalArgumentException e) {
-      List<String> allowed = Arrays.stream(type.getEnumConstants())
-          .map(c -> c.name().toLowerCase(Locale.ROOT).replace('_', '-')).toList();
-      throw new InvalidJobSpecException(field, "'" + value + "' is not one of " + allowed);
-    }
-  }
-
-  private static void requireObject(String field, JsonNode node) {
+  private static void requireObject(JobField field, JsonNode node) {
     if (!node.isObject()) {
-      throw new InvalidJobSpecException(field, "must be a mapping, got " + node);
+      throw new InvalidJobSpecException(field.path(), "must be a mapping, got " + node);
     }
-  }
-
-  private static void checkKnown(String prefix, JsonNode node, Set<String> known) {
-    node.fieldNames().forEachRemaining(name -> {
-      if (!known.contains(name)) {
-        throw new InvalidJobSpecException(prefix + name, "unknown field; known fields are " + new TreeSet<>(known));
-      }
-    });
   }
 
   private static String locationOf(JsonProcessingException e) {

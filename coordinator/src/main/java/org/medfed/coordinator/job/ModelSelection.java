@@ -19,17 +19,9 @@ import java.util.Optional;
  */
 public record ModelSelection(String metric, boolean maximize, int patience, double minDelta) {
   public ModelSelection {
-    if (metric == null || !metric.matches("eval_[a-z0-9_]+")) {
-      throw new InvalidJobSpecException("model_selection.metric", "must name an evaluation metric such as"
-          + " eval_accuracy, eval_c_index or eval_loss, got '" + metric + "'");
-    }
-    if (patience < 0 || patience > 100_000) {
-      throw new InvalidJobSpecException("model_selection.patience", "must be in 0..100000 (0: never stop early),"
-          + " got " + patience);
-    }
-    if (!(minDelta >= 0) || Double.isInfinite(minDelta)) {
-      throw new InvalidJobSpecException("model_selection.min_delta", "must be a finite number >= 0, got " + minDelta);
-    }
+    JobSchema.SELECTION_METRIC.check(metric);
+    JobSchema.SELECTION_PATIENCE.check(patience);
+    JobSchema.SELECTION_MIN_DELTA.check(minDelta);
   }
 
   /** Accuracy for classifiers, the C-index for survival models; larger is better; no early stop. */

@@ -8,21 +8,14 @@ public sealed interface ModelSpec {
   /** A named architecture from {@link org.medfed.coordinator.model.ModelCatalog}. */
   record BuiltIn(Architecture architecture, List<Integer> hiddenUnits) implements ModelSpec {
     public BuiltIn {
-      hiddenUnits = List.copyOf(hiddenUnits);
-      for (int units : hiddenUnits) {
-        if (units < 1) {
-          throw new InvalidJobSpecException("model.hidden", "layer sizes must be >= 1, got " + hiddenUnits);
-        }
-      }
+      hiddenUnits = JobSchema.MODEL_HIDDEN.check(List.copyOf(hiddenUnits));
     }
   }
 
   /** A user-supplied DL4J {@code MultiLayerConfiguration.toJson()}. */
   record Dl4jJson(String json) implements ModelSpec {
     public Dl4jJson {
-      if (json.isBlank()) {
-        throw new InvalidJobSpecException("model.dl4j_json", "must not be empty");
-      }
+      JobSchema.MODEL_DL4J_JSON.check(json);
     }
   }
 

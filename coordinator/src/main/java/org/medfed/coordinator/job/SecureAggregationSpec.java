@@ -17,24 +17,16 @@ import java.time.Duration;
 public record SecureAggregationSpec(boolean enabled, double clip, long maxSamplesPerNode, Duration stageDeadline,
     int neighbours) {
   public SecureAggregationSpec {
-    if (!(clip > 0 && clip <= 1e6)) {
-      throw new InvalidJobSpecException("secure_aggregation.clip", "must be in (0, 1e6], got " + clip);
-    }
-    if (maxSamplesPerNode < 1) {
-      throw new InvalidJobSpecException("secure_aggregation.max_samples_per_node", "must be >= 1, got "
-          + maxSamplesPerNode);
-    }
-    if (neighbours != 0 && (neighbours < 2 || neighbours % 2 != 0 || neighbours > 254)) {
-      throw new InvalidJobSpecException("secure_aggregation.neighbours", "must be 0 (every pair masks) or an even"
-          + " number in 2..254, got " + neighbours);
-    }
-    if (stageDeadline.isNegative() || stageDeadline.isZero()) {
-      throw new InvalidJobSpecException("secure_aggregation.stage_deadline", "must be positive");
-    }
+    JobSchema.SECAGG_CLIP.check(clip);
+    JobSchema.SECAGG_MAX_SAMPLES.check(maxSamplesPerNode);
+    JobSchema.SECAGG_NEIGHBOURS.check(neighbours);
+    JobSchema.SECAGG_STAGE_DEADLINE.check(stageDeadline);
   }
 
   public static SecureAggregationSpec defaults() {
-    return new SecureAggregationSpec(true, 1.0, 100_000, Duration.ofMinutes(1), 0);
+    return new SecureAggregationSpec(true, (Double) JobSchema.SECAGG_CLIP.fallback(),
+        (Long) JobSchema.SECAGG_MAX_SAMPLES.fallback(), (Duration) JobSchema.SECAGG_STAGE_DEADLINE.fallback(),
+        ((Long) JobSchema.SECAGG_NEIGHBOURS.fallback()).intValue());
   }
 
   public static SecureAggregationSpec off() {

@@ -11,18 +11,13 @@ import java.time.Duration;
  */
 public record StageDeadlines(Duration selection, Duration training, Duration evaluation) {
   public StageDeadlines {
-    check("deadlines.selection", selection);
-    check("deadlines.training", training);
-    check("deadlines.evaluation", evaluation);
+    JobSchema.DEADLINE_SELECTION.check(selection);
+    JobSchema.DEADLINE_TRAINING.check(training);
+    JobSchema.DEADLINE_EVALUATION.check(evaluation);
   }
 
   public static StageDeadlines defaults() {
-    return new StageDeadlines(Duration.ofMinutes(2), Duration.ofMinutes(10), Duration.ofMinutes(5));
-  }
-
-  private static void check(String field, Duration value) {
-    if (value.isNegative() || value.isZero()) {
-      throw new InvalidJobSpecException(field, "must be positive, got " + value.toSeconds() + "s");
-    }
+    return new StageDeadlines((Duration) JobSchema.DEADLINE_SELECTION.fallback(),
+        (Duration) JobSchema.DEADLINE_TRAINING.fallback(), (Duration) JobSchema.DEADLINE_EVALUATION.fallback());
   }
 }

@@ -49,11 +49,12 @@ public enum StrategyParameter {
     return this == BYZANTINE || this == SELECTED;
   }
 
+  boolean accepts(double value) {
+    return Double.isFinite(value) && valid.test(value);
+  }
+
   /** @throws InvalidJobSpecException naming {@code strategy.<field>} when the value is out of range */
   double check(double value) {
-    if (!Double.isFinite(value) || !valid.test(value)) {
-      throw new InvalidJobSpecException("strategy." + field(), "must be " + range + ", got " + value);
-    }
-    return value;
+    return JobSchema.STRATEGY_PARAMETERS.get(this).check(value);
   }
 }
