@@ -251,7 +251,10 @@ public final class Coordinator implements AutoCloseable {
         "lease_token", leadership.token().orElse(0L)));
     TaskBoard tasks = new TaskBoard(config.maxModelBytes(), metrics::updateRejected);
     ModelPublisher models = new ModelPublisher(config.chunkSize());
-    CheckpointStore checkpoints = new CheckpointStore(config.dataDir().resolve("jobs"), config.files());
+    // Checkpoint folders carry the lease token, so that this coordinator, should it be paused past its
+    // lease and resumed after a standby took over, cannot replace what the new one writes.
+    CheckpointStore checkpoints = new CheckpointStore(config.dataDir().resolve("jobs"), config.files(),
+        leadership.token().orElse(0L));
     Approvals approvals = new Approvals(nodes, audit);
     // A full disk pauses jobs; this probe resumes them, checking after 1 s and then at most every 30 s.
     StorageMonitor storage = new StorageMonitor(checkpoints, database, mirror, clock, Duration.ofSeconds(1),

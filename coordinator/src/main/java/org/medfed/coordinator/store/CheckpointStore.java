@@ -14,9 +14,12 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.medfed.coordinator.model.GlobalModel;
 import org.medfed.coordinator.strategy.StrategyState;
@@ -24,9 +27,17 @@ import org.medfed.wire.Digests;
 import org.medfed.wire.Tensors;
 
 /**
- * Per-round checkpoints on disk: {@code <root>/<job>/round-0007/{model.json, params.f32, metrics.json}},
+ * Per-round checkpoints on disk: {@code <root>/<job>/round-0007.t3/{model.json, params.f32, metrics.json}},
  * plus {@code strategy-state.bin} when the job's strategy carries state between rounds.
  * A round's folder is written aside and renamed into place, so a crash never leaves half a checkpoint.
+ *
+ * <p>{@code t3} is the fencing token of the store's lease under which the coordinator wrote it
+ * ({@link Lease}). A coordinator paused past its lease and resumed after a standby took over is
+ * fenced off the database by its old token, but a file system checks no token: it could still be
+ * renaming a checkpoint into place. So each writer only ever creates, replaces or deletes folders
+ * of its own token or older ones, and readers take the newest token a round has. A stale writer's
+ * folder is then never read once a newer one exists, and never replaces one. Folders without a
+ * token ({@code round-0007}) were written before this, or without a lease, and count as token 0.
  */
 public final class CheckpointStore {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -37,17 +48,29 @@ public final class CheckpointStore {
    * covers the parameters only, as it did when it was recorded.
    */
   private static final String LEGACY_VELOCITY = "strategy-state.f64";
+  private static final Pattern ROUND_DIR = Pattern.compile("round-(\\d{4,})(?:\\.t(\\d+))?");
   private final Path root;
   private final DataFiles files;
+  private final long fencingToken;
 
+  /** A store written without a lease: its folders carry token 0. */
   public CheckpointStore(Path root) {
     this(root, DataFiles.local());
   }
 
-  /** @param files how files are written (a test passes a disk that fills up on demand) */
+  /** A store written without a lease through {@code files}: a test passes a disk that fills up on demand. */
   public CheckpointStore(Path root, DataFiles files) {
+    this(root, files, 0);
+  }
+
+  /**
+   * @param files how files are written
+   * @param fencingToken the lease token this coordinator holds, 0 without a lease
+   */
+  public CheckpointStore(Path root, DataFiles files, long fencingToken) {
     this.root = root;
     this.files = files;
+    this.fencingToken = fencingToken;
   }
 
   public Path root() {
@@ -85,8 +108,8 @@ public final class CheckpointStore {
    */
   public String write(String jobId, int round, GlobalModel model, Map<String, Double> metrics,
       StrategyState strategyState) {
-    Path target = roundDir(jobId, round);
-    Path staging = jobDir(jobId).resolve(".staging-" + round);
+    Path target = jobDir(jobId).resolve(roundDirName(round, fencingToken));
+    Path staging = jobDir(jobId).resolve(".staging-" + round + tokenSuffix(fencingToken));
     try {
       Files.createDirectories(staging);
       byte[] params = Tensors.toBytes(model.parameters());
@@ -103,6 +126,12 @@ public final class CheckpointStore {
         Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
       } catch (AtomicMoveNotSupportedException e) {
         Files.move(staging, target);
+      }
+      // Older tokens' copies of this round are superseded; a newer token's is never touched.
+      for (Path older : roundDirs(jobId, round)) {
+        if (tokenOf(older) < fencingToken) {
+          deleteRecursively(older);
+        }
       }
       return digest(params, strategyState);
     } catch (IOException e) {
@@ -136,7 +165,7 @@ public final class CheckpointStore {
 
   public Optional<GlobalModel> read(String jobId, int round) {
     Path dir = roundDir(jobId, round);
-    if (!Files.isDirectory(dir)) {
+    if (dir == null || !Files.isDirectory(dir)) {
       return Optional.empty();
     }
     try {
@@ -155,7 +184,8 @@ public final class CheckpointStore {
   public Checkpoint readVerified(String jobId, int round, String expectedSha256) {
     Path dir = roundDir(jobId, round);
     GlobalModel model = read(jobId, round).orElseThrow(() -> new IllegalStateException("the checkpoint of round "
-        + round + " is missing: " + dir + " does not exist; restore the data folder from a backup"));
+        + round + " is missing: " + jobDir(jobId).resolve(roundDirName(round, 0)) + " (or a folder of it with a lease"
+        + " token) does not exist; restore the data folder from a backup"));
     byte[] params = Tensors.toBytes(model.parameters());
     Path stateFile = dir.resolve(StrategyStateFile.NAME);
     Path legacyFile = dir.resolve(LEGACY_VELOCITY);
@@ -196,7 +226,11 @@ public final class CheckpointStore {
 
   public Map<String, Double> readMetrics(String jobId, int round) {
     try {
-      return JSON.readValue(roundDir(jobId, round).resolve("metrics.json").toFile(), new TypeReference<>() {});
+      Path dir = roundDir(jobId, round);
+      if (dir == null) {
+        throw new IOException("no folder for round " + round);
+      }
+      return JSON.readValue(dir.resolve("metrics.json").toFile(), new TypeReference<>() {});
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read the metrics of round " + round + " of job " + jobId, e);
     }
@@ -208,8 +242,9 @@ public final class CheckpointStore {
     }
     try (Stream<Path> dirs = Files.list(jobDir(jobId))) {
       return dirs.map(p -> p.getFileName().toString())
-          .filter(n -> n.matches("round-\\d{4,}"))
-          .mapToInt(n -> Integer.parseInt(n.substring("round-".length())))
+          .map(ROUND_DIR::matcher)
+          .filter(Matcher::matches)
+          .mapToInt(m -> Integer.parseInt(m.group(1)))
           .max();
     } catch (IOException e) {
       throw new UncheckedIOException("cannot list checkpoints of job " + jobId, e);
@@ -220,8 +255,37 @@ public final class CheckpointStore {
     return root.resolve(jobId);
   }
 
+  /** The round's folder with the newest token, or null when the round has none. */
   private Path roundDir(String jobId, int round) {
-    return jobDir(jobId).resolve(String.format("round-%04d", round));
+    return roundDirs(jobId, round).stream().max(Comparator.comparingLong(CheckpointStore::tokenOf)).orElse(null);
+  }
+
+  /** Every folder of the round, whatever its token. */
+  private List<Path> roundDirs(String jobId, int round) {
+    if (!Files.isDirectory(jobDir(jobId))) {
+      return List.of();
+    }
+    try (Stream<Path> dirs = Files.list(jobDir(jobId))) {
+      return dirs.filter(p -> {
+        Matcher m = ROUND_DIR.matcher(p.getFileName().toString());
+        return m.matches() && Integer.parseInt(m.group(1)) == round;
+      }).toList();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot list checkpoints of job " + jobId, e);
+    }
+  }
+
+  private static String roundDirName(int round, long token) {
+    return String.format("round-%04d", round) + tokenSuffix(token);
+  }
+
+  private static String tokenSuffix(long token) {
+    return token == 0 ? "" : ".t" + token;
+  }
+
+  private static long tokenOf(Path roundDir) {
+    Matcher m = ROUND_DIR.matcher(roundDir.getFileName().toString());
+    return m.matches() && m.group(2) != null ? Long.parseLong(m.group(2)) : 0;
   }
 
   private static void deleteRecursively(Path dir) throws IOException {

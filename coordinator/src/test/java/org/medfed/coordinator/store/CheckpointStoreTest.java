@@ -36,6 +36,41 @@ class CheckpointStoreTest {
       "v", new double[] {0.25, 0.5, 1e-9},
       "m", new double[] {-1, 0, 3.5}));
 
+  /**
+   * A coordinator paused past its lease (token 1) and resumed after a standby took over (token 2)
+   * renames its checkpoint into place after the new one's: the database fences it off, and the
+   * files must too.
+   */
+  @Test
+  void staleLeader_writingARoundAfterTheNewLeader_neitherReplacesNorShadowsIt() throws Exception {
+    GlobalModel stale = new GlobalModel("{}", new float[] {9f, 9f, 9f});
+    CheckpointStore newLeader = new CheckpointStore(dir, DataFiles.local(), 2);
+    CheckpointStore oldLeader = new CheckpointStore(dir, DataFiles.local(), 1);
+
+    String recorded = newLeader.write("job", 5, model, Map.of("eval_accuracy", 0.9), moments);
+    oldLeader.write("job", 5, stale, Map.of("eval_accuracy", 0.1), StrategyState.NONE);
+
+    for (CheckpointStore reader : List.of(newLeader, oldLeader, new CheckpointStore(dir))) {
+      assertArrayEquals(model.parameters(), reader.readVerified("job", 5, recorded).model().parameters());
+      assertEquals(0.9, reader.readMetrics("job", 5).get("eval_accuracy"));
+    }
+    assertTrue(Files.isDirectory(dir.resolve("job/round-0005.t2")));
+  }
+
+  @Test
+  void newLeader_rewritingARoundTheOldOneWrote_replacesIt_andRemovesTheOldCopy() {
+    GlobalModel stale = new GlobalModel("{}", new float[] {9f, 9f, 9f});
+    new CheckpointStore(dir).write("job", 3, stale, Map.of(), StrategyState.NONE);
+    new CheckpointStore(dir, DataFiles.local(), 1).write("job", 3, stale, Map.of(), StrategyState.NONE);
+
+    String recorded = new CheckpointStore(dir, DataFiles.local(), 4).write("job", 3, model, Map.of(), moments);
+
+    assertArrayEquals(model.parameters(), new CheckpointStore(dir).readVerified("job", 3, recorded).model()
+        .parameters());
+    assertTrue(Files.notExists(dir.resolve("job/round-0003")) && Files.notExists(dir.resolve("job/round-0003.t1")));
+    assertEquals(3, new CheckpointStore(dir).latestRound("job").getAsInt());
+  }
+
   @Test
   void namedState_roundTrips_inSortedNameOrder() {
     CheckpointStore checkpoints = new CheckpointStore(dir);
