@@ -139,6 +139,18 @@ class KubernetesManifestsTest {
           find(resources, "PersistentVolumeClaim", volume.at("/persistentVolumeClaim/claimName").asText(), workload);
         }
       }
+      for (JsonNode env : workload.container().path("env")) {
+        JsonNode secret = env.at("/valueFrom/secretKeyRef");
+        if (!secret.isMissingNode()) {
+          assertTrue(secrets.getOrDefault(secret.path("name").asText(), Set.of()).contains(secret.path("key").asText()),
+              workload + ": env " + env.path("name") + " needs " + secret + ", which the README does not create");
+        }
+        JsonNode config = env.at("/valueFrom/configMapKeyRef");
+        if (!config.isMissingNode()) {
+          assertTrue(find(resources, "ConfigMap", config.path("name").asText(), workload).node().path("data")
+              .has(config.path("key").asText()), workload + ": env " + env.path("name") + " needs " + config);
+        }
+      }
       workload.node().at("/spec/volumeClaimTemplates").forEach(t -> volumes.add(t.at("/metadata/name").asText()));
       for (JsonNode mount : workload.container().path("volumeMounts")) {
         assertTrue(volumes.contains(mount.path("name").asText()), workload + " mounts the undefined volume " + mount);
@@ -225,9 +237,13 @@ class KubernetesManifestsTest {
       String image = container.path("image").asText();
       if (isCoordinator(workload)) {
         assertEquals(coordinatorImage, image, workload.toString());
+        assertTrue(Files.readString(DOCKER.resolve("Dockerfile.coordinator")).contains("-t " + image + " "),
+            "Dockerfile.coordinator builds " + image);
         assertEquals(uidOf("Dockerfile.coordinator"), pod.at("/securityContext/runAsUser").asInt(), workload.toString());
       } else if (isAgent(workload)) {
         assertEquals(agentImage, image, workload.toString());
+        assertTrue(Files.readString(DOCKER.resolve("Dockerfile.agent")).contains("-t " + image + " "),
+            "Dockerfile.agent builds " + image);
         assertEquals(uidOf("Dockerfile.agent"), pod.at("/securityContext/runAsUser").asInt(), workload.toString());
       } else {
         assertTrue(image.startsWith("postgres:"), workload + ": unexpected image " + image);
