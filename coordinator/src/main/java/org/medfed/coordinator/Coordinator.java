@@ -1,5 +1,6 @@
 package org.medfed.coordinator;
 
+import com.sun.net.httpserver.HttpExchange;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
 import io.grpc.Status;
@@ -191,6 +192,7 @@ public final class Coordinator implements AutoCloseable {
         consortiumCa, services, auditLog, clock);
     self.set(coordinator);
     metrics.trackActive(coordinator::isActive);
+    http.ifPresent(endpoint -> endpoint.handle("/readyz", coordinator::answerReadiness));
     log.info("state in {}", config.store().describe());
     http.ifPresent(e -> log.info("dashboard on http://{}:{}/ (once this coordinator drives the jobs) and Prometheus"
         + " metrics on /metrics", e.address().getHostString(), e.address().getPort()));
@@ -282,6 +284,24 @@ public final class Coordinator implements AutoCloseable {
     starting = false;
     log.info("active: this coordinator ({}) holds the store's lease (token {}) and drives the jobs",
         leadership.holder(), leadership.token().orElse(0L));
+  }
+
+  /**
+   * {@code /readyz}: 200 once this coordinator drives the jobs, 503 on standby or while it takes the
+   * lease and loads the jobs. A load balancer or Kubernetes Service that checks it sends traffic
+   * (the dashboard) only to the active coordinator; {@code /healthz} says the process is up either way.
+   */
+  private void answerReadiness(HttpExchange exchange) throws IOException {
+    Leadership lease = leadership;
+    if (isActive() && !starting) {
+      OpsEndpoint.respond(exchange, 200, "text/plain; charset=utf-8", "active: " + lease.holder() + "\n");
+    } else if (lease == null || starting) {
+      OpsEndpoint.respond(exchange, 503, "text/plain; charset=utf-8", "starting: taking the store's lease and"
+          + " loading its jobs\n");
+    } else {
+      OpsEndpoint.respond(exchange, 503, "text/plain; charset=utf-8", "standby: " + lease.activeHolder()
+          + " holds the store's lease and drives the jobs\n");
+    }
   }
 
   private static Status refusal(Coordinator coordinator, Status.Code code, String fix) {

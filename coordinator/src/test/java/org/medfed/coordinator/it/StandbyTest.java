@@ -137,6 +137,29 @@ class StandbyTest {
     }
   }
 
+  @Test
+  void readyz_answers200OnTheActiveCoordinatorOnly_andHealthzAnswersOnBoth() throws Exception {
+    CoordinatorConfig config = CoordinatorConfig.defaults(dir.resolve("data"))
+        .withHttp(new InetSocketAddress("127.0.0.1", 0));
+    try (Coordinator active = Coordinator.start(config, NettyServerBuilder.forAddress(
+            new InetSocketAddress("127.0.0.1", 0)));
+        Coordinator standby = Coordinator.start(config, NettyServerBuilder.forAddress(
+            new InetSocketAddress("127.0.0.1", 0)))) {
+      assertTrue(active.isActive());
+      assertFalse(standby.isActive());
+
+      HttpResponse<String> ready = response(active, "/readyz");
+      HttpResponse<String> notReady = response(standby, "/readyz");
+
+      assertEquals(200, ready.statusCode(), ready.body());
+      assertEquals("active: " + active.holder() + "\n", ready.body());
+      assertEquals(503, notReady.statusCode(), notReady.body());
+      assertTrue(notReady.body().startsWith("standby: " + active.holder() + ", token 1"), notReady.body());
+      assertEquals(200, response(standby, "/healthz").statusCode(), "a standby is alive, only not ready");
+      assertEquals(200, response(active, "/healthz").statusCode());
+    }
+  }
+
   /** Starts a coordinator on {@code config}'s store while another holds it, then closes that one. */
   private static Coordinator startAfter(CoordinatorConfig config) throws Exception {
     try (Coordinator first = Coordinator.start(config, NettyServerBuilder.forAddress(
@@ -193,10 +216,13 @@ class StandbyTest {
   }
 
   private static String get(Coordinator coordinator, String path) throws Exception {
-    HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+    return response(coordinator, path).body();
+  }
+
+  private static HttpResponse<String> response(Coordinator coordinator, String path) throws Exception {
+    return HttpClient.newHttpClient().send(HttpRequest.newBuilder(
         URI.create("http://" + coordinator.httpAddress().orElseThrow() + path)).timeout(Duration.ofSeconds(30))
         .build(), HttpResponse.BodyHandlers.ofString());
-    return response.body();
   }
 
   /**
