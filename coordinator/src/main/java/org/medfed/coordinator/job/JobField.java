@@ -7,6 +7,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.function.Function;
 import java.util.function.LongPredicate;
 import java.util.function.Predicate;
 import java.util.regex.Matcher;
@@ -162,50 +163,35 @@ public record JobField(String path, Type type, Object fallback, String defaultTe
 
   public String text(JsonNode parent) {
     expect(Type.TEXT, Type.TEXT_OR_MAPPING);
-    JsonNode node = node(parent);
-    if (node == null) {
-      return check((String) fallbackOrMissing());
-    }
-    if (!node.isTextual()) {
-      throw new InvalidJobSpecException(path, "must be text, got " + node);
-    }
-    return check(node.asText());
+    return read(parent, "text", JsonNode::isTextual, JsonNode::asText);
   }
 
   public long integer(JsonNode parent) {
     expect(Type.INTEGER);
-    JsonNode node = node(parent);
-    if (node == null) {
-      return check((Long) fallbackOrMissing());
-    }
-    if (!node.isIntegralNumber()) {
-      throw new InvalidJobSpecException(path, "must be an integer, got " + node);
-    }
-    return check(node.asLong());
+    return read(parent, "an integer", JsonNode::isIntegralNumber, JsonNode::asLong);
   }
 
   public double number(JsonNode parent) {
     expect(Type.NUMBER);
-    JsonNode node = node(parent);
-    if (node == null) {
-      return check((Double) fallbackOrMissing());
-    }
-    if (!node.isNumber()) {
-      throw new InvalidJobSpecException(path, "must be a number, got " + node);
-    }
-    return check(node.asDouble());
+    return read(parent, "a number", JsonNode::isNumber, JsonNode::asDouble);
   }
 
   public boolean bool(JsonNode parent) {
     expect(Type.BOOLEAN, Type.BOOLEAN_OR_MAPPING);
+    return read(parent, "true or false", JsonNode::isBoolean, JsonNode::asBoolean);
+  }
+
+  /** The field's value, its default when absent, checked; a node of another type is refused. */
+  @SuppressWarnings("unchecked")
+  private <T> T read(JsonNode parent, String expected, Predicate<JsonNode> isType, Function<JsonNode, T> value) {
     JsonNode node = node(parent);
     if (node == null) {
-      return check((Boolean) fallbackOrMissing());
+      return check((T) fallbackOrMissing());
     }
-    if (!node.isBoolean()) {
-      throw new InvalidJobSpecException(path, "must be true or false, got " + node);
+    if (!isType.test(node)) {
+      throw new InvalidJobSpecException(path, "must be " + expected + ", got " + node);
     }
-    return check(node.asBoolean());
+    return check(value.apply(node));
   }
 
   /** {@code 90s}, {@code 5m}, {@code 1h}, {@code 250ms}, or a number of seconds. */
