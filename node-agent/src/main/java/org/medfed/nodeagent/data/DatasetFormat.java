@@ -34,7 +34,12 @@ public enum DatasetFormat {
    * {@code <location>/train/<class>/*.nii[.gz]} and {@code <location>/test/<class>/*.nii[.gz]}: one
    * NIfTI-1 or NIfTI-2 volume per study, read as {@code [1, depth, height, width]} in RAS+ order.
    */
-  VOLUME_FOLDERS;
+  VOLUME_FOLDERS,
+  /**
+   * A folder ({@code <location>}) of FHIR R4 records, JSON Bundles and bulk-export NDJSON, read
+   * into a table of one row per patient by the dataset's {@code mapping} ({@link FhirMapping}).
+   */
+  FHIR;
 
   /** Whether the labels are (time, event) rather than classes. */
   public boolean survival() {
