@@ -141,10 +141,16 @@ public record DatasetDeclaration(String name, DatasetKind kind, DatasetFormat fo
       throw new IllegalArgumentException("dataset '" + name + "': format " + format.name().toLowerCase(Locale.ROOT)
           + " needs 'phenotypes', the file that gives each sample id its label");
     }
-    if ((format == DatasetFormat.FHIR) != options.fhir().isPresent()) {
-      throw new IllegalArgumentException("dataset '" + name + "': " + (format == DatasetFormat.FHIR
-          ? "format fhir needs a 'mapping' naming its features and label"
-          : "'mapping' applies to format fhir only"));
+    if (format.fhir() != options.fhir().isPresent()) {
+      throw new IllegalArgumentException("dataset '" + name + "': " + (format.fhir()
+          ? "format " + format.name().toLowerCase(Locale.ROOT) + " needs a 'mapping' naming its features and label"
+          : "'mapping' applies to formats fhir and fhir_survival only"));
+    }
+    if (format.fhir() && format.survival() != (options.fhir().get().label() instanceof FhirMapping.EventLabel)) {
+      throw new IllegalArgumentException("dataset '" + name + "': " + (format.survival()
+          ? "format fhir_survival needs an event label, mapping.label: {event: CODE}"
+          : "an event label (time to event) needs format fhir_survival; format fhir takes {condition: CODE} or"
+          + " {observation: CODE, above: NUMBER}"));
     }
     if (format == DatasetFormat.FHIR && classes.size() != 2) {
       throw new IllegalArgumentException("dataset '" + name + "': format fhir labels a patient absent (the first class)"

@@ -39,10 +39,20 @@ public enum DatasetFormat {
    * A folder ({@code <location>}) of FHIR R4 records, JSON Bundles and bulk-export NDJSON, read
    * into a table of one row per patient by the dataset's {@code mapping} ({@link FhirMapping}).
    */
-  FHIR;
+  FHIR,
+  /**
+   * FHIR records as {@link #FHIR}, labelled for time-to-event outcomes: the mapping's label is an
+   * event ({@link FhirMapping.EventLabel}) and each row gets {@code [time, event]} as {@link #CSV_SURVIVAL}.
+   */
+  FHIR_SURVIVAL;
 
   /** Whether the labels are (time, event) rather than classes. */
   public boolean survival() {
-    return this == CSV_SURVIVAL;
+    return this == CSV_SURVIVAL || this == FHIR_SURVIVAL;
+  }
+
+  /** Whether the dataset is FHIR records read through a mapping. */
+  public boolean fhir() {
+    return this == FHIR || this == FHIR_SURVIVAL;
   }
 }

@@ -2,20 +2,24 @@ package org.medfed.nodeagent.data;
 
 import java.time.LocalDate;
 import java.time.Period;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
 import java.util.stream.Collectors;
+import org.nd4j.linalg.dataset.DataSet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Reads FHIR R4 records ({@code format: fhir}) into the table a CSV loader builds: one row per
- * patient, the mapping's features as named columns, the label as a class index. From there it is a
- * table like any other: split with {@link SeededSplit}, turned into a dataset as {@code csv_matrix}
- * is, normalised by {@link DatasetLoaders} and aligned to a job's features by id.
+ * Reads FHIR R4 records ({@code format: fhir} and {@code fhir_survival}) into the table a CSV loader
+ * builds: one row per patient, the mapping's features as named columns, the label as a class index
+ * or {@code [time, event]}. From there it is a table like any other: split with {@link SeededSplit},
+ * turned into a dataset as {@code csv_matrix} and {@code csv_survival} are, normalised by
+ * {@link DatasetLoaders} and aligned to a job's features by id.
  *
  * <p>A patient lacking a feature value (no Observation in the window, no birth date for age) or
  * the label is a bad row, as an empty CSV cell is: it fails the load or, with {@code bad_rows:
@@ -27,10 +31,33 @@ final class FhirLoader {
   private FhirLoader() {}
 
   /** Each kept patient's id, in row order, with the table; and the summary of codes the mapping does not name. */
-  record Table(List<String> ids, CsvTable.Rows<Integer> rows, FhirRecords.Read read, String summary) {}
+  record Table<L>(List<String> ids, CsvTable.Rows<L> rows, FhirRecords.Read read, String summary) {}
+
+  /** One patient's label, from their facts and index date; throws {@link DataLoadException} naming {@code where}. */
+  private interface Labeller<L> {
+    L label(FhirMapping mapping, FhirRecords.Facts facts, LocalDate index, String where);
+  }
 
   static LocalDataset load(DatasetDeclaration declaration, BadRows badRows) {
-    Table table = table(declaration, badRows);
+    if (declaration.format().survival()) {
+      return dataset(declaration, survivalTable(declaration, badRows), SurvivalTableLoader::toDataSet);
+    }
+    int classes = declaration.classes().size();
+    return dataset(declaration, classTable(declaration, badRows), rows -> CsvMatrixLoader.toDataSet(rows, classes));
+  }
+
+  /** The table with class indexes: 1 (the second class) where the label is present. */
+  static Table<Integer> classTable(DatasetDeclaration declaration, BadRows badRows) {
+    return table(declaration, badRows, FhirLoader::classOf);
+  }
+
+  /** The table with {@code [time in days, event]} per patient, as {@code csv_survival} reads it. */
+  static Table<float[]> survivalTable(DatasetDeclaration declaration, BadRows badRows) {
+    return table(declaration, badRows, FhirLoader::outcome);
+  }
+
+  private static <L> LocalDataset dataset(DatasetDeclaration declaration, Table<L> table,
+      Function<CsvTable.Rows<L>, DataSet> toDataSet) {
     log.info("{}", table.summary());
     DatasetDeclaration.Options options = declaration.options();
     List<Integer> order = new ArrayList<>();
@@ -38,31 +65,30 @@ final class FhirLoader {
       order.add(i);
     }
     SeededSplit<Integer> split = SeededSplit.of(order, options.testFraction(), options.splitSeed());
-    int classes = declaration.classes().size();
     return new LocalDataset(declaration.name(), declaration.kind(), new long[] {table.rows().features().size()},
-        declaration.classes(), CsvMatrixLoader.toDataSet(rows(table.rows(), split.train()), classes),
-        CsvMatrixLoader.toDataSet(rows(table.rows(), split.test()), classes), table.rows().features());
+        declaration.classes(), toDataSet.apply(rows(table.rows(), split.train())),
+        toDataSet.apply(rows(table.rows(), split.test())), table.rows().features());
   }
 
-  private static CsvTable.Rows<Integer> rows(CsvTable.Rows<Integer> all, List<Integer> picked) {
+  private static <L> CsvTable.Rows<L> rows(CsvTable.Rows<L> all, List<Integer> picked) {
     return new CsvTable.Rows<>(all.features(), picked.stream().map(all.values()::get).toList(),
         picked.stream().map(all.labels()::get).toList());
   }
 
   /** The whole table, patients in id order, before the split. */
-  static Table table(DatasetDeclaration declaration, BadRows badRows) {
+  private static <L> Table<L> table(DatasetDeclaration declaration, BadRows badRows, Labeller<L> labeller) {
     FhirMapping mapping = declaration.options().fhir().orElseThrow(() -> new DataLoadException("dataset '"
         + declaration.name() + "': format fhir needs a 'mapping' naming its features and label"));
     FhirRecords.Read read = FhirRecords.read(declaration.location(), mapping, badRows);
     List<String> ids = new ArrayList<>();
     List<float[]> values = new ArrayList<>();
-    List<Integer> labels = new ArrayList<>();
+    List<L> labels = new ArrayList<>();
     for (FhirRecords.Person person : read.patients()) {
       String where = "dataset '" + declaration.name() + "': patient '" + person.id() + "' (" + person.where() + ")";
       try {
         FhirRecords.Facts facts = read.facts().get(person.id());
         LocalDate index = indexDate(mapping, facts, where);
-        int label = label(mapping.label(), facts, where);
+        L label = labeller.label(mapping, facts, index, where);
         float[] row = new float[mapping.features().size()];
         for (int f = 0; f < row.length; f++) {
           row[f] = value(mapping, f, person, facts, index, where);
@@ -74,7 +100,7 @@ final class FhirLoader {
         badRows.report(problem);
       }
     }
-    return new Table(ids, new CsvTable.Rows<>(mapping.featureIds(), values, labels), read,
+    return new Table<>(ids, new CsvTable.Rows<>(mapping.featureIds(), values, labels), read,
         summary(declaration.name(), read, ids.size()));
   }
 
@@ -95,12 +121,36 @@ final class FhirLoader {
         + " index_date: label has no date to see this control at"));
   }
 
-  private static int label(FhirMapping.Label label, FhirRecords.Facts facts, String where) {
-    if (label instanceof FhirMapping.ObservationLabel observed) {
-      FhirRecords.Measurement latest = latest(facts.labelValues).orElseThrow(() -> noLabel(label, where));
+  private static int classOf(FhirMapping mapping, FhirRecords.Facts facts, LocalDate index, String where) {
+    if (mapping.label() instanceof FhirMapping.ObservationLabel observed) {
+      FhirRecords.Measurement latest = latest(facts.labelValues).orElseThrow(() -> noLabel(observed, where));
       return latest.value() > observed.above() ? 1 : 0;
     }
     return facts.labelDiagnoses.isEmpty() ? 0 : 1;
+  }
+
+  /**
+   * Days from the index date to the first event, observed; else to the latest Observation after
+   * the index date, censored. A patient with the event before the index date was not at risk.
+   */
+  private static float[] outcome(FhirMapping mapping, FhirRecords.Facts facts, LocalDate index, String where) {
+    if (facts.labelDiagnoses.stream().anyMatch(Optional::isEmpty)) {
+      throw new DataLoadException(where + ": its event Condition " + mapping.label().codes() + " has neither onset"
+          + " nor recordedDate, so the time to it cannot be counted");
+    }
+    Optional<LocalDate> event = facts.labelDiagnoses.stream().flatMap(Optional::stream).min(Comparator.naturalOrder());
+    if (event.isPresent() && event.get().isBefore(index)) {
+      throw new DataLoadException(where + ": had the event " + mapping.label().codes() + " on " + event.get()
+          + ", before the index date " + index + ", so was not at risk (declare bad_rows: skip to leave such patients"
+          + " out)");
+    }
+    if (event.isPresent()) {
+      return new float[] {ChronoUnit.DAYS.between(index, event.get()), 1f};
+    }
+    LocalDate last = facts.lastObservation.filter(date -> date.isAfter(index)).orElseThrow(() -> new DataLoadException(
+        where + ": has no Observation after the index date " + index + " and no event, so has no follow-up to censor"
+        + " at (declare bad_rows: skip to leave such patients out)"));
+    return new float[] {ChronoUnit.DAYS.between(index, last), 0f};
   }
 
   private static DataLoadException noLabel(FhirMapping.Label label, String where) {

@@ -114,6 +114,16 @@ public record FhirMapping(List<Feature> features, Label label, IndexDate indexDa
     }
   }
 
+  /**
+   * Time to the patient's first Condition with one of the codes after the (fixed) index date, as
+   * {@code [days, 1]}; without one, {@code [days to their latest Observation, 0]} (censored).
+   */
+  public record EventLabel(List<Code> codes) implements Label {
+    public EventLabel {
+      codes = nonEmpty("label", codes);
+    }
+  }
+
   /** How each patient's index date is chosen. */
   public sealed interface IndexDate {}
 
@@ -133,6 +143,9 @@ public record FhirMapping(List<Feature> features, Label label, IndexDate indexDa
     Objects.requireNonNull(indexDate, "indexDate");
     if (features.isEmpty()) {
       throw new IllegalArgumentException("features must name at least one feature");
+    }
+    if (label instanceof EventLabel && indexDate instanceof AtLabel) {
+      throw new IllegalArgumentException("an event label needs a fixed index_date (YYYY-MM-DD) to count time from");
     }
     if (windowDays < 1) {
       throw new IllegalArgumentException("window must be at least 1d, got " + windowDays + "d");

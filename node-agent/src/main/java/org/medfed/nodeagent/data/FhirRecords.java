@@ -296,7 +296,7 @@ final class FhirRecords {
         diagnoses.add(f);
       }
     }
-    boolean label = mapping.label() instanceof FhirMapping.ConditionLabel
+    boolean label = !(mapping.label() instanceof FhirMapping.ObservationLabel)
         && matches(condition.getCode(), mapping.label().codes());
     if (diagnoses.isEmpty() && !label) {
       count("Condition", condition.getCode());

@@ -10,6 +10,7 @@ import java.util.Locale;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import org.medfed.nodeagent.data.FhirMapping;
 import org.medfed.nodeagent.session.AgentConfigLoader.ConfigException;
 import org.medfed.trust.config.YamlConfig;
@@ -27,6 +28,7 @@ import org.medfed.trust.config.YamlConfig;
  *     - {id: hypertension, condition: [snomed|38341003, icd10|I10]}   # 1 if diagnosed by the index date
  *     - {id: age, patient: age}                                      # age | female | male | other
  *   label: {condition: snomed|44054006}   # or {observation: loinc|4548-4, above: 6.5}
+ *                                         # or, for fhir_survival, {event: snomed|22298006}
  * </pre>
  */
 final class FhirMappingConfig {
@@ -96,17 +98,21 @@ final class FhirMappingConfig {
   }
 
   private static FhirMapping.Label label(Path file, String path, JsonNode node) {
-    if (!node.isObject() || node.has("condition") == node.has("observation")) {
-      throw new ConfigException(file + ": " + path + " must be {condition: CODE} (present: the second class) or"
-          + " {observation: CODE, above: NUMBER} (the latest value above it: the second class)");
+    if (!node.isObject() || Stream.of("condition", "observation", "event").filter(node::has).count() != 1) {
+      throw new ConfigException(file + ": " + path + " must be {condition: CODE} (present: the second class),"
+          + " {observation: CODE, above: NUMBER} (the latest value above it: the second class) or, for format"
+          + " fhir_survival, {event: CODE} (days from the index date to the first such Condition)");
     }
-    YamlConfig.checkKnown(file, path + ".", node, Set.of("condition", "observation", "above"));
+    YamlConfig.checkKnown(file, path + ".", node, Set.of("condition", "observation", "event", "above"));
+    if (!node.has("observation") && node.has("above")) {
+      throw new ConfigException(file + ": " + path + ".above applies to an observation label only");
+    }
     try {
       if (node.has("condition")) {
-        if (node.has("above")) {
-          throw new ConfigException(file + ": " + path + ".above applies to an observation label only");
-        }
         return new FhirMapping.ConditionLabel(codes(file, path + ".condition", node.get("condition")));
+      }
+      if (node.has("event")) {
+        return new FhirMapping.EventLabel(codes(file, path + ".event", node.get("event")));
       }
       JsonNode above = node.get("above");
       if (above == null || !above.isNumber()) {

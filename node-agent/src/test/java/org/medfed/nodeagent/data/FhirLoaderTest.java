@@ -154,7 +154,7 @@ class FhirLoaderTest {
     writeBundle();
     writeNdjson();
 
-    FhirLoader.Table table = FhirLoader.table(declaration(MAPPING, false), new BadRows(false));
+    FhirLoader.Table<Integer> table = FhirLoader.classTable(declaration(MAPPING, false), new BadRows(false));
 
     assertEquals(List.of("p1", "p2", "p3", "p4"), table.ids());
     assertEquals(List.of("hba1c_last", "glucose_mean", "sbp_max", "hypertension", "age", "female"),
@@ -176,7 +176,7 @@ class FhirLoaderTest {
     writeBundle();
     writeNdjson();
 
-    FhirLoader.Table table = FhirLoader.table(declaration(MAPPING, false), new BadRows(false));
+    FhirLoader.Table<Integer> table = FhirLoader.classTable(declaration(MAPPING, false), new BadRows(false));
 
     assertEquals(2, table.read().unknownCount("Observation"));
     assertEquals(1, table.read().unknownCount("Condition"));
@@ -269,9 +269,9 @@ class FhirLoaderTest {
         new FhirMapping.FixedDate(LocalDate.of(2024, 1, 1)), 365);
 
     DataLoadException e = assertThrows(DataLoadException.class,
-        () -> FhirLoader.table(declaration(glucoseLabel, false), new BadRows(false)));
+        () -> FhirLoader.classTable(declaration(glucoseLabel, false), new BadRows(false)));
     BadRows skipping = new BadRows(true);
-    FhirLoader.Table table = FhirLoader.table(declaration(glucoseLabel, true), skipping);
+    FhirLoader.Table<Integer> table = FhirLoader.classTable(declaration(glucoseLabel, true), skipping);
 
     assertTrue(e.getMessage().contains("patient 'p4'") && e.getMessage().contains("has no Observation"
         + " [http://loinc.org|8302-2] for the label"), e.getMessage());
@@ -287,7 +287,7 @@ class FhirLoaderTest {
         LocalDate.of(2023, 9, 1)), 62);
 
     DataLoadException e = assertThrows(DataLoadException.class,
-        () -> FhirLoader.table(declaration(earlier, false), new BadRows(false)));
+        () -> FhirLoader.classTable(declaration(earlier, false), new BadRows(false)));
 
     assertTrue(e.getMessage().contains("patient 'p3'") && e.getMessage().contains("feature 'glucose_mean'")
         && e.getMessage().contains("dated 2023-07-01 to 2023-09-01"), e.getMessage());
@@ -299,13 +299,54 @@ class FhirLoaderTest {
     FhirMapping atLabel = new FhirMapping(List.of(FEATURES.get(0), FEATURES.get(4)), MAPPING.label(),
         new FhirMapping.AtLabel(), 365);
 
-    FhirLoader.Table table = FhirLoader.table(declaration(atLabel, false), new BadRows(false));
+    FhirLoader.Table<Integer> table = FhirLoader.classTable(declaration(atLabel, false), new BadRows(false));
 
     // p1 at its diagnosis, 2024-03-01: HbA1c 9.9 of 2024-02-01 is the last, age 63.
     // p2 at its last Observation, 2024-01-01: HbA1c 5.0 of 2023-01-01 is 365 days before, age 44.
     assertArrayEquals(new float[] {9.9f, 63f}, matrix(table.rows())[0], 1e-5f);
     assertArrayEquals(new float[] {5.0f, 44f}, matrix(table.rows())[1], 1e-5f);
     assertEquals(List.of(1, 0), table.rows().labels());
+  }
+
+  @Test
+  void survivalTable_eventCondition_givesDaysToEventOrToTheLastObservation() throws Exception {
+    writeBundle();
+    writeNdjson();
+    FhirMapping event = new FhirMapping(List.of(FEATURES.get(0), FEATURES.get(4)),
+        new FhirMapping.EventLabel(List.of(DIABETES)), new FhirMapping.FixedDate(LocalDate.of(2023, 6, 1)), 365);
+    DatasetDeclaration survival = new DatasetDeclaration("diabetes", DatasetKind.CLINICAL,
+        DatasetFormat.FHIR_SURVIVAL, dir, List.of(), DatasetDeclaration.Options.DEFAULTS.withFhir(event));
+
+    DataLoadException prevalent = assertThrows(DataLoadException.class,
+        () -> FhirLoader.survivalTable(survival, new BadRows(false)));
+    BadRows skipping = new BadRows(true);
+    FhirLoader.Table<float[]> table = FhirLoader.survivalTable(survival, skipping);
+
+    assertTrue(prevalent.getMessage().contains("patient 'p3'") && prevalent.getMessage().contains("on 2019-01-01,"
+        + " before the index date 2023-06-01, so was not at risk"), prevalent.getMessage());
+    // p1: diagnosed 2024-03-01, 274 days on; p2: no event, last seen 2024-01-01, 214 days on.
+    // p3 had diabetes before the index date; p4 has no HbA1c in the window: both bad rows, skipped.
+    assertEquals(List.of("p1", "p2"), table.ids());
+    assertArrayEquals(new float[] {274f, 1f}, table.rows().labels().get(0));
+    assertArrayEquals(new float[] {214f, 0f}, table.rows().labels().get(1));
+    assertArrayEquals(new float[] {5.5f, 62f}, table.rows().values().get(0), 1e-5f);
+    assertArrayEquals(new float[] {5.0f, 43f}, table.rows().values().get(1), 1e-5f);
+    assertEquals(2, skipping.skipped().size());
+    LocalDataset data = DatasetLoaders.load(new DatasetDeclaration("diabetes", DatasetKind.CLINICAL,
+        DatasetFormat.FHIR_SURVIVAL, dir, List.of(), DatasetDeclaration.Options.DEFAULTS.withFhir(event)
+        .withSkipBadRows(true)));
+    assertEquals(List.of(), data.classes());
+    assertEquals(2, data.train().getLabels().columns());
+  }
+
+  @Test
+  void declaration_eventLabelUnderFormatFhir_pointsToFhirSurvival() {
+    FhirMapping event = new FhirMapping(FEATURES, new FhirMapping.EventLabel(List.of(DIABETES)),
+        MAPPING.indexDate(), 365);
+
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> declaration(event, false));
+
+    assertTrue(e.getMessage().contains("needs format fhir_survival"), e.getMessage());
   }
 
   @Test

@@ -139,6 +139,25 @@ class FhirMappingConfigTest {
   }
 
   @Test
+  void load_fhirSurvival_readsTheEventLabelWithoutClasses() throws Exception {
+    Path file = dir.resolve("agent.yaml");
+    Files.writeString(file, HEAD.replace("format: fhir", "format: fhir_survival").replace("    classes: [no, yes]\n",
+        "") + """
+        mapping:
+          index_date: 2020-01-01
+          window: 365d
+          features: [{id: age, patient: age}]
+          label: {event: snomed|22298006}
+        """.indent(4));
+
+    DatasetDeclaration dataset = AgentConfigLoader.load(file).datasets().get(0);
+
+    assertEquals(List.of(), dataset.classes());
+    assertEquals(new FhirMapping.EventLabel(List.of(new FhirMapping.Code("http://snomed.info/sct", "22298006"))),
+        dataset.options().fhir().orElseThrow().label());
+  }
+
+  @Test
   void load_fhirWithoutMapping_saysWhatIsMissing() throws Exception {
     Path file = write("");
 
