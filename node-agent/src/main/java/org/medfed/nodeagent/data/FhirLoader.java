@@ -216,7 +216,12 @@ final class FhirLoader {
               .collect(Collectors.joining(", "))).append(')');
     }
     if (read.unmatched() > 0) {
-      out.append("; ").append(read.unmatched()).append(" patient reference(s) in mapped records name no Patient in the folder");
+      out.append("; ").append(read.unmatched()).append(" patient reference(s) in Observations and Conditions name no"
+          + " Patient in the folder");
+    }
+    if (read.duplicates() > 0) {
+      out.append("; ").append(read.duplicates()).append(" Observation(s) and Condition(s) appeared again with the same"
+          + " id and were read once");
     }
     return out.toString();
   }

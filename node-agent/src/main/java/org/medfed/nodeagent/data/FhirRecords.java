@@ -16,11 +16,13 @@ import java.time.LocalDate;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.stream.Stream;
 import org.hl7.fhir.r4.model.BaseDateTimeType;
@@ -84,11 +86,13 @@ final class FhirRecords {
 
   /**
    * The patients in id order with their facts; per resource type, how many resources carried
-   * codes the mapping does not name, by {@code system|code}; and how many mapped resources name a
-   * patient the folder does not hold.
+   * codes the mapping does not name, by {@code system|code}; how many patient references in
+   * Observations and Conditions name no Patient the folder holds; and how many Observations and
+   * Conditions were read once though they appear again (same type and id, e.g. in a Bundle and an
+   * export).
    */
   record Read(List<Person> patients, Map<String, Facts> facts, Map<String, Map<String, Integer>> unknownCodes,
-      int unmatched) {
+      int unmatched, int duplicates) {
     int unknownCount(String resourceType) {
       return unknownCodes.getOrDefault(resourceType, Map.of()).values().stream().mapToInt(Integer::intValue).sum();
     }
@@ -101,6 +105,8 @@ final class FhirRecords {
   private final Map<String, String> patientByReference = new HashMap<>();
   private final Map<String, Facts> factsByReference = new HashMap<>();
   private final Map<String, Map<String, Integer>> unknown = new TreeMap<>();
+  private final Set<String> resourceIds = new HashSet<>();
+  private int duplicates;
 
   private FhirRecords(FhirMapping mapping, BadRows badRows) {
     this.mapping = mapping;
@@ -200,12 +206,18 @@ final class FhirRecords {
     }
     try {
       Resource resource = (Resource) parser.parseResource(json.toString());
+      // The same Observation twice would count twice in a mean; a Patient twice is an error below.
+      if (!(resource instanceof Patient) && resource.getIdElement().hasIdPart()
+          && !resourceIds.add(type + "/" + resource.getIdElement().getIdPart())) {
+        duplicates++;
+        return;
+      }
       if (resource instanceof Patient patient) {
         patient(patient, fullUrl, where);
       } else if (resource instanceof Observation observation) {
         observation(observation, where);
       } else if (resource instanceof Condition condition) {
-        condition(condition, where);
+        condition(condition);
       }
     } catch (DataFormatException | IllegalArgumentException e) {
       badRows.report(new DataLoadException(where + ": " + type + " is malformed: " + e.getMessage()));
@@ -283,7 +295,7 @@ final class FhirRecords {
     }
   }
 
-  private void condition(Condition condition, String where) {
+  private void condition(Condition condition) {
     for (Coding status : condition.getVerificationStatus().getCoding()) {
       if ("refuted".equals(status.getCode()) || "entered-in-error".equals(status.getCode())) {
         return;
@@ -335,7 +347,7 @@ final class FhirRecords {
         facts.get(id).addAll(entry.getValue());
       }
     }
-    return new Read(List.copyOf(persons.values()), facts, unknown, unmatched);
+    return new Read(List.copyOf(persons.values()), facts, unknown, unmatched, duplicates);
   }
 
   private static boolean matches(CodeableConcept concept, List<FhirMapping.Code> codes) {

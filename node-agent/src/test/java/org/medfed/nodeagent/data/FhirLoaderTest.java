@@ -141,6 +141,7 @@ class FhirLoaderTest {
 
   private void writeNdjson(String name, Resource... resources) throws Exception {
     IParser parser = FHIR.newJsonParser();
+    Files.createDirectories(dir.resolve(name).getParent());
     Files.writeString(dir.resolve(name), java.util.Arrays.stream(resources).map(parser::encodeResourceToString)
         .collect(Collectors.joining("\n", "", "\n")));
   }
@@ -184,6 +185,21 @@ class FhirLoaderTest {
         + " frequent: http://loinc.org|8302-2 x2)"), table.summary());
     assertTrue(table.summary().contains("1 Condition(s)"), table.summary());
     assertTrue(table.summary().startsWith("dataset 'diabetes': 4 of 4 patients in the table"), table.summary());
+  }
+
+  @Test
+  void table_sameObservationInTwoFiles_isReadOnceAndCounted() throws Exception {
+    writeNdjson();
+    Observation again = observation("Patient/p3", "2345-7", "2023-05-01", 1000);
+    again.setId("glucose-1");
+    writeNdjson("more/Observation.ndjson", again);
+    writeNdjson("more/Observation-copy.ndjson", again);
+
+    FhirLoader.Table<Integer> table = FhirLoader.classTable(declaration(MAPPING, false), new BadRows(false));
+
+    assertEquals((110 + 130 + 150 + 1000) / 4f, table.rows().values().get(0)[1], 1e-4f);
+    assertTrue(table.summary().contains("; 1 Observation(s) and Condition(s) appeared again with the same id and were"
+        + " read once"), table.summary());
   }
 
   @Test
