@@ -15,7 +15,8 @@ import java.util.Set;
  * <p>Each patient's <b>index date</b> anchors the table: Observation features aggregate the values
  * dated within {@code windowDays} up to and including it, Condition features count diagnoses dated
  * on or before it (an undated Condition counts), and age is taken on it. It is either a fixed date
- * for everyone, or {@code label}: a case's earliest label date, and for everyone else the date of
+ * for everyone, or {@code label}: the label's date where the patient has one (a Condition label's
+ * earliest onset, an Observation label's latest Observation), and for everyone else the date of
  * their latest Observation, so controls are seen as of their last visit.
  *
  * @param windowDays how far before the index date Observations count, in days
@@ -134,7 +135,7 @@ public record FhirMapping(List<Feature> features, Label label, IndexDate indexDa
     }
   }
 
-  /** A case's earliest label date; a control's latest Observation date. */
+  /** The label's date where the patient has one; otherwise their latest Observation's date. */
   public record AtLabel() implements IndexDate {}
 
   public FhirMapping {
