@@ -33,7 +33,7 @@ final class CsvMatrixLoader {
         (cells, where) -> Labels.indexOf(declaration.classes(), cells[1].trim(), where), badRows);
   }
 
-  private static DataSet toDataSet(CsvTable.Rows<Integer> rows, int numClasses) {
+  static DataSet toDataSet(CsvTable.Rows<Integer> rows, int numClasses) {
     var features = rows.values().isEmpty()
         ? Nd4j.create(DataType.FLOAT, 0, rows.features().size())
         : Nd4j.create(rows.values().toArray(new float[0][]));

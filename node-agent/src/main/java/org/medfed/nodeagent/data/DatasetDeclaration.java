@@ -31,20 +31,22 @@ public record DatasetDeclaration(String name, DatasetKind kind, DatasetFormat fo
    * @param image for 2D imaging formats: resize and channel conversion
    * @param volume for {@code volume_folders}: the volume of a 4D file, resampling, intensity scaling
    *     and the memory share
+   * @param fhir for {@code fhir}: how the records become features and a label
    */
   public record Options(Normalisation normalisation, MissingFeatures missingFeatures, Orientation orientation,
       Optional<Path> phenotypes, String labelColumn, double testFraction, long splitSeed,
-      Optional<DicomWindow> window, boolean skipBadRows, ImagePreprocessing image, VolumePreprocessing volume) {
+      Optional<DicomWindow> window, boolean skipBadRows, ImagePreprocessing image, VolumePreprocessing volume,
+      Optional<FhirMapping> fhir) {
     public static final Options DEFAULTS = new Options(Normalisation.NONE, MissingFeatures.FAIL,
         Orientation.GENES_BY_SAMPLES, Optional.empty(), "label", 0.25, 1, Optional.empty(), false,
-        ImagePreprocessing.NONE, VolumePreprocessing.DEFAULTS);
+        ImagePreprocessing.NONE, VolumePreprocessing.DEFAULTS, Optional.empty());
 
     /** The options with every field given except how bad rows are handled (they fail the load). */
     public Options(Normalisation normalisation, MissingFeatures missingFeatures, Orientation orientation,
         Optional<Path> phenotypes, String labelColumn, double testFraction, long splitSeed,
         Optional<DicomWindow> window) {
       this(normalisation, missingFeatures, orientation, phenotypes, labelColumn, testFraction, splitSeed, window,
-          false, ImagePreprocessing.NONE, VolumePreprocessing.DEFAULTS);
+          false, ImagePreprocessing.NONE, VolumePreprocessing.DEFAULTS, Optional.empty());
     }
 
     public Options {
@@ -54,6 +56,7 @@ public record DatasetDeclaration(String name, DatasetKind kind, DatasetFormat fo
       Objects.requireNonNull(window, "window");
       Objects.requireNonNull(image, "image");
       Objects.requireNonNull(volume, "volume");
+      Objects.requireNonNull(fhir, "fhir");
       if (!(testFraction > 0 && testFraction < 1)) {
         throw new IllegalArgumentException("test_fraction must be in (0, 1), got " + testFraction);
       }
@@ -61,32 +64,37 @@ public record DatasetDeclaration(String name, DatasetKind kind, DatasetFormat fo
 
     public Options withNormalisation(Normalisation value) {
       return new Options(value, missingFeatures, orientation, phenotypes, labelColumn, testFraction, splitSeed, window,
-          skipBadRows, image, volume);
+          skipBadRows, image, volume, fhir);
     }
 
     public Options withWindow(DicomWindow value) {
       return new Options(normalisation, missingFeatures, orientation, phenotypes, labelColumn, testFraction, splitSeed,
-          Optional.of(value), skipBadRows, image, volume);
+          Optional.of(value), skipBadRows, image, volume, fhir);
     }
 
     public Options withSkipBadRows(boolean value) {
       return new Options(normalisation, missingFeatures, orientation, phenotypes, labelColumn, testFraction, splitSeed,
-          window, value, image, volume);
+          window, value, image, volume, fhir);
     }
 
     public Options withImage(ImagePreprocessing value) {
       return new Options(normalisation, missingFeatures, orientation, phenotypes, labelColumn, testFraction, splitSeed,
-          window, skipBadRows, value, volume);
+          window, skipBadRows, value, volume, fhir);
     }
 
     public Options withVolume(VolumePreprocessing value) {
       return new Options(normalisation, missingFeatures, orientation, phenotypes, labelColumn, testFraction, splitSeed,
-          window, skipBadRows, image, value);
+          window, skipBadRows, image, value, fhir);
+    }
+
+    public Options withFhir(FhirMapping value) {
+      return new Options(normalisation, missingFeatures, orientation, phenotypes, labelColumn, testFraction, splitSeed,
+          window, skipBadRows, image, volume, Optional.of(value));
     }
 
     public Options withMissingFeatures(MissingFeatures value) {
       return new Options(normalisation, value, orientation, phenotypes, labelColumn, testFraction, splitSeed, window,
-          skipBadRows, image, volume);
+          skipBadRows, image, volume, fhir);
     }
   }
 
@@ -132,6 +140,21 @@ public record DatasetDeclaration(String name, DatasetKind kind, DatasetFormat fo
     if ((format == DatasetFormat.EXPRESSION_MATRIX || format == DatasetFormat.VCF) && options.phenotypes().isEmpty()) {
       throw new IllegalArgumentException("dataset '" + name + "': format " + format.name().toLowerCase(Locale.ROOT)
           + " needs 'phenotypes', the file that gives each sample id its label");
+    }
+    if (format.fhir() != options.fhir().isPresent()) {
+      throw new IllegalArgumentException("dataset '" + name + "': " + (format.fhir()
+          ? "format " + format.name().toLowerCase(Locale.ROOT) + " needs a 'mapping' naming its features and label"
+          : "'mapping' applies to formats fhir and fhir_survival only"));
+    }
+    if (format.fhir() && format.survival() != (options.fhir().get().label() instanceof FhirMapping.EventLabel)) {
+      throw new IllegalArgumentException("dataset '" + name + "': " + (format.survival()
+          ? "format fhir_survival needs an event label, mapping.label: {event: CODE}"
+          : "an event label (time to event) needs format fhir_survival; format fhir takes {condition: CODE} or"
+          + " {observation: CODE, above: NUMBER}"));
+    }
+    if (format == DatasetFormat.FHIR && classes.size() != 2) {
+      throw new IllegalArgumentException("dataset '" + name + "': format fhir labels a patient absent (the first class)"
+          + " or present (the second), so declare exactly two classes, e.g. [no, yes]; got " + classes);
     }
     classes = List.copyOf(classes);
   }

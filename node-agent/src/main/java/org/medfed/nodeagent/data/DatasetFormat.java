@@ -34,10 +34,25 @@ public enum DatasetFormat {
    * {@code <location>/train/<class>/*.nii[.gz]} and {@code <location>/test/<class>/*.nii[.gz]}: one
    * NIfTI-1 or NIfTI-2 volume per study, read as {@code [1, depth, height, width]} in RAS+ order.
    */
-  VOLUME_FOLDERS;
+  VOLUME_FOLDERS,
+  /**
+   * A folder ({@code <location>}) of FHIR R4 records, JSON Bundles and bulk-export NDJSON, read
+   * into a table of one row per patient by the dataset's {@code mapping} ({@link FhirMapping}).
+   */
+  FHIR,
+  /**
+   * FHIR records as {@link #FHIR}, labelled for time-to-event outcomes: the mapping's label is an
+   * event ({@link FhirMapping.EventLabel}) and each row gets {@code [time, event]} as {@link #CSV_SURVIVAL}.
+   */
+  FHIR_SURVIVAL;
 
   /** Whether the labels are (time, event) rather than classes. */
   public boolean survival() {
-    return this == CSV_SURVIVAL;
+    return this == CSV_SURVIVAL || this == FHIR_SURVIVAL;
+  }
+
+  /** Whether the dataset is FHIR records read through a mapping. */
+  public boolean fhir() {
+    return this == FHIR || this == FHIR_SURVIVAL;
   }
 }

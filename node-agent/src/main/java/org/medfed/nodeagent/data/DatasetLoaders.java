@@ -46,6 +46,7 @@ public final class DatasetLoaders {
       case IMAGE_MANIFEST -> ImageManifestLoader.load(declaration, badRows);
       case VCF -> VcfLoader.load(declaration, badRows);
       case VOLUME_FOLDERS -> VolumeFolderLoader.load(declaration, badRows);
+      case FHIR, FHIR_SURVIVAL -> FhirLoader.load(declaration, badRows);
     };
     if (dataset.trainSamples() == 0) {
       throw new DataLoadException("dataset '" + declaration.name() + "' at " + declaration.location()

@@ -5,12 +5,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Random;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
@@ -47,11 +45,9 @@ final class PhenotypeJoin {
         default -> unsplit.add(sample);
       }
     }
-    // Samples without a given split are held out at random, reproducibly for a seed.
-    Collections.shuffle(unsplit, new Random(options.splitSeed()));
-    int held = (int) Math.round(unsplit.size() * options.testFraction());
-    test.addAll(unsplit.subList(0, held));
-    train.addAll(unsplit.subList(held, unsplit.size()));
+    SeededSplit<String> drawn = SeededSplit.of(unsplit, options.testFraction(), options.splitSeed());
+    test.addAll(drawn.test());
+    train.addAll(drawn.train());
     int classes = declaration.classes().size();
     return new LocalDataset(declaration.name(), declaration.kind(), new long[] {features.size()},
         declaration.classes(), dataSet(train, samples, phenotypes, features.size(), classes),

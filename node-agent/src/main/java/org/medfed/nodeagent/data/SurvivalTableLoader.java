@@ -43,7 +43,7 @@ final class SurvivalTableLoader {
     return new float[] {time, event};
   }
 
-  private static DataSet toDataSet(CsvTable.Rows<float[]> rows) {
+  static DataSet toDataSet(CsvTable.Rows<float[]> rows) {
     if (rows.values().isEmpty()) {
       return new DataSet(Nd4j.create(DataType.FLOAT, 0, rows.features().size()), Nd4j.create(DataType.FLOAT, 0, 2));
     }

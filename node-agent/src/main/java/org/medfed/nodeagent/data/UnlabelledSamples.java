@@ -53,6 +53,8 @@ public record UnlabelledSamples(String datasetName, List<String> ids, INDArray f
       case CSV_MATRIX, CSV_SURVIVAL -> table(declaration, input, badRows);
       case VCF -> throw new DataLoadException("dataset '" + declaration.name() + "' is declared as a VCF;"
           + " predict reads image folders and tables only, so export the dosages as an expression matrix");
+      case FHIR, FHIR_SURVIVAL -> throw new DataLoadException("dataset '" + declaration.name() + "' holds FHIR records; predict"
+          + " does not read FHIR yet (it reads image folders and tables); evaluate with the job instead");
       case VOLUME_FOLDERS -> throw new DataLoadException("dataset '" + declaration.name() + "' holds NIfTI volumes;"
           + " predict does not read volumes yet (it reads image folders and tables); evaluate with the job instead");
     };

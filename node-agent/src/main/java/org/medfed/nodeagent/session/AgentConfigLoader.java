@@ -48,6 +48,12 @@ import org.medfed.trust.tls.TlsFiles;
  *     location: data/scans
  *     classes: [normal, nodule]
  *     privacy_budget: {epsilon: 8, delta: 1.0e-5, per: 365d}   # what DP jobs may spend on it together
+ *   - name: diabetes
+ *     kind: clinical
+ *     format: fhir                # a folder of FHIR R4 Bundles / NDJSON; FhirMappingConfig reads the mapping
+ *     location: data/fhir
+ *     classes: [no, yes]
+ *     mapping: {index_date: 2024-01-01, window: 365d, features: [...], label: {condition: snomed|44054006}}
  * trainer: {kind: spark, master: "local[4,3]", partitions: 4}  # optional; default dl4j in this JVM
  * </pre>
  */
@@ -57,7 +63,7 @@ public final class AgentConfigLoader {
   private static final Set<String> DATASET_FIELDS = Set.of("name", "kind", "format", "location", "classes",
       "normalise", "missing_features", "orientation", "phenotypes", "label_column", "test_fraction", "split_seed",
       "window", "bad_rows", "resize", "channels", "privacy_budget", "intensity", "volume", "memory_share",
-      "spacing");
+      "spacing", "mapping");
 
   private AgentConfigLoader() {}
 
@@ -217,7 +223,9 @@ public final class AgentConfigLoader {
         window(file, path, node.get("window")),
         badRows(file, path, node.path("bad_rows").asText("fail")),
         format == DatasetFormat.VOLUME_FOLDERS ? ImagePreprocessing.NONE : image(file, path, node),
-        format == DatasetFormat.VOLUME_FOLDERS ? volume(file, path, node) : VolumePreprocessing.DEFAULTS);
+        format == DatasetFormat.VOLUME_FOLDERS ? volume(file, path, node) : VolumePreprocessing.DEFAULTS,
+        node.has("mapping") ? Optional.of(FhirMappingConfig.read(file, path + ".mapping", node.get("mapping")))
+            : Optional.empty());
   }
 
   /** resize: [D, H, W] or spacing: [D, H, W] mm, intensity: zscore | window | none, volume: INDEX, memory_share: (0, 1]. */
