@@ -102,7 +102,8 @@ public final class WdbcBenchmark implements Callable<Integer> {
         datasets.add(DatasetLoaders.load(declaration));
       }
       DataSet heldOut = DataSet.merge(datasets.stream().map(LocalDataset::test).toList());
-      JobSpec spec = JobSpecParser.parse(job(seed, strategies.get(0), ""));
+      // The baselines train as FedAvg's hospitals do (Adam 0.01), whichever strategy comes first.
+      JobSpec spec = JobSpecParser.parse(job(seed, "fedavg", ""));
       GlobalModel initial = ModelCatalog.initialModel(spec);
       // Baselines get the federated job's budget: rounds x local epochs passes over their data.
       TrainingPlan plan = new TrainingPlan(initial.configJson(), initial.parameterCount(), spec.inputShape(),
