@@ -9,5 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
 medfed_build examples
-OMP_NUM_THREADS=1 exec java -Xmx4g -cp "$(medfed_classpath examples)" \
+# DP-SGD's per-step native arrays seem to be freed only when the Java heap collects (not yet confirmed): without
+# these JavaCPP limits, which force collections, a DP run on the MLP grew past 15 GB resident and was
+# OOM-killed (docs/results.md, MNIST DP-SGD). With them it levels off near 8 GB.
+OMP_NUM_THREADS=1 exec java -Xmx4g -Dorg.bytedeco.javacpp.maxBytes=3G -Dorg.bytedeco.javacpp.maxPhysicalBytes=8G -cp "$(medfed_classpath examples)" \
   org.medfed.examples.results.MnistNonIidBenchmark "$@"
