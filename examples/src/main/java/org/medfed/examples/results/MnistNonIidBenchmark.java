@@ -12,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.OptionalDouble;
 import java.util.Random;
 import java.util.concurrent.Callable;
 import javax.imageio.ImageIO;
@@ -39,8 +40,10 @@ import picocli.CommandLine.Option;
  * into 20 shards, 2 shards per hospital, so each of 10 hospitals holds about two digits. Each
  * hospital's test split is the matching shards of the official test set, so the round's
  * evaluation covers the whole test set. Hospitals hold PNG folders read by the agent's loader; a
- * small CNN trains with FedAvg over mutual TLS with secure aggregation. Reports accuracy per round
- * and the rounds needed to reach 97% and 99%.
+ * small CNN (or the catalog's MLP on the flattened pixels) trains with FedAvg over mutual TLS with
+ * secure aggregation. Reports accuracy per round and the rounds needed to reach 97% and 99%; with
+ * {@code --dp-epsilons}, one run per epsilon with record-level DP-SGD at every hospital (Abadi et al.
+ * 2016, arXiv 1607.00133) and a table of final accuracy against the epsilon the hospitals spent.
  */
 @Command(name = "mnist-non-iid-benchmark", mixinStandardHelpOptions = true,
     description = "MNIST, pathological non-IID over 10 hospitals: accuracy per round, rounds to 97% and 99%.")
@@ -76,6 +79,29 @@ public final class MnistNonIidBenchmark implements Callable<Integer> {
   @Option(names = "--learning-rate", defaultValue = "0.001", description = "Local learning rate (default: ${DEFAULT-VALUE}).")
   double learningRate;
 
+  @Option(names = "--batch-size", defaultValue = "10",
+      description = "Local batch size; under DP-SGD the expected Poisson batch (default: ${DEFAULT-VALUE}).")
+  int batchSize;
+
+  @Option(names = "--model", defaultValue = "small-cnn", converter = ModelChoice.Converter.class,
+      description = "small-cnn (conv5x5x8, conv3x3x16, dense 64) or mlp (the catalog's 784-128-64-10 on the"
+          + " flattened images; DP-SGD on it takes one batched pass per step, on the CNN one pass per record)"
+          + " (default: ${DEFAULT-VALUE}).")
+  ModelChoice model;
+
+  @Option(names = "--split", defaultValue = "pathological", converter = Split.Converter.class,
+      description = "pathological (sorted by digit, 2 shards per hospital) or iid (shuffled) (default: ${DEFAULT-VALUE}).")
+  Split split;
+
+  @Option(names = "--dp-epsilons", split = ",", converter = Epsilon.Converter.class,
+      description = "Run the federated job once per epsilon with record-level DP-SGD at every hospital (delta 1e-5,"
+          + " noise calibrated by each hospital for the whole job); inf runs it without DP. Default: one run, no DP.")
+  List<Epsilon> dpEpsilons = List.of(Epsilon.NONE);
+
+  @Option(names = "--dp-clip", defaultValue = "1.0",
+      description = "DP-SGD's per-record gradient clip norm C (default: ${DEFAULT-VALUE}).")
+  double dpClip;
+
   @Option(names = "--pooled-epochs", defaultValue = "0",
       description = "Also train the same CNN on all hospitals' images pooled for this many epochs, as the "
           + "ceiling the federation is measured against (default: ${DEFAULT-VALUE}, off).")
@@ -96,7 +122,8 @@ public final class MnistNonIidBenchmark implements Callable<Integer> {
     }
     Idx train = Idx.read(data.resolve("train-images-idx3-ubyte"), data.resolve("train-labels-idx1-ubyte"));
     Idx test = Idx.read(data.resolve("t10k-images-idx3-ubyte"), data.resolve("t10k-labels-idx1-ubyte"));
-    Map<Long, List<Double>> curves = new LinkedHashMap<>();
+    Map<Epsilon, Map<Long, List<Double>>> curves = new LinkedHashMap<>();
+    Map<Epsilon, Map<Long, Spent>> spent = new LinkedHashMap<>();
     Map<Long, List<Double>> pooled = new LinkedHashMap<>();
     for (long seed : seeds) {
       Path sites = work.resolve("seed-" + seed).resolve("hospitals");
@@ -104,7 +131,7 @@ public final class MnistNonIidBenchmark implements Callable<Integer> {
       List<DatasetDeclaration> declarations = layOut(train, test, seed, sites);
       List<LocalDataset> datasets = new ArrayList<>();
       for (DatasetDeclaration declaration : declarations) {
-        datasets.add(DatasetLoaders.load(declaration));
+        datasets.add(model.prepare(DatasetLoaders.load(declaration)));
       }
       if (pooledEpochs > 0) {
         pooled.put(seed, pooledCurve(datasets, seed));
@@ -113,22 +140,46 @@ public final class MnistNonIidBenchmark implements Callable<Integer> {
       if (rounds == 0) {
         continue;
       }
-      List<Double> curve = new ArrayList<>();
       try (InProcessConsortium federation = new InProcessConsortium(work.resolve("seed-" + seed), "mnist",
           declarations, datasets)) {
-        federation.run(job(seed, rounds, optimizer, learningRate), (JobDetail detail) -> detail.getRoundsList()
-            .forEach(r -> curve.add(r.getMetricsOrThrow("eval_accuracy"))));
+        for (Epsilon epsilon : dpEpsilons) {
+          List<Double> curve = new ArrayList<>();
+          long started = System.nanoTime();
+          federation.run(job(seed, rounds, epsilon), (JobDetail detail) -> {
+            detail.getRoundsList().forEach(r -> curve.add(r.getMetricsOrThrow("eval_accuracy")));
+            spent.computeIfAbsent(epsilon, e -> new LinkedHashMap<>()).put(seed, Spent.of(detail));
+          });
+          curves.computeIfAbsent(epsilon, e -> new LinkedHashMap<>()).put(seed, curve);
+          System.out.printf(Locale.ROOT, "seed %d, %s: accuracy per round %s (%.1f min)%n", seed, epsilon,
+              format(curve), (System.nanoTime() - started) / 6e10);
+        }
       }
-      curves.put(seed, curve);
-      System.out.printf(Locale.ROOT, "seed %d: accuracy per round %s%n", seed, format(curve));
     }
+    curves.forEach((epsilon, byseed) -> {
+      System.out.printf(Locale.ROOT, "%n%s:", epsilon);
+      report("round", byseed);
+    });
     if (!curves.isEmpty()) {
-      report("round", curves);
+      privacyTable(curves, spent);
     }
     if (!pooled.isEmpty()) {
       report("pooled epoch", pooled);
     }
     return 0;
+  }
+
+  /** One row per epsilon: final accuracy over the seeds and the epsilon the hospitals report having spent. */
+  private void privacyTable(Map<Epsilon, Map<Long, List<Double>>> curves, Map<Epsilon, Map<Long, Spent>> spent) {
+    System.out.printf(Locale.ROOT, "%n| target epsilon (delta 1e-5) | accuracy after round %d, mean ± sd over seeds %s"
+        + " | per seed | epsilon spent per seed (min–max over hospitals) |%n|---|---|---|---|%n", rounds, seeds);
+    curves.forEach((epsilon, byseed) -> {
+      List<Double> last = byseed.values().stream().map(c -> c.get(c.size() - 1)).toList();
+      double mean = last.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
+      double sd = Math.sqrt(last.stream().mapToDouble(v -> (v - mean) * (v - mean)).sum()
+          / Math.max(1, last.size() - 1));
+      System.out.printf(Locale.ROOT, "| %s | %.4f ± %.4f | %s | %s |%n", epsilon, mean, sd,
+          format(last), spent.getOrDefault(epsilon, Map.of()).values().stream().map(Spent::toString).toList());
+    });
   }
 
   /**
@@ -138,7 +189,7 @@ public final class MnistNonIidBenchmark implements Callable<Integer> {
    */
   private List<Double> pooledCurve(List<LocalDataset> datasets, long seed) {
     // Only the model, optimiser and batch size of the job matter here, not its rounds.
-    JobSpec spec = JobSpecParser.parse(job(seed, 1, optimizer, learningRate));
+    JobSpec spec = JobSpecParser.parse(job(seed, 1, Epsilon.NONE));
     GlobalModel initial = ModelCatalog.initialModel(spec);
     TrainingPlan plan = new TrainingPlan(initial.configJson(), initial.parameterCount(), spec.inputShape(),
         DIGITS.size(), 1, spec.batchSize(), spec.learningRate(), seed);
@@ -161,22 +212,28 @@ public final class MnistNonIidBenchmark implements Callable<Integer> {
     return curve.stream().map(a -> String.format(Locale.ROOT, "%.3f", a)).toList();
   }
 
-  private static String job(long seed, int rounds, String optimizer, double learningRate) {
+  /** The job document: the chosen model, optimiser and batch, and a DP-SGD block unless epsilon is infinite. */
+  String job(long seed, int rounds, Epsilon epsilon) {
+    String privacy = epsilon.finite()
+        ? String.format(Locale.ROOT, "privacy: {dp_sgd: {epsilon: %s, delta: 1.0e-5, clip: %s}}%n", epsilon.value(),
+            dpClip)
+        : "";
     return """
         name: mnist-non-iid
         dataset: digits
-        model: {architecture: small-cnn}
-        input_shape: [1, 28, 28]
+        model: {architecture: %s}
+        input_shape: %s
         num_classes: 10
         rounds: %d
         min_nodes: %d
         local_epochs: 1
-        batch_size: 10
+        batch_size: %d
         optimizer: %s
         learning_rate: %s
         seed: %d
         deadlines: {selection: 2m, training: 10m, evaluation: 5m}
-        """.formatted(rounds, HOSPITALS, optimizer, learningRate, seed);
+        """.formatted(model.architecture, model.inputShape, rounds, HOSPITALS, batchSize, optimizer, learningRate, seed)
+        + privacy;
   }
 
   /** Sorted by digit, cut into 2 x HOSPITALS shards; hospital h gets two shards drawn for the seed. */
@@ -187,8 +244,9 @@ public final class MnistNonIidBenchmark implements Callable<Integer> {
       shards.add(s);
     }
     Collections.shuffle(shards, random);
-    List<Integer> trainOrder = train.sortedByLabel((int) (train.count() * fraction), random);
-    List<Integer> testOrder = test.sortedByLabel((int) (test.count() * fraction), random);
+    boolean sorted = split == Split.PATHOLOGICAL;
+    List<Integer> trainOrder = train.subset((int) (train.count() * fraction), sorted, random);
+    List<Integer> testOrder = test.subset((int) (test.count() * fraction), sorted, random);
     List<DatasetDeclaration> declarations = new ArrayList<>();
     for (int h = 0; h < HOSPITALS; h++) {
       Path dir = sites.resolve("site-" + h).resolve("digits");
@@ -258,6 +316,129 @@ public final class MnistNonIidBenchmark implements Callable<Integer> {
     }
   }
 
+  /** The network: the catalog's small CNN on [1, 28, 28], or its MLP on the 784 pixels flattened. */
+  enum ModelChoice {
+    SMALL_CNN("small-cnn", "[1, 28, 28]"),
+    MLP("mlp", "[784]");
+
+    final String architecture;
+    final String inputShape;
+
+    ModelChoice(String architecture, String inputShape) {
+      this.architecture = architecture;
+      this.inputShape = inputShape;
+    }
+
+    /**
+     * The hospital's images as this model takes them. The agent's image loader yields [n, 1, 28, 28]
+     * and the catalog's MLP takes [features], so for the MLP the benchmark flattens what the loader
+     * read (row-major, the same pixels) before handing the dataset to the agent.
+     */
+    LocalDataset prepare(LocalDataset images) {
+      if (this == SMALL_CNN) {
+        return images;
+      }
+      return new LocalDataset(images.name(), images.kind(), new long[] {784}, images.classes(),
+          flat(images.train()), flat(images.test()));
+    }
+
+    private static DataSet flat(DataSet images) {
+      return new DataSet(images.getFeatures().reshape('c', images.numExamples(), 784).dup(), images.getLabels());
+    }
+
+    @Override
+    public String toString() {
+      return architecture;
+    }
+
+    static final class Converter implements CommandLine.ITypeConverter<ModelChoice> {
+      @Override
+      public ModelChoice convert(String value) {
+        for (ModelChoice choice : values()) {
+          if (choice.architecture.equals(value)) {
+            return choice;
+          }
+        }
+        throw new CommandLine.TypeConversionException("--model must be small-cnn or mlp, got '" + value + "'");
+      }
+    }
+  }
+
+  /** How the digits are dealt: McMahan et al.'s pathological shards, or shuffled (IID). */
+  enum Split {
+    PATHOLOGICAL, IID;
+
+    @Override
+    public String toString() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+
+    static final class Converter implements CommandLine.ITypeConverter<Split> {
+      @Override
+      public Split convert(String value) {
+        return switch (value) {
+          case "pathological" -> PATHOLOGICAL;
+          case "iid" -> IID;
+          default -> throw new CommandLine.TypeConversionException("--split must be pathological or iid, got '"
+              + value + "'");
+        };
+      }
+    }
+  }
+
+  /** A target epsilon for DP-SGD at delta 1e-5; infinite means the job runs without DP. */
+  record Epsilon(double value) {
+    static final Epsilon NONE = new Epsilon(Double.POSITIVE_INFINITY);
+
+    Epsilon {
+      if (!(value > 0)) {
+        throw new IllegalArgumentException("epsilon must be > 0 (or inf for no DP), got " + value);
+      }
+    }
+
+    boolean finite() {
+      return Double.isFinite(value);
+    }
+
+    @Override
+    public String toString() {
+      return finite() ? String.format(Locale.ROOT, "epsilon %s", value) : "no DP (epsilon inf)";
+    }
+
+    static final class Converter implements CommandLine.ITypeConverter<Epsilon> {
+      @Override
+      public Epsilon convert(String value) {
+        if (value.equalsIgnoreCase("inf") || value.equalsIgnoreCase("infinity")) {
+          return NONE;
+        }
+        try {
+          return new Epsilon(Double.parseDouble(value));
+        } catch (IllegalArgumentException e) {
+          throw new CommandLine.TypeConversionException("--dp-epsilons takes numbers > 0 or inf, got '" + value + "'");
+        }
+      }
+    }
+  }
+
+  /**
+   * The epsilon the hospitals reported having spent by the job's last round (each reports it with its
+   * evaluation), lowest and highest over the hospitals; empty without DP.
+   */
+  record Spent(OptionalDouble min, OptionalDouble max) {
+    static Spent of(JobDetail detail) {
+      var last = detail.getRounds(detail.getRoundsCount() - 1).getEvaluationsMap().values().stream()
+          .filter(m -> m.containsMetrics("dp_epsilon"))
+          .mapToDouble(m -> m.getMetricsOrThrow("dp_epsilon")).summaryStatistics();
+      return last.getCount() == 0 ? new Spent(OptionalDouble.empty(), OptionalDouble.empty())
+          : new Spent(OptionalDouble.of(last.getMin()), OptionalDouble.of(last.getMax()));
+    }
+
+    @Override
+    public String toString() {
+      return min.isEmpty() ? "—" : String.format(Locale.ROOT, "%.3f–%.3f", min.getAsDouble(), max.getAsDouble());
+    }
+  }
+
   /** An idx image file and its label file (LeCun's format: big-endian header, then bytes). */
   record Idx(byte[] pixels, int[] labels) {
     int count() {
@@ -289,15 +470,17 @@ public final class MnistNonIidBenchmark implements Callable<Integer> {
       return Files.newInputStream(file);
     }
 
-    /** A random subset of {@code keep} images, sorted by digit (stable within a digit). */
-    List<Integer> sortedByLabel(int keep, Random random) {
+    /** A random subset of {@code keep} images, sorted by digit (stable within a digit) if asked. */
+    List<Integer> subset(int keep, boolean sortedByLabel, Random random) {
       List<Integer> all = new ArrayList<>();
       for (int i = 0; i < labels.length; i++) {
         all.add(i);
       }
       Collections.shuffle(all, random);
       List<Integer> subset = new ArrayList<>(all.subList(0, Math.min(keep, all.size())));
-      subset.sort((a, b) -> Integer.compare(labels[a], labels[b]));
+      if (sortedByLabel) {
+        subset.sort((a, b) -> Integer.compare(labels[a], labels[b]));
+      }
       return subset;
     }
   }
