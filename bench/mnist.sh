@@ -11,6 +11,7 @@ cd "$(dirname "$0")/.."
 medfed_build examples
 # DP-SGD's per-step native arrays seem to be freed only when the Java heap collects (not yet confirmed): without
 # these JavaCPP limits, which force collections, a DP run on the MLP grew past 15 GB resident and was
-# OOM-killed (docs/results.md, MNIST DP-SGD). With them it levels off near 8 GB.
+# OOM-killed (docs/results.md, MNIST DP-SGD). With them it levelled off near 8 GB. DpSgd's step workspace
+# has fixed the growth since; the limits stay as a guard for the CNN's per-record path.
 OMP_NUM_THREADS=1 exec java -Xmx4g -Dorg.bytedeco.javacpp.maxBytes=3G -Dorg.bytedeco.javacpp.maxPhysicalBytes=8G -cp "$(medfed_classpath examples)" \
   org.medfed.examples.results.MnistNonIidBenchmark "$@"
