@@ -35,17 +35,17 @@ public final class VolumeGenerator {
     double sign = switch (label) {
       case 0 -> 0;
       case 1 -> 1;
-      case 2 -> -0.7;
+      case 2 -> -0.6;
       default -> throw new IllegalArgumentException("label " + label + " is outside 0.." + (CLASSES.size() - 1));
     };
     if (sign != 0) {
-      double radius = 1.3 + 1.2 * random.nextDouble();
+      double radius = 1.5 + 1.0 * random.nextDouble();
       double[] centre = new double[3];
       for (int axis = 0; axis < 3; axis++) {
         // Inside the organ, clear of its rim.
         centre[axis] = size / 2.0 + (random.nextDouble() - 0.5) * size * 0.35;
       }
-      blob(voxels, centre, radius, sign * (0.25 + 0.2 * random.nextDouble()));
+      blob(voxels, centre, radius, sign * (0.45 + 0.25 * random.nextDouble()));
     }
     for (int pass = 0; pass < scanner.blurPasses(); pass++) {
       voxels = boxBlur(voxels);
