@@ -11,7 +11,9 @@ import org.medfed.nodeagent.training.CancellationToken;
 import org.medfed.nodeagent.training.Dl4jTrainer;
 import org.medfed.nodeagent.training.LocalTrainer;
 import org.medfed.nodeagent.training.TrainingPlan;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The comparisons a consortium asks for: each hospital training alone, and all data pooled in one
@@ -46,13 +48,22 @@ final class Baselines {
 
   double pooled(List<LocalDataset> hospitals, DataSet heldOut) {
     LocalDataset first = hospitals.get(0);
-    DataSet train = DataSet.merge(hospitals.stream().map(LocalDataset::train).toList());
+    DataSet train = merge(hospitals.stream().map(LocalDataset::train).toList());
     return accuracyOf(new LocalDataset("pooled", first.kind(), first.inputShape(), first.classes(), train, heldOut),
         heldOut);
   }
 
   static DataSet unionOfTestSplits(List<LocalDataset> hospitals) {
-    return DataSet.merge(hospitals.stream().map(LocalDataset::test).filter(d -> !d.isEmpty() && d.numExamples() > 0)
-        .toList());
+    return merge(hospitals.stream().map(LocalDataset::test).toList());
+  }
+
+  /**
+   * The examples one after the other. Not {@link DataSet#merge}: it refuses rank-5 (volume)
+   * features; the demo's datasets have no masks, so concatenating along the examples is all a merge is.
+   */
+  private static DataSet merge(List<DataSet> parts) {
+    List<DataSet> present = parts.stream().filter(d -> !d.isEmpty() && d.numExamples() > 0).toList();
+    return new DataSet(Nd4j.concat(0, present.stream().map(DataSet::getFeatures).toArray(INDArray[]::new)),
+        Nd4j.concat(0, present.stream().map(DataSet::getLabels).toArray(INDArray[]::new)));
   }
 }

@@ -36,6 +36,27 @@ public final class LabelSkew {
     return counts;
   }
 
+  /**
+   * Label skew with equal quantity: every hospital holds {@code perHospital} samples, its class mix
+   * drawn from a symmetric Dirichlet(alpha). With few hospitals, {@link #counts} can leave one of
+   * them holding most of the data, and a model trained there alone is then as good as any; here
+   * each hospital is as large as the others and lacks what the others have.
+   *
+   * @return counts[h][c]: samples of class c at hospital h; every hospital totals {@code perHospital}
+   */
+  public static int[][] mixes(int hospitals, int classes, int perHospital, double alpha, Random random) {
+    int[][] counts = new int[hospitals][];
+    for (int h = 0; h < hospitals; h++) {
+      // One hospital's mix is one column of counts() with the roles of class and hospital swapped.
+      int[][] column = counts(classes, 1, perHospital, alpha, random);
+      counts[h] = new int[classes];
+      for (int c = 0; c < classes; c++) {
+        counts[h][c] = column[c][0];
+      }
+    }
+    return counts;
+  }
+
   static double[] dirichlet(int k, double alpha, Random random) {
     double[] draws = new double[k];
     double sum = 0;

@@ -24,16 +24,39 @@ public final class SyntheticConsortium {
   public static final String GENOMIC_DATASET = "expression";
   public static final int IMAGE_SIZE = 28;
   public static final int GENES = 400;
+  public static final String VOLUME_DATASET = "volumes";
+  /** Voxels a side: small enough that a 3D network trains in seconds per round on two cores. */
+  public static final int VOLUME_SIZE = 12;
 
   /**
    * @param trainPerHospital average number of training samples per hospital and task; each
    *     hospital also gets a held-out test split a third that size, drawn from its own distribution
+   * @param volumesPerHospital the same for CT volumes, written only when positive (volumes are
+   *     slower to write, load and train, so only the volumetric task asks for them)
    */
-  public record Settings(int hospitals, int trainPerHospital, double dirichletAlpha, long seed) {
+  public record Settings(int hospitals, int trainPerHospital, double dirichletAlpha, long seed,
+      int volumesPerHospital) {
     public Settings {
       if (hospitals < 2) {
         throw new IllegalArgumentException("a consortium needs at least 2 hospitals, got " + hospitals);
       }
+      if (volumesPerHospital < 0) {
+        throw new IllegalArgumentException("volumesPerHospital must be >= 0, got " + volumesPerHospital);
+      }
+    }
+
+    /** Imaging and genomic data only. */
+    public Settings(int hospitals, int trainPerHospital, double dirichletAlpha, long seed) {
+      this(hospitals, trainPerHospital, dirichletAlpha, seed, 0);
+    }
+
+    boolean volumes() {
+      return volumesPerHospital > 0;
+    }
+
+    List<String> datasets() {
+      return volumes() ? List.of(IMAGING_DATASET, GENOMIC_DATASET, VOLUME_DATASET)
+          : List.of(IMAGING_DATASET, GENOMIC_DATASET);
     }
   }
 
@@ -49,7 +72,8 @@ public final class SyntheticConsortium {
   /**
    * Writes the hospitals' data and agent configurations. With {@code kits} (a folder `medfed
    * provision` wrote) each agent uses its startup kit for mutual TLS; without, it runs in plaintext
-   * development mode. Demo agents approve jobs automatically.
+   * development mode. Demo agents approve jobs automatically. With volumes, hospital a holds DICOM
+   * series, b NIfTI files and c multi-frame DICOM (then round again), see {@link StudyFormat}.
    */
   public static List<Hospital> write(Path root, Settings settings, String coordinatorAddress, Optional<Path> kits) {
     Random random = new Random(settings.seed());
@@ -62,6 +86,9 @@ public final class SyntheticConsortium {
         settings.dirichletAlpha(), random);
     int[][] genomicCounts = LabelSkew.counts(h, ExpressionGenerator.CLASSES.size(), perClassGenomic,
         settings.dirichletAlpha(), random);
+    // Drawn after the other tasks' counts, so that asking for volumes leaves their data as it was.
+    int[][] volumeCounts = settings.volumes() ? LabelSkew.mixes(h, VolumeGenerator.CLASSES.size(),
+        settings.volumesPerHospital() * 4 / 3, settings.dirichletAlpha(), random) : null;
     List<Hospital> hospitals = new ArrayList<>();
     try {
       for (int i = 0; i < h; i++) {
@@ -70,8 +97,15 @@ public final class SyntheticConsortium {
         Random site = new Random(settings.seed() * 7919 + i);
         writeScans(dir.resolve(IMAGING_DATASET), scans, ScannerProfile.draw(site), imagingCounts[i], site);
         writeExpression(dir.resolve(GENOMIC_DATASET), expression, expression.batchEffect(site), genomicCounts[i], site);
+        if (settings.volumes()) {
+          // A random of its own, for the same reason as the counts.
+          Random volumeSite = new Random(settings.seed() * 7927 + i);
+          writeVolumes(dir.resolve(VOLUME_DATASET), StudyFormat.values()[i % StudyFormat.values().length],
+              ScannerProfile.draw(volumeSite), volumeCounts[i], volumeSite);
+        }
         Path config = dir.resolve("agent.yaml");
-        Files.writeString(config, agentConfig(id, coordinatorAddress, kits.map(k -> k.resolve("hospitals").resolve(id))));
+        Files.writeString(config, agentConfig(id, coordinatorAddress, kits.map(k -> k.resolve("hospitals").resolve(id)),
+            settings.volumes()));
         hospitals.add(new Hospital(id, dir, config));
       }
     } catch (IOException e) {
@@ -99,7 +133,7 @@ public final class SyntheticConsortium {
               + "; list it under hospitals: in the consortium file and run `medfed provision`");
         }
         Files.createDirectories(kit.resolve("data"));
-        for (String dataset : List.of(IMAGING_DATASET, GENOMIC_DATASET)) {
+        for (String dataset : settings.datasets()) {
           Path target = kit.resolve("data").resolve(dataset);
           if (Files.exists(target)) {
             throw new IllegalArgumentException(target + " already exists; remove it to regenerate");
@@ -110,7 +144,7 @@ public final class SyntheticConsortium {
         if (!yaml.contains("datasets: []")) {
           throw new IllegalArgumentException(config + " already declares datasets; edit it by hand");
         }
-        Files.writeString(config, yaml.replace("datasets: []\n", "datasets:\n" + datasetsYaml("data/")));
+        Files.writeString(config, yaml.replace("datasets: []\n", "datasets:\n" + datasetsYaml("data/", settings.volumes())));
         filled.add(kit);
       }
       Directories.deleteRecursively(staging);
@@ -145,6 +179,21 @@ public final class SyntheticConsortium {
     Files.createDirectories(dir.resolve("test"));
   }
 
+  private static void writeVolumes(Path dir, StudyFormat format, ScannerProfile scanner, int[] perClass,
+      Random random) throws IOException {
+    VolumeGenerator generator = new VolumeGenerator(VOLUME_SIZE);
+    for (int c = 0; c < perClass.length; c++) {
+      int test = perClass[c] / 4;
+      for (int n = 0; n < perClass[c]; n++) {
+        Path folder = dir.resolve(n < test ? "test" : "train").resolve(VolumeGenerator.CLASSES.get(c));
+        format.write(folder, String.format("study-%04d", n), generator.volume(c, scanner, random), VOLUME_SIZE,
+            random);
+      }
+    }
+    Files.createDirectories(dir.resolve("train"));
+    Files.createDirectories(dir.resolve("test"));
+  }
+
   private static void writeExpression(Path dir, ExpressionGenerator generator, ExpressionGenerator.BatchEffect batch,
       int[] perClass, Random random) throws IOException {
     Files.createDirectories(dir);
@@ -173,7 +222,7 @@ public final class SyntheticConsortium {
     }
   }
 
-  static String agentConfig(String id, String coordinatorAddress, Optional<Path> kit) {
+  static String agentConfig(String id, String coordinatorAddress, Optional<Path> kit, boolean volumes) {
     String security = kit.map(k -> """
         tls:
           certificate: %s
@@ -189,11 +238,18 @@ public final class SyntheticConsortium {
         auto_approve_jobs: true
         state_dir: state
         datasets:
-        """.formatted(id, id, coordinatorAddress, security) + datasetsYaml("");
+        """.formatted(id, id, coordinatorAddress, security) + datasetsYaml("", volumes);
   }
 
-  /** The two datasets' declarations, as list items under {@code datasets:}. */
-  static String datasetsYaml(String locationPrefix) {
+  /** The datasets' declarations, as list items under {@code datasets:}. */
+  static String datasetsYaml(String locationPrefix, boolean volumes) {
+    String volumeDeclaration = !volumes ? "" : """
+          - name: %s
+            kind: imaging
+            format: volume_folders
+            location: %s%s
+            classes: [%s]
+        """.formatted(VOLUME_DATASET, locationPrefix, VOLUME_DATASET, String.join(", ", VolumeGenerator.CLASSES));
     return """
           - name: %s
             kind: imaging
@@ -206,6 +262,7 @@ public final class SyntheticConsortium {
             location: %s%s
             classes: [%s]
         """.formatted(IMAGING_DATASET, locationPrefix, IMAGING_DATASET, String.join(", ", ScanGenerator.CLASSES),
-        GENOMIC_DATASET, locationPrefix, GENOMIC_DATASET, String.join(", ", ExpressionGenerator.CLASSES));
+        GENOMIC_DATASET, locationPrefix, GENOMIC_DATASET, String.join(", ", ExpressionGenerator.CLASSES))
+        + volumeDeclaration;
   }
 }

@@ -39,6 +39,43 @@ class SyntheticConsortiumTest {
   }
 
   @Test
+  void labelSkewMixes_givesEveryHospitalTheSameSize_andEachAMixOfItsOwn() {
+    int[][] counts = LabelSkew.mixes(3, 3, 80, 0.5, new Random(1));
+
+    for (int[] hospital : counts) {
+      assertEquals(80, Arrays.stream(hospital).sum());
+      // With alpha 0.5 one class typically dominates a hospital; uniform would be about 27.
+      assertTrue(Arrays.stream(hospital).max().orElseThrow() > 40, "mix too even: " + Arrays.deepToString(counts));
+    }
+    assertNotEquals(Arrays.toString(counts[0]), Arrays.toString(counts[1]));
+  }
+
+  @Test
+  void write_withVolumes_leavesTheOtherTasksFilesAsWithout_andDeclaresTheVolumes() throws Exception {
+    SyntheticConsortium.write(dir.resolve("without"), new SyntheticConsortium.Settings(3, 20, 0.5, 5), "localhost:1",
+        Optional.empty());
+    List<SyntheticConsortium.Hospital> with = SyntheticConsortium.write(dir.resolve("with"),
+        new SyntheticConsortium.Settings(3, 20, 0.5, 5, 6), "localhost:1", Optional.empty());
+
+    for (String dataset : List.of(SyntheticConsortium.IMAGING_DATASET, SyntheticConsortium.GENOMIC_DATASET)) {
+      List<Path> files;
+      try (Stream<Path> walk = Files.walk(dir.resolve("without/hospital-b").resolve(dataset))) {
+        files = walk.filter(Files::isRegularFile).toList();
+      }
+      for (Path file : files) {
+        Path twin = dir.resolve("with").resolve(dir.resolve("without").relativize(file));
+        assertArrayEquals(Files.readAllBytes(file), Files.readAllBytes(twin), file + " changed when volumes were added");
+      }
+    }
+    LocalDataset volumes = DatasetLoaders.load(AgentConfigLoader.load(with.get(1).agentConfig()).datasets().get(2));
+    int size = SyntheticConsortium.VOLUME_SIZE;
+    assertArrayEquals(new long[] {1, size, size, size}, volumes.inputShape());
+    assertEquals(VolumeGenerator.CLASSES, volumes.classes());
+    // 6 training studies on average, plus a quarter of each class held out: 8 in all.
+    assertEquals(8, volumes.trainSamples() + volumes.testSamples());
+  }
+
+  @Test
   void write_sameSeed_givesIdenticalFiles() throws Exception {
     var settings = new SyntheticConsortium.Settings(2, 40, 0.5, 7);
     SyntheticConsortium.write(dir.resolve("one"), settings, "localhost:1", Optional.empty());
