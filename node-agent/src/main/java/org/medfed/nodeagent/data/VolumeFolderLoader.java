@@ -13,8 +13,9 @@ import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * Reads folder-per-class volumes ({@code split/class/study}, as {@link ImageFolderLoader} reads 2D
- * images) into NCDHW float tensors of shape {@code [n, 1, D, H, W]}, each volume brought to RAS+,
+ * Reads volumes laid out folder-per-class ({@code split/class/study}, as {@link ImageFolderLoader}
+ * reads 2D images) or listed in a CSV {@link Manifest} ({@code study,label[,split]}, when
+ * {@code location} is a file) into NCDHW float tensors of shape {@code [n, 1, D, H, W]}, each volume brought to RAS+,
  * resampled and scaled by the declaration's {@link VolumePreprocessing}. A study is a NIfTI file
  * ({@code .nii}, {@code .nii.gz}, read by {@link NiftiVolumes}), a folder holding one DICOM series or
  * a multi-frame DICOM file ({@code .dcm} or no extension, both read by {@link DicomSeries}).
@@ -27,15 +28,24 @@ final class VolumeFolderLoader {
 
   static LocalDataset load(DatasetDeclaration declaration, BadRows badRows) {
     Path root = declaration.location();
-    if (!Files.isDirectory(root)) {
-      throw new DataLoadException("dataset '" + declaration.name() + "': folder " + root
-          + " does not exist; point 'location' at a folder with train/ and test/ inside");
+    List<Study> train;
+    List<Study> test;
+    if (Files.isRegularFile(root)) {
+      Manifest.Splits splits = Manifest.read(declaration, "study", VolumeFolderLoader::isStudy,
+          "a study: expected a NIfTI volume (.nii or .nii.gz), a multi-frame DICOM file (.dcm or no extension) or a folder holding one DICOM series", badRows);
+      train = splits.train().stream().map(e -> new Study(e.file(), e.label())).toList();
+      test = splits.test().stream().map(e -> new Study(e.file(), e.label())).toList();
+    } else if (Files.isDirectory(root)) {
+      train = studies(root.resolve("train"), declaration, badRows);
+      test = studies(root.resolve("test"), declaration, badRows);
+    } else {
+      throw new DataLoadException("dataset '" + declaration.name() + "': " + root + " does not exist; point"
+          + " 'location' at a folder with train/ and test/ inside, or at a CSV manifest (study,label[,split])");
     }
-    List<Study> train = studies(root.resolve("train"), declaration, badRows);
-    List<Study> test = studies(root.resolve("test"), declaration, badRows);
     if (train.isEmpty() && test.isEmpty()) {
       throw new DataLoadException("dataset '" + declaration.name() + "': no studies (.nii or .nii.gz files, DICOM"
-          + " series folders or multi-frame DICOM files) under " + root + "/train or " + root + "/test");
+          + " series folders or multi-frame DICOM files) " + (Files.isRegularFile(root) ? "listed in " + root
+          : "under " + root + "/train or " + root + "/test"));
     }
     Reader reader = new Reader(declaration, train.size() + test.size(), badRows);
     Split trainSplit = reader.read(train);
@@ -68,6 +78,10 @@ final class VolumeFolderLoader {
         || name.matches("[0-9.]+");
   }
 
+  private static boolean isStudy(Path entry) {
+    return Files.isDirectory(entry) || Files.isRegularFile(entry) && (isNifti(entry) || isDicomFile(entry));
+  }
+
   private static List<Study> studies(Path splitDir, DatasetDeclaration declaration, BadRows badRows) {
     if (!Files.isDirectory(splitDir)) {
       throw new DataLoadException("dataset '" + declaration.name() + "': missing folder " + splitDir);
@@ -80,7 +94,7 @@ final class VolumeFolderLoader {
         badRows.report(new DataLoadException(classDir + ": class folder is empty; add its volumes or remove it"));
       }
       for (Path entry : entries) {
-        if (Files.isDirectory(entry) || isNifti(entry) || isDicomFile(entry)) {
+        if (isStudy(entry)) {
           studies.add(new Study(entry, label));
         } else {
           badRows.report(new DataLoadException(entry + ": not a study: expected a NIfTI volume (.nii or .nii.gz), a"

@@ -69,7 +69,7 @@ class ImageManifestLoaderTest {
 
     DataLoadException missing = assertThrows(DataLoadException.class, () -> DatasetLoaders.load(
         manifest("path,label\na.png,normal\ngone.png,normal\n")));
-    assertEquals(dir.resolve("manifest.csv") + ":3: image " + dir.resolve("gone.png") + " does not exist",
+    assertEquals(dir.resolve("manifest.csv") + ":3: " + dir.resolve("gone.png") + " does not exist",
         missing.getMessage());
 
     DataLoadException corrupt = assertThrows(DataLoadException.class, () -> DatasetLoaders.load(

@@ -130,6 +130,53 @@ class VolumeFolderLoaderTest {
     assertEquals(1, loaded.dataset().trainSamples());
   }
 
+  private DatasetDeclaration manifest(String... rows) throws Exception {
+    Path manifest = dir.resolve("studies.csv");
+    Files.writeString(manifest, String.join("\n", rows) + "\n");
+    return new DatasetDeclaration("brains", DatasetKind.IMAGING, DatasetFormat.VOLUME_FOLDERS, manifest, CLASSES,
+        DatasetDeclaration.Options.DEFAULTS.withVolume(resizedTo(4)));
+  }
+
+  @Test
+  void load_aManifest_readsTheListedStudies_withGivenSplitsKept_andTheRestDealtBySeed() throws Exception {
+    study("scans", "lesion", "a.nii", 4);
+    study("scans", "healthy", "b.nii.gz", 5);
+    study("scans", "lesion", "c.nii", 4);
+    study("scans", "healthy", "d.nii", 6);
+
+    LocalDataset data = DatasetLoaders.load(manifest("study,label,split", "scans/lesion/a.nii,lesion,test",
+        "scans/healthy/b.nii.gz,healthy,", "scans/lesion/c.nii,lesion,", "scans/healthy/d.nii,healthy,"));
+
+    // a is the declared test study; of the 3 unsplit, the default test_fraction (0.2) holds back round(0.6) = 1.
+    assertEquals(2, data.trainSamples());
+    assertArrayEquals(new long[] {2, 1, 4, 4, 4}, data.test().getFeatures().shape());
+    assertArrayEquals(new float[] {0, 1}, data.test().getLabels().getRow(1).toFloatVector(),
+        "the declared test study comes after the dealt one, with its label");
+    INDArray lesionTest = data.test().getFeatures().slice(1);
+    assertTrue(lesionTest.maxNumber().doubleValue() > 3, "the lesion study's bright voxel survives resampling");
+  }
+
+  @Test
+  void load_aManifestRowNamingAMissingStudyOrANonStudy_namesTheLine() throws Exception {
+    study("scans", "healthy", "a.nii", 4);
+    Files.writeString(dir.resolve("scans/report.pdf"), "not a volume");
+
+    DataLoadException missing = assertThrows(DataLoadException.class, () -> DatasetLoaders.load(manifest(
+        "study,label", "scans/healthy/a.nii,healthy", "scans/healthy/gone.nii,lesion")));
+    DataLoadException notAStudy = assertThrows(DataLoadException.class, () -> DatasetLoaders.load(manifest(
+        "study,label", "scans/healthy/a.nii,healthy", "scans/report.pdf,lesion")));
+    DataLoadException header = assertThrows(DataLoadException.class, () -> DatasetLoaders.load(manifest(
+        "path,label", "scans/healthy/a.nii,healthy")));
+
+    Path csv = dir.resolve("studies.csv");
+    assertEquals(csv + ":3: " + dir.resolve("scans/healthy/gone.nii") + " does not exist", missing.getMessage());
+    assertEquals(csv + ":3: " + dir.resolve("scans/report.pdf") + " is not a study: expected a NIfTI volume (.nii or"
+        + " .nii.gz), a multi-frame DICOM file (.dcm or no extension) or a folder holding one DICOM series",
+        notAStudy.getMessage());
+    assertEquals(csv + ":1: header must name the columns 'study' and 'label' (and optionally 'split'), got [path,"
+        + " label]", header.getMessage());
+  }
+
   @Test
   void load_dicomSeriesFoldersMultiFrameFilesAndNifti_giveOneTensor_andASeriesEqualsItsNiftiConversion()
       throws Exception {
