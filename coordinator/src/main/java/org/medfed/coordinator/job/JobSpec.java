@@ -37,11 +37,14 @@ public record JobSpec(String name, String dataset, ModelSpec model, long[] input
     Objects.requireNonNull(dpSgd, "dpSgd");
     JobSchema.NAME.check(name);
     JobSchema.DATASET.check(dataset);
-    // Only the 3D architecture reads 4-dimensional inputs; elsewhere a fourth dimension is a typo.
-    require(model.volumetric() ? inputShape.length == 4 : inputShape.length == 1 || inputShape.length == 3,
+    // Only small-cnn3d and cox (on a 3D body) read 4-dimensional inputs; elsewhere a fourth dimension is a typo.
+    require(model.volumetric() ? inputShape.length == 4 : model.survival()
+        ? inputShape.length == 1 || inputShape.length == 4 : inputShape.length == 1 || inputShape.length == 3,
         "input_shape", model.volumetric() ? "must be [channels, depth, height, width] for small-cnn3d, got "
-            + Arrays.toString(inputShape) : "must be [features] or [channels, height, width] (or [channels, depth,"
-            + " height, width] with architecture small-cnn3d), got " + Arrays.toString(inputShape));
+            + Arrays.toString(inputShape) : model.survival() ? "must be [features] or, for volumes, [channels, depth,"
+            + " height, width] for cox, got " + Arrays.toString(inputShape) : "must be [features] or [channels,"
+            + " height, width] (or [channels, depth, height, width] with small-cnn3d or cox), got "
+            + Arrays.toString(inputShape));
     JobSchema.INPUT_SHAPE.check(Arrays.stream(inputShape).boxed().toList());
     require(model.survival() ? numClasses == 0 : numClasses >= 2, "num_classes", model.survival()
         ? "must be left out for a survival (cox) model, got " + numClasses : "must be >= 2, got " + numClasses);

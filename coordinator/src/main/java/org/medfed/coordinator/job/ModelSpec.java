@@ -28,7 +28,8 @@ public sealed interface ModelSpec {
     MLP,
     /**
      * A Cox proportional-hazards model for time-to-event outcomes: a linear risk score (with
-     * {@code hidden} layers, a deep Cox model), trained on the partial likelihood.
+     * {@code hidden} layers, a deep Cox model), trained on the partial likelihood. Over volumes
+     * ({@code [channels, depth, height, width]}) the risk score sits on small-cnn3d's body.
      */
     COX
   }

@@ -82,10 +82,7 @@ public final class ModelCatalog {
             spec.seed(), spec.optimizer(), builtIn.hiddenUnits().isEmpty() ? 64 : builtIn.hiddenUnits().get(0));
       }
       case SMALL_CNN3D -> {
-        if (shape.length != 4 || shape[1] < 4 || shape[2] < 4 || shape[3] < 4) {
-          throw new InvalidJobSpecException("input_shape", "small-cnn3d needs [channels, depth, height, width] of at"
-              + " least 4x4x4, got " + Arrays.toString(shape));
-        }
+        checkVolume("small-cnn3d", shape);
         yield smallCnn3d((int) shape[0], (int) shape[1], (int) shape[2], (int) shape[3], spec.numClasses(),
             spec.learningRate(), spec.seed(), spec.optimizer(),
             builtIn.hiddenUnits().isEmpty() ? 32 : builtIn.hiddenUnits().get(0));
@@ -99,9 +96,14 @@ public final class ModelCatalog {
             builtIn.hiddenUnits().isEmpty() ? DEFAULT_MLP_HIDDEN : builtIn.hiddenUnits());
       }
       case COX -> {
+        if (shape.length == 4) {
+          checkVolume("cox", shape);
+          yield cox3d((int) shape[0], (int) shape[1], (int) shape[2], (int) shape[3], spec.learningRate(), spec.seed(),
+              spec.optimizer(), builtIn.hiddenUnits().isEmpty() ? 32 : builtIn.hiddenUnits().get(0));
+        }
         if (shape.length != 1) {
-          throw new InvalidJobSpecException("input_shape", "cox needs [features], got "
-              + Arrays.toString(shape));
+          throw new InvalidJobSpecException("input_shape", "cox needs [features], or [channels, depth, height, width]"
+              + " for volumes, got " + Arrays.toString(shape));
         }
         yield cox((int) shape[0], spec.learningRate(), spec.seed(), spec.optimizer(), builtIn.hiddenUnits());
       }
@@ -127,12 +129,38 @@ public final class ModelCatalog {
         .build();
   }
 
+  private static void checkVolume(String architecture, long[] shape) {
+    if (shape.length != 4 || shape[1] < 4 || shape[2] < 4 || shape[3] < 4) {
+      throw new InvalidJobSpecException("input_shape", architecture + " needs [channels, depth, height, width] of at"
+          + " least 4x4x4, got " + Arrays.toString(shape));
+    }
+  }
+
   /**
    * conv3x3x3(8) - maxpool2 - conv3x3x3(16) - maxpool2 - dense - softmax, in NCDHW (the layout the
    * volume loader gives); "same" padding keeps small volumes (down to 4x4x4) trainable.
    */
   static MultiLayerConfiguration smallCnn3d(int channels, int depth, int height, int width, int classes, double lr,
       long seed, Optimizer optimizer, int dense) {
+    return conv3dStack(seed, lr, optimizer, dense)
+        .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(classes)
+            .activation(Activation.SOFTMAX).build())
+        .setInputType(InputType.convolutional3D(Convolution3D.DataFormat.NCDHW, depth, height, width, channels))
+        .build();
+  }
+
+  /** small-cnn3d's body under a Cox head: one linear risk score per volume, trained on the partial likelihood. */
+  static MultiLayerConfiguration cox3d(int channels, int depth, int height, int width, double lr, long seed,
+      Optimizer optimizer, int dense) {
+    return conv3dStack(seed, lr, optimizer, dense)
+        .layer(new OutputLayer.Builder().lossFunction(new CoxPartialLikelihood()).nOut(1)
+            .activation(Activation.IDENTITY).build())
+        .setInputType(InputType.convolutional3D(Convolution3D.DataFormat.NCDHW, depth, height, width, channels))
+        .build();
+  }
+
+  /** Two 3D convolution blocks and a dense ReLU layer, the body small-cnn3d and the volumetric Cox model share. */
+  private static NeuralNetConfiguration.ListBuilder conv3dStack(long seed, double lr, Optimizer optimizer, int dense) {
     return new NeuralNetConfiguration.Builder()
         .seed(seed)
         .weightInit(WeightInit.XAVIER)
@@ -146,11 +174,7 @@ public final class ModelCatalog {
             .dataFormat(Convolution3D.DataFormat.NCDHW).activation(Activation.RELU).build())
         .layer(new Subsampling3DLayer.Builder(Subsampling3DLayer.PoolingType.MAX).kernelSize(2, 2, 2).stride(2, 2, 2)
             .dataFormat(Convolution3D.DataFormat.NCDHW).build())
-        .layer(new DenseLayer.Builder().nOut(dense).activation(Activation.RELU).build())
-        .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(classes)
-            .activation(Activation.SOFTMAX).build())
-        .setInputType(InputType.convolutional3D(Convolution3D.DataFormat.NCDHW, depth, height, width, channels))
-        .build();
+        .layer(new DenseLayer.Builder().nOut(dense).activation(Activation.RELU).build());
   }
 
   static MultiLayerConfiguration mlp(int features, int classes, double lr, long seed, Optimizer optimizer,

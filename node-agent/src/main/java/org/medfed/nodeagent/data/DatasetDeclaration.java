@@ -24,12 +24,12 @@ public record DatasetDeclaration(String name, DatasetKind kind, DatasetFormat fo
    * @param orientation for {@code expression_matrix}: genes (features) as rows or as columns
    * @param phenotypes for {@code expression_matrix}: the file with sample ids and labels
    * @param labelColumn the phenotype column holding the label
-   * @param testFraction for {@code expression_matrix} and {@code image_manifest} without a
+   * @param testFraction for {@code expression_matrix} and the image and volume manifests without a
    *     {@code split} column: the share of samples held out for testing, drawn with {@code splitSeed}
    * @param window for DICOM images: the display window; empty uses each file's own
    * @param skipBadRows skip (and count) bad records instead of failing the load
    * @param image for 2D imaging formats: resize and channel conversion
-   * @param volume for {@code volume_folders}: the volume of a 4D file, resampling, intensity scaling
+   * @param volume for {@code volume_folders} and {@code volume_survival}: the volume of a 4D file, resampling, intensity scaling
    *     and the memory share
    * @param fhir for {@code fhir}: how the records become features and a label
    */
@@ -112,9 +112,9 @@ public record DatasetDeclaration(String name, DatasetKind kind, DatasetFormat fo
         && (format == DatasetFormat.IMAGE_FOLDERS || format == DatasetFormat.IMAGE_MANIFEST)) {
       throw new IllegalArgumentException("dataset '" + name + "': normalise applies to tables, not image folders");
     }
-    if (options.normalisation() != Normalisation.NONE && format == DatasetFormat.VOLUME_FOLDERS) {
+    if (options.normalisation() != Normalisation.NONE && format.volumes()) {
       // normalise scales each voxel position across patients; volumes are scaled each on its own.
-      throw new IllegalArgumentException("dataset '" + name + "': normalise applies to tables; for volume_folders"
+      throw new IllegalArgumentException("dataset '" + name + "': normalise applies to tables; for volumes"
           + " declare intensity: zscore | window | none");
     }
     Objects.requireNonNull(name, "name");

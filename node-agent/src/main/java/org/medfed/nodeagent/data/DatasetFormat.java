@@ -31,10 +31,16 @@ public enum DatasetFormat {
    */
   VCF,
   /**
-   * {@code <location>/train/<class>/*.nii[.gz]} and {@code <location>/test/<class>/*.nii[.gz]}: one
-   * NIfTI-1 or NIfTI-2 volume per study, read as {@code [1, depth, height, width]} in RAS+ order.
+   * {@code <location>/train/<class>/<study>} and {@code <location>/test/<class>/<study>}, or a CSV
+   * manifest {@code study,label[,split]}: one volume per study (NIfTI, a DICOM series folder or a
+   * multi-frame DICOM file), read as {@code [1, depth, height, width]} in RAS+ order.
    */
   VOLUME_FOLDERS,
+  /**
+   * Volumes as {@link #VOLUME_FOLDERS}, listed in a CSV manifest {@code study,time,event[,split]}
+   * for time-to-event outcomes; each study gets {@code [time, event]} as {@link #CSV_SURVIVAL}.
+   */
+  VOLUME_SURVIVAL,
   /**
    * A folder ({@code <location>}) of FHIR R4 records, JSON Bundles and bulk-export NDJSON, read
    * into a table of one row per patient by the dataset's {@code mapping} ({@link FhirMapping}).
@@ -48,7 +54,12 @@ public enum DatasetFormat {
 
   /** Whether the labels are (time, event) rather than classes. */
   public boolean survival() {
-    return this == CSV_SURVIVAL || this == FHIR_SURVIVAL;
+    return this == CSV_SURVIVAL || this == FHIR_SURVIVAL || this == VOLUME_SURVIVAL;
+  }
+
+  /** Whether the samples are volumes ({@code [1, depth, height, width]}) read with volume preprocessing. */
+  public boolean volumes() {
+    return this == VOLUME_FOLDERS || this == VOLUME_SURVIVAL;
   }
 
   /** Whether the dataset is FHIR records read through a mapping. */

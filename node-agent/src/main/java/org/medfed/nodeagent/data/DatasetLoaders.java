@@ -45,7 +45,7 @@ public final class DatasetLoaders {
       case EXPRESSION_MATRIX -> ExpressionMatrixLoader.load(declaration, badRows);
       case IMAGE_MANIFEST -> ImageManifestLoader.load(declaration, badRows);
       case VCF -> VcfLoader.load(declaration, badRows);
-      case VOLUME_FOLDERS -> VolumeFolderLoader.load(declaration, badRows);
+      case VOLUME_FOLDERS, VOLUME_SURVIVAL -> VolumeFolderLoader.load(declaration, badRows);
       case FHIR, FHIR_SURVIVAL -> FhirLoader.load(declaration, badRows);
     };
     if (dataset.trainSamples() == 0) {

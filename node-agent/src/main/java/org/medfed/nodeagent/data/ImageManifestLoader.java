@@ -1,6 +1,7 @@
 package org.medfed.nodeagent.data;
 
 import java.nio.file.Files;
+import java.util.List;
 
 /**
  * Reads images listed in a CSV {@link Manifest} ({@code path,label[,split]}), PNG or JPEG, all the
@@ -11,13 +12,14 @@ final class ImageManifestLoader {
   private ImageManifestLoader() {}
 
   static LocalDataset load(DatasetDeclaration declaration, BadRows badRows) {
-    Manifest.Splits splits = Manifest.read(declaration, "path", Files::isRegularFile, "an image file", badRows);
+    Manifest.Splits<Integer> splits = Manifest.read(declaration, "path", Files::isRegularFile, "an image file",
+        List.of("label"), Manifest.classLabel(declaration.classes()), badRows);
     ImageFolderLoader.Split train = new ImageFolderLoader.Split();
     ImageFolderLoader.Split test = new ImageFolderLoader.Split();
-    for (Manifest.Entry entry : splits.train()) {
+    for (Manifest.Entry<Integer> entry : splits.train()) {
       add(train, entry, train, test, declaration.options(), badRows);
     }
-    for (Manifest.Entry entry : splits.test()) {
+    for (Manifest.Entry<Integer> entry : splits.test()) {
       add(test, entry, train, test, declaration.options(), badRows);
     }
     long[] shape = train.shape != null ? train.shape : test.shape;
@@ -29,7 +31,7 @@ final class ImageManifestLoader {
         train.toDataSet(shape, classes), test.toDataSet(shape, classes));
   }
 
-  private static void add(ImageFolderLoader.Split into, Manifest.Entry entry, ImageFolderLoader.Split train,
+  private static void add(ImageFolderLoader.Split into, Manifest.Entry<Integer> entry, ImageFolderLoader.Split train,
       ImageFolderLoader.Split test, DatasetDeclaration.Options options, BadRows badRows) {
     // Both splits must share one image size: the first image read sets it for both.
     long[] shape = train.shape != null ? train.shape : test.shape;
@@ -42,7 +44,7 @@ final class ImageManifestLoader {
       return;
     }
     into.pixels.add(pixels);
-    into.labels.add(entry.label());
+    into.labels.add(entry.outcome());
     train.shape = into.shape;
     test.shape = into.shape;
   }

@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
@@ -12,21 +13,29 @@ import java.util.Random;
 import java.util.function.Predicate;
 
 /**
- * A CSV manifest that lists one sample per row ({@code <path column>,label[,split]}, paths relative
- * to the manifest's folder), as PACS and lab exports often come. Rows without a split are dealt
- * between train and test by the declaration's seeded {@code test_fraction}. A row naming a missing
- * file, an unknown label or a bad split is reported to {@link BadRows} with the manifest's line.
+ * A CSV manifest that lists one sample per row ({@code <path column>,<outcome columns>[,split]},
+ * paths relative to the manifest's folder), as PACS and lab exports often come. Rows without a
+ * split are dealt between train and test by the declaration's seeded {@code test_fraction}. A row
+ * naming a missing file, an outcome the caller rejects or a bad split is reported to
+ * {@link BadRows} with the manifest's line, and left out.
  */
 final class Manifest {
-  /** One listed sample; {@code where} is the manifest file and line, for messages. */
-  record Entry(Path file, int label, String where) {}
+  /** One listed sample with its outcome; {@code where} is the manifest file and line, for messages. */
+  record Entry<T>(Path file, T outcome, String where) {}
 
-  /** The rows dealt to the two splits, each in manifest order after the seeded deal. */
-  record Splits(List<Entry> train, List<Entry> test) {
+  /** The rows dealt to the two splits: given splits after the seeded deal, each in manifest order. */
+  record Splits<T>(List<Entry<T>> train, List<Entry<T>> test) {
     Splits {
       train = List.copyOf(train);
       test = List.copyOf(test);
     }
+  }
+
+  /** Reads a row's outcome from its cells, in the order of the columns asked for. */
+  @FunctionalInterface
+  interface Outcome<T> {
+    /** @throws DataLoadException naming {@code where} and what to fix */
+    T read(List<String> cells, String where);
   }
 
   private Manifest() {}
@@ -34,9 +43,10 @@ final class Manifest {
   /**
    * @param pathColumn the column naming each sample's file or folder ({@code path}, {@code study})
    * @param accepted whether an existing listed path has the expected form; {@code what} names that form
+   * @param outcomeColumns the columns {@code outcome} reads ({@code label}, or {@code time} and {@code event})
    */
-  static Splits read(DatasetDeclaration declaration, String pathColumn, Predicate<Path> accepted, String what,
-      BadRows badRows) {
+  static <T> Splits<T> read(DatasetDeclaration declaration, String pathColumn, Predicate<Path> accepted, String what,
+      List<String> outcomeColumns, Outcome<T> outcome, BadRows badRows) {
     Path manifest = declaration.location();
     if (!Files.isRegularFile(manifest)) {
       throw new DataLoadException("dataset '" + declaration.name() + "': manifest " + manifest + " does not exist");
@@ -50,15 +60,19 @@ final class Manifest {
     List<String> header = lines.isEmpty() ? List.of() : List.of(lines.get(0).split(",", -1)).stream()
         .map(String::trim).toList();
     int path = header.indexOf(pathColumn);
-    int label = header.indexOf("label");
+    int[] outcomes = outcomeColumns.stream().mapToInt(header::indexOf).toArray();
     int split = header.indexOf("split");
-    if (path < 0 || label < 0) {
-      throw new DataLoadException(manifest + ":1: header must name the columns '" + pathColumn + "' and 'label' (and"
-          + " optionally 'split'), got " + header);
+    if (path < 0 || Arrays.stream(outcomes).anyMatch(c -> c < 0)) {
+      List<String> required = new ArrayList<>(List.of(pathColumn));
+      required.addAll(outcomeColumns);
+      List<String> quoted = required.stream().map(c -> "'" + c + "'").toList();
+      throw new DataLoadException(manifest + ":1: header must name the columns " + String.join(", ",
+          quoted.subList(0, quoted.size() - 1)) + " and " + quoted.get(quoted.size() - 1) + " (and optionally"
+          + " 'split'), got " + header);
     }
-    List<Entry> train = new ArrayList<>();
-    List<Entry> test = new ArrayList<>();
-    List<Entry> unsplit = new ArrayList<>();
+    List<Entry<T>> train = new ArrayList<>();
+    List<Entry<T>> test = new ArrayList<>();
+    List<Entry<T>> unsplit = new ArrayList<>();
     Path base = manifest.toAbsolutePath().getParent();
     for (int r = 1; r < lines.size(); r++) {
       if (lines.get(r).isBlank()) {
@@ -82,18 +96,23 @@ final class Manifest {
         if (!accepted.test(file)) {
           throw new DataLoadException(where + ": " + file + " is not " + what);
         }
-        Entry entry = new Entry(file, Labels.indexOf(declaration.classes(), cells[label].trim(), where), where);
-        (chosen.isEmpty() ? unsplit : chosen.equals("test") ? test : train).add(entry);
+        T value = outcome.read(Arrays.stream(outcomes).mapToObj(c -> cells[c].trim()).toList(), where);
+        (chosen.isEmpty() ? unsplit : chosen.equals("test") ? test : train).add(new Entry<>(file, value, where));
       } catch (DataLoadException problem) {
         badRows.report(problem);
       }
     }
     Collections.shuffle(unsplit, new Random(declaration.options().splitSeed()));
     int held = (int) Math.round(unsplit.size() * declaration.options().testFraction());
-    List<Entry> dealtTrain = new ArrayList<>(unsplit.subList(held, unsplit.size()));
+    List<Entry<T>> dealtTrain = new ArrayList<>(unsplit.subList(held, unsplit.size()));
     dealtTrain.addAll(train);
-    List<Entry> dealtTest = new ArrayList<>(unsplit.subList(0, held));
+    List<Entry<T>> dealtTest = new ArrayList<>(unsplit.subList(0, held));
     dealtTest.addAll(test);
-    return new Splits(dealtTrain, dealtTest);
+    return new Splits<>(dealtTrain, dealtTest);
+  }
+
+  /** The outcome of a classification manifest: its {@code label} column, as an index into the declared classes. */
+  static Outcome<Integer> classLabel(List<String> classes) {
+    return (cells, where) -> Labels.indexOf(classes, cells.get(0), where);
   }
 }

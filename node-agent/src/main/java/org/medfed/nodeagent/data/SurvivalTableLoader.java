@@ -31,13 +31,18 @@ final class SurvivalTableLoader {
   }
 
   private static float[] outcome(String[] cells, String where) {
-    float time = Cells.number(cells[1], where, "time");
+    return outcome(cells[1], cells[2], where);
+  }
+
+  /** A [time, event] label; a negative time or an event other than 0 or 1 fails naming {@code where}. */
+  static float[] outcome(String timeCell, String eventCell, String where) {
+    float time = Cells.number(timeCell, where, "time");
     if (time < 0) {
       throw new DataLoadException(where + ": column 'time' holds " + time + "; times must be >= 0");
     }
-    float event = Cells.number(cells[2], where, "event");
+    float event = Cells.number(eventCell, where, "event");
     if (event != 0 && event != 1) {
-      throw new DataLoadException(where + ": column 'event' holds '" + cells[2].trim()
+      throw new DataLoadException(where + ": column 'event' holds '" + eventCell.trim()
           + "'; use 1 for an observed event and 0 for a censored one");
     }
     return new float[] {time, event};

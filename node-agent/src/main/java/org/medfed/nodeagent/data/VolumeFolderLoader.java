@@ -14,8 +14,9 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Reads volumes laid out folder-per-class ({@code split/class/study}, as {@link ImageFolderLoader}
- * reads 2D images) or listed in a CSV {@link Manifest} ({@code study,label[,split]}, when
- * {@code location} is a file) into NCDHW float tensors of shape {@code [n, 1, D, H, W]}, each volume brought to RAS+,
+ * reads 2D images) or listed in a CSV {@link Manifest} ({@code study,label[,split]} when
+ * {@code location} is a file; {@code study,time,event[,split]} for {@code volume_survival}) into
+ * NCDHW float tensors of shape {@code [n, 1, D, H, W]}, each volume brought to RAS+,
  * resampled and scaled by the declaration's {@link VolumePreprocessing}. A study is a NIfTI file
  * ({@code .nii}, {@code .nii.gz}, read by {@link NiftiVolumes}), a folder holding one DICOM series or
  * a multi-frame DICOM file ({@code .dcm} or no extension, both read by {@link DicomSeries}).
@@ -28,13 +29,21 @@ final class VolumeFolderLoader {
 
   static LocalDataset load(DatasetDeclaration declaration, BadRows badRows) {
     Path root = declaration.location();
+    boolean survival = declaration.format().survival();
     List<Study> train;
     List<Study> test;
     if (Files.isRegularFile(root)) {
-      Manifest.Splits splits = Manifest.read(declaration, "study", VolumeFolderLoader::isStudy,
-          "a study: expected a NIfTI volume (.nii or .nii.gz), a multi-frame DICOM file (.dcm or no extension) or a folder holding one DICOM series", badRows);
-      train = splits.train().stream().map(e -> new Study(e.file(), e.label())).toList();
-      test = splits.test().stream().map(e -> new Study(e.file(), e.label())).toList();
+      Manifest.Splits<float[]> splits = Manifest.read(declaration, "study", VolumeFolderLoader::isStudy,
+          "a study: expected a NIfTI volume (.nii or .nii.gz), a multi-frame DICOM file (.dcm or no extension) or a"
+          + " folder holding one DICOM series", survival ? List.of("time", "event") : List.of("label"),
+          survival ? (cells, where) -> SurvivalTableLoader.outcome(cells.get(0), cells.get(1), where)
+              : (cells, where) -> oneHot(Labels.indexOf(declaration.classes(), cells.get(0), where),
+                  declaration.classes().size()), badRows);
+      train = splits.train().stream().map(e -> new Study(e.file(), e.outcome())).toList();
+      test = splits.test().stream().map(e -> new Study(e.file(), e.outcome())).toList();
+    } else if (survival) {
+      throw new DataLoadException("dataset '" + declaration.name() + "': format volume_survival reads a CSV manifest"
+          + " (study,time,event[,split]); " + root + (Files.isDirectory(root) ? " is a folder" : " does not exist"));
     } else if (Files.isDirectory(root)) {
       train = studies(root.resolve("train"), declaration, badRows);
       test = studies(root.resolve("test"), declaration, badRows);
@@ -52,15 +61,22 @@ final class VolumeFolderLoader {
     Split testSplit = reader.read(test);
     long[] shape = reader.shape;
     if (shape == null) {
-      throw new DataLoadException("dataset '" + declaration.name() + "': none of the volumes under " + root
-          + " could be read");
+      throw new DataLoadException("dataset '" + declaration.name() + "': none of the volumes "
+          + (Files.isRegularFile(root) ? "listed in " : "under ") + root + " could be read");
     }
-    int classes = declaration.classes().size();
+    int labelWidth = survival ? 2 : declaration.classes().size();
     return new LocalDataset(declaration.name(), declaration.kind(), shape, declaration.classes(),
-        trainSplit.toDataSet(shape, classes), testSplit.toDataSet(shape, classes));
+        trainSplit.toDataSet(shape, labelWidth), testSplit.toDataSet(shape, labelWidth));
   }
 
-  private record Study(Path file, int label) {
+  private static float[] oneHot(int label, int classes) {
+    float[] row = new float[classes];
+    row[label] = 1;
+    return row;
+  }
+
+  /** A study and its label row: one-hot over the classes, or [time, event]. */
+  private record Study(Path file, float[] label) {
     NiftiVolumes.Volume read(VolumePreprocessing preprocessing) {
       return isNifti(file) ? NiftiVolumes.read(file, preprocessing.volume()) : DicomSeries.read(file);
     }
@@ -95,7 +111,7 @@ final class VolumeFolderLoader {
       }
       for (Path entry : entries) {
         if (isStudy(entry)) {
-          studies.add(new Study(entry, label));
+          studies.add(new Study(entry, oneHot(label, declaration.classes().size())));
         } else {
           badRows.report(new DataLoadException(entry + ": not a study: expected a NIfTI volume (.nii or .nii.gz), a"
               + " multi-frame DICOM file (.dcm or no extension) or a folder holding one DICOM series"));
@@ -181,9 +197,9 @@ final class VolumeFolderLoader {
 
   private static final class Split {
     final List<float[]> voxels = new ArrayList<>();
-    final List<Integer> labels = new ArrayList<>();
+    final List<float[]> labels = new ArrayList<>();
 
-    DataSet toDataSet(long[] sampleShape, int numClasses) {
+    DataSet toDataSet(long[] sampleShape, int labelWidth) {
       int n = voxels.size();
       int size = (int) (sampleShape[1] * sampleShape[2] * sampleShape[3]);
       float[] flat = new float[n * size];
@@ -191,7 +207,7 @@ final class VolumeFolderLoader {
         System.arraycopy(voxels.get(i), 0, flat, i * size, size);
       }
       return new DataSet(Nd4j.create(flat, new long[] {n, 1, sampleShape[1], sampleShape[2], sampleShape[3]},
-          DataType.FLOAT), Labels.oneHot(labels.stream().mapToInt(Integer::intValue).toArray(), numClasses));
+          DataType.FLOAT), n == 0 ? Nd4j.create(DataType.FLOAT, 0, labelWidth) : Nd4j.create(labels.toArray(new float[0][])));
     }
   }
 }

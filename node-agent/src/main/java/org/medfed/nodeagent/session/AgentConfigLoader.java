@@ -222,8 +222,8 @@ public final class AgentConfigLoader {
         node.path("split_seed").asLong(defaults.splitSeed()),
         window(file, path, node.get("window")),
         badRows(file, path, node.path("bad_rows").asText("fail")),
-        format == DatasetFormat.VOLUME_FOLDERS ? ImagePreprocessing.NONE : image(file, path, node),
-        format == DatasetFormat.VOLUME_FOLDERS ? volume(file, path, node) : VolumePreprocessing.DEFAULTS,
+        format.volumes() ? ImagePreprocessing.NONE : image(file, path, node),
+        format.volumes() ? volume(file, path, node) : VolumePreprocessing.DEFAULTS,
         node.has("mapping") ? Optional.of(FhirMappingConfig.read(file, path + ".mapping", node.get("mapping")))
             : Optional.empty());
   }
@@ -237,7 +237,7 @@ public final class AgentConfigLoader {
         if (!resize.isArray() || resize.size() != 3 || !resize.get(0).canConvertToInt()
             || !resize.get(1).canConvertToInt() || !resize.get(2).canConvertToInt()) {
           throw new ConfigException(file + ": " + path + ".resize must be [DEPTH, HEIGHT, WIDTH] in voxels for"
-              + " volume_folders, e.g. [64, 64, 64]");
+              + " volumes, e.g. [64, 64, 64]");
         }
         size = Optional.of(new VolumePreprocessing.Size(resize.get(0).asInt(), resize.get(1).asInt(),
             resize.get(2).asInt()));
@@ -248,7 +248,7 @@ public final class AgentConfigLoader {
         if (!spacingNode.isArray() || spacingNode.size() != 3 || !spacingNode.get(0).isNumber()
             || !spacingNode.get(1).isNumber() || !spacingNode.get(2).isNumber()) {
           throw new ConfigException(file + ": " + path + ".spacing must be [DEPTH, HEIGHT, WIDTH] in mm for"
-              + " volume_folders, e.g. [1.5, 1, 1]");
+              + " volumes, e.g. [1.5, 1, 1]");
         }
         spacing = Optional.of(new VolumePreprocessing.Spacing(spacingNode.get(0).asDouble(),
             spacingNode.get(1).asDouble(), spacingNode.get(2).asDouble()));

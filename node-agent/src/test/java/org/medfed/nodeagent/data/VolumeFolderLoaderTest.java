@@ -147,7 +147,7 @@ class VolumeFolderLoaderTest {
     LocalDataset data = DatasetLoaders.load(manifest("study,label,split", "scans/lesion/a.nii,lesion,test",
         "scans/healthy/b.nii.gz,healthy,", "scans/lesion/c.nii,lesion,", "scans/healthy/d.nii,healthy,"));
 
-    // a is the declared test study; of the 3 unsplit, the default test_fraction (0.2) holds back round(0.6) = 1.
+    // a is the declared test study; of the 3 unsplit, the default test_fraction (0.25) holds back round(0.75) = 1.
     assertEquals(2, data.trainSamples());
     assertArrayEquals(new long[] {2, 1, 4, 4, 4}, data.test().getFeatures().shape());
     assertArrayEquals(new float[] {0, 1}, data.test().getLabels().getRow(1).toFloatVector(),
@@ -175,6 +175,34 @@ class VolumeFolderLoaderTest {
         notAStudy.getMessage());
     assertEquals(csv + ":1: header must name the columns 'study' and 'label' (and optionally 'split'), got [path,"
         + " label]", header.getMessage());
+  }
+
+  private DatasetDeclaration survival(Path location) {
+    return new DatasetDeclaration("brains", DatasetKind.IMAGING, DatasetFormat.VOLUME_SURVIVAL, location, List.of(),
+        DatasetDeclaration.Options.DEFAULTS.withVolume(resizedTo(4)));
+  }
+
+  @Test
+  void load_aSurvivalManifest_labelsEachStudyWithTimeAndEvent_andABadEventNamesTheLine() throws Exception {
+    study("scans", "lesion", "a.nii", 4);
+    study("scans", "healthy", "b.nii", 5);
+    study("scans", "lesion", "c.nii", 4);
+    Path manifest = dir.resolve("survival.csv");
+    Files.writeString(manifest, "study,time,event,split\nscans/lesion/a.nii,12.5,1,train\nscans/healthy/b.nii,40,0,train\n"
+        + "scans/lesion/c.nii,7,1,test\n");
+
+    LocalDataset data = DatasetLoaders.load(survival(manifest));
+    Files.writeString(manifest, "study,time,event\nscans/lesion/a.nii,12.5,yes\n");
+    DataLoadException badEvent = assertThrows(DataLoadException.class, () -> DatasetLoaders.load(survival(manifest)));
+    DataLoadException folder = assertThrows(DataLoadException.class, () -> DatasetLoaders.load(survival(dir)));
+
+    assertArrayEquals(new long[] {2, 1, 4, 4, 4}, data.train().getFeatures().shape());
+    assertArrayEquals(new float[] {12.5f, 1, 40, 0}, data.train().getLabels().data().asFloat());
+    assertArrayEquals(new float[] {7, 1}, data.test().getLabels().data().asFloat());
+    assertEquals(List.of(), data.classes());
+    assertEquals(manifest + ":2: column 'event' holds 'yes', which is not a finite number", badEvent.getMessage());
+    assertEquals("dataset 'brains': format volume_survival reads a CSV manifest (study,time,event[,split]); " + dir
+        + " is a folder", folder.getMessage());
   }
 
   @Test
@@ -220,7 +248,7 @@ class VolumeFolderLoaderTest {
         DatasetKind.IMAGING, DatasetFormat.VOLUME_FOLDERS, dir, CLASSES,
         DatasetDeclaration.Options.DEFAULTS.withNormalisation(Normalisation.ZSCORE)));
 
-    assertEquals("dataset 'brains': normalise applies to tables; for volume_folders declare intensity: zscore |"
+    assertEquals("dataset 'brains': normalise applies to tables; for volumes declare intensity: zscore |"
         + " window | none", e.getMessage());
   }
 

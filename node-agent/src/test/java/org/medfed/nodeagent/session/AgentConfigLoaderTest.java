@@ -130,7 +130,7 @@ class AgentConfigLoaderTest {
         """);
     var e = assertThrows(AgentConfigLoader.ConfigException.class, () -> AgentConfigLoader.load(bad));
     assertTrue(e.getMessage().endsWith("datasets[0].resize must be [DEPTH, HEIGHT, WIDTH] in voxels for"
-        + " volume_folders, e.g. [64, 64, 64]"), e.getMessage());
+        + " volumes, e.g. [64, 64, 64]"), e.getMessage());
   }
 
   @Test
@@ -258,7 +258,7 @@ class AgentConfigLoaderTest {
     var e = assertThrows(AgentConfigLoader.ConfigException.class, () -> AgentConfigLoader.load(file));
 
     assertEquals(file + ": datasets[0].format is 'nifti'; expected one of [image_folders, csv_matrix, csv_survival, expression_matrix,"
-        + " image_manifest, vcf, volume_folders, fhir, fhir_survival]", e.getMessage());
+        + " image_manifest, vcf, volume_folders, volume_survival, fhir, fhir_survival]", e.getMessage());
   }
 
   @Test
