@@ -62,8 +62,12 @@ final class CoordinatorProcess implements AutoCloseable {
   void start() throws IOException, InterruptedException {
     starts++;
     Path log = logs.resolve("coordinator-" + starts + ".log");
+    // C1 only and one GC thread: these coordinators live seconds and share 2 cores with the test's own JVM,
+    // where C2 compilation and parallel GC threads are startup cost that is never paid back (CrashResumeTest,
+    // which restarts it 23 times, 159 s -> 126 s).
     ProcessBuilder builder = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"),
-        "-Xmx768m", "-cp", System.getProperty("java.class.path"), MedfedCli.class.getName(),
+        "-Xmx768m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"),
+        MedfedCli.class.getName(),
         "serve", "--config", config.toString())
         .redirectErrorStream(true).redirectOutput(log.toFile());
     builder.environment().put("OMP_NUM_THREADS", "1");
