@@ -81,18 +81,9 @@ public final class WdbcBenchmark implements Callable<Integer> {
           + " or pass --data");
       return 2;
     }
-    List<float[]> rows = new ArrayList<>();
-    List<Integer> labels = new ArrayList<>();
     List<String> lines = Files.readAllLines(data, StandardCharsets.UTF_8);
-    for (String line : lines.subList(1, lines.size())) {
-      String[] cells = line.split(",");
-      float[] row = new float[cells.length - 1];
-      for (int j = 0; j < row.length; j++) {
-        row[j] = Float.parseFloat(cells[j]);
-      }
-      rows.add(row);
-      labels.add(Integer.parseInt(cells[cells.length - 1].trim()));
-    }
+    List<float[]> rows = rows(lines);
+    List<Integer> labels = labels(lines);
     Map<String, List<Double>> results = new LinkedHashMap<>();
     for (long seed : seeds) {
       Path sites = work.resolve("seed-" + seed).resolve("hospitals");
@@ -145,6 +136,30 @@ public final class WdbcBenchmark implements Callable<Integer> {
     return 0;
   }
 
+  /** The 30 features of each case in breast_cancer.csv (after its header line). */
+  static List<float[]> rows(List<String> lines) {
+    List<float[]> rows = new ArrayList<>();
+    for (String line : lines.subList(1, lines.size())) {
+      String[] cells = line.split(",");
+      float[] row = new float[cells.length - 1];
+      for (int j = 0; j < row.length; j++) {
+        row[j] = Float.parseFloat(cells[j]);
+      }
+      rows.add(row);
+    }
+    return rows;
+  }
+
+  /** Each case's label in breast_cancer.csv: 0 malignant, 1 benign. */
+  static List<Integer> labels(List<String> lines) {
+    List<Integer> labels = new ArrayList<>();
+    for (String line : lines.subList(1, lines.size())) {
+      String[] cells = line.split(",");
+      labels.add(Integer.parseInt(cells[cells.length - 1].trim()));
+    }
+    return labels;
+  }
+
   /** Rules that need each hospital's update, and so run with secure aggregation off. */
   private static final List<String> ROBUST = List.of("fedmedian", "fedtrimmedavg", "krum", "multikrum");
 
@@ -176,7 +191,7 @@ public final class WdbcBenchmark implements Callable<Integer> {
   }
 
   /** Deals the cases to the hospitals with Dirichlet label skew; each keeps a quarter of its cases for testing. */
-  private List<DatasetDeclaration> layOut(List<float[]> rows, List<Integer> labels, long seed, Path sites)
+  List<DatasetDeclaration> layOut(List<float[]> rows, List<Integer> labels, long seed, Path sites)
       throws IOException {
     Random random = new Random(seed);
     List<List<Integer>> byHospital = new ArrayList<>();

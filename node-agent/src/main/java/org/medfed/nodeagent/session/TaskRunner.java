@@ -197,7 +197,8 @@ final class TaskRunner {
       decline(task.getTaskId(), refusal.get());
       return;
     }
-    TrainingPlan plan = Descriptors.fromProto(task.getPlan());
+    // Each round shuffles its own way; the job's seed alone would replay round 1's minibatch order every round.
+    TrainingPlan plan = Descriptors.fromProto(task.getPlan()).forRound(task.getRound());
     UpdateLayout layout = UpdateLayout.of(task.getPlan());
     Optional<String> unknown = layout.extraVectors().stream().filter(v -> !v.equals(UpdateLayout.CONTROL_DELTA))
         .findFirst();

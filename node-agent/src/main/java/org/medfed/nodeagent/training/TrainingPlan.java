@@ -77,6 +77,24 @@ public record TrainingPlan(String modelConfigJson, long parameterCount, long[] i
         learningRate, seed, 0, localSteps, dpSgd);
   }
 
+  /** The odd 64-bit golden-ratio constant: consecutive rounds' seeds land far apart. */
+  static final long ROUND_SEED_STRIDE = 0x9E3779B97F4A7C15L;
+
+  /**
+   * The plan for one round: the job's seed offset by {@code round} times {@value #ROUND_SEED_STRIDE}.
+   * A round's local epochs shuffle with seed + epoch, so with the job's seed itself every round
+   * would visit the same minibatches in the same order, the same few last steps deciding each
+   * round's update; local training over many epochs in one call reshuffles every epoch. Still
+   * deterministic, so a round trained again (a retry, a resumed job) trains alike.
+   */
+  public TrainingPlan forRound(int round) {
+    if (round < 1) {
+      throw new IllegalArgumentException("rounds count from 1, got " + round);
+    }
+    return new TrainingPlan(modelConfigJson, parameterCount, inputShape, numClasses, localEpochs, batchSize,
+        learningRate, seed + round * ROUND_SEED_STRIDE, proximalMu, localSteps, dpSgd);
+  }
+
   /** The same plan trained by DP-SGD with {@code settings} (each hospital derives its own). */
   public TrainingPlan withDpSgd(DpSgdSettings settings) {
     return new TrainingPlan(modelConfigJson, parameterCount, inputShape, numClasses, localEpochs, batchSize,

@@ -66,6 +66,22 @@ class Dl4jTrainerTest {
         "10 steps stop half-way through the third epoch");
   }
 
+  @Test
+  void train_twoRoundsFromTheSameWeights_visitTheMinibatchesInDifferentOrders() {
+    // One epoch of 4 batches from the same weights: only the order of the minibatches can differ.
+    LocalDataset data = new LocalDataset("d", DatasetKind.GENOMIC, new long[] {2}, List.of("a", "b"),
+        Separable.records(1, 40), Separable.records(2, 10));
+    Dl4jTrainer trainer = new Dl4jTrainer();
+    TrainingPlan job = new TrainingPlan(LOGISTIC, 6, new long[] {2}, 2, 1, 10, 0.05, 3);
+
+    float[] round1 = trainer.train(job.forRound(1), initial(), data, CancellationToken.none()).parameters();
+    float[] round1Again = trainer.train(job.forRound(1), initial(), data, CancellationToken.none()).parameters();
+    float[] round2 = trainer.train(job.forRound(2), initial(), data, CancellationToken.none()).parameters();
+
+    assertArrayEquals(round1, round1Again, "a round trained again trains alike");
+    assertTrue(distance(round1, round2) > 0, "round 2 reshuffles");
+  }
+
   private static float[] trainWithSteps(Dl4jTrainer trainer, LocalDataset data, int steps) {
     // local_epochs is ignored when local_steps is set; 7 shows it.
     return trainer.train(new TrainingPlan(LOGISTIC, 6, new long[] {2}, 2, 7, 10, 0.05, 3, 0, steps), initial(), data,

@@ -28,4 +28,18 @@ class TrainingPlanTest {
   void thePlainConstructor_trainsWithoutAProximalTerm() {
     assertEquals(0, new TrainingPlan("{}", 6, new long[] {2}, 2, 1, 10, 0.05, 3).proximalMu());
   }
+
+  @Test
+  void forRound_offsetsTheSeedByTheRoundTimesTheStride() {
+    // 3 + 2 * 0x9E3779B97F4A7C15, modulo 2^64.
+    assertEquals(0x3C6EF372FE94F82DL, withMu(0).forRound(2).seed());
+    assertEquals(3 + 0x9E3779B97F4A7C15L, withMu(0).forRound(1).seed());
+    assertEquals(0.25, withMu(0.25).forRound(5).proximalMu());
+  }
+
+  @Test
+  void forRound_beforeTheFirstRound_isRefusedWithTheValue() {
+    var e = assertThrows(IllegalArgumentException.class, () -> withMu(0).forRound(0));
+    assertEquals("rounds count from 1, got 0", e.getMessage());
+  }
 }
