@@ -93,6 +93,8 @@ public final class JobSchema {
           + " holds the seed; TrainingPlan.seed itself is left out"));
   public static final JobField LOCAL_BASELINE = row("local_baseline", Type.BOOLEAN, false, "false", Valid.ANY,
       digest("TrainingPlan.local_baseline"));
+  public static final JobField FEATURE_SCALING = row("feature_scaling", Type.CHOICE, "none", "none", Valid.ANY,
+      digest("TrainingPlan.consortium_zscore"));
 
   public static final JobField DEADLINES = group("deadlines", "each stage's default");
   public static final JobField DEADLINE_SELECTION = row("deadlines.selection", Type.DURATION, Duration.ofMinutes(2),

@@ -20,12 +20,14 @@ import java.util.Optional;
  * @param dpSgd record-level differential privacy at every hospital, if the job asks for it
  * @param localBaseline whether each hospital also trains a local-only model with the same budget and
  *     reports its test metrics beside the global model's
+ * @param featureScaling whether the hospitals z-score a feature table with the consortium's pooled statistics
  */
 public record JobSpec(String name, String dataset, ModelSpec model, long[] inputShape, int numClasses,
     int rounds, int minNodes, double fractionPerRound, int localEpochs, int batchSize, double learningRate,
     long seed, StageDeadlines deadlines, StrategySpec strategy, Optimizer optimizer,
     SecureAggregationSpec secureAggregation, List<String> features, int roundRetries, ModelSelection selection,
-    int localSteps, Optional<DpSgdSpec> dpSgd, boolean localBaseline) {
+    int localSteps, Optional<DpSgdSpec> dpSgd, boolean localBaseline,
+    FeatureScaling featureScaling) {
 
   public JobSpec {
     Objects.requireNonNull(model, "model");
@@ -35,6 +37,7 @@ public record JobSpec(String name, String dataset, ModelSpec model, long[] input
     Objects.requireNonNull(secureAggregation, "secureAggregation");
     Objects.requireNonNull(selection, "selection");
     Objects.requireNonNull(dpSgd, "dpSgd");
+    Objects.requireNonNull(featureScaling, "featureScaling");
     JobSchema.NAME.check(name);
     JobSchema.DATASET.check(dataset);
     // Only small-cnn3d and cox (on a 3D body) read 4-dimensional inputs; elsewhere a fourth dimension is a typo.
@@ -62,6 +65,14 @@ public record JobSpec(String name, String dataset, ModelSpec model, long[] input
     require(!(localBaseline && dpSgd.isPresent()), "local_baseline", "cannot be combined with privacy.dp_sgd: the"
         + " local-only model trains on the same records, so its reported metrics would spend each hospital's privacy"
         + " budget a second time, uncounted; run the baseline as its own job without DP-SGD, or turn one of them off");
+    boolean consortiumZscore = featureScaling == FeatureScaling.CONSORTIUM_ZSCORE;
+    require(!consortiumZscore || inputShape.length == 1, "feature_scaling", "consortium-zscore scales the columns of a"
+        + " feature table, input_shape [features], but input_shape is " + Arrays.toString(inputShape) + "; images and"
+        + " volumes keep their own scaling, so leave feature_scaling out");
+    require(!(consortiumZscore && dpSgd.isPresent()), "feature_scaling", "consortium-zscore cannot be combined with"
+        + " privacy.dp_sgd: its means and standard deviations are released to every hospital without noise, outside"
+        + " the privacy budget DP-SGD accounts for; scale features at each hospital (the dataset's normalise) or drop"
+        + " privacy.dp_sgd");
     features = List.copyOf(features);
     require(features.isEmpty() || inputShape.length == 1 && inputShape[0] == features.size(), "features",
         "names " + features.size() + " features but input_shape is " + Arrays.toString(inputShape)
@@ -105,7 +116,7 @@ public record JobSpec(String name, String dataset, ModelSpec model, long[] input
         && deadlines.equals(s.deadlines) && strategy.equals(s.strategy) && optimizer == s.optimizer
         && secureAggregation.equals(s.secureAggregation) && features.equals(s.features)
         && roundRetries == s.roundRetries && selection.equals(s.selection) && localSteps == s.localSteps
-        && dpSgd.equals(s.dpSgd) && localBaseline == s.localBaseline;
+        && dpSgd.equals(s.dpSgd) && localBaseline == s.localBaseline && featureScaling == s.featureScaling;
   }
 
   @Override
@@ -119,6 +130,7 @@ public record JobSpec(String name, String dataset, ModelSpec model, long[] input
         + Arrays.toString(inputShape) + ", classes=" + numClasses + ", rounds=" + rounds + ", minNodes="
         + minNodes + ", fraction=" + fractionPerRound + ", epochs=" + localEpochs + (localSteps > 0 ? ", steps=" + localSteps : "") + ", batch=" + batchSize
         + ", lr=" + learningRate + ", optimizer=" + optimizer + ", seed=" + seed + ", strategy=" + strategy + ", secure_aggregation=" + secureAggregation.enabled()
-        + (localBaseline ? ", local_baseline" : "") + "]";
+        + (localBaseline ? ", local_baseline" : "")
+        + (featureScaling == FeatureScaling.NONE ? "" : ", feature_scaling=" + JobField.label(featureScaling)) + "]";
   }
 }

@@ -85,7 +85,8 @@ public final class JobSpecParser {
         selection(root, model),
         localSteps(root),
         dpSgd(root),
-        JobSchema.LOCAL_BASELINE.bool(root));
+        JobSchema.LOCAL_BASELINE.bool(root),
+        JobSchema.FEATURE_SCALING.choice(root, FeatureScaling.class));
   }
 
   /** The spec as canonical JSON: shown back to users and checkpointed beside the model. */
@@ -113,6 +114,9 @@ public final class JobSpecParser {
     }
     if (spec.localBaseline()) {
       JobSchema.LOCAL_BASELINE.write(root, true);
+    }
+    if (spec.featureScaling() != FeatureScaling.NONE) {
+      JobSchema.FEATURE_SCALING.write(root, spec.featureScaling());
     }
     spec.dpSgd().ifPresent(dp -> {
       ObjectNode node = root.putObject(JobSchema.PRIVACY.key()).putObject(JobSchema.DP_SGD.key());

@@ -22,6 +22,7 @@ public final class JobTerms {
         // 0 unless the strategy is FedProx: the agent adds no proximal term then.
         .setProximalMu(spec.strategy().proximalMu())
         .setLocalBaseline(spec.localBaseline())
+        .setConsortiumZscore(spec.featureScaling() == FeatureScaling.CONSORTIUM_ZSCORE)
         .addAllExtraVectors(spec.strategy().name().extraVectors());
     for (long dim : spec.inputShape()) {
       plan.addInputShape(dim);

@@ -12,6 +12,7 @@ import org.medfed.coordinator.store.StorageProblem;
 import org.medfed.coordinator.strategy.Strategies;
 import org.medfed.coordinator.strategy.Strategy;
 import org.medfed.wire.Digests;
+import org.medfed.wire.FeatureStatistics;
 import org.medfed.wire.Tensors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -54,8 +55,11 @@ final class JobRunner implements Runnable {
     int round = job.roundsCompleted() + 1;
     try {
       GlobalModel model;
+      RoundStateMachine rounds;
       try {
-        model = resumePoint(strategy);
+        ResumePoint resumed = resumePoint(strategy);
+        model = resumed.model();
+        rounds = new RoundStateMachine(job, services, strategy, resumed.scaling());
       } catch (RuntimeException e) {
         if (storage.diagnose(e, neededBytes()).isPresent()) {
           throw e;
@@ -67,7 +71,7 @@ final class JobRunner implements Runnable {
       services.approvals().open(job, initial);
       int retries = 0;
       while (round <= job.spec().rounds()) {
-        RoundOutcome outcome = new RoundStateMachine(job, services, strategy).run(round, model);
+        RoundOutcome outcome = rounds.run(round, model);
         if (outcome instanceof RoundOutcome.Completed completed) {
           job.roundCompleted(completed.record());
           audit(completed);
@@ -166,18 +170,24 @@ final class JobRunner implements Runnable {
     return CheckpointStore.roomForRound(initial);
   }
 
-  /** The initial model, or the last counted round's checkpoint (digest-checked) with its strategy state. */
-  private GlobalModel resumePoint(Strategy strategy) {
+  private record ResumePoint(GlobalModel model, Optional<FeatureStatistics.Scaling> scaling) {}
+
+  /**
+   * The initial model, or the last counted round's checkpoint (digest-checked) with its strategy
+   * state, restored into {@code strategy}, and the job's feature scaling.
+   */
+  private ResumePoint resumePoint(Strategy strategy) {
     if (job.roundsCompleted() == 0) {
-      return initial;
+      return new ResumePoint(initial, Optional.empty());
     }
     RoundRecord last = job.rounds().get(job.rounds().size() - 1);
     CheckpointStore.Checkpoint checkpoint = services.checkpoints().readVerified(job.id(), last.round(),
         last.checkpointSha256());
-    strategy.restore(checkpoint.strategyState());
+    ScalingCheckpoint.Restored restored = ScalingCheckpoint.split(checkpoint.strategyState());
+    strategy.restore(restored.strategy());
     services.audit().append("JOB_RESUMED", Map.of("job", job.id(), "rounds_completed", last.round(),
         "model_sha256", sha256(checkpoint.model()), "checkpoint_sha256", last.checkpointSha256()));
-    return checkpoint.model();
+    return new ResumePoint(checkpoint.model(), restored.scaling());
   }
 
   /**

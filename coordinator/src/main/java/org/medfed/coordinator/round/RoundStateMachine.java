@@ -1,8 +1,10 @@
 package org.medfed.coordinator.round;
 
+import java.nio.FloatBuffer;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -16,6 +18,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.medfed.coordinator.job.FeatureScaling;
 import org.medfed.coordinator.job.Job;
 import org.medfed.coordinator.job.JobSpec;
 import org.medfed.coordinator.job.JobTerms;
@@ -31,8 +34,11 @@ import org.medfed.coordinator.strategy.Strategy;
 import org.medfed.proto.v1.CancelTask;
 import org.medfed.proto.v1.CoordinatorMessage;
 import org.medfed.proto.v1.EvaluateTask;
+import org.medfed.proto.v1.FeatureStatisticsPass;
+import org.medfed.proto.v1.TaskTensor;
 import org.medfed.proto.v1.TrainingPlan;
 import org.medfed.wire.Digests;
+import org.medfed.wire.FeatureStatistics;
 import org.medfed.wire.JobDigest;
 import org.medfed.wire.Tensors;
 import org.medfed.wire.UpdateLayout;
@@ -46,6 +52,10 @@ import org.medfed.wire.UpdateLayout;
  *   <li>{@link Phase#QUEUED}: only while hospitals it needs are busy with other jobs' rounds: the
  *       round holds every hospital it trains or evaluates on, all at once, first come first served
  *       ({@link HospitalSchedule});
+ *   <li>{@link Phase#STATISTICS}: only before the first round of a job with consortium z-scores: the
+ *       selected hospitals' feature statistics, aggregated like updates in two passes
+ *       ({@link FeatureStatistics}), give the pooled means and standard deviations every later task
+ *       carries;
  *   <li>{@link Phase#TRAIN}: publish the global model, send each selected node a training task, and
  *       collect validated updates until all answered, too few can still answer, or the deadline;
  *       with secure aggregation (the default) {@link SecureTraining} runs the four protocol stages
@@ -65,7 +75,7 @@ import org.medfed.wire.UpdateLayout;
  */
 public final class RoundStateMachine {
 
-  public enum Phase { SELECT, QUEUED, TRAIN, AGGREGATE, EVALUATE, CHECKPOINT }
+  public enum Phase { SELECT, QUEUED, STATISTICS, TRAIN, AGGREGATE, EVALUATE, CHECKPOINT }
 
   /** How long SELECT waits for connected hospitals to answer a job's proposal once min_nodes approved. */
   private static final Duration ANSWER_GRACE = Duration.ofSeconds(5);
@@ -75,12 +85,17 @@ public final class RoundStateMachine {
   private final JobSpec spec;
   private final RoundServices services;
   private final Strategy strategy;
+  /** The consortium's feature scaling, once measured (or restored from a checkpoint); kept across rounds. */
+  private Optional<FeatureStatistics.Scaling> scaling;
 
-  public RoundStateMachine(Job job, RoundServices services, Strategy strategy) {
+  /** @param scaling a consortium-zscore job's scaling from its checkpoint; empty before it is measured */
+  public RoundStateMachine(Job job, RoundServices services, Strategy strategy,
+      Optional<FeatureStatistics.Scaling> scaling) {
     this.job = job;
     this.spec = job.spec();
     this.services = services;
     this.strategy = strategy;
+    this.scaling = scaling;
   }
 
   public RoundOutcome run(int round, GlobalModel model) throws InterruptedException {
@@ -143,15 +158,22 @@ public final class RoundStateMachine {
   /** @param population the hospitals the round drew {@code selected} from (eligible ones) */
   private RoundOutcome trainAndAggregate(int round, GlobalModel model, List<NodeSession> selected, int population,
       Instant started) throws InterruptedException {
+    if (spec.featureScaling() == FeatureScaling.CONSORTIUM_ZSCORE && scaling.isEmpty()) {
+      Optional<String> failed = measureScaling(round, model, selected);
+      if (job.isCancelled()) {
+        return new RoundOutcome.Cancelled(job.cancellation().getNow("cancelled"));
+      }
+      if (failed.isPresent()) {
+        return new RoundOutcome.Failed(failed.get());
+      }
+    }
     enter(round, Phase.TRAIN, "training on " + ids(selected));
     services.audit().append("ROUND_STARTED", Map.of("job", job.id(), "round", round, "participants", ids(selected),
         "model_sha256", Digests.hex(Digests.sha256(Tensors.toBytes(model.parameters()))), "digest", job.digest()));
     Collected collected;
-    try (TrainingDownloads downloads = new TrainingDownloads(services.models(), job.id(), round, model,
-        strategy.taskTensors(round, model.parameters()))) {
-      collected = spec.secureAggregation().enabled()
-          ? new SecureTraining(job, services).run(round, selected, model, plan(model), downloads)
-          : trainInTheClear(round, selected, model, downloads);
+    try (TrainingDownloads downloads = TrainingDownloads.forRound(services.models(), job.id(), round, model,
+        strategy.taskTensors(round, model.parameters()), scaling)) {
+      collected = collect(round, selected, model, downloads);
     }
     if (job.isCancelled()) {
       return new RoundOutcome.Cancelled(job.cancellation().getNow("cancelled"));
@@ -185,10 +207,77 @@ public final class RoundStateMachine {
     enter(round, Phase.CHECKPOINT, "writing checkpoint");
     // Counted only once the job runner has stored the round with this digest; a crash before that
     // redoes the round from the previous checkpoint.
-    String aggregateDigest = services.checkpoints().write(job.id(), round, next, metrics, strategy.state());
+    String aggregateDigest = services.checkpoints().write(job.id(), round, next, metrics,
+        ScalingCheckpoint.merge(strategy.state(), scaling));
     Duration took = Duration.between(started, services.clock().instant());
     return new RoundOutcome.Completed(next, new RoundRecord(round, combined.contributors(), combined.dropped(), metrics,
         took, aggregateDigest, evaluation.byHospital()));
+  }
+
+  /** The consortium's feature scaling this machine measured or was given, for the job's checkpoints. */
+  public Optional<FeatureStatistics.Scaling> scaling() {
+    return scaling;
+  }
+
+  /**
+   * The STATISTICS phase: two passes through the job's aggregation, so that under secure aggregation
+   * the coordinator learns pooled figures only. The hospitals approved this with the job's digest
+   * (TrainingPlan.consortium_zscore); what they send is {@link FeatureStatistics}'.
+   *
+   * @return why the round fails, if too few hospitals answered
+   */
+  private Optional<String> measureScaling(int round, GlobalModel model, List<NodeSession> selected)
+      throws InterruptedException {
+    enter(round, Phase.STATISTICS, "measuring the consortium's feature means and standard deviations on "
+        + ids(selected) + " (pass 1 of 2: magnitudes)");
+    Collected magnitudes = statisticsPass(round, model, selected, FeatureStatisticsPass.FEATURE_MAGNITUDE, Map.of());
+    if (!(magnitudes instanceof Collected.Combined first) || first.contributors().size() < spec.minNodes()) {
+      return Optional.of("round " + round + ", feature statistics (pass 1 of 2): " + tooFew(magnitudes));
+    }
+    float[] units = FeatureStatistics.units(first.input().mean().meanDelta(), first.contributors().size());
+    enter(round, Phase.STATISTICS, "measuring the consortium's feature means and standard deviations on "
+        + ids(selected) + " (pass 2 of 2: moments)");
+    Collected moments = statisticsPass(round, model, selected, FeatureStatisticsPass.FEATURE_MOMENTS,
+        Map.of(FeatureStatistics.UNIT, units));
+    if (!(moments instanceof Collected.Combined second) || second.contributors().size() < spec.minNodes()) {
+      return Optional.of("round " + round + ", feature statistics (pass 2 of 2): " + tooFew(moments));
+    }
+    FeatureStatistics.Scaling measured = FeatureStatistics.scaling(second.input().mean().meanDelta(), units);
+    scaling = Optional.of(measured);
+    services.audit().append("FEATURE_STATISTICS", Map.of("job", job.id(), "round", round,
+        "contributors", second.contributors(), "features", measured.features(),
+        "scaling_sha256", Digests.hex(Digests.sha256(Tensors.toBytes(concat(measured.mean(), measured.scale()))))));
+    return Optional.empty();
+  }
+
+  /** One pass: the plan (and so the digest the hospitals approved) is the round's, the task another. */
+  private Collected statisticsPass(int round, GlobalModel model, List<NodeSession> selected, FeatureStatisticsPass pass,
+      Map<String, float[]> tensors) throws InterruptedException {
+    try (TrainingDownloads downloads = TrainingDownloads.forStatistics(services.models(), job.id(), round, pass,
+        tensors)) {
+      return collect(round, selected, model, downloads);
+    }
+  }
+
+  private String tooFew(Collected collected) {
+    return collected instanceof Collected.Combined combined
+        ? "only " + combined.contributors().size() + " hospitals' statistics are in the aggregate and min_nodes is "
+            + spec.minNodes() + "; missing: " + format(combined.dropped())
+        : ((Collected.TooFew) collected).reason();
+  }
+
+  private static float[] concat(float[] first, float[] second) {
+    float[] both = Arrays.copyOf(first, first.length + second.length);
+    System.arraycopy(second, 0, both, first.length, second.length);
+    return both;
+  }
+
+  /** The TRAIN phase's collection, secure (the default) or in the clear; also a statistics pass's. */
+  private Collected collect(int round, List<NodeSession> selected, GlobalModel model, TrainingDownloads downloads)
+      throws InterruptedException {
+    return spec.secureAggregation().enabled()
+        ? new SecureTraining(job, services).run(round, selected, plan(model), downloads)
+        : trainInTheClear(round, selected, model, downloads);
   }
 
   /**
@@ -197,7 +286,7 @@ public final class RoundStateMachine {
    */
   private Collected trainInTheClear(int round, List<NodeSession> selected, GlobalModel model,
       TrainingDownloads downloads) throws InterruptedException {
-    UpdateLayout layout = UpdateLayout.of(plan(model));
+    UpdateLayout layout = downloads.layout(plan(model));
     Map<String, TaskResult> results = trainOn(selected, round, model, layout, downloads);
     List<ClientUpdate> updates = new ArrayList<>();
     Map<String, String> dropped = new LinkedHashMap<>();
@@ -261,6 +350,10 @@ public final class RoundStateMachine {
   private Evaluation evaluate(int round, GlobalModel model) throws InterruptedException {
     List<NodeSession> evaluators = services.nodes().connected(this::holdsDataset);
     String modelId = services.models().publish(job.id(), round, "evaluate", model.parameterView());
+    // Hospitals evaluate on features scaled as they trained on them.
+    Map<String, String> tensorIds = new TreeMap<>();
+    scaling.ifPresent(s -> TrainingDownloads.scalingTensors(s).forEach((name, values) ->
+        tensorIds.put(name, services.models().publish(job.id(), round, "evaluate_" + name, FloatBuffer.wrap(values)))));
     Instant deadline = services.clock().instant().plus(spec.deadlines().evaluation());
     Map<String, TaskResult> results;
     try {
@@ -268,14 +361,17 @@ public final class RoundStateMachine {
       for (NodeSession node : evaluators) {
         TaskBoard.Issued task = services.tasks().issue(node.nodeId(), TaskBoard.Kind.EVALUATE, u -> Optional.empty());
         issued.put(task, node);
-        node.send(CoordinatorMessage.newBuilder().setEvaluate(EvaluateTask.newBuilder()
+        EvaluateTask.Builder evaluate = EvaluateTask.newBuilder()
             .setTaskId(task.taskId()).setJobId(job.id()).setRound(round).setDataset(spec.dataset())
             .setPlan(plan(model)).setPrivacy(JobTerms.privacy(spec)).setModelId(modelId)
-            .setDeadlineUnixMillis(deadline.toEpochMilli()).setAuditHead(services.auditHead())).build());
+            .setDeadlineUnixMillis(deadline.toEpochMilli()).setAuditHead(services.auditHead());
+        tensorIds.forEach((name, id) -> evaluate.addTensors(TaskTensor.newBuilder().setName(name).setModelId(id)));
+        node.send(CoordinatorMessage.newBuilder().setEvaluate(evaluate).build());
       }
       results = await(issued, deadline, "evaluation", issued.size(), round);
     } finally {
       services.models().withdraw(modelId);
+      tensorIds.values().forEach(services.models()::withdraw);
     }
     // Sample-weighted means; a node whose metric is undefined (a C-index without events) is left
     // out of that metric's mean rather than turning it into NaN.

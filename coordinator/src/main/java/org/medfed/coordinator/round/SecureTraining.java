@@ -27,7 +27,6 @@ import java.util.stream.Collectors;
 import org.medfed.coordinator.job.Job;
 import org.medfed.coordinator.job.JobSpec;
 import org.medfed.coordinator.job.SecureAggregationSpec;
-import org.medfed.coordinator.model.GlobalModel;
 import org.medfed.coordinator.session.NodeSession;
 import org.medfed.coordinator.session.TaskBoard;
 import org.medfed.coordinator.session.TaskResult;
@@ -84,7 +83,7 @@ final class SecureTraining {
     this.services = services;
   }
 
-  Collected run(int round, List<NodeSession> selected, GlobalModel model, TrainingPlan plan,
+  Collected run(int round, List<NodeSession> selected, TrainingPlan plan,
       TrainingDownloads downloads) throws InterruptedException {
     SecureAggregationSpec settings = spec.secureAggregation();
     int n = selected.size();
@@ -99,9 +98,10 @@ final class SecureTraining {
     ids.forEach((node, id) -> names.put(id, node));
     // SecAgg+ only pays off below n - 1 neighbours; otherwise every pair masks.
     int neighbours = settings.neighbours() > 0 && settings.neighbours() < n - 1 ? settings.neighbours() : 0;
-    UpdateLayout layout = UpdateLayout.of(plan);
+    UpdateLayout layout = downloads.layout(plan);
     int length = layout.maskedLength();
-    Quantizer quantizer = Quantizer.forParticipants(settings.clip(), n);
+    double clip = downloads.clip(settings.clip());
+    Quantizer quantizer = Quantizer.forParticipants(clip, n);
     // A fresh context per attempt: keys, shares and masks of an earlier attempt never verify again.
     byte[] context = (job.id() + "/round-" + round + "/" + UUID.randomUUID()).getBytes(StandardCharsets.UTF_8);
     long graphSeed = SecAggInstance.graphSeed(context);
@@ -111,7 +111,7 @@ final class SecureTraining {
     int threshold = neighbours == 0 ? Math.min(n, Math.max(spec.minNodes(), SecAggConfig.majority(n)))
         : SecAggConfig.majority(neighbours + 1);
     SecAggSetup setup = SecAggSetup.newBuilder().setContext(ByteString.copyFrom(context)).putAllParticipantIds(ids)
-        .setThreshold(threshold).setClip(settings.clip()).setBits(quantizer.bits())
+        .setThreshold(threshold).setClip(clip).setBits(quantizer.bits())
         .setMaxSamplesPerNode(settings.maxSamplesPerNode()).setVectorLength(length)
         .setNeighbours(neighbours).setGraphSeed(graphSeed).build();
     // What every signature of the round covers: the whole setup, so a hospital that sees only its
@@ -135,7 +135,7 @@ final class SecureTraining {
             trainingDeadline, services.auditHead()).setSecureAggregation(setup)).build());
       }
       progress(round, "secure aggregation among " + n + " nodes (" + graph + "), threshold " + threshold + ", "
-          + quantizer.bits() + "-bit values clipped to +-" + settings.clip());
+          + quantizer.bits() + "-bit values clipped to +-" + clip);
 
       StageClock clock = new StageClock();
       stage(round, "ADVERTISE_KEYS", "waiting for " + n + " nodes' public keys");

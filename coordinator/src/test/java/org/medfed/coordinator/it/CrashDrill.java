@@ -177,8 +177,13 @@ final class CrashDrill {
    */
   static CheckpointStore.Checkpoint checkpoint(CoordinatorProcess coordinator, String jobId, int round)
       throws Exception {
+    return checkpoint(coordinator.dataDir, jobId, round);
+  }
+
+  /** The same for a coordinator whose data directory (SQLite store) is {@code dataDir}. */
+  static CheckpointStore.Checkpoint checkpoint(Path dataDir, String jobId, int round) throws Exception {
     String sha256;
-    try (Connection db = DriverManager.getConnection("jdbc:sqlite:" + coordinator.dataDir.resolve("medfed.db"));
+    try (Connection db = DriverManager.getConnection("jdbc:sqlite:" + dataDir.resolve("medfed.db"));
         PreparedStatement query = db.prepareStatement(
             "SELECT checkpoint_sha256 FROM rounds WHERE job_id = ? AND round = ?")) {
       query.setString(1, jobId);
@@ -188,6 +193,6 @@ final class CrashDrill {
         sha256 = row.getString(1);
       }
     }
-    return new CheckpointStore(coordinator.dataDir.resolve("jobs")).readVerified(jobId, round, sha256);
+    return new CheckpointStore(dataDir.resolve("jobs")).readVerified(jobId, round, sha256);
   }
 }

@@ -81,6 +81,7 @@ class JobSchemaTest {
     examples.put("optimizer", Example.of("{optimizer: adam}"));
     examples.put("seed", Example.of("{seed: 7}"));
     examples.put("local_baseline", Example.of("{local_baseline: true}"));
+    examples.put("feature_scaling", Example.of("{feature_scaling: consortium-zscore}"));
     examples.put("deadlines.selection", Example.of("{deadlines: {selection: 30s}}"));
     examples.put("deadlines.training", Example.of("{deadlines: {training: 30s}}"));
     examples.put("deadlines.evaluation", Example.of("{deadlines: {evaluation: 30s}}"));

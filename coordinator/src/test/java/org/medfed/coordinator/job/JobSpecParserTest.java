@@ -77,6 +77,27 @@ class JobSpecParserTest {
   }
 
   @Test
+  void consortiumZscore_needsAFeatureTable_isRefusedWithDpSgd_andRoundTrips() {
+    String table = VALID.replace("model: {architecture: small-cnn}", "model: {architecture: mlp, hidden: [8]}")
+        .replace("input_shape: [1, 28, 28]", "input_shape: [30]");
+    assertEquals(FeatureScaling.NONE, JobSpecParser.parse(table).featureScaling());
+    JobSpec scaled = JobSpecParser.parse(table + "feature_scaling: consortium-zscore\n");
+    assertEquals(FeatureScaling.CONSORTIUM_ZSCORE, scaled.featureScaling());
+    assertEquals(scaled, JobSpecParser.parse(JobSpecParser.toJson(scaled)));
+
+    InvalidJobSpecException images = assertThrows(InvalidJobSpecException.class,
+        () -> JobSpecParser.parse(VALID + "feature_scaling: consortium-zscore\n"));
+    assertEquals("feature_scaling", images.field());
+    assertTrue(images.getMessage().contains("[1, 28, 28]"), images.getMessage());
+    InvalidJobSpecException withDp = assertThrows(InvalidJobSpecException.class, () -> JobSpecParser.parse(table
+        + "feature_scaling: consortium-zscore\nprivacy: {dp_sgd: {epsilon: 3, delta: 1e-5, clip: 1.0}}\n"));
+    assertEquals("feature_scaling", withDp.field());
+    assertTrue(withDp.getMessage().contains("privacy.dp_sgd"), withDp.getMessage());
+    assertEquals("feature_scaling", assertThrows(InvalidJobSpecException.class,
+        () -> JobSpecParser.parse(table + "feature_scaling: pooled\n")).field());
+  }
+
+  @Test
   void toJson_thenParse_givesTheSameSpec() {
     JobSpec spec = JobSpecParser.parse(VALID + "strategy: {name: fedavgm, server_momentum: 0.8}\n");
 

@@ -24,6 +24,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import org.medfed.nodeagent.approval.JobGate;
 import org.medfed.nodeagent.baseline.LocalBaselines;
+import org.medfed.nodeagent.data.ConsortiumScaling;
 import org.medfed.nodeagent.data.FeatureAlignment;
 import org.medfed.nodeagent.data.LocalDataset;
 import org.medfed.nodeagent.data.MissingFeatures;
@@ -39,6 +40,7 @@ import org.medfed.proto.v1.AgentMessage;
 import org.medfed.proto.v1.CoordinatorMessage;
 import org.medfed.proto.v1.EvaluateTask;
 import org.medfed.proto.v1.EvaluationResult;
+import org.medfed.proto.v1.FeatureStatisticsPass;
 import org.medfed.proto.v1.SecAggSetup;
 import org.medfed.proto.v1.SecAggShare;
 import org.medfed.proto.v1.SecAggShares;
@@ -56,6 +58,7 @@ import org.medfed.secagg.protocol.SecAggConfig;
 import org.medfed.secagg.quant.Quantizer;
 import org.medfed.telemetry.StepCpu;
 import org.medfed.wire.Digests;
+import org.medfed.wire.FeatureStatistics;
 import org.medfed.wire.SecAggInstance;
 import org.medfed.wire.Tensors;
 import org.medfed.wire.UpdateLayout;
@@ -91,6 +94,8 @@ final class TaskRunner {
   private final Map<String, MissingFeatures> missingFeatures;
   /** Datasets aligned to a job's feature ids, by dataset and ids: aligned once, not every round. */
   private final Map<String, FeatureAlignment.Result> aligned = new ConcurrentHashMap<>();
+  /** Datasets scaled with a consortium_zscore job's statistics, by job and dataset. */
+  private final Map<String, ScaledDataset> scaled = new ConcurrentHashMap<>();
   private final SecureRandom secureRandom = new SecureRandom();
   /**
    * Local training of a secure task runs here while its worker thread does the key exchange; one
@@ -199,7 +204,14 @@ final class TaskRunner {
     }
     // Each round shuffles its own way; the job's seed alone would replay round 1's minibatch order every round.
     TrainingPlan plan = Descriptors.fromProto(task.getPlan()).forRound(task.getRound());
-    UpdateLayout layout = UpdateLayout.of(task.getPlan());
+    boolean statistics = task.getStatistics() != FeatureStatisticsPass.FEATURE_STATISTICS_NONE;
+    UpdateLayout layout;
+    try {
+      layout = FeatureStatistics.layout(task.getStatistics(), task.getPlan());
+    } catch (IllegalArgumentException e) {
+      decline(task.getTaskId(), "node '" + nodeId + "' cannot send feature statistics for this job: " + e.getMessage());
+      return;
+    }
     Optional<String> unknown = layout.extraVectors().stream().filter(v -> !v.equals(UpdateLayout.CONTROL_DELTA))
         .findFirst();
     if (unknown.isPresent()) {
@@ -213,6 +225,14 @@ final class TaskRunner {
       return;
     }
     LocalDataset dataset = prepared.dataset();
+    if (statistics) {
+      // No model, no DP-SGD (the coordinator refuses consortium z-scores with it), no baseline.
+      trainFederated(task, plan, layout, dataset, token);
+      return;
+    }
+    if (task.getPlan().getConsortiumZscore()) {
+      dataset = scaledForJob(task.getJobId(), dataset, task.getTensorsList(), deadline(task.getDeadlineUnixMillis()));
+    }
     Optional<HospitalPrivacy> privacy;
     try {
       privacy = HospitalPrivacy.of(task.getPrivacy(), plan, dataset.trainSamples());
@@ -309,6 +329,9 @@ final class TaskRunner {
    */
   private LocalUpdate trainUpdate(TrainTask task, TrainingPlan plan, UpdateLayout layout, LocalDataset dataset,
       CancellationToken token, Deadline deadline, StepCpu<RoundStep> cpu) {
+    if (task.getStatistics() != FeatureStatisticsPass.FEATURE_STATISTICS_NONE) {
+      return statisticsUpdate(task, dataset, deadline);
+    }
     float[] global = fetchModel(task.getModelId(), plan, deadline);
     token.throwIfCancelled();
     Map<String, float[]> vectors = new LinkedHashMap<>();
@@ -317,7 +340,8 @@ final class TaskRunner {
       vectors.put(UpdateLayout.DELTA, delta(trained, global));
       return new LocalUpdate(vectors, trained.numSamples(), trained.metrics(), () -> { }, global);
     }
-    float[] serverControl = fetchTensor(task, UpdateLayout.SERVER_CONTROL, plan, deadline);
+    float[] serverControl = fetchTensor(task.getTensorsList(), task.getJobId(), task.getRound(),
+        UpdateLayout.SERVER_CONTROL, global.length, deadline);
     ControlVariateStore.Stored own = controls.before(task.getJobId(), task.getRound(), global.length);
     LocalTrainer.Trained trained = trainLocally(task, plan, global,
         Optional.of(ScaffoldClient.correction(serverControl, own.values())), dataset, token, cpu);
@@ -330,6 +354,55 @@ final class TaskRunner {
     return new LocalUpdate(vectors, trained.numSamples(), trained.metrics(),
         () -> controls.save(task.getJobId(), task.getRound(), next.clientControl()), global);
   }
+
+  /**
+   * A feature-statistics pass's contribution, sent as an update is ({@link FeatureStatistics}). Pass 1
+   * weighs every hospital alike (w = 1 under secure aggregation, one "sample" in the clear); pass 2
+   * weighs each by its training samples, so that the means are the pooled ones.
+   */
+  private LocalUpdate statisticsUpdate(TrainTask task, LocalDataset dataset, Deadline deadline) {
+    FeatureStatistics.Moments own = ConsortiumScaling.moments(dataset);
+    float[] values;
+    long weight;
+    if (task.getStatistics() == FeatureStatisticsPass.FEATURE_MAGNITUDE) {
+      values = FeatureStatistics.magnitudes(own);
+      weight = task.hasSecureAggregation() ? task.getSecureAggregation().getMaxSamplesPerNode() : 1;
+    } else {
+      float[] units = fetchTensor(task.getTensorsList(), task.getJobId(), task.getRound(), FeatureStatistics.UNIT,
+          own.features(), deadline);
+      values = FeatureStatistics.moments(own, units);
+      weight = own.samples();
+    }
+    log.info("job {} round {}: feature statistics ({}) of {} features over {} training samples", task.getJobId(),
+        task.getRound(), task.getStatistics(), own.features(), own.samples());
+    Map<String, float[]> vectors = new LinkedHashMap<>();
+    vectors.put(UpdateLayout.DELTA, values);
+    return new LocalUpdate(vectors, weight, Map.of(), () -> { }, null);
+  }
+
+  /**
+   * The dataset scaled with the consortium's statistics the task carries, scaled once per job and
+   * scaling: every round of a job brings the same tensors.
+   */
+  private LocalDataset scaledForJob(String jobId, LocalDataset dataset, List<TaskTensor> tensors, Deadline deadline) {
+    int features = (int) dataset.inputShape()[0];
+    float[] mean = fetchTensor(tensors, jobId, 0, FeatureStatistics.MEAN, features, deadline);
+    float[] scale = fetchTensor(tensors, jobId, 0, FeatureStatistics.SCALE, features, deadline);
+    String digest = Digests.shortHex(Digests.sha256(Tensors.toBytes(mean))) + "/"
+        + Digests.shortHex(Digests.sha256(Tensors.toBytes(scale)));
+    String key = jobId + "\n" + dataset.name();
+    ScaledDataset cached = scaled.get(key);
+    if (cached != null && cached.digest().equals(digest)) {
+      return cached.dataset();
+    }
+    LocalDataset result = ConsortiumScaling.apply(dataset, new FeatureStatistics.Scaling(mean, scale));
+    scaled.put(key, new ScaledDataset(digest, result));
+    log.info("job {}: dataset '{}' z-scored with the consortium's feature statistics ({})", jobId, dataset.name(),
+        digest);
+    return result;
+  }
+
+  private record ScaledDataset(String digest, LocalDataset dataset) {}
 
   private static float[] delta(LocalTrainer.Trained trained, float[] global) {
     float[] delta = localParameters(trained, global);
@@ -627,10 +700,12 @@ final class TaskRunner {
     }
     float[] parameters = fetchModel(task.getModelId(), plan, deadline(task.getDeadlineUnixMillis()));
     token.throwIfCancelled();
-    LocalTrainer.Evaluated evaluated = trainer.evaluate(plan, parameters, prepared.dataset());
+    LocalDataset dataset = task.getPlan().getConsortiumZscore() ? scaledForJob(task.getJobId(), prepared.dataset(),
+        task.getTensorsList(), deadline(task.getDeadlineUnixMillis())) : prepared.dataset();
+    LocalTrainer.Evaluated evaluated = trainer.evaluate(plan, parameters, dataset);
     Map<String, Double> metrics = new LinkedHashMap<>(evaluated.metrics());
     if (task.getPlan().getLocalBaseline()) {
-      metrics.putAll(localBaseline(task, plan, prepared.dataset()));
+      metrics.putAll(localBaseline(task, plan, dataset));
     }
     if (task.getPrivacy().getDpClip() > 0) {
       // What this job has spent here so far, reported with each evaluation so the consortium sees it per hospital.
@@ -665,13 +740,19 @@ final class TaskRunner {
     return Map.of();
   }
 
-  /** A tensor the strategy attached to the task, fetched like the model and of its length. */
-  private float[] fetchTensor(TrainTask task, String name, TrainingPlan plan, Deadline deadline) {
-    String id = task.getTensorsList().stream().filter(t -> t.getName().equals(name)).map(TaskTensor::getModelId)
-        .findFirst().orElseThrow(() -> new IllegalStateException("the task for job " + task.getJobId() + " round "
-            + task.getRound() + " carries no tensor '" + name + "', which its plan needs; it carries "
-            + task.getTensorsList().stream().map(TaskTensor::getName).toList()));
-    return fetchModel(id, plan, deadline);
+  /** A tensor attached to the task, fetched like the model, of {@code length} values. */
+  private float[] fetchTensor(List<TaskTensor> tensors, String jobId, int round, String name, int length,
+      Deadline deadline) {
+    String id = tensors.stream().filter(t -> t.getName().equals(name)).map(TaskTensor::getModelId)
+        .findFirst().orElseThrow(() -> new IllegalStateException("the task for job " + jobId + " round "
+            + round + " carries no tensor '" + name + "', which its plan needs; it carries "
+            + tensors.stream().map(TaskTensor::getName).toList()));
+    float[] values = Tensors.fromBytes(transfers.download(id, deadline));
+    if (values.length != length) {
+      throw new IllegalStateException("task tensor '" + name + "' (" + id + ") has " + values.length
+          + " values but this task needs " + length);
+    }
+    return values;
   }
 
   private float[] fetchModel(String modelId, TrainingPlan plan, Deadline deadline) {
