@@ -10,6 +10,7 @@ import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.stream.Collectors;
 import org.medfed.coordinator.approval.Approvals;
+import org.medfed.coordinator.job.FeatureScaling;
 import org.medfed.coordinator.job.InvalidJobSpecException;
 import org.medfed.coordinator.job.Job;
 import org.medfed.coordinator.job.JobEvent;
@@ -21,6 +22,7 @@ import org.medfed.coordinator.model.ModelCard;
 import org.medfed.coordinator.model.ModelExport;
 import org.medfed.coordinator.round.JobManager;
 import org.medfed.coordinator.round.Resumption;
+import org.medfed.coordinator.round.ScalingCheckpoint;
 import org.medfed.coordinator.session.FederationService;
 import org.medfed.coordinator.session.NodeDirectory;
 import org.medfed.coordinator.store.CheckpointStore;
@@ -45,6 +47,7 @@ import org.medfed.trust.pki.Identity;
 import org.medfed.trust.tls.PeerAuthorization;
 import org.medfed.wire.ChunkedPayload;
 import org.medfed.wire.Digests;
+import org.medfed.wire.FeatureStatistics;
 
 /** The consortium's gRPC API: a thin adapter from the wire to {@link JobManager}. */
 public final class AdminService extends AdminServiceGrpc.AdminServiceImplBase {
@@ -211,7 +214,19 @@ public final class AdminService extends AdminServiceGrpc.AdminServiceImplBase {
       return Optional.empty();
     }
     return Optional.of(new Export(job.get(), round.getAsInt(), ModelExport.toDl4jZip(model.get(), job.get(),
-        round.getAsInt())));
+        round.getAsInt(), scaling(job.get(), round.getAsInt()))));
+  }
+
+  /** A consortium_zscore job's feature scaling, from the round's checkpoint (checked against its digest). */
+  private Optional<FeatureStatistics.Scaling> scaling(Job job, int round) {
+    if (job.spec().featureScaling() != FeatureScaling.CONSORTIUM_ZSCORE) {
+      return Optional.empty();
+    }
+    RoundRecord record = job.rounds().stream().filter(r -> r.round() == round).findFirst()
+        .orElseThrow(() -> new IllegalStateException("job " + job.id() + " has a checkpoint of round " + round
+            + " but no record of it"));
+    return ScalingCheckpoint.split(checkpoints.readVerified(job.id(), round, record.checkpointSha256()).strategyState())
+        .scaling();
   }
 
   @Override

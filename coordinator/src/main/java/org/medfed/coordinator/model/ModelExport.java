@@ -1,11 +1,13 @@
 package org.medfed.coordinator.model;
 
+import java.util.Optional;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.medfed.coordinator.job.Job;
 import org.medfed.coordinator.job.JobSpec;
 import org.medfed.models.archive.ModelArchive;
 import org.medfed.models.archive.ModelInfo;
+import org.medfed.wire.FeatureStatistics;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -27,7 +29,14 @@ public final class ModelExport {
 
   /** The zip of the job's model at {@code round}; the same model gives the same bytes. */
   public static byte[] toDl4jZip(GlobalModel model, Job job, int round) {
-    return ModelArchive.write(toNetwork(model), info(job, round));
+    return toDl4jZip(model, job, round, Optional.empty());
+  }
+
+  /** As above, for a model whose inputs need the consortium's z-score ({@code scaling}) first. */
+  public static byte[] toDl4jZip(GlobalModel model, Job job, int round, Optional<FeatureStatistics.Scaling> scaling) {
+    ModelInfo info = info(job, round);
+    return ModelArchive.write(toNetwork(model), scaling.map(s -> info.withFeatureScaling(s.mean(), s.scale()))
+        .orElse(info));
   }
 
   static ModelInfo info(Job job, int round) {

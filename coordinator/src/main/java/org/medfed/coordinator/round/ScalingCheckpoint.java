@@ -10,14 +10,14 @@ import org.medfed.wire.FeatureStatistics;
  * names no strategy uses, so that it is covered by the checkpoint's digest and a resumed job scales
  * as before instead of measuring again (the hospitals may have changed since).
  */
-final class ScalingCheckpoint {
+public final class ScalingCheckpoint {
   static final String MEAN = "feature_scaling.mean";
   static final String SCALE = "feature_scaling.scale";
 
   private ScalingCheckpoint() {}
 
   /** A checkpoint split back into the strategy's state and the job's scaling. */
-  record Restored(StrategyState strategy, Optional<FeatureStatistics.Scaling> scaling) {}
+  public record Restored(StrategyState strategy, Optional<FeatureStatistics.Scaling> scaling) {}
 
   static StrategyState merge(StrategyState strategy, Optional<FeatureStatistics.Scaling> scaling) {
     if (scaling.isEmpty()) {
@@ -32,7 +32,7 @@ final class ScalingCheckpoint {
     return new StrategyState(arrays);
   }
 
-  static Restored split(StrategyState checkpointed) {
+  public static Restored split(StrategyState checkpointed) {
     SortedMap<String, double[]> arrays = checkpointed.arrays();
     double[] mean = arrays.remove(MEAN);
     double[] scale = arrays.remove(SCALE);

@@ -3,6 +3,7 @@ package org.medfed.coordinator.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -10,6 +11,9 @@ import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.medfed.coordinator.cli.MedfedCli;
+import org.medfed.models.archive.ModelArchive;
+import org.medfed.models.archive.ModelInfo;
 import org.medfed.nodeagent.data.DatasetKind;
 import org.medfed.nodeagent.data.LocalDataset;
 import org.medfed.proto.v1.JobDetail;
@@ -54,6 +58,14 @@ class ConsortiumScalingEndToEndTest {
         double sd = pooled[1][j];
         assertEquals(pooled[0][j], mean[j], 1e-3 * sd, "feature " + j + "'s mean");
         assertEquals(sd, scale[j], 1e-3 * sd, "feature " + j + "'s standard deviation");
+      }
+      // The downloaded model says how its inputs must be scaled, with the checkpoint's very figures.
+      Path zip = Files.write(dataDir.resolve("model.zip"), MedfedCli.downloadModel(federation.admin, jobId, 3));
+      ModelInfo info = ModelArchive.read(zip).info();
+      assertTrue(info.scaled(), info.toString());
+      for (int j = 0; j < FEATURES; j++) {
+        assertEquals((float) mean[j], info.featureMean()[j]);
+        assertEquals((float) scale[j], info.featureScale()[j]);
       }
       // On features scaled alike the clusters separate: a model on raw ones spanning 1e-2..1e2 barely moves.
       double accuracy = detail.getRounds(2).getMetricsOrThrow("eval_accuracy");

@@ -2,10 +2,10 @@ package org.medfed.examples.results;
 
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -18,12 +18,12 @@ import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.deeplearning4j.util.ModelSerializer;
 import org.medfed.coordinator.Coordinator;
 import org.medfed.coordinator.CoordinatorConfig;
 import org.medfed.coordinator.cli.MedfedCli;
 import org.medfed.examples.Directories;
 import org.medfed.examples.Kits;
+import org.medfed.models.archive.ModelArchive;
 import org.medfed.nodeagent.data.DatasetDeclaration;
 import org.medfed.nodeagent.data.LocalDataset;
 import org.medfed.nodeagent.session.AgentConfig;
@@ -51,9 +51,11 @@ final class InProcessConsortium implements AutoCloseable {
   private final List<NodeAgent> agents = new ArrayList<>();
   private final ManagedChannel adminChannel;
   private final AdminServiceGrpc.AdminServiceBlockingStub admin;
+  private final Path work;
 
   InProcessConsortium(Path work, String name, List<DatasetDeclaration> declarations, List<LocalDataset> datasets)
       throws IOException {
+    this.work = work;
     Path kits = work.resolve("kits");
     Directories.deleteRecursively(kits);
     int port;
@@ -95,6 +97,18 @@ final class InProcessConsortium implements AutoCloseable {
 
   /** As {@link #run(String)}, handing the job's record (rounds, metrics) to {@code onDone} first. */
   MultiLayerNetwork run(String job, Consumer<JobDetail> onDone) throws IOException {
+    return archive(job, onDone).network();
+  }
+
+  /**
+   * As {@link #run(String)}, with what the model zip says of its inputs: a consortium-zscore job's
+   * model expects features z-scored with the consortium's statistics first.
+   */
+  ModelArchive.Opened archive(String job) throws IOException {
+    return archive(job, detail -> { });
+  }
+
+  private ModelArchive.Opened archive(String job, Consumer<JobDetail> onDone) throws IOException {
     String id = admin.submitJob(SubmitJobRequest.newBuilder().setJobDocument(job).build()).getJobId();
     // Full-size runs (MNIST, 60,000 images a round on two cores) take hours, not minutes.
     Iterator<JobEvent> events = admin.withDeadlineAfter(24, TimeUnit.HOURS)
@@ -108,8 +122,9 @@ final class InProcessConsortium implements AutoCloseable {
     // The last round, as the published figures compare final models: the job's kept round is chosen on
     // the hospitals' test splits, which would leak the very sets the benchmarks score on.
     int last = detail.getRounds(detail.getRoundsCount() - 1).getRound();
-    byte[] zip = MedfedCli.downloadModel(admin, id, last);
-    return ModelSerializer.restoreMultiLayerNetwork(new ByteArrayInputStream(zip), false);
+    Path zip = Files.write(Files.createDirectories(work.resolve("models")).resolve(id + ".zip"),
+        MedfedCli.downloadModel(admin, id, last));
+    return ModelArchive.read(zip);
   }
 
   /** One line per completed round, so a long run shows its curve as it goes. */

@@ -19,6 +19,8 @@ import org.medfed.coordinator.job.JobSpecParser;
 import org.medfed.coordinator.model.GlobalModel;
 import org.medfed.coordinator.model.ModelCatalog;
 import org.medfed.examples.synthetic.LabelSkew;
+import org.medfed.models.archive.ModelArchive;
+import org.medfed.nodeagent.data.ConsortiumScaling;
 import org.medfed.nodeagent.data.DatasetDeclaration;
 import org.medfed.nodeagent.data.DatasetFormat;
 import org.medfed.nodeagent.data.DatasetKind;
@@ -28,6 +30,9 @@ import org.medfed.nodeagent.data.Normalisation;
 import org.medfed.nodeagent.training.CancellationToken;
 import org.medfed.nodeagent.training.Dl4jTrainer;
 import org.medfed.nodeagent.training.TrainingPlan;
+import org.medfed.wire.FeatureStatistics;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -70,6 +75,12 @@ public final class WdbcBenchmark implements Callable<Integer> {
       + " at each of these epsilons (delta 1e-5, clip 1.0), e.g. 1,3,8.")
   List<Double> dpEpsilons = List.of();
 
+  @Option(names = "--feature-scaling", defaultValue = "none", description = "The federated jobs' feature_scaling:"
+      + " none (each hospital's own log1p only) or consortium-zscore (log1p, then z-scores with the consortium's"
+      + " pooled statistics, measured under secure aggregation); with consortium-zscore the pooled baseline is also"
+      + " trained on pooled z-scores (default: ${DEFAULT-VALUE}).")
+  String featureScaling;
+
   public static void main(String[] args) {
     System.exit(new CommandLine(new WdbcBenchmark()).execute(args));
   }
@@ -107,12 +118,28 @@ public final class WdbcBenchmark implements Callable<Integer> {
       LocalDataset pooled = new LocalDataset("pooled", first.kind(), first.inputShape(), CLASSES,
           DataSet.merge(datasets.stream().map(LocalDataset::train).toList()), heldOut);
       results.computeIfAbsent("pooled", key -> new ArrayList<>()).add(accuracy(train(plan, initial, pooled), heldOut));
+      boolean zscore = featureScaling.equals("consortium-zscore");
+      if (zscore) {
+        // The central reference for z-scored federation: the same statistics, taken where all the data is.
+        FeatureStatistics.Scaling central = pooledScaling(pooled.train().getFeatures());
+        LocalDataset scaled = ConsortiumScaling.apply(pooled, central);
+        results.computeIfAbsent("pooled, z-scored", key -> new ArrayList<>())
+            .add(accuracy(train(plan, initial, scaled), scaled.test()));
+      }
       try (InProcessConsortium federation = new InProcessConsortium(work.resolve("seed-" + seed), "wdbc",
           declarations, datasets)) {
         for (String strategy : strategies) {
           String arm = strategy + (ROBUST.contains(strategy) ? " (in the clear)" : " (secure aggregation)");
-          results.computeIfAbsent(arm, key -> new ArrayList<>())
-              .add(accuracy(federation.run(job(seed, strategy, "")), heldOut));
+          if (zscore) {
+            ModelArchive.Opened model = federation.archive(job(seed, strategy, "feature_scaling: consortium-zscore\n"));
+            INDArray x = ConsortiumScaling.apply(heldOut.getFeatures(), new FeatureStatistics.Scaling(
+                model.info().featureMean(), model.info().featureScale()));
+            results.computeIfAbsent(arm + ", consortium z-scores", key -> new ArrayList<>())
+                .add(accuracy(model.network(), new DataSet(x, heldOut.getLabels())));
+          } else {
+            results.computeIfAbsent(arm, key -> new ArrayList<>())
+                .add(accuracy(federation.run(job(seed, strategy, "")), heldOut));
+          }
         }
         for (double epsilon : dpEpsilons) {
           String privacy = String.format(Locale.ROOT, "privacy: {dp_sgd: {epsilon: %s, delta: 1.0e-5, clip: 1.0}}%n",
@@ -134,6 +161,20 @@ public final class WdbcBenchmark implements Callable<Integer> {
           values.stream().map(v -> String.format(Locale.ROOT, "%.3f", v)).toList());
     });
     return 0;
+  }
+
+  /** Each column's mean and population standard deviation, as the federated passes estimate them. */
+  private static FeatureStatistics.Scaling pooledScaling(INDArray train) {
+    INDArray x = train.castTo(DataType.DOUBLE);
+    double[] mean = x.mean(0).toDoubleVector();
+    double[] sd = x.std(false, 0).toDoubleVector();
+    float[] m = new float[mean.length];
+    float[] s = new float[mean.length];
+    for (int j = 0; j < mean.length; j++) {
+      m[j] = (float) mean[j];
+      s[j] = (float) (sd[j] > 0 ? sd[j] : 1);
+    }
+    return new FeatureStatistics.Scaling(m, s);
   }
 
   /** The 30 features of each case in breast_cancer.csv (after its header line). */

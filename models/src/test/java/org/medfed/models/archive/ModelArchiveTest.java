@@ -45,6 +45,21 @@ class ModelArchiveTest {
   }
 
   @Test
+  void scaledModel_carriesItsZScore_asFormatVersion2_andAnUnscaledOneStaysVersion1() throws Exception {
+    ModelInfo scaled = INFO.withFeatureScaling(new float[] {140.5f, 0.25f, -3f}, new float[] {3.5f, 0.01f, 2f});
+    Path zip = Files.write(dir.resolve("scaled.zip"), ModelArchive.write(network(), scaled));
+
+    ModelInfo read = ModelArchive.read(zip).info();
+
+    assertEquals(scaled, read);
+    assertTrue(read.scaled());
+    assertEquals(ModelInfo.SCALED_FORMAT_VERSION, read.formatVersion());
+    assertArrayEquals(new float[] {3.5f, 0.01f, 2f}, read.featureScale());
+    assertEquals(ModelInfo.FORMAT_VERSION, INFO.formatVersion());
+    assertThrows(IllegalArgumentException.class, () -> INFO.withFeatureScaling(new float[] {1f}, new float[] {1f}));
+  }
+
+  @Test
   void write_isStillAPlainDl4jZip() throws Exception {
     MultiLayerNetwork net = network();
     Path zip = Files.write(dir.resolve("model.zip"), ModelArchive.write(net, INFO));

@@ -42,9 +42,17 @@ public final class ConsortiumScaling {
     if (data.isEmpty() || data.numExamples() == 0) {
       return data;
     }
-    INDArray features = data.getFeatures();
+    return new DataSet(apply(data.getFeatures(), scaling), data.getLabels());
+  }
+
+  /** Rows of features, [samples, features], as (x - mean) / scale: a new array. */
+  public static INDArray apply(INDArray features, FeatureStatistics.Scaling scaling) {
+    if (features.rank() != 2 || features.columns() != scaling.features()) {
+      throw new IllegalArgumentException("the consortium's scaling has " + scaling.features() + " features but the"
+          + " inputs have shape " + Arrays.toString(features.shape()));
+    }
     INDArray mean = Nd4j.createFromArray(scaling.mean()).reshape(1, scaling.features()).castTo(features.dataType());
     INDArray scale = Nd4j.createFromArray(scaling.scale()).reshape(1, scaling.features()).castTo(features.dataType());
-    return new DataSet(features.subRowVector(mean).divRowVector(scale), data.getLabels());
+    return features.subRowVector(mean).divRowVector(scale);
   }
 }

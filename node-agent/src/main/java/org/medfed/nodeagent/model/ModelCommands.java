@@ -8,11 +8,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.medfed.models.archive.ModelArchive;
 import org.medfed.models.archive.ModelArchiveException;
 import org.medfed.models.archive.ModelInfo;
+import org.medfed.nodeagent.data.ConsortiumScaling;
 import org.medfed.nodeagent.data.DataLoadException;
 import org.medfed.nodeagent.data.DatasetDeclaration;
 import org.medfed.nodeagent.data.DatasetLoaders;
@@ -22,6 +24,7 @@ import org.medfed.nodeagent.data.UnlabelledSamples;
 import org.medfed.nodeagent.session.AgentConfig;
 import org.medfed.nodeagent.session.AgentConfigLoader;
 import org.medfed.nodeagent.training.Dl4jTrainer;
+import org.medfed.wire.FeatureStatistics;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -101,6 +104,12 @@ public final class ModelCommands {
   }
 
   record Resolved(MultiLayerNetwork network, ModelInfo info, DatasetDeclaration declaration) {
+    /** The consortium's z-score the model was trained behind, applied after the dataset's own normalise. */
+    Optional<FeatureStatistics.Scaling> scaling() {
+      return info.scaled() ? Optional.of(new FeatureStatistics.Scaling(info.featureMean(), info.featureScale()))
+          : Optional.empty();
+    }
+
     /** Fails unless inputs of this shape fit the model. */
     void checkShape(long[] shape) {
       if (!Arrays.equals(shape, info.inputShape())) {
@@ -142,11 +151,12 @@ public final class ModelCommands {
     /** The dataset aligned to the model's feature ids, as a training task aligns it, when the model names them. */
     private static LocalDataset aligned(Resolved resolved, LocalDataset dataset) {
       if (resolved.info().features().isEmpty()) {
-        return dataset;
+        return resolved.scaling().map(s -> ConsortiumScaling.apply(dataset, s)).orElse(dataset);
       }
       FeatureAlignment.Result result = FeatureAlignment.align(dataset, resolved.info().features(),
           resolved.declaration().options().missingFeatures());
-      return result.dataset().orElseThrow(() -> new UsageProblem(result.report()));
+      LocalDataset aligned = result.dataset().orElseThrow(() -> new UsageProblem(result.report()));
+      return resolved.scaling().map(s -> ConsortiumScaling.apply(aligned, s)).orElse(aligned);
     }
 
     private static EvaluationReport report(Resolved resolved, LocalDataset test) {
@@ -181,6 +191,8 @@ public final class ModelCommands {
         INDArray x = features.isEmpty() ? samples.features() : FeatureAlignment.alignRows(samples.datasetName(),
             samples.features(), samples.featureNames(), features, resolved.declaration().options().missingFeatures());
         resolved.checkShape(features.isEmpty() ? samples.inputShape() : new long[] {features.size()});
+        INDArray aligned = x;
+        x = resolved.scaling().map(s -> ConsortiumScaling.apply(aligned, s)).orElse(x);
         Predictions predictions = Predictions.of(resolved.network(), samples.ids(), x, resolved.info(),
             resolved.declaration().classes());
         predictions.write(out);

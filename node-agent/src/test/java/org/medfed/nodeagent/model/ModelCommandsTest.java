@@ -194,6 +194,27 @@ class ModelCommandsTest {
   }
 
   @Test
+  void predict_modelTrainedOnConsortiumZScores_scalesTheAlignedGenesFirst() throws Exception {
+    ModelArchive.Opened plain = ModelArchive.read(geneModel);
+    float[] mean = {4f, -1f, 0.5f};
+    float[] scale = {2f, 0.5f, 1f};
+    Path scaledModel = Files.write(dir.resolve("genes-scaled.zip"), ModelArchive.write(plain.network(),
+        plain.info().withFeatureScaling(mean, scale)));
+    Path input = Files.writeString(dir.resolve("scaled-patients.tsv"), "gene\ts1\nG3\t0.1\nG2\t-2\nG1\t2\n");
+    Path out = dir.resolve("scaled-predictions.csv");
+
+    Run run = run("predict", "-c", config.toString(), "--dataset", "expression", "--model", scaledModel.toString(),
+        "--input", input.toString(), "--out", out.toString());
+
+    assertEquals(0, run.code(), run.err());
+    // In the model's gene order G1, G2, G3: (x - mean) / scale.
+    float[] row = {(2f - 4f) / 2f, (-2f + 1f) / 0.5f, (0.1f - 0.5f) / 1f};
+    double expected = plain.network().output(Nd4j.create(new float[][] {row})).getDouble(0, 1);
+    String[] cells = Files.readAllLines(out).get(1).split(",");
+    assertEquals(expected, Double.parseDouble(cells[3]), 1e-5, String.join(",", cells));
+  }
+
+  @Test
   void predict_coxModel_writesRiskScores() throws Exception {
     Path input = Files.writeString(dir.resolve("new-cohort.csv"), "sample_id,age,stage\np1,61,2\np2,45,1\n");
     Path out = dir.resolve("risk.csv");
