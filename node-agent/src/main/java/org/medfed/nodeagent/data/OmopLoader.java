@@ -45,15 +45,15 @@ final class OmopLoader {
 
   /** The table with class indexes: the cohort's label, 0 (the first class) or 1. */
   static Table<Integer> classTable(DatasetDeclaration declaration, BadRows badRows) {
-    return table(declaration, badRows, outcome -> (int) outcome[0]);
+    return table(declaration, badRows, outcome -> outcome.get(0).intValue());
   }
 
   /** The table with {@code [time in days, event]} per person. */
   static Table<float[]> survivalTable(DatasetDeclaration declaration, BadRows badRows) {
-    return table(declaration, badRows, outcome -> outcome);
+    return table(declaration, badRows, outcome -> new float[] {outcome.get(0), outcome.get(1)});
   }
 
-  private static <L> Table<L> table(DatasetDeclaration declaration, BadRows badRows, Function<float[], L> label) {
+  private static <L> Table<L> table(DatasetDeclaration declaration, BadRows badRows, Function<List<Float>, L> label) {
     OmopMapping mapping = declaration.options().omop().orElseThrow(() -> new DataLoadException("dataset '"
         + declaration.name() + "': format omop needs 'database' and a 'mapping' naming its cohort and features"));
     OmopRecords.Read read;
@@ -126,13 +126,11 @@ final class OmopLoader {
 
   private static float aggregate(OmopMapping.Covariate covariate, List<OmopRecords.Fact> facts, LocalDate from,
       LocalDate index, String where) {
-    switch (covariate.aggregate()) {
-      case PRESENT:
-        return facts.isEmpty() ? 0f : 1f;
-      case COUNT:
-        return facts.size();
-      default:
-        break;
+    if (covariate.aggregate() == OmopMapping.Aggregate.PRESENT) {
+      return facts.isEmpty() ? 0f : 1f;
+    }
+    if (covariate.aggregate() == OmopMapping.Aggregate.COUNT) {
+      return facts.size();
     }
     double[] numbers = facts.stream().filter(fact -> fact.value().isPresent())
         .mapToDouble(fact -> fact.value().getAsDouble()).toArray();

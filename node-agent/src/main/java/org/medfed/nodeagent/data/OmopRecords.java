@@ -30,8 +30,12 @@ import java.util.TreeMap;
 final class OmopRecords {
   private OmopRecords() {}
 
-  /** One person of the cohort: their index date and label, {@code {class}} or {@code {time, event}}. */
-  record Member(long personId, LocalDate index, float[] outcome) {}
+  /** One person of the cohort: their index date and label, {@code [class]} or {@code [time, event]}. */
+  record Member(long personId, LocalDate index, List<Float> outcome) {
+    Member {
+      outcome = List.copyOf(outcome);
+    }
+  }
 
   /** A row of {@code person}; month and day of birth are optional in the CDM. */
   record Person(long genderConcept, int yearOfBirth, Optional<Integer> monthOfBirth, Optional<Integer> dayOfBirth) {}
@@ -117,9 +121,9 @@ final class OmopRecords {
             throw new DataLoadException(row + ": index_date is NULL; every person needs the date their row is seen"
                 + " at");
           }
-          float[] outcome = survival
-              ? new float[] {time(row, rows.getObject("time")), flag(row, "event", rows.getObject("event"))}
-              : new float[] {flag(row, "label", rows.getObject("label"))};
+          List<Float> outcome = survival
+              ? List.of(time(row, rows.getObject("time")), flag(row, "event", rows.getObject("event")))
+              : List.of(flag(row, "label", rows.getObject("label")));
           add(members, new Member(id.longValue(), index.toLocalDate(), outcome), repeats);
         } catch (DataLoadException problem) {
           badRows.report(problem);
@@ -185,7 +189,7 @@ final class OmopRecords {
               + " out)");
         }
         Optional<LocalDate> next = outcome.stream().filter(date -> date.isAfter(index)).findFirst();
-        float[] label;
+        List<Float> label;
         if (declaration.format().survival()) {
           LocalDate end = periodEnds.get(person);
           if (end == null) {
@@ -194,11 +198,11 @@ final class OmopRecords {
           }
           // An outcome after the person left observation is not seen in time: censored at the period's end.
           label = next.filter(date -> !date.isAfter(end)).isPresent()
-              ? new float[] {ChronoUnit.DAYS.between(index, next.get()), 1f}
-              : new float[] {ChronoUnit.DAYS.between(index, end), 0f};
+              ? List.of((float) ChronoUnit.DAYS.between(index, next.get()), 1f)
+              : List.of((float) ChronoUnit.DAYS.between(index, end), 0f);
         } else {
           int risk = cohort.riskWindowDays().orElseThrow();
-          label = new float[] {next.filter(date -> !date.isAfter(index.plusDays(risk))).isPresent() ? 1f : 0f};
+          label = List.of(next.filter(date -> !date.isAfter(index.plusDays(risk))).isPresent() ? 1f : 0f);
         }
         members.put(person, new Member(person, index, label));
       } catch (DataLoadException problem) {
@@ -234,7 +238,7 @@ final class OmopRecords {
       Map<Long, List<LocalDate>> targets) throws SQLException {
     Map<Long, LocalDate> ends = new HashMap<>();
     List<Member> members = targets.entrySet().stream()
-        .map(e -> new Member(e.getKey(), e.getValue().get(0), new float[0])).toList();
+        .map(e -> new Member(e.getKey(), e.getValue().get(0), List.of())).toList();
     try (PreparedStatement query = db.prepareStatement("SELECT p.person_id, p.observation_period_end_date FROM "
         + database.table("observation_period") + " p JOIN unnest(?::bigint[], ?::text[]::date[]) AS c(person_id,"
         + " index_date) ON p.person_id = c.person_id WHERE c.index_date BETWEEN p.observation_period_start_date"
