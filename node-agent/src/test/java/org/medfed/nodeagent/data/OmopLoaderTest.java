@@ -233,6 +233,30 @@ class OmopLoaderTest {
   }
 
   @Test
+  void survivalTable_cohortQuery_readsTimeAndEvent() throws Exception {
+    OmopLoader.Table<float[]> table = OmopLoader.survivalTable(declaration(database("reader", READER_PASSWORD),
+        new OmopMapping.CohortQuery("SELECT person_id, DATE '2024-01-01' AS index_date, person_id * 10 AS time,"
+            + " person_id = 1 AS event FROM person WHERE person_id <= 2"), DatasetFormat.OMOP_SURVIVAL, false),
+        new BadRows(false));
+
+    assertEquals(List.of("1", "2"), table.ids());
+    assertArrayEquals(new float[] {10, 1}, table.rows().labels().get(0));
+    assertArrayEquals(new float[] {20, 0}, table.rows().labels().get(1));
+  }
+
+  @Test
+  void survivalTable_cohortQueryWithoutEvent_namesTheMissingColumn() throws Exception {
+    DataLoadException failed = assertThrows(DataLoadException.class, () -> OmopLoader.survivalTable(
+        declaration(database("reader", READER_PASSWORD), new OmopMapping.CohortQuery("SELECT person_id, DATE"
+            + " '2024-01-01' AS index_date, 30 AS time FROM person"), DatasetFormat.OMOP_SURVIVAL, false),
+        new BadRows(false)));
+
+    assertEquals("dataset 'diabetes': the cohort query returns no column 'event' (it returns [person_id, index_date,"
+        + " time]); it must return person_id, index_date, time, event (time in days >= 0, event 1 or 0); name them"
+        + " with AS", failed.getMessage());
+  }
+
+  @Test
   void load_roleThatCanInsert_isRefusedNamingRolePrivilegeAndFix() throws Exception {
     DatasetDeclaration declaration = declaration(database("writer", WRITER_PASSWORD),
         new OmopMapping.CohortQuery(QUERY), DatasetFormat.OMOP, false);
