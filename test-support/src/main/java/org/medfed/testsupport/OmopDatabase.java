@@ -60,7 +60,7 @@ public final class OmopDatabase implements AutoCloseable {
     return schema;
   }
 
-  /** A login role that may read every table of the schema, and, if {@code also} names them, write too (e.g. "INSERT"). */
+  /** A login role that may read every table of the schema and, with {@code also} (e.g. "INSERT"), write too. */
   public void role(String name, String password, String... also) throws SQLException {
     try (Statement statement = db.createStatement()) {
       statement.execute("CREATE ROLE " + name + " LOGIN PASSWORD '" + password + "'");

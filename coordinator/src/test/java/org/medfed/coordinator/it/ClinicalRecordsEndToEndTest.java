@@ -58,7 +58,7 @@ class ClinicalRecordsEndToEndTest {
   private static final long DIABETES = 201826;
   private static final long BODY_WEIGHT = 3025315;
 
-  /** Hospital A's rows by hand: hba1c (last in 2023), glucose (mean in 2023), hypertension ever, age, female | label. */
+  /** Hospital A's rows by hand: hba1c (last in 2023), glucose (mean in 2023), hypertension ever, age, female|label. */
   private static final List<String> FHIR_TABLE = List.of(
       "7.400,160.000,1.000,63.000,1.000|1",
       "5.100,92.000,0.000,48.000,0.000|0",
@@ -218,8 +218,8 @@ class ClinicalRecordsEndToEndTest {
     Path password = folder.resolve("omop-password");
     Files.writeString(password, "reader-password\n");
     OmopMapping mapping = new OmopMapping(
-        new OmopMapping.Database(postgres.url("hospital_b"), "medfed_reader", new OmopMapping.PasswordFromFile(password),
-            "cdm"),
+        new OmopMapping.Database(postgres.url("hospital_b"), "medfed_reader",
+            new OmopMapping.PasswordFromFile(password), "cdm"),
         new OmopMapping.CohortQuery("SELECT p.person_id, DATE '" + INDEX + "' AS index_date, CASE WHEN EXISTS (SELECT"
             + " 1 FROM condition_occurrence d WHERE d.person_id = p.person_id AND d.condition_concept_id = " + DIABETES
             + ") THEN 1 ELSE 0 END AS label FROM person p"),
@@ -235,7 +235,8 @@ class ClinicalRecordsEndToEndTest {
             new OmopMapping.PersonFeature("female", OmopMapping.PersonField.FEMALE)),
         365);
     return new DatasetDeclaration("diabetes", DatasetKind.CLINICAL, DatasetFormat.OMOP,
-        Path.of(mapping.database().describe()), List.of("no", "yes"), DatasetDeclaration.Options.DEFAULTS.withOmop(mapping));
+        Path.of(mapping.database().describe()), List.of("no", "yes"),
+        DatasetDeclaration.Options.DEFAULTS.withOmop(mapping));
   }
 
   /** A FHIR R4 collection Bundle built with HAPI, patients referred to by {@code Patient/ID}. */

@@ -6,6 +6,7 @@ import java.time.DateTimeException;
 import java.time.LocalDate;
 import java.time.Period;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -136,14 +137,14 @@ final class OmopLoader {
         .mapToDouble(fact -> fact.value().getAsDouble()).toArray();
     if (numbers.length == 0) {
       throw new DataLoadException(where + ": no " + covariate.domain().table + " with value_as_number for concept(s) "
-          + covariate.conceptIds() + " of feature '" + covariate.id() + "' dated " + from + " to " + index + "; a missing value is a bad row, as an empty CSV cell is (declare"
-          + " bad_rows: skip to leave such people out)");
+          + covariate.conceptIds() + " of feature '" + covariate.id() + "' dated " + from + " to " + index + "; a"
+          + " missing value is a bad row, as an empty CSV cell is (declare bad_rows: skip to leave such people out)");
     }
     double result = switch (covariate.aggregate()) {
       case LAST -> numbers[numbers.length - 1];
-      case MEAN -> java.util.Arrays.stream(numbers).average().orElseThrow();
-      case MIN -> java.util.Arrays.stream(numbers).min().orElseThrow();
-      case MAX -> java.util.Arrays.stream(numbers).max().orElseThrow();
+      case MEAN -> Arrays.stream(numbers).average().orElseThrow();
+      case MIN -> Arrays.stream(numbers).min().orElseThrow();
+      case MAX -> Arrays.stream(numbers).max().orElseThrow();
       case PRESENT, COUNT -> throw new IllegalStateException("counted above");
     };
     return (float) result;

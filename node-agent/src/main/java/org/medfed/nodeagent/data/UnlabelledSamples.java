@@ -56,7 +56,8 @@ public record UnlabelledSamples(String datasetName, List<String> ids, INDArray f
       case FHIR, FHIR_SURVIVAL -> throw new DataLoadException("dataset '" + declaration.name() + "' holds FHIR records; predict"
           + " does not read FHIR yet (it reads image folders and tables); evaluate with the job instead");
       case OMOP, OMOP_SURVIVAL -> throw new DataLoadException("dataset '" + declaration.name() + "' is an OMOP"
-          + " cohort; predict does not read OMOP yet (it reads image folders and tables); evaluate with the job instead");
+          + " cohort; predict does not read OMOP yet (it reads image folders and tables); evaluate with the job"
+          + " instead");
       case VOLUME_FOLDERS, VOLUME_SURVIVAL -> throw new DataLoadException("dataset '" + declaration.name() + "' holds NIfTI volumes;"
           + " predict does not read volumes yet (it reads image folders and tables); evaluate with the job instead");
     };

@@ -59,7 +59,8 @@ import org.medfed.trust.tls.TlsFiles;
  *     kind: clinical
  *     format: omop                # an OMOP CDM v5.4 database, no location; OmopMappingConfig reads both sections
  *     classes: [no, yes]
- *     database: {url: "jdbc:postgresql://omop-db:5432/cdm", user: medfed_reader, password_env: OMOP_PASSWORD, schema: cdm}
+ *     database: {url: "jdbc:postgresql://omop-db:5432/cdm", user: medfed_reader, password_env: OMOP_PASSWORD,
+ *                schema: cdm}         # the password never in this file
  *     mapping: {cohort: {query: "SELECT ..."}, window: 365d, features: [...]}
  * trainer: {kind: spark, master: "local[4,3]", partitions: 4}  # optional; default dl4j in this JVM
  * </pre>
