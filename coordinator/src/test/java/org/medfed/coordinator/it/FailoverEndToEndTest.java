@@ -26,6 +26,7 @@ import org.medfed.proto.v1.JobState;
 import org.medfed.proto.v1.ListNodesRequest;
 import org.medfed.proto.v1.NodeInfo;
 import org.medfed.proto.v1.SubmitJobRequest;
+import org.medfed.testsupport.PostgresCluster;
 import org.medfed.trust.pki.Role;
 import org.medfed.trust.tls.CoordinatorAddress;
 import org.medfed.trust.tls.CoordinatorChannels;
@@ -84,7 +85,7 @@ class FailoverEndToEndTest {
     Path bin = PostgresCluster.binariesOrSkip("the PostgreSQL failover test");
     TestPki pki = new TestPki(dir);
     try (PostgresCluster postgres = PostgresCluster.start(bin)) {
-      List<String> config = postgres.coordinatorConfig(5);
+      List<String> config = PostgresStores.coordinatorConfig(postgres, 5);
       Path shared = dir.resolve("shared-data");
       try (CoordinatorProcess first = new CoordinatorProcess(dir.resolve("first"), pki, shared, config);
           CoordinatorProcess second = new CoordinatorProcess(dir.resolve("second"), pki, shared, config)) {

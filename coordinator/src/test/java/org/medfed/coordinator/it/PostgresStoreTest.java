@@ -18,6 +18,7 @@ import org.medfed.proto.v1.JobDetail;
 import org.medfed.proto.v1.JobState;
 import org.medfed.proto.v1.ListNodesRequest;
 import org.medfed.proto.v1.NodeInfo;
+import org.medfed.testsupport.PostgresCluster;
 
 /**
  * The job of {@link FederatedTrainingTest} (which runs on the embedded SQLite store) on a real
@@ -31,7 +32,7 @@ class PostgresStoreTest {
   void sameJobRunsOnPostgres_andASecondCoordinatorSeesItsRounds() throws Exception {
     Path bin = PostgresCluster.binariesOrSkip("the PostgreSQL store test");
     try (PostgresCluster postgres = PostgresCluster.start(bin)) {
-      Database.Settings store = postgres.settings();
+      Database.Settings store = PostgresStores.settings(postgres);
       String jobId;
       try (Federation federation = new Federation(dir.resolve("first"),
           CoordinatorConfig.defaults(dir.resolve("first")).withStore(store))) {
@@ -45,7 +46,7 @@ class PostgresStoreTest {
         assertTrue(detail.getRounds(3).getMetricsOrThrow("eval_accuracy") > 0.6);
       }
 
-      try (Connection db = DriverManager.getConnection(store.url(), "medfed", "medfed-test-password");
+      try (Connection db = DriverManager.getConnection(store.url(), PostgresCluster.SUPERUSER, postgres.password());
           Statement query = db.createStatement()) {
         assertEquals(4, count(query, "SELECT COUNT(*) FROM rounds WHERE job_id = '" + jobId + "'"));
         assertEquals(1, count(query, "SELECT COUNT(*) FROM jobs WHERE status = 'SUCCEEDED'"));

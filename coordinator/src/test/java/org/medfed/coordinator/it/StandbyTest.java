@@ -43,6 +43,7 @@ import org.medfed.proto.v1.Hello;
 import org.medfed.proto.v1.JobState;
 import org.medfed.proto.v1.ListJobsRequest;
 import org.medfed.proto.v1.SubmitJobRequest;
+import org.medfed.testsupport.PostgresCluster;
 import org.medfed.trust.pki.Role;
 import org.medfed.trust.tls.TlsFiles;
 import org.medfed.wire.ProtocolVersion;
@@ -88,7 +89,7 @@ class StandbyTest {
     Path bin = PostgresCluster.binariesOrSkip("the PostgreSQL standby test");
     TestPki pki = new TestPki(dir);
     try (PostgresCluster postgres = PostgresCluster.start(bin)) {
-      List<String> config = postgres.coordinatorConfig(2);
+      List<String> config = PostgresStores.coordinatorConfig(postgres, 2);
       // Separate data folders, as on two machines: only the database is shared.
       try (CoordinatorProcess first = new CoordinatorProcess(dir.resolve("first"), pki, dir.resolve("first-data"),
           config);
@@ -105,7 +106,7 @@ class StandbyTest {
         assertTrue(first.log().contains("lost the store's lease (its token 1) to coordinator 'coordinator' on "),
             first.log());
         assertTrue(first.log().contains(":" + second.port + " (pid " + second.pid() + "), token 2"), first.log());
-        List<String> phases = phases(postgres.settings(), jobId);
+        List<String> phases = phases(PostgresStores.settings(postgres), jobId);
         assertTrue(phases.contains("RESUMED") && !phases.contains("PAUSED"),
             "the second resumed the job and the first one's PAUSED step, on its way out, was fenced off: " + phases);
       }

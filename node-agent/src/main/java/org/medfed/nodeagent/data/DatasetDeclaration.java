@@ -32,21 +32,22 @@ public record DatasetDeclaration(String name, DatasetKind kind, DatasetFormat fo
    * @param volume for {@code volume_folders} and {@code volume_survival}: the volume of a 4D file, resampling, intensity scaling
    *     and the memory share
    * @param fhir for {@code fhir}: how the records become features and a label
+   * @param omop for {@code omop}: the database, the cohort and how its records become features
    */
   public record Options(Normalisation normalisation, MissingFeatures missingFeatures, Orientation orientation,
       Optional<Path> phenotypes, String labelColumn, double testFraction, long splitSeed,
       Optional<DicomWindow> window, boolean skipBadRows, ImagePreprocessing image, VolumePreprocessing volume,
-      Optional<FhirMapping> fhir) {
+      Optional<FhirMapping> fhir, Optional<OmopMapping> omop) {
     public static final Options DEFAULTS = new Options(Normalisation.NONE, MissingFeatures.FAIL,
         Orientation.GENES_BY_SAMPLES, Optional.empty(), "label", 0.25, 1, Optional.empty(), false,
-        ImagePreprocessing.NONE, VolumePreprocessing.DEFAULTS, Optional.empty());
+        ImagePreprocessing.NONE, VolumePreprocessing.DEFAULTS, Optional.empty(), Optional.empty());
 
     /** The options with every field given except how bad rows are handled (they fail the load). */
     public Options(Normalisation normalisation, MissingFeatures missingFeatures, Orientation orientation,
         Optional<Path> phenotypes, String labelColumn, double testFraction, long splitSeed,
         Optional<DicomWindow> window) {
       this(normalisation, missingFeatures, orientation, phenotypes, labelColumn, testFraction, splitSeed, window,
-          false, ImagePreprocessing.NONE, VolumePreprocessing.DEFAULTS, Optional.empty());
+          false, ImagePreprocessing.NONE, VolumePreprocessing.DEFAULTS, Optional.empty(), Optional.empty());
     }
 
     public Options {
@@ -57,6 +58,7 @@ public record DatasetDeclaration(String name, DatasetKind kind, DatasetFormat fo
       Objects.requireNonNull(image, "image");
       Objects.requireNonNull(volume, "volume");
       Objects.requireNonNull(fhir, "fhir");
+      Objects.requireNonNull(omop, "omop");
       if (!(testFraction > 0 && testFraction < 1)) {
         throw new IllegalArgumentException("test_fraction must be in (0, 1), got " + testFraction);
       }
@@ -64,37 +66,42 @@ public record DatasetDeclaration(String name, DatasetKind kind, DatasetFormat fo
 
     public Options withNormalisation(Normalisation value) {
       return new Options(value, missingFeatures, orientation, phenotypes, labelColumn, testFraction, splitSeed, window,
-          skipBadRows, image, volume, fhir);
+          skipBadRows, image, volume, fhir, omop);
     }
 
     public Options withWindow(DicomWindow value) {
       return new Options(normalisation, missingFeatures, orientation, phenotypes, labelColumn, testFraction, splitSeed,
-          Optional.of(value), skipBadRows, image, volume, fhir);
+          Optional.of(value), skipBadRows, image, volume, fhir, omop);
     }
 
     public Options withSkipBadRows(boolean value) {
       return new Options(normalisation, missingFeatures, orientation, phenotypes, labelColumn, testFraction, splitSeed,
-          window, value, image, volume, fhir);
+          window, value, image, volume, fhir, omop);
     }
 
     public Options withImage(ImagePreprocessing value) {
       return new Options(normalisation, missingFeatures, orientation, phenotypes, labelColumn, testFraction, splitSeed,
-          window, skipBadRows, value, volume, fhir);
+          window, skipBadRows, value, volume, fhir, omop);
     }
 
     public Options withVolume(VolumePreprocessing value) {
       return new Options(normalisation, missingFeatures, orientation, phenotypes, labelColumn, testFraction, splitSeed,
-          window, skipBadRows, image, value, fhir);
+          window, skipBadRows, image, value, fhir, omop);
     }
 
     public Options withFhir(FhirMapping value) {
       return new Options(normalisation, missingFeatures, orientation, phenotypes, labelColumn, testFraction, splitSeed,
-          window, skipBadRows, image, volume, Optional.of(value));
+          window, skipBadRows, image, volume, Optional.of(value), omop);
+    }
+
+    public Options withOmop(OmopMapping value) {
+      return new Options(normalisation, missingFeatures, orientation, phenotypes, labelColumn, testFraction, splitSeed,
+          window, skipBadRows, image, volume, fhir, Optional.of(value));
     }
 
     public Options withMissingFeatures(MissingFeatures value) {
       return new Options(normalisation, value, orientation, phenotypes, labelColumn, testFraction, splitSeed, window,
-          skipBadRows, image, volume, fhir);
+          skipBadRows, image, volume, fhir, omop);
     }
   }
 
@@ -156,6 +163,28 @@ public record DatasetDeclaration(String name, DatasetKind kind, DatasetFormat fo
       throw new IllegalArgumentException("dataset '" + name + "': format fhir labels a patient absent (the first class)"
           + " or present (the second), so declare exactly two classes, e.g. [no, yes]; got " + classes);
     }
+    omop(name, format, classes, options);
     classes = List.copyOf(classes);
+  }
+
+  private static void omop(String name, DatasetFormat format, List<String> classes, Options options) {
+    if (format.omop() != options.omop().isPresent()) {
+      throw new IllegalArgumentException("dataset '" + name + "': " + (format.omop()
+          ? "format " + format.name().toLowerCase(Locale.ROOT) + " needs 'database' and a 'mapping' naming its"
+          + " cohort and features"
+          : "'database' applies to formats omop and omop_survival only"));
+    }
+    if (format == DatasetFormat.OMOP && classes.size() != 2) {
+      throw new IllegalArgumentException("dataset '" + name + "': format omop labels a person 0 (the first class) or"
+          + " 1 (the second), so declare exactly two classes, e.g. [no, yes]; got " + classes);
+    }
+    if (format.omop() && options.omop().get().cohort() instanceof OmopMapping.CohortTable table
+        && format.survival() == table.riskWindowDays().isPresent()) {
+      throw new IllegalArgumentException("dataset '" + name + "': " + (format.survival()
+          ? "mapping.cohort.risk_window applies to format omop; omop_survival counts the days to the outcome,"
+          + " censored at the end of the observation period"
+          : "format omop with a cohort table needs mapping.cohort.risk_window, e.g. 365d: the days after the index"
+          + " date in which entering the outcome cohort labels the person 1"));
+    }
   }
 }

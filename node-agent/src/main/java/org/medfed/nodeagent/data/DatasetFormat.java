@@ -50,11 +50,19 @@ public enum DatasetFormat {
    * FHIR records as {@link #FHIR}, labelled for time-to-event outcomes: the mapping's label is an
    * event ({@link FhirMapping.EventLabel}) and each row gets {@code [time, event]} as {@link #CSV_SURVIVAL}.
    */
-  FHIR_SURVIVAL;
+  FHIR_SURVIVAL,
+  /**
+   * A cohort in an OMOP CDM v5.4 database, read over JDBC (PostgreSQL) with a read-only role into a
+   * table of one row per person by the dataset's {@code database} and {@code mapping} ({@link OmopMapping});
+   * there is no {@code location}.
+   */
+  OMOP,
+  /** An OMOP cohort as {@link #OMOP}, labelled {@code [time, event]} as {@link #CSV_SURVIVAL}. */
+  OMOP_SURVIVAL;
 
   /** Whether the labels are (time, event) rather than classes. */
   public boolean survival() {
-    return this == CSV_SURVIVAL || this == FHIR_SURVIVAL || this == VOLUME_SURVIVAL;
+    return this == CSV_SURVIVAL || this == FHIR_SURVIVAL || this == VOLUME_SURVIVAL || this == OMOP_SURVIVAL;
   }
 
   /** Whether the samples are volumes ({@code [1, depth, height, width]}) read with volume preprocessing. */
@@ -65,5 +73,10 @@ public enum DatasetFormat {
   /** Whether the dataset is FHIR records read through a mapping. */
   public boolean fhir() {
     return this == FHIR || this == FHIR_SURVIVAL;
+  }
+
+  /** Whether the dataset is a cohort in an OMOP database, read through a mapping. */
+  public boolean omop() {
+    return this == OMOP || this == OMOP_SURVIVAL;
   }
 }

@@ -47,6 +47,7 @@ public final class DatasetLoaders {
       case VCF -> VcfLoader.load(declaration, badRows);
       case VOLUME_FOLDERS, VOLUME_SURVIVAL -> VolumeFolderLoader.load(declaration, badRows);
       case FHIR, FHIR_SURVIVAL -> FhirLoader.load(declaration, badRows);
+      case OMOP, OMOP_SURVIVAL -> OmopLoader.load(declaration, badRows);
     };
     if (dataset.trainSamples() == 0) {
       throw new DataLoadException("dataset '" + declaration.name() + "' at " + declaration.location()

@@ -8,18 +8,14 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.function.Function;
 import java.util.stream.Collectors;
-import org.nd4j.linalg.dataset.DataSet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Reads FHIR R4 records ({@code format: fhir} and {@code fhir_survival}) into the table a CSV loader
  * builds: one row per patient, the mapping's features as named columns, the label as a class index
- * or {@code [time, event]}. From there it is a table like any other: split with {@link SeededSplit},
- * turned into a dataset as {@code csv_matrix} and {@code csv_survival} are, normalised by
- * {@link DatasetLoaders} and aligned to a job's features by id.
+ * or {@code [time, event]}. From there it is a table like any other ({@link RecordTables}).
  *
  * <p>A patient lacking a feature value (no Observation in the window, no birth date for age) or
  * the label is a bad row, as an empty CSV cell is: it fails the load or, with {@code bad_rows:
@@ -40,10 +36,13 @@ final class FhirLoader {
 
   static LocalDataset load(DatasetDeclaration declaration, BadRows badRows) {
     if (declaration.format().survival()) {
-      return dataset(declaration, survivalTable(declaration, badRows), SurvivalTableLoader::toDataSet);
+      Table<float[]> table = survivalTable(declaration, badRows);
+      log.info("{}", table.summary());
+      return RecordTables.survival(declaration, table.rows());
     }
-    int classes = declaration.classes().size();
-    return dataset(declaration, classTable(declaration, badRows), rows -> CsvMatrixLoader.toDataSet(rows, classes));
+    Table<Integer> table = classTable(declaration, badRows);
+    log.info("{}", table.summary());
+    return RecordTables.classes(declaration, table.rows());
   }
 
   /** The table with class indexes: 1 (the second class) where the label is present. */
@@ -54,25 +53,6 @@ final class FhirLoader {
   /** The table with {@code [time in days, event]} per patient, as {@code csv_survival} reads it. */
   static Table<float[]> survivalTable(DatasetDeclaration declaration, BadRows badRows) {
     return table(declaration, badRows, FhirLoader::outcome);
-  }
-
-  private static <L> LocalDataset dataset(DatasetDeclaration declaration, Table<L> table,
-      Function<CsvTable.Rows<L>, DataSet> toDataSet) {
-    log.info("{}", table.summary());
-    DatasetDeclaration.Options options = declaration.options();
-    List<Integer> order = new ArrayList<>();
-    for (int i = 0; i < table.ids().size(); i++) {
-      order.add(i);
-    }
-    SeededSplit<Integer> split = SeededSplit.of(order, options.testFraction(), options.splitSeed());
-    return new LocalDataset(declaration.name(), declaration.kind(), new long[] {table.rows().features().size()},
-        declaration.classes(), toDataSet.apply(rows(table.rows(), split.train())),
-        toDataSet.apply(rows(table.rows(), split.test())), table.rows().features());
-  }
-
-  private static <L> CsvTable.Rows<L> rows(CsvTable.Rows<L> all, List<Integer> picked) {
-    return new CsvTable.Rows<>(all.features(), picked.stream().map(all.values()::get).toList(),
-        picked.stream().map(all.labels()::get).toList());
   }
 
   /** The whole table, patients in id order, before the split. */

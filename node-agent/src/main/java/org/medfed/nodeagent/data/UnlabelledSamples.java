@@ -55,6 +55,9 @@ public record UnlabelledSamples(String datasetName, List<String> ids, INDArray f
           + " predict reads image folders and tables only, so export the dosages as an expression matrix");
       case FHIR, FHIR_SURVIVAL -> throw new DataLoadException("dataset '" + declaration.name() + "' holds FHIR records; predict"
           + " does not read FHIR yet (it reads image folders and tables); evaluate with the job instead");
+      case OMOP, OMOP_SURVIVAL -> throw new DataLoadException("dataset '" + declaration.name() + "' is an OMOP"
+          + " cohort; predict does not read OMOP yet (it reads image folders and tables); evaluate with the job"
+          + " instead");
       case VOLUME_FOLDERS, VOLUME_SURVIVAL -> throw new DataLoadException("dataset '" + declaration.name() + "' holds NIfTI volumes;"
           + " predict does not read volumes yet (it reads image folders and tables); evaluate with the job instead");
     };

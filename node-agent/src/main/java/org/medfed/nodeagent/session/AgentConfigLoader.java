@@ -21,6 +21,7 @@ import org.medfed.nodeagent.data.DicomWindow;
 import org.medfed.nodeagent.data.ImagePreprocessing;
 import org.medfed.nodeagent.data.MissingFeatures;
 import org.medfed.nodeagent.data.Normalisation;
+import org.medfed.nodeagent.data.OmopMapping;
 import org.medfed.nodeagent.data.VolumePreprocessing;
 import org.medfed.nodeagent.privacy.PrivacyBudget;
 import org.medfed.nodeagent.training.TrainerChoice;
@@ -54,6 +55,13 @@ import org.medfed.trust.tls.TlsFiles;
  *     location: data/fhir
  *     classes: [no, yes]
  *     mapping: {index_date: 2024-01-01, window: 365d, features: [...], label: {condition: snomed|44054006}}
+ *   - name: diabetes-omop
+ *     kind: clinical
+ *     format: omop                # an OMOP CDM v5.4 database, no location; OmopMappingConfig reads both sections
+ *     classes: [no, yes]
+ *     database: {url: "jdbc:postgresql://omop-db:5432/cdm", user: medfed_reader, password_env: OMOP_PASSWORD,
+ *                schema: cdm}         # the password never in this file
+ *     mapping: {cohort: {query: "SELECT ..."}, window: 365d, features: [...]}
  * trainer: {kind: spark, master: "local[4,3]", partitions: 4}  # optional; default dl4j in this JVM
  * </pre>
  */
@@ -63,7 +71,7 @@ public final class AgentConfigLoader {
   private static final Set<String> DATASET_FIELDS = Set.of("name", "kind", "format", "location", "classes",
       "normalise", "missing_features", "orientation", "phenotypes", "label_column", "test_fraction", "split_seed",
       "window", "bad_rows", "resize", "channels", "privacy_budget", "intensity", "volume", "memory_share",
-      "spacing", "mapping");
+      "spacing", "mapping", "database");
 
   private AgentConfigLoader() {}
 
@@ -191,12 +199,25 @@ public final class AgentConfigLoader {
     }
     List<String> classes = new ArrayList<>();
     classesNode.forEach(c -> classes.add(c.asText()));
+    DatasetDeclaration.Options options = options(file, path, node, base, format);
     try {
-      return new DatasetDeclaration(text(file, node, "name"), kind, format,
-          base.resolve(text(file, node, "location")).normalize(), classes, options(file, path, node, base, format));
+      return new DatasetDeclaration(text(file, node, "name"), kind, format, location(file, path, node, base, options),
+          classes, options);
     } catch (IllegalArgumentException e) {
       throw new ConfigException(file + ": " + path + ": " + e.getMessage());
     }
+  }
+
+  /** The dataset's files; for an OMOP database, which has none, its host, port and database, as messages name it. */
+  private static Path location(Path file, String path, JsonNode node, Path base, DatasetDeclaration.Options options) {
+    if (options.omop().isPresent()) {
+      if (node.has("location")) {
+        throw new ConfigException(file + ": " + path + ".location does not apply to an OMOP database; it is named by"
+            + " database.url");
+      }
+      return Path.of(options.omop().get().database().describe());
+    }
+    return base.resolve(text(file, node, "location")).normalize();
   }
 
   private static DatasetDeclaration.Options options(Path file, String path, JsonNode node, Path base,
@@ -224,8 +245,16 @@ public final class AgentConfigLoader {
         badRows(file, path, node.path("bad_rows").asText("fail")),
         format.volumes() ? ImagePreprocessing.NONE : image(file, path, node),
         format.volumes() ? volume(file, path, node) : VolumePreprocessing.DEFAULTS,
-        node.has("mapping") ? Optional.of(FhirMappingConfig.read(file, path + ".mapping", node.get("mapping")))
-            : Optional.empty());
+        node.has("mapping") && !format.omop()
+            ? Optional.of(FhirMappingConfig.read(file, path + ".mapping", node.get("mapping"))) : Optional.empty(),
+        omop(file, path, node, base, format));
+  }
+
+  private static Optional<OmopMapping> omop(Path file, String path, JsonNode node, Path base, DatasetFormat format) {
+    if (!format.omop() && node.has("database")) {
+      throw new ConfigException(file + ": " + path + ".database applies to formats omop and omop_survival only");
+    }
+    return format.omop() ? Optional.of(OmopMappingConfig.read(file, path, node, base)) : Optional.empty();
   }
 
   /** resize: [D, H, W] or spacing: [D, H, W] mm, intensity: zscore | window | none, volume: INDEX, memory_share: (0, 1]. */

@@ -54,7 +54,7 @@ final class FhirMappingConfig {
     FhirMapping.Label label = label(file, path + ".label", required(file, path, node, "label"));
     try {
       return new FhirMapping(features, label, indexDate(file, path, required(file, path, node, "index_date")),
-          days(file, path, required(file, path, node, "window")));
+          days(file, path + ".window", required(file, path, node, "window")));
     } catch (IllegalArgumentException e) {
       throw new ConfigException(file + ": " + path + ": " + e.getMessage());
     }
@@ -162,16 +162,17 @@ final class FhirMappingConfig {
     }
   }
 
-  private static int days(Path file, String path, JsonNode node) {
+  /** A number of days such as {@code 365d} at {@code field}; shared with {@link OmopMappingConfig}. */
+  static int days(Path file, String field, JsonNode node) {
     Matcher days = DAYS.matcher(node.asText().trim());
     if (!days.matches()) {
-      throw new ConfigException(file + ": " + path + ".window must be a number of days such as 365d, got '"
+      throw new ConfigException(file + ": " + field + " must be a number of days such as 365d, got '"
           + node.asText() + "'");
     }
     return Integer.parseInt(days.group(1));
   }
 
-  private static <E extends Enum<E>> E choice(Path file, String path, JsonNode node, Class<E> type) {
+  static <E extends Enum<E>> E choice(Path file, String path, JsonNode node, Class<E> type) {
     try {
       return Enum.valueOf(type, node.asText().trim().toUpperCase(Locale.ROOT));
     } catch (IllegalArgumentException e) {
@@ -183,7 +184,7 @@ final class FhirMappingConfig {
     }
   }
 
-  private static JsonNode required(Path file, String path, JsonNode node, String field) {
+  static JsonNode required(Path file, String path, JsonNode node, String field) {
     JsonNode value = node.get(field);
     if (value == null || value.isNull() || (value.isValueNode() && value.asText().isBlank())) {
       throw new ConfigException(file + ": " + path + " is missing required field '" + field + "'");

@@ -258,7 +258,8 @@ class AgentConfigLoaderTest {
     var e = assertThrows(AgentConfigLoader.ConfigException.class, () -> AgentConfigLoader.load(file));
 
     assertEquals(file + ": datasets[0].format is 'nifti'; expected one of [image_folders, csv_matrix, csv_survival, expression_matrix,"
-        + " image_manifest, vcf, volume_folders, volume_survival, fhir, fhir_survival]", e.getMessage());
+        + " image_manifest, vcf, volume_folders, volume_survival, fhir, fhir_survival, omop,"
+        + " omop_survival]", e.getMessage());
   }
 
   @Test

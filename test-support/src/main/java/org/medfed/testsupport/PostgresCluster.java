@@ -1,4 +1,4 @@
-package org.medfed.coordinator.it;
+package org.medfed.testsupport;
 
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -6,6 +6,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -13,15 +16,17 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
-import org.medfed.coordinator.store.Database;
 
 /**
  * A private PostgreSQL cluster for one test: initdb in a temporary folder, a loopback port, a
  * password, stopped and deleted afterwards. PostgreSQL refuses to run as root, so under root the
- * server runs as the {@code postgres} user that Debian's package creates.
+ * server runs as the {@code postgres} user that Debian's package creates. The superuser is
+ * {@link #SUPERUSER}, with {@link #password()} (also in {@link #passwordFile()}).
  */
-final class PostgresCluster implements AutoCloseable {
-  final int port;
+public final class PostgresCluster implements AutoCloseable {
+  public static final String SUPERUSER = "medfed";
+  private static final String PASSWORD = "medfed-test-password";
+  private final int port;
   private final Path root;
   private final Path bin;
   private final boolean asPostgresUser;
@@ -34,7 +39,7 @@ final class PostgresCluster implements AutoCloseable {
   }
 
   /** The folder with initdb and pg_ctl, if PostgreSQL is installed. */
-  static Optional<Path> binaries() {
+  public static Optional<Path> binaries() {
     List<Path> candidates = new ArrayList<>();
     try (Stream<Path> versions = Files.list(Path.of("/usr/lib/postgresql"))) {
       versions.sorted(Comparator.reverseOrder()).forEach(v -> candidates.add(v.resolve("bin")));
@@ -49,21 +54,14 @@ final class PostgresCluster implements AutoCloseable {
   }
 
   /** The binaries, or the calling test is skipped, saying what to install. */
-  static Path binariesOrSkip(String test) {
+  public static Path binariesOrSkip(String test) {
     Optional<Path> bin = binaries();
     Assumptions.assumeTrue(bin.isPresent(), "PostgreSQL is not installed (initdb, pg_ctl); on Debian:"
         + " apt-get install postgresql. Skipping " + test + ".");
     return bin.get();
   }
 
-  /** coordinator.yaml lines that put a coordinator's store in this cluster, with a lease of {@code ttlSeconds}. */
-  List<String> coordinatorConfig(int ttlSeconds) {
-    Database.Settings store = settings();
-    return List.of("lease_ttl_seconds: " + ttlSeconds, "store:", "  url: " + store.url(), "  user: medfed",
-        "  password_file: " + store.passwordFile().orElseThrow());
-  }
-
-  static PostgresCluster start(Path bin) throws IOException, InterruptedException {
+  public static PostgresCluster start(Path bin) throws IOException, InterruptedException {
     boolean root = "root".equals(System.getProperty("user.name"));
     Path dir = Files.createTempDirectory("medfed-pg-");
     Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
@@ -72,11 +70,11 @@ final class PostgresCluster implements AutoCloseable {
       port = socket.getLocalPort();
     }
     PostgresCluster cluster = new PostgresCluster(dir, bin, port, root);
-    Files.writeString(dir.resolve("password"), "medfed-test-password\n");
+    Files.writeString(dir.resolve("password"), PASSWORD + "\n");
     if (root) {
       cluster.run(List.of("chown", "-R", "postgres", dir.toString()), false);
     }
-    cluster.run(List.of(bin.resolve("initdb").toString(), "-D", dir.resolve("data").toString(), "-U", "medfed",
+    cluster.run(List.of(bin.resolve("initdb").toString(), "-D", dir.resolve("data").toString(), "-U", SUPERUSER,
         "--auth=scram-sha-256", "--pwfile=" + dir.resolve("password"), "-E", "UTF8", "--no-sync"), true);
     cluster.run(List.of(bin.resolve("pg_ctl").toString(), "-D", dir.resolve("data").toString(), "-l",
         dir.resolve("server.log").toString(), "-w", "-t", "60", "-o",
@@ -85,9 +83,32 @@ final class PostgresCluster implements AutoCloseable {
     return cluster;
   }
 
-  Database.Settings settings() {
-    return new Database.Settings("jdbc:postgresql://127.0.0.1:" + port + "/postgres", Optional.of("medfed"),
-        Optional.of(root.resolve("password")));
+  public int port() {
+    return port;
+  }
+
+  /** The JDBC URL of the {@code postgres} database. */
+  public String url() {
+    return url("postgres");
+  }
+
+  /** The JDBC URL of {@code database} in this cluster. */
+  public String url(String database) {
+    return "jdbc:postgresql://127.0.0.1:" + port + "/" + database;
+  }
+
+  public String password() {
+    return PASSWORD;
+  }
+
+  /** A file holding the superuser's password (and a newline), as a password_file setting names it. */
+  public Path passwordFile() {
+    return root.resolve("password");
+  }
+
+  /** A connection to {@code database} as the superuser. */
+  public Connection connect(String database) throws SQLException {
+    return DriverManager.getConnection(url(database), SUPERUSER, PASSWORD);
   }
 
   private void run(List<String> command, boolean asServerUser) throws IOException, InterruptedException {
