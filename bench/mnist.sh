@@ -4,7 +4,7 @@
 # --dp-epsilons 1,3,8,inf runs the job once per epsilon with DP-SGD at every hospital (inf: no DP).
 # Usage: bench/mnist.sh --fetch [--seeds 1,2,3] [--rounds 30] [--fraction 0.2] [--model small-cnn|mlp]
 #   [--split pathological|iid] [--optimizer sgd] [--learning-rate 0.05] [--batch-size 10]
-#   [--dp-epsilons 1,3,8,inf] [--dp-clip 1.0] [--pooled-epochs 3]
+#   [--dp-epsilons 1,3,8,inf] [--dp-clip 1.0] [--pooled-epochs 3] [--strategy fedavg|fedprox|scaffold|...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh

@@ -76,6 +76,11 @@ public final class MnistNonIidBenchmark implements Callable<Integer> {
       description = "Hospitals' local optimiser: adam, sgd or nesterov (default: ${DEFAULT-VALUE}).")
   String optimizer;
 
+  @Option(names = "--strategy", defaultValue = "fedavg", description = "The federated strategy with its defaults"
+      + " (docs/strategies.md): fedavg, fedavgm, fedprox, scaffold (needs --optimizer sgd), fedadam, ... (default:"
+      + " ${DEFAULT-VALUE}).")
+  String strategy;
+
   @Option(names = "--learning-rate", defaultValue = "0.001", description = "Local learning rate (default: ${DEFAULT-VALUE}).")
   double learningRate;
 
@@ -230,9 +235,11 @@ public final class MnistNonIidBenchmark implements Callable<Integer> {
         batch_size: %d
         optimizer: %s
         learning_rate: %s
+        strategy: %s
         seed: %d
         deadlines: {selection: 2m, training: 10m, evaluation: 5m}
-        """.formatted(model.architecture, model.inputShape, rounds, HOSPITALS, batchSize, optimizer, learningRate, seed)
+        """.formatted(model.architecture, model.inputShape, rounds, HOSPITALS, batchSize, optimizer, learningRate,
+        strategy, seed)
         + privacy;
   }
 
