@@ -16,7 +16,15 @@ import java.util.OptionalDouble;
 import java.util.Random;
 import java.util.concurrent.Callable;
 import javax.imageio.ImageIO;
+import org.deeplearning4j.nn.conf.ConvolutionMode;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.nn.weights.WeightInit;
 import org.medfed.coordinator.job.JobSpec;
 import org.medfed.coordinator.job.JobSpecParser;
 import org.medfed.coordinator.model.GlobalModel;
@@ -30,7 +38,13 @@ import org.medfed.nodeagent.data.LocalDataset;
 import org.medfed.nodeagent.training.Dl4jTrainer;
 import org.medfed.nodeagent.training.TrainingPlan;
 import org.medfed.proto.v1.JobDetail;
+import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.learning.config.Adam;
+import org.nd4j.linalg.learning.config.IUpdater;
+import org.nd4j.linalg.learning.config.Nesterovs;
+import org.nd4j.linalg.learning.config.Sgd;
+import org.nd4j.linalg.lossfunctions.LossFunctions;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -226,7 +240,7 @@ public final class MnistNonIidBenchmark implements Callable<Integer> {
     return """
         name: mnist-non-iid
         dataset: digits
-        model: {architecture: %s}
+        model: %s
         input_shape: %s
         num_classes: 10
         rounds: %d
@@ -238,7 +252,7 @@ public final class MnistNonIidBenchmark implements Callable<Integer> {
         strategy: %s
         seed: %d
         deadlines: {selection: 2m, training: 10m, evaluation: 5m}
-        """.formatted(model.architecture, model.inputShape, rounds, HOSPITALS, batchSize, optimizer, learningRate,
+        """.formatted(model.yaml(optimizer, learningRate, seed), model.inputShape, rounds, HOSPITALS, batchSize, optimizer, learningRate,
         strategy, seed)
         + privacy;
   }
@@ -326,7 +340,12 @@ public final class MnistNonIidBenchmark implements Callable<Integer> {
   /** The network: the catalog's small CNN on [1, 28, 28], or its MLP on the 784 pixels flattened. */
   enum ModelChoice {
     SMALL_CNN("small-cnn", "[1, 28, 28]"),
-    MLP("mlp", "[784]");
+    MLP("mlp", "[784]"),
+    /**
+     * McMahan et al. 2017's CNN (about 1.66M parameters): two 5x5 convolutions of 32 and 64 channels,
+     * each followed by 2x2 max pooling, a dense layer of 512 ReLU units, softmax; sent as dl4j_json.
+     */
+    MCMAHAN_CNN("mcmahan-cnn", "[1, 28, 28]");
 
     final String architecture;
     final String inputShape;
@@ -341,8 +360,33 @@ public final class MnistNonIidBenchmark implements Callable<Integer> {
      * and the catalog's MLP takes [features], so for the MLP the benchmark flattens what the loader
      * read (row-major, the same pixels) before handing the dataset to the agent.
      */
+    /** The job's model mapping: a catalog architecture, or McMahan's CNN as a DL4J configuration. */
+    String yaml(String optimizer, double learningRate, long seed) {
+      if (this != MCMAHAN_CNN) {
+        return "{architecture: " + architecture + "}";
+      }
+      IUpdater updater = switch (optimizer) {
+        case "sgd" -> new Sgd(learningRate);
+        case "nesterov" -> new Nesterovs(learningRate, 0.9);
+        default -> new Adam(learningRate);
+      };
+      String json = new NeuralNetConfiguration.Builder().seed(seed).updater(updater).weightInit(WeightInit.XAVIER)
+          .list()
+          .layer(new ConvolutionLayer.Builder(5, 5).nOut(32).convolutionMode(ConvolutionMode.Same)
+              .activation(Activation.RELU).build())
+          .layer(new SubsamplingLayer.Builder(SubsamplingLayer.PoolingType.MAX).kernelSize(2, 2).stride(2, 2).build())
+          .layer(new ConvolutionLayer.Builder(5, 5).nOut(64).convolutionMode(ConvolutionMode.Same)
+              .activation(Activation.RELU).build())
+          .layer(new SubsamplingLayer.Builder(SubsamplingLayer.PoolingType.MAX).kernelSize(2, 2).stride(2, 2).build())
+          .layer(new DenseLayer.Builder().nOut(512).activation(Activation.RELU).build())
+          .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(10).activation(Activation.SOFTMAX)
+              .build())
+          .setInputType(InputType.convolutional(28, 28, 1)).build().toJson();
+      return "{dl4j_json: '" + json.replace("'", "''").replace("\n", " ") + "'}";
+    }
+
     LocalDataset prepare(LocalDataset images) {
-      if (this == SMALL_CNN) {
+      if (this != MLP) {
         return images;
       }
       return new LocalDataset(images.name(), images.kind(), new long[] {784}, images.classes(),
@@ -366,7 +410,7 @@ public final class MnistNonIidBenchmark implements Callable<Integer> {
             return choice;
           }
         }
-        throw new CommandLine.TypeConversionException("--model must be small-cnn or mlp, got '" + value + "'");
+        throw new CommandLine.TypeConversionException("--model must be small-cnn, mlp or mcmahan-cnn, got '" + value + "'");
       }
     }
   }
