@@ -125,6 +125,11 @@ public final class ModelCard {
         .append(", ").append(spec.get("rounds").asInt()).append(" rounds\n");
     md.append("- strategy ").append(spec.get("strategy")).append('\n');
     md.append("- secure aggregation ").append(spec.get("secure_aggregation")).append('\n');
+    if (spec.has("feature_scaling")) {
+      md.append("- feature scaling ").append(spec.get("feature_scaling").asText()).append(": inputs are z-scored with"
+          + " the consortium's pooled feature means and standard deviations, which the model zip carries"
+          + " (`medfed/model-info.json`) and `medfed-agent predict` applies\n");
+    }
     md.append("- privacy ").append(spec.has("privacy") ? spec.get("privacy").toString() : "no differential privacy")
         .append("\n\n");
     if (card.get("privacy_spent").size() > 0) {

@@ -16,6 +16,7 @@ import org.medfed.models.archive.ModelArchive;
 import org.medfed.models.archive.ModelInfo;
 import org.medfed.nodeagent.data.DatasetKind;
 import org.medfed.nodeagent.data.LocalDataset;
+import org.medfed.proto.v1.AdminModelRequest;
 import org.medfed.proto.v1.JobDetail;
 import org.medfed.proto.v1.JobEvent;
 import org.medfed.proto.v1.JobState;
@@ -67,6 +68,9 @@ class ConsortiumScalingEndToEndTest {
         assertEquals((float) mean[j], info.featureMean()[j]);
         assertEquals((float) scale[j], info.featureScale()[j]);
       }
+      String card = federation.admin.getModelCard(AdminModelRequest.newBuilder().setJobId(jobId).setRound(3).build())
+          .getMarkdown();
+      assertTrue(card.contains("feature scaling consortium-zscore"), card);
       // On features scaled alike the clusters separate: a model on raw ones spanning 1e-2..1e2 barely moves.
       double accuracy = detail.getRounds(2).getMetricsOrThrow("eval_accuracy");
       assertTrue(accuracy > 0.8, "accuracy after 3 rounds on consortium z-scores: " + accuracy);
