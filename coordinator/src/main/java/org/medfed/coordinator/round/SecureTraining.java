@@ -54,6 +54,7 @@ import org.medfed.secagg.protocol.SecAggConfig;
 import org.medfed.secagg.protocol.SecAggServer;
 import org.medfed.secagg.quant.Quantizer;
 import org.medfed.telemetry.StepCpu;
+import org.medfed.trust.pki.Certified;
 import org.medfed.trust.pki.Identity;
 import org.medfed.trust.pki.IdentitySignatures;
 import org.medfed.trust.pki.Role;
@@ -126,6 +127,8 @@ final class SecureTraining {
     // Nodes whose protocol ran to its end; every other node still holds its task open at the agent.
     Set<String> finished = new HashSet<>();
     StepCpu<UnmaskingStep> cpu = new StepCpu<>(UnmaskingStep.class);
+    // Each node's certificate as its round keys were checked under it; its survivor-set signature must verify under it too.
+    Map<String, Certified> certified = new TreeMap<>();
     try {
       for (NodeSession node : selected) {
         TaskBoard.Issued task = services.tasks().issueSecure(node.nodeId(), length);
@@ -144,7 +147,7 @@ final class SecureTraining {
       cpu.run(UnmaskingStep.KEYS, () -> {
         services.consortiumCa().ifPresent(ca -> keys.entrySet().removeIf(entry -> {
           Optional<String> problem = keyProblem(ca, instance, ids.get(entry.getKey()), sessions.get(entry.getKey()),
-              entry.getValue().getSecaggKeys());
+              entry.getValue().getSecaggKeys(), certified);
           problem.ifPresent(why -> {
             dropped.put(entry.getKey(), "its round keys were refused: " + why + " (secure aggregation: advertise keys)");
             job.progress(0, "SECURE_AGGREGATION", "node '" + entry.getKey() + "' dropped at advertise keys: its round"
@@ -229,7 +232,7 @@ final class SecureTraining {
       clock.lap("closing the sum");
       Map<String, TaskBoard.Issued> survivors = new TreeMap<>();
       server.survivors().forEach(id -> survivors.put(names.get(id), tasks.get(names.get(id))));
-      Map<Integer, Messages.UnmaskRequest> requests = consistencyCheck(round, instance, shown, survivors, keys,
+      Map<Integer, Messages.UnmaskRequest> requests = consistencyCheck(round, instance, shown, survivors, certified,
           sessions, ids, dropped, server, cpu);
       clock.lap("consistency check");
       stage(round, "UNMASKING", server.survivors().size() + " masked updates in the sum, " + requests.size()
@@ -288,8 +291,8 @@ final class SecureTraining {
    * @return the unmask request of each survivor whose signature was accepted
    */
   private Map<Integer, Messages.UnmaskRequest> consistencyCheck(int round, byte[] context,
-      Map<Integer, Messages.SurvivorSet> shown, Map<String, TaskBoard.Issued> survivors, Map<String, AgentMessage> keys,
-      Map<String, NodeSession> sessions, Map<String, Integer> ids, Map<String, String> dropped, SecAggServer server,
+      Map<Integer, Messages.SurvivorSet> shown, Map<String, TaskBoard.Issued> survivors,
+      Map<String, Certified> certified, Map<String, NodeSession> sessions, Map<String, Integer> ids, Map<String, String> dropped, SecAggServer server,
       StepCpu<UnmaskingStep> cpu) throws InterruptedException {
     stage(round, "CONSISTENCY_CHECK", survivors.size() + " masked updates in the sum; asking each survivor to sign"
         + " the survivor set");
@@ -298,19 +301,18 @@ final class SecureTraining {
         .build()));
     Map<String, AgentMessage> signed = awaitStep(survivors, AgentMessage.BodyCase.SECAGG_SURVIVOR_SIGNATURE,
         stageDeadline(), dropped, "consistency check");
-    return cpu.time(UnmaskingStep.CONSISTENCY_CHECK, () -> acceptSignatures(context, signed, keys, ids, dropped,
+    return cpu.time(UnmaskingStep.CONSISTENCY_CHECK, () -> acceptSignatures(context, signed, certified, ids, dropped,
         server));
   }
 
   /** The survivor-set signatures that verify, handed to the server; the others' nodes are dropped. */
   private Map<Integer, Messages.UnmaskRequest> acceptSignatures(byte[] context, Map<String, AgentMessage> signed,
-      Map<String, AgentMessage> keys, Map<String, Integer> ids, Map<String, String> dropped, SecAggServer server) {
+      Map<String, Certified> certified, Map<String, Integer> ids, Map<String, String> dropped, SecAggServer server) {
     byte[] content = Messages.SurvivorSet.signedContent(context, server.survivors());
     // Without a consortium CA (development mode) nothing was signed, as for the round keys.
     if (services.consortiumCa().isPresent()) {
       signed.entrySet().removeIf(entry -> {
-        SecAggKeys certified = keys.get(entry.getKey()).getSecaggKeys();
-        Optional<String> problem = signatureProblem(content, certified.getCertificate().toByteArray(),
+        Optional<String> problem = signatureProblem(content, certified.get(entry.getKey()),
             entry.getValue().getSecaggSurvivorSignature().getSignature().toByteArray());
         problem.ifPresent(why -> {
           dropped.put(entry.getKey(), "its survivor-set signature was refused: " + why
@@ -332,10 +334,9 @@ final class SecureTraining {
    * round keys, which {@link #keyProblem} already checked against the CA, the node's name and its
    * session: one ECDSA verification per node.
    */
-  private Optional<String> signatureProblem(byte[] content, byte[] certificate, byte[] signature) {
+  private Optional<String> signatureProblem(byte[] content, Certified certificate, byte[] signature) {
     try {
-      IdentitySignatures.verifyAgain(IdentitySignatures.certificate(certificate), content, signature,
-          services.clock().instant());
+      certificate.verify(content, signature, services.clock().instant());
       return Optional.empty();
     } catch (IdentitySignatures.Rejected e) {
       return Optional.of(e.getMessage());
@@ -348,16 +349,21 @@ final class SecureTraining {
    * only turns a bad signature into a clean drop instead of every peer refusing the round.
    */
   private Optional<String> keyProblem(X509Certificate ca, byte[] context, int id, NodeSession session,
-      SecAggKeys keys) {
+      SecAggKeys keys, Map<String, Certified> certified) {
     Messages.AdvertiseKeys advertised = new Messages.AdvertiseKeys(id, keys.getEncryptionKey().toByteArray(),
         keys.getMaskingKey().toByteArray());
     try {
-      Identity signer = IdentitySignatures.verify(keys.getCertificate().toByteArray(),
+      Certified signer = IdentitySignatures.verify(keys.getCertificate().toByteArray(),
           advertised.signedContent(context, session.nodeId()), keys.getSignature().toByteArray(), ca,
           session.nodeId(), Role.HOSPITAL, services.clock().instant());
-      boolean sameAsSession = session.identity().map(Identity::serial).filter(signer.serial()::equals).isPresent();
-      return sameAsSession ? Optional.empty()
-          : Optional.of("signed with certificate serial " + signer.serialHex() + ", not the one of its session");
+      boolean sameAsSession = session.identity().map(Identity::serial).filter(signer.identity().serial()::equals)
+          .isPresent();
+      if (!sameAsSession) {
+        return Optional.of("signed with certificate serial " + signer.identity().serialHex()
+            + ", not the one of its session");
+      }
+      certified.put(session.nodeId(), signer);
+      return Optional.empty();
     } catch (IdentitySignatures.Rejected e) {
       return Optional.of(e.getMessage());
     }

@@ -2,7 +2,6 @@ package org.medfed.nodeagent.session;
 
 import com.google.protobuf.ByteString;
 import java.security.cert.CertificateEncodingException;
-import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.util.List;
 import java.util.Map;
@@ -18,6 +17,7 @@ import org.medfed.secagg.SecAggException;
 import org.medfed.secagg.protocol.MaskingGraph;
 import org.medfed.secagg.protocol.Messages;
 import org.medfed.secagg.protocol.Signatures;
+import org.medfed.trust.pki.Certified;
 import org.medfed.trust.pki.IdentitySignatures;
 import org.medfed.trust.pki.Role;
 import org.medfed.trust.tls.TlsFiles;
@@ -32,10 +32,12 @@ import org.medfed.wire.SecAggInstance;
  */
 final class SignedRoundKeys {
   private final Optional<TlsFiles.Material> identity;
+  private final Optional<Certified> own;
   private final Clock clock;
 
   SignedRoundKeys(Optional<TlsFiles.Material> identity, Clock clock) {
     this.identity = identity;
+    this.own = identity.map(material -> Certified.trusted(material.certificate()));
     this.clock = clock;
   }
 
@@ -44,9 +46,10 @@ final class SignedRoundKeys {
     SecAggKeys.Builder message = SecAggKeys.newBuilder().setTaskId(taskId)
         .setEncryptionKey(ByteString.copyFrom(keys.encryptionKey()))
         .setMaskingKey(ByteString.copyFrom(keys.maskingKey()));
-    identity.ifPresent(own -> message
-        .setSignature(ByteString.copyFrom(IdentitySignatures.sign(own.privateKey(), keys.signedContent(context, nodeId))))
-        .setCertificate(ByteString.copyFrom(encoded(own))));
+    identity.ifPresent(material -> message
+        .setSignature(ByteString.copyFrom(IdentitySignatures.sign(material.privateKey(),
+            keys.signedContent(context, nodeId))))
+        .setCertificate(ByteString.copyFrom(encoded(material))));
     return message.build();
   }
 
@@ -104,7 +107,7 @@ final class SignedRoundKeys {
     private final MaskingGraph graph;
     private final byte[] instance;
     private final Map<Integer, String> names;
-    private final Map<Integer, X509Certificate> certificates = new ConcurrentHashMap<>();
+    private final Map<Integer, Certified> certificates = new ConcurrentHashMap<>();
     private final AtomicInteger verifications = new AtomicInteger();
 
     private Round(SecAggSetup setup, MaskingGraph graph) {
@@ -146,9 +149,9 @@ final class SignedRoundKeys {
         String name = names.get(peer.getId());
         try {
           verifications.incrementAndGet();
-          IdentitySignatures.verify(peer.getCertificate().toByteArray(), advertised(peer).signedContent(instance, name),
-              peer.getSignature().toByteArray(), identity.get().ca(), name, Role.HOSPITAL, clock.instant());
-          certificates.put(peer.getId(), IdentitySignatures.certificate(peer.getCertificate().toByteArray()));
+          certificates.put(peer.getId(), IdentitySignatures.verify(peer.getCertificate().toByteArray(),
+              advertised(peer).signedContent(instance, name), peer.getSignature().toByteArray(), identity.get().ca(),
+              name, Role.HOSPITAL, clock.instant()));
         } catch (IdentitySignatures.Rejected e) {
           throw new SecAggException("refusing the key directory: the keys of participant " + peer.getId() + " ('"
               + name + "') are not that hospital's: " + e.getMessage() + "; the coordinator, or someone between it"
@@ -156,7 +159,7 @@ final class SignedRoundKeys {
         }
       }
       // Its own certificate from its own files, not as the coordinator echoed it.
-      identity.ifPresent(own -> certificates.put(self, own.certificate()));
+      own.ifPresent(certified -> certificates.put(self, certified));
       return new Messages.KeyDirectory(directory.stream().map(SignedRoundKeys::advertised).toList());
     }
 
@@ -171,13 +174,13 @@ final class SignedRoundKeys {
         return Optional.empty();
       }
       String name = names.get(signer);
-      X509Certificate certificate = certificates.get(signer);
+      Certified certificate = certificates.get(signer);
       if (name == null || certificate == null) {
         return Optional.of("node " + signer + " has no certified round keys in this round's key directory");
       }
       try {
         verifications.incrementAndGet();
-        IdentitySignatures.verifyAgain(certificate, content, signature, clock.instant());
+        certificate.verify(content, signature, clock.instant());
         return Optional.empty();
       } catch (IdentitySignatures.Rejected e) {
         return Optional.of("'" + name + "': " + e.getMessage());
