@@ -2,10 +2,12 @@ package org.medfed.coordinator.round;
 
 import com.google.protobuf.ByteString;
 import java.nio.charset.StandardCharsets;
+import java.security.cert.CertificateEncodingException;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -55,7 +57,6 @@ import org.medfed.secagg.protocol.SecAggServer;
 import org.medfed.secagg.quant.Quantizer;
 import org.medfed.telemetry.StepCpu;
 import org.medfed.trust.pki.Certified;
-import org.medfed.trust.pki.Identity;
 import org.medfed.trust.pki.IdentitySignatures;
 import org.medfed.trust.pki.Role;
 import org.medfed.wire.SecAggInstance;
@@ -163,14 +164,18 @@ final class SecureTraining {
         Map<Integer, SecAggPublicKeys> relayed = new TreeMap<>();
         keys.forEach((node, m) -> {
           SecAggKeys sent = m.getSecaggKeys();
-          relayed.put(ids.get(node), SecAggPublicKeys.newBuilder().setId(ids.get(node))
+          SecAggPublicKeys.Builder entry = SecAggPublicKeys.newBuilder().setId(ids.get(node))
               .setEncryptionKey(sent.getEncryptionKey()).setMaskingKey(sent.getMaskingKey())
-              .setSignature(sent.getSignature()).setCertificate(sent.getCertificate()).build());
+              .setSignature(sent.getSignature());
+          // The certificate its session presented, which signed the keys; each session carries it once.
+          Optional.ofNullable(certified.get(node)).ifPresent(signer -> entry
+              .setCertificate(ByteString.copyFrom(encoded(signer))).setCertificateSha256(sent.getCertificateSha256()));
+          relayed.put(ids.get(node), entry.build());
         });
         keys.keySet().forEach(node -> {
           SecAggKeyDirectory.Builder directory = SecAggKeyDirectory.newBuilder().setTaskId(tasks.get(node).taskId());
           directories.get(ids.get(node)).keys().forEach(k -> directory.addKeys(relayed.get(k.from())));
-          sessions.get(node).send(CoordinatorMessage.newBuilder().setSecaggDirectory(directory).build());
+          sessions.get(node).sendDirectory(directory.build());
         });
       });
 
@@ -345,28 +350,43 @@ final class SecureTraining {
 
   /**
    * With mutual TLS a node's round keys count only when signed with the very certificate its
-   * session presented; its peers check the same signature before they use the keys, so this check
+   * session presented (protocol 3: the keys name it by fingerprint, and the certificate is the
+   * session's own); its peers check the same signature before they use the keys, so this check
    * only turns a bad signature into a clean drop instead of every peer refusing the round.
    */
   private Optional<String> keyProblem(X509Certificate ca, byte[] context, int id, NodeSession session,
       SecAggKeys keys, Map<String, Certified> certified) {
     Messages.AdvertiseKeys advertised = new Messages.AdvertiseKeys(id, keys.getEncryptionKey().toByteArray(),
         keys.getMaskingKey().toByteArray());
+    if (session.certificate().isEmpty()) {
+      return Optional.of("its session presented no certificate; connect with mutual TLS");
+    }
     try {
-      Certified signer = IdentitySignatures.verify(keys.getCertificate().toByteArray(),
+      Certified signer = IdentitySignatures.verify(encoded(session.certificate().get()),
           advertised.signedContent(context, session.nodeId()), keys.getSignature().toByteArray(), ca,
           session.nodeId(), Role.HOSPITAL, services.clock().instant());
-      boolean sameAsSession = session.identity().map(Identity::serial).filter(signer.identity().serial()::equals)
-          .isPresent();
-      if (!sameAsSession) {
-        return Optional.of("signed with certificate serial " + signer.identity().serialHex()
-            + ", not the one of its session");
+      if (!Arrays.equals(signer.fingerprint(), keys.getCertificateSha256().toByteArray())) {
+        return Optional.of("they name certificate " + Certified.shortHex(keys.getCertificateSha256().toByteArray())
+            + "..., not " + Certified.shortHex(signer.fingerprint()) + "..., the one of its session (" + signer.identity()
+            + ")");
       }
       certified.put(session.nodeId(), signer);
       return Optional.empty();
     } catch (IdentitySignatures.Rejected e) {
       return Optional.of(e.getMessage());
     }
+  }
+
+  private static byte[] encoded(X509Certificate certificate) {
+    try {
+      return certificate.getEncoded();
+    } catch (CertificateEncodingException e) {
+      throw new IllegalStateException("a session certificate cannot be encoded: " + e.getMessage(), e);
+    }
+  }
+
+  private static byte[] encoded(Certified certified) {
+    return encoded(certified.certificate());
   }
 
   /** [sum w, sum w*delta..., sum w*extra..., sum w*loss] becomes the weighted mean of each vector and the loss. */

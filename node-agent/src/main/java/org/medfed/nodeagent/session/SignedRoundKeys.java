@@ -1,8 +1,8 @@
 package org.medfed.nodeagent.session;
 
 import com.google.protobuf.ByteString;
-import java.security.cert.CertificateEncodingException;
 import java.time.Clock;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -10,6 +10,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
+import org.medfed.proto.v1.SecAggKeyDirectory;
 import org.medfed.proto.v1.SecAggKeys;
 import org.medfed.proto.v1.SecAggPublicKeys;
 import org.medfed.proto.v1.SecAggSetup;
@@ -34,6 +35,13 @@ final class SignedRoundKeys {
   private final Optional<TlsFiles.Material> identity;
   private final Optional<Certified> own;
   private final Clock clock;
+  /** Certificates key directories carried, by SHA-256 (protocol 3); the eldest go first past 4096. */
+  private final Map<ByteString, ByteString> received = new LinkedHashMap<>(16, 0.75f, true) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<ByteString, ByteString> eldest) {
+      return size() > 4096;
+    }
+  };
 
   SignedRoundKeys(Optional<TlsFiles.Material> identity, Clock clock) {
     this.identity = identity;
@@ -49,8 +57,47 @@ final class SignedRoundKeys {
     identity.ifPresent(material -> message
         .setSignature(ByteString.copyFrom(IdentitySignatures.sign(material.privateKey(),
             keys.signedContent(context, nodeId))))
-        .setCertificate(ByteString.copyFrom(encoded(material))));
+        .setCertificateSha256(ByteString.copyFrom(own.orElseThrow().fingerprint())));
     return message.build();
+  }
+
+  /**
+   * Keeps the certificates a key directory carries in full, by fingerprint, for later directories
+   * that name them only (protocol 3). Called as each directory arrives, in the session's order, so
+   * that a directory of another job handled first on another thread still finds them. Nothing is
+   * trusted here: a kept certificate is checked like any other when a directory names it.
+   */
+  void remember(SecAggKeyDirectory directory) {
+    synchronized (received) {
+      directory.getKeysList().stream().filter(keys -> !keys.getCertificate().isEmpty())
+          .forEach(keys -> received.put(ByteString.copyFrom(Certified.fingerprint(keys.getCertificate().toByteArray())),
+              keys.getCertificate()));
+    }
+  }
+
+  /** The certificate a directory entry carries or names, checked against the fingerprint it declares. */
+  private byte[] certificate(SecAggPublicKeys peer) throws IdentitySignatures.Rejected {
+    ByteString fingerprint = peer.getCertificateSha256();
+    if (!peer.getCertificate().isEmpty()) {
+      byte[] der = peer.getCertificate().toByteArray();
+      if (!ByteString.copyFrom(Certified.fingerprint(der)).equals(fingerprint)) {
+        throw new IdentitySignatures.Rejected("its certificate does not hash to the fingerprint "
+            + Certified.shortHex(fingerprint.toByteArray()) + "... it is sent under");
+      }
+      return der;
+    }
+    if (fingerprint.isEmpty()) {
+      return new byte[0];  // unsigned: the signature check names it
+    }
+    synchronized (received) {
+      ByteString kept = received.get(fingerprint);
+      if (kept == null) {
+        throw new IdentitySignatures.Rejected("it names certificate " + Certified.shortHex(fingerprint.toByteArray())
+            + "... by fingerprint, but no directory on this session carried it; the coordinator must send each"
+            + " certificate in full the first time a session carries it");
+      }
+      return kept.toByteArray();
+    }
   }
 
   /**
@@ -149,7 +196,7 @@ final class SignedRoundKeys {
         String name = names.get(peer.getId());
         try {
           verifications.incrementAndGet();
-          certificates.put(peer.getId(), IdentitySignatures.verify(peer.getCertificate().toByteArray(),
+          certificates.put(peer.getId(), IdentitySignatures.verify(certificate(peer),
               advertised(peer).signedContent(instance, name), peer.getSignature().toByteArray(), identity.get().ca(),
               name, Role.HOSPITAL, clock.instant()));
         } catch (IdentitySignatures.Rejected e) {
@@ -191,13 +238,5 @@ final class SignedRoundKeys {
   private static Messages.AdvertiseKeys advertised(SecAggPublicKeys keys) {
     return new Messages.AdvertiseKeys(keys.getId(), keys.getEncryptionKey().toByteArray(),
         keys.getMaskingKey().toByteArray());
-  }
-
-  private static byte[] encoded(TlsFiles.Material own) {
-    try {
-      return own.certificate().getEncoded();
-    } catch (CertificateEncodingException e) {
-      throw new IllegalStateException("this agent's certificate cannot be encoded: " + e.getMessage(), e);
-    }
   }
 }
