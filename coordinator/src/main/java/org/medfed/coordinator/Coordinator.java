@@ -45,6 +45,7 @@ import org.medfed.secagg.protocol.WarmUp;
 import org.medfed.telemetry.OpsEndpoint;
 import org.medfed.telemetry.WireBytes;
 import org.medfed.trust.audit.AuditLog;
+import org.medfed.trust.pki.IdentitySignatures;
 import org.medfed.trust.pki.RevocationList;
 import org.medfed.trust.pki.Role;
 import org.medfed.trust.tls.PeerAuthorization;
@@ -113,7 +114,7 @@ public final class Coordinator implements AutoCloseable {
    */
   public static Coordinator start(CoordinatorConfig config, NettyServerBuilder builder) throws IOException {
     // Cold, secure aggregation runs several times slower until the JIT has compiled its code.
-    WarmUp.startInBackground();
+    WarmUp.startInBackground(IdentitySignatures::warmUp);
     Clock clock = Clock.systemUTC();
     Database database;
     try {

@@ -27,6 +27,7 @@ import org.medfed.nodeagent.training.Trainers;
 import org.medfed.secagg.protocol.WarmUp;
 import org.medfed.telemetry.OpsEndpoint;
 import org.medfed.telemetry.WireBytes;
+import org.medfed.trust.pki.IdentitySignatures;
 import org.medfed.trust.tls.CoordinatorChannels;
 import org.medfed.trust.tls.Tls;
 import org.medfed.trust.tls.TlsFiles;
@@ -109,7 +110,7 @@ public final class AgentMain implements Callable<Integer> {
       }
     }, "medfed-agent-shutdown"));
     // Cold, secure aggregation runs several times slower until the JIT has compiled its code.
-    WarmUp.startInBackground();
+    WarmUp.startInBackground(IdentitySignatures::warmUp);
     agent.start();
     String reason = agent.stopped().get();
     if (!"closed".equals(reason)) {

@@ -9,10 +9,16 @@ import java.util.List;
  * (the whole setup), sends each hospital only its neighbourhood's keys and survivor-set signatures,
  * and a hospital refuses any other entry. A version-1 agent would expect the whole directory and sign
  * the bare context, so its round keys would not verify: it is refused at hello instead.
+ *
+ * <p>3 (issue 16): a certificate crosses each session once. Round keys carry only their signer's
+ * certificate fingerprint (the coordinator takes the certificate from the TLS session), and a key
+ * directory sends each peer's certificate in full only the first time that session carries it. A
+ * version-2 agent would send keys without the fingerprint and fail on directories without
+ * certificates: it is refused at hello.
  */
 public final class ProtocolVersion {
-  public static final int CURRENT = 2;
-  public static final List<Integer> SUPPORTED = List.of(2);
+  public static final int CURRENT = 3;
+  public static final List<Integer> SUPPORTED = List.of(3);
   /** The most tasks an agent may run side by side (Hello.max_concurrent_tasks); both ends check it. */
   public static final int MAX_CONCURRENT_TASKS = 64;
 

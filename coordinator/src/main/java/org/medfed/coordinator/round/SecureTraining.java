@@ -2,10 +2,12 @@ package org.medfed.coordinator.round;
 
 import com.google.protobuf.ByteString;
 import java.nio.charset.StandardCharsets;
+import java.security.cert.CertificateEncodingException;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -53,7 +55,7 @@ import org.medfed.secagg.protocol.SecAggConfig;
 import org.medfed.secagg.protocol.SecAggServer;
 import org.medfed.secagg.quant.Quantizer;
 import org.medfed.telemetry.StepCpu;
-import org.medfed.trust.pki.Identity;
+import org.medfed.trust.pki.Certified;
 import org.medfed.trust.pki.IdentitySignatures;
 import org.medfed.trust.pki.Role;
 import org.medfed.wire.SecAggInstance;
@@ -126,6 +128,8 @@ final class SecureTraining {
     // Nodes whose protocol ran to its end; every other node still holds its task open at the agent.
     Set<String> finished = new HashSet<>();
     StepCpu<UnmaskingStep> cpu = new StepCpu<>(UnmaskingStep.class);
+    // Each node's certificate as its round keys were checked under it; its survivor-set signature must verify under it too.
+    Map<String, Certified> certified = new TreeMap<>();
     try {
       for (NodeSession node : selected) {
         TaskBoard.Issued task = services.tasks().issueSecure(node.nodeId(), length);
@@ -144,7 +148,7 @@ final class SecureTraining {
       cpu.run(UnmaskingStep.KEYS, () -> {
         services.consortiumCa().ifPresent(ca -> keys.entrySet().removeIf(entry -> {
           Optional<String> problem = keyProblem(ca, instance, ids.get(entry.getKey()), sessions.get(entry.getKey()),
-              entry.getValue().getSecaggKeys());
+              entry.getValue().getSecaggKeys(), certified);
           problem.ifPresent(why -> {
             dropped.put(entry.getKey(), "its round keys were refused: " + why + " (secure aggregation: advertise keys)");
             job.progress(0, "SECURE_AGGREGATION", "node '" + entry.getKey() + "' dropped at advertise keys: its round"
@@ -160,14 +164,18 @@ final class SecureTraining {
         Map<Integer, SecAggPublicKeys> relayed = new TreeMap<>();
         keys.forEach((node, m) -> {
           SecAggKeys sent = m.getSecaggKeys();
-          relayed.put(ids.get(node), SecAggPublicKeys.newBuilder().setId(ids.get(node))
+          SecAggPublicKeys.Builder entry = SecAggPublicKeys.newBuilder().setId(ids.get(node))
               .setEncryptionKey(sent.getEncryptionKey()).setMaskingKey(sent.getMaskingKey())
-              .setSignature(sent.getSignature()).setCertificate(sent.getCertificate()).build());
+              .setSignature(sent.getSignature());
+          // The certificate its session presented, which signed the keys; each session carries it once.
+          Optional.ofNullable(certified.get(node)).ifPresent(signer -> entry
+              .setCertificate(ByteString.copyFrom(encoded(signer))).setCertificateSha256(sent.getCertificateSha256()));
+          relayed.put(ids.get(node), entry.build());
         });
         keys.keySet().forEach(node -> {
           SecAggKeyDirectory.Builder directory = SecAggKeyDirectory.newBuilder().setTaskId(tasks.get(node).taskId());
           directories.get(ids.get(node)).keys().forEach(k -> directory.addKeys(relayed.get(k.from())));
-          sessions.get(node).send(CoordinatorMessage.newBuilder().setSecaggDirectory(directory).build());
+          sessions.get(node).sendDirectory(directory.build());
         });
       });
 
@@ -229,7 +237,7 @@ final class SecureTraining {
       clock.lap("closing the sum");
       Map<String, TaskBoard.Issued> survivors = new TreeMap<>();
       server.survivors().forEach(id -> survivors.put(names.get(id), tasks.get(names.get(id))));
-      Map<Integer, Messages.UnmaskRequest> requests = consistencyCheck(round, instance, shown, survivors, keys,
+      Map<Integer, Messages.UnmaskRequest> requests = consistencyCheck(round, instance, shown, survivors, certified,
           sessions, ids, dropped, server, cpu);
       clock.lap("consistency check");
       stage(round, "UNMASKING", server.survivors().size() + " masked updates in the sum, " + requests.size()
@@ -288,8 +296,8 @@ final class SecureTraining {
    * @return the unmask request of each survivor whose signature was accepted
    */
   private Map<Integer, Messages.UnmaskRequest> consistencyCheck(int round, byte[] context,
-      Map<Integer, Messages.SurvivorSet> shown, Map<String, TaskBoard.Issued> survivors, Map<String, AgentMessage> keys,
-      Map<String, NodeSession> sessions, Map<String, Integer> ids, Map<String, String> dropped, SecAggServer server,
+      Map<Integer, Messages.SurvivorSet> shown, Map<String, TaskBoard.Issued> survivors,
+      Map<String, Certified> certified, Map<String, NodeSession> sessions, Map<String, Integer> ids, Map<String, String> dropped, SecAggServer server,
       StepCpu<UnmaskingStep> cpu) throws InterruptedException {
     stage(round, "CONSISTENCY_CHECK", survivors.size() + " masked updates in the sum; asking each survivor to sign"
         + " the survivor set");
@@ -298,19 +306,18 @@ final class SecureTraining {
         .build()));
     Map<String, AgentMessage> signed = awaitStep(survivors, AgentMessage.BodyCase.SECAGG_SURVIVOR_SIGNATURE,
         stageDeadline(), dropped, "consistency check");
-    return cpu.time(UnmaskingStep.CONSISTENCY_CHECK, () -> acceptSignatures(context, signed, keys, ids, dropped,
+    return cpu.time(UnmaskingStep.CONSISTENCY_CHECK, () -> acceptSignatures(context, signed, certified, ids, dropped,
         server));
   }
 
   /** The survivor-set signatures that verify, handed to the server; the others' nodes are dropped. */
   private Map<Integer, Messages.UnmaskRequest> acceptSignatures(byte[] context, Map<String, AgentMessage> signed,
-      Map<String, AgentMessage> keys, Map<String, Integer> ids, Map<String, String> dropped, SecAggServer server) {
+      Map<String, Certified> certified, Map<String, Integer> ids, Map<String, String> dropped, SecAggServer server) {
     byte[] content = Messages.SurvivorSet.signedContent(context, server.survivors());
     // Without a consortium CA (development mode) nothing was signed, as for the round keys.
     if (services.consortiumCa().isPresent()) {
       signed.entrySet().removeIf(entry -> {
-        SecAggKeys certified = keys.get(entry.getKey()).getSecaggKeys();
-        Optional<String> problem = signatureProblem(content, certified.getCertificate().toByteArray(),
+        Optional<String> problem = signatureProblem(content, certified.get(entry.getKey()),
             entry.getValue().getSecaggSurvivorSignature().getSignature().toByteArray());
         problem.ifPresent(why -> {
           dropped.put(entry.getKey(), "its survivor-set signature was refused: " + why
@@ -332,10 +339,9 @@ final class SecureTraining {
    * round keys, which {@link #keyProblem} already checked against the CA, the node's name and its
    * session: one ECDSA verification per node.
    */
-  private Optional<String> signatureProblem(byte[] content, byte[] certificate, byte[] signature) {
+  private Optional<String> signatureProblem(byte[] content, Certified certificate, byte[] signature) {
     try {
-      IdentitySignatures.verifyAgain(IdentitySignatures.certificate(certificate), content, signature,
-          services.clock().instant());
+      certificate.verify(content, signature, services.clock().instant());
       return Optional.empty();
     } catch (IdentitySignatures.Rejected e) {
       return Optional.of(e.getMessage());
@@ -344,23 +350,43 @@ final class SecureTraining {
 
   /**
    * With mutual TLS a node's round keys count only when signed with the very certificate its
-   * session presented; its peers check the same signature before they use the keys, so this check
+   * session presented (protocol 3: the keys name it by fingerprint, and the certificate is the
+   * session's own); its peers check the same signature before they use the keys, so this check
    * only turns a bad signature into a clean drop instead of every peer refusing the round.
    */
   private Optional<String> keyProblem(X509Certificate ca, byte[] context, int id, NodeSession session,
-      SecAggKeys keys) {
+      SecAggKeys keys, Map<String, Certified> certified) {
     Messages.AdvertiseKeys advertised = new Messages.AdvertiseKeys(id, keys.getEncryptionKey().toByteArray(),
         keys.getMaskingKey().toByteArray());
+    if (session.certificate().isEmpty()) {
+      return Optional.of("its session presented no certificate; connect with mutual TLS");
+    }
     try {
-      Identity signer = IdentitySignatures.verify(keys.getCertificate().toByteArray(),
+      Certified signer = IdentitySignatures.verify(encoded(session.certificate().get()),
           advertised.signedContent(context, session.nodeId()), keys.getSignature().toByteArray(), ca,
           session.nodeId(), Role.HOSPITAL, services.clock().instant());
-      boolean sameAsSession = session.identity().map(Identity::serial).filter(signer.serial()::equals).isPresent();
-      return sameAsSession ? Optional.empty()
-          : Optional.of("signed with certificate serial " + signer.serialHex() + ", not the one of its session");
+      if (!Arrays.equals(signer.fingerprint(), keys.getCertificateSha256().toByteArray())) {
+        return Optional.of("they name certificate " + Certified.shortHex(keys.getCertificateSha256().toByteArray())
+            + "..., not " + Certified.shortHex(signer.fingerprint()) + "..., the one of its session (" + signer.identity()
+            + ")");
+      }
+      certified.put(session.nodeId(), signer);
+      return Optional.empty();
     } catch (IdentitySignatures.Rejected e) {
       return Optional.of(e.getMessage());
     }
+  }
+
+  private static byte[] encoded(X509Certificate certificate) {
+    try {
+      return certificate.getEncoded();
+    } catch (CertificateEncodingException e) {
+      throw new IllegalStateException("a session certificate cannot be encoded: " + e.getMessage(), e);
+    }
+  }
+
+  private static byte[] encoded(Certified certified) {
+    return encoded(certified.certificate());
   }
 
   /** [sum w, sum w*delta..., sum w*extra..., sum w*loss] becomes the weighted mean of each vector and the loss. */

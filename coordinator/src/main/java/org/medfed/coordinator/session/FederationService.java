@@ -9,6 +9,7 @@ import io.grpc.ServerInterceptor;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
+import java.security.cert.X509Certificate;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
@@ -62,6 +63,7 @@ public final class FederationService extends FederationServiceGrpc.FederationSer
   public StreamObserver<AgentMessage> connect(StreamObserver<CoordinatorMessage> responses) {
     var call = (ServerCallStreamObserver<CoordinatorMessage>) responses;
     Optional<Identity> identity = PeerAuthorization.current();
+    Optional<X509Certificate> certificate = PeerAuthorization.currentCertificate();
     return new StreamObserver<>() {
       private NodeSession session;
       private boolean refused;
@@ -81,7 +83,7 @@ public final class FederationService extends FederationServiceGrpc.FederationSer
           }
           Hello hello = message.getHello();
           session = new NodeSession(UUID.randomUUID().toString(), hello.getNodeId(), hello.getSoftwareVersion(),
-              hello.getDatasetsList(), registry.now(), identity, call, hello.getMaxConcurrentTasks());
+              hello.getDatasetsList(), registry.now(), identity, certificate, call, hello.getMaxConcurrentTasks());
           registry.register(session);
           log.info("node '{}' connected ({}, datasets {})", hello.getNodeId(), hello.getSoftwareVersion(),
               hello.getDatasetsList().stream().map(d -> d.getName() + "[" + d.getTrainSamples() + "]").toList());

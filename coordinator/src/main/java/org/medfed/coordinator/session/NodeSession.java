@@ -1,12 +1,18 @@
 package org.medfed.coordinator.session;
 
+import com.google.protobuf.ByteString;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
+import java.security.cert.X509Certificate;
 import java.time.Instant;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import org.medfed.proto.v1.CoordinatorMessage;
 import org.medfed.proto.v1.DatasetDescriptor;
+import org.medfed.proto.v1.SecAggKeyDirectory;
+import org.medfed.proto.v1.SecAggPublicKeys;
 import org.medfed.trust.pki.Identity;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -24,15 +30,19 @@ public final class NodeSession {
   private final List<DatasetDescriptor> datasets;
   private final Instant connectedAt;
   private final Optional<Identity> identity;
+  private final Optional<X509Certificate> certificate;
+  /** Fingerprints of the certificates this session's key directories carried in full; guarded by stream. */
+  private final Set<ByteString> certificatesSent = new HashSet<>();
   private final ServerCallStreamObserver<CoordinatorMessage> stream;
   private final int maxConcurrentTasks;
   private volatile Instant lastSeen;
   private volatile boolean open = true;
 
   NodeSession(String sessionId, String nodeId, String softwareVersion, List<DatasetDescriptor> datasets,
-      Instant connectedAt, Optional<Identity> identity, ServerCallStreamObserver<CoordinatorMessage> stream,
-      int maxConcurrentTasks) {
+      Instant connectedAt, Optional<Identity> identity, Optional<X509Certificate> certificate,
+      ServerCallStreamObserver<CoordinatorMessage> stream, int maxConcurrentTasks) {
     this.identity = identity;
+    this.certificate = certificate;
     this.maxConcurrentTasks = Math.max(1, maxConcurrentTasks);
     this.sessionId = sessionId;
     this.nodeId = nodeId;
@@ -50,6 +60,11 @@ public final class NodeSession {
   /** The certificate the node connected with; empty only in plaintext development mode. */
   public Optional<Identity> identity() {
     return identity;
+  }
+
+  /** The certificate the node's TLS session presented, which signs its secure-aggregation round keys. */
+  public Optional<X509Certificate> certificate() {
+    return certificate;
   }
 
   public String sessionId() {
@@ -102,6 +117,26 @@ public final class NodeSession {
         log.debug("send to node '{}' failed: {}", nodeId, e.getMessage());
         return false;
       }
+    }
+  }
+
+  /**
+   * Sends a key directory in which each certificate travels in full only the first time this
+   * session carries it (protocol 3); later directories, of any job, name it by its SHA-256 alone.
+   * Marking and sending happen under the stream's lock, so a directory that names a certificate by
+   * fingerprint always follows, on the stream, the one that carried it; the agent keeps
+   * certificates as they arrive, in stream order. A node that reconnects has a new session and gets
+   * every certificate again.
+   */
+  public boolean sendDirectory(SecAggKeyDirectory directory) {
+    synchronized (stream) {
+      SecAggKeyDirectory.Builder sent = directory.toBuilder();
+      for (SecAggPublicKeys.Builder keys : sent.getKeysBuilderList()) {
+        if (!keys.getCertificate().isEmpty() && !certificatesSent.add(keys.getCertificateSha256())) {
+          keys.clearCertificate();
+        }
+      }
+      return send(CoordinatorMessage.newBuilder().setSecaggDirectory(sent).build());
     }
   }
 

@@ -24,6 +24,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.medfed.coordinator.model.GlobalModel;
 import org.medfed.coordinator.store.CheckpointStore;
+import org.medfed.nodeagent.session.NodeAgent;
 import org.medfed.proto.v1.AgentMessage;
 import org.medfed.proto.v1.CoordinatorMessage;
 import org.medfed.proto.v1.JobDetail;
@@ -266,6 +267,36 @@ class SecureAggregationEndToEndTest {
     }
   }
 
+  @Test
+  void eachCertificateCrossesASessionOnce_andAHospitalThatReconnectsGetsThemAllAgain() throws Exception {
+    try (Federation federation = new Federation(dataDir)) {
+      Directories toA = new Directories();
+      federation.agent("hospital-a", Blobs.dataset("expression", 1, SAMPLES, 20, 20), new RecordingTrainer(), toA);
+      federation.agent("hospital-b", Blobs.dataset("expression", 2, SAMPLES, 20, 20));
+      NodeAgent c = federation.agent("hospital-c", Blobs.dataset("expression", 3, SAMPLES, 20, 20));
+
+      String twoRounds = federation.submit(job(3, true).replace("rounds: 1", "rounds: 2")).getJobId();
+      federation.watch(twoRounds, Duration.ofMinutes(2));
+      assertEquals(JobState.SUCCEEDED, federation.job(twoRounds).getSummary().getState(),
+          federation.job(twoRounds).getSummary().getMessage());
+      // Round 1 carries the three certificates of a's neighbourhood; round 2 names them by fingerprint.
+      assertEquals(List.of(3, 0), toA.fullCertificates);
+
+      // hospital-c comes back on a new session (and with a new startup kit): it gets every certificate
+      // in full, and a gets c's new one.
+      c.close();
+      Directories toNewC = new Directories();
+      federation.agent("hospital-c", Blobs.dataset("expression", 3, SAMPLES, 20, 20), new RecordingTrainer(), toNewC);
+      String after = federation.submit(job(3, true)).getJobId();
+      federation.watch(after, Duration.ofMinutes(2));
+
+      assertEquals(JobState.SUCCEEDED, federation.job(after).getSummary().getState(),
+          federation.job(after).getSummary().getMessage());
+      assertEquals(List.of(3), toNewC.fullCertificates);
+      assertEquals(List.of(3, 0, 1), toA.fullCertificates);
+    }
+  }
+
   private static byte[] floats(float[] values, int from, int count) {
     ByteBuffer buffer = ByteBuffer.allocate(count * 4).order(ByteOrder.LITTLE_ENDIAN);
     for (int i = 0; i < count; i++) {
@@ -381,6 +412,30 @@ class SecureAggregationEndToEndTest {
               if (message instanceof CoordinatorMessage coordinator && coordinator.hasSecaggInbox()) {
                 channel.get().shutdownNow();
                 return;
+              }
+              super.onMessage(message);
+            }
+          }, headers);
+        }
+      };
+    }
+  }
+
+  /** Counts, for each key directory an agent receives, the certificates it carries in full. */
+  static final class Directories implements ClientInterceptor {
+    final List<Integer> fullCertificates = new CopyOnWriteArrayList<>();
+
+    @Override
+    public <Q, R> ClientCall<Q, R> interceptCall(MethodDescriptor<Q, R> method, CallOptions options, Channel next) {
+      return new ForwardingClientCall.SimpleForwardingClientCall<>(next.newCall(method, options)) {
+        @Override
+        public void start(ClientCall.Listener<R> listener, io.grpc.Metadata headers) {
+          super.start(new io.grpc.ForwardingClientCallListener.SimpleForwardingClientCallListener<>(listener) {
+            @Override
+            public void onMessage(R message) {
+              if (message instanceof CoordinatorMessage coordinator && coordinator.hasSecaggDirectory()) {
+                fullCertificates.add((int) coordinator.getSecaggDirectory().getKeysList().stream()
+                    .filter(keys -> !keys.getCertificate().isEmpty()).count());
               }
               super.onMessage(message);
             }

@@ -27,6 +27,31 @@ class CriticalPathTest {
   }
 
   @Test
+  void lowerBound_takesStepsBesideTrainingOffThePath_unlessTheyOutlastTraining() {
+    // a: 100 of its 150 run beside its 900 of training; b: 20 beside 1,000; the coordinator's keys
+    // and shares (10 of its 30) run while they train.
+    CriticalPath path = new CriticalPath(Map.of("a", new CriticalPath.HospitalCpu(900, 150, 100),
+        "b", new CriticalPath.HospitalCpu(1_000, 20, 20)), 30, 10, Map.of("a", 880L, "b", 1_000L));
+
+    assertEquals(1_000 + 0 + 20, path.lowerBoundNanos());
+    assertEquals(1.02, path.lowerBoundRatio(), 1e-12);
+    assertEquals(900 + 150 + 30, path.secureNanos());
+
+    // Steps beside a training shorter than themselves stay on the path.
+    CriticalPath shortTraining = new CriticalPath(Map.of("a", new CriticalPath.HospitalCpu(50, 150, 100)), 30, 10,
+        Map.of("a", 50L));
+    assertEquals(100 + 10 + 50 + 20, shortTraining.lowerBoundNanos());
+  }
+
+  @Test
+  void hospitalCpu_moreBesideTrainingThanProtocol_isRejectedWithTheValues() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> new CriticalPath.HospitalCpu(10, 5, 6));
+
+    assertEquals("protocol CPU beside training must be 0..5 ns, got 6", e.getMessage());
+  }
+
+  @Test
   void ratio_noProtocolAndNoCoordinatorCost_isTheTrainingRatio() {
     CriticalPath path = new CriticalPath(Map.of("a", cpu(500, 0)), 0, Map.of("a", 400L));
 

@@ -65,6 +65,7 @@ public final class NodeAgent implements AutoCloseable {
   private final CoordinatorChannels channel;
   private final Map<String, LocalDataset> datasets;
   private final TaskRunner tasks;
+  private final SignedRoundKeys roundKeys;
   private final CoordinatorHeadWitness witness;
   private final Transfers transfers;
   private final AuditLog audit;
@@ -113,9 +114,10 @@ public final class NodeAgent implements AutoCloseable {
     this.approvals = new ApprovalStore(config.stateDir());
     this.gate = new JobGate(approvals, audit, config.autoApproveJobs(), config.approveCommand(),
         name -> Optional.ofNullable(this.datasets.get(name)).map(LocalDataset::trainSamples).orElse(0));
+    this.roundKeys = new SignedRoundKeys(tlsMaterial(config), Clock.systemUTC());
     this.tasks = new TaskRunner(config.nodeId(), this.datasets, trainer, transfers, this::send, worker, gate,
         config.datasets().stream().collect(Collectors.toMap(DatasetDeclaration::name,
-            d -> d.options().missingFeatures())), metrics, new SignedRoundKeys(tlsMaterial(config), Clock.systemUTC()),
+            d -> d.options().missingFeatures())), metrics, roundKeys,
         new PrivacyLedger(config.stateDir(), charge -> audit.append("PRIVACY_CHARGED", Map.of("dataset",
             charge.dataset(), "job", charge.jobId(), "round", charge.round(), "sample_rate", charge.sampleRate(),
             "noise_multiplier", charge.noiseMultiplier(), "steps", charge.steps()))),
@@ -218,7 +220,11 @@ public final class NodeAgent implements AutoCloseable {
           tasks.evaluate(task);
         }
         case CANCEL -> tasks.cancel(message.getCancel().getTaskId(), message.getCancel().getReason());
-        case SECAGG_DIRECTORY -> tasks.deliver(message.getSecaggDirectory().getTaskId(), message);
+        case SECAGG_DIRECTORY -> {
+          // In the session's order, before any task thread reads it: later directories may name these.
+          roundKeys.remember(message.getSecaggDirectory());
+          tasks.deliver(message.getSecaggDirectory().getTaskId(), message);
+        }
         case SECAGG_INBOX -> tasks.deliver(message.getSecaggInbox().getTaskId(), message);
         case SECAGG_SURVIVORS -> tasks.deliver(message.getSecaggSurvivors().getTaskId(), message);
         case SECAGG_UNMASK_REQUEST -> tasks.deliver(message.getSecaggUnmaskRequest().getTaskId(), message);

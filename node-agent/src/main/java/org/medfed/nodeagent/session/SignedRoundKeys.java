@@ -1,9 +1,8 @@
 package org.medfed.nodeagent.session;
 
 import com.google.protobuf.ByteString;
-import java.security.cert.CertificateEncodingException;
-import java.security.cert.X509Certificate;
 import java.time.Clock;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -11,6 +10,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
+import org.medfed.proto.v1.SecAggKeyDirectory;
 import org.medfed.proto.v1.SecAggKeys;
 import org.medfed.proto.v1.SecAggPublicKeys;
 import org.medfed.proto.v1.SecAggSetup;
@@ -18,6 +18,7 @@ import org.medfed.secagg.SecAggException;
 import org.medfed.secagg.protocol.MaskingGraph;
 import org.medfed.secagg.protocol.Messages;
 import org.medfed.secagg.protocol.Signatures;
+import org.medfed.trust.pki.Certified;
 import org.medfed.trust.pki.IdentitySignatures;
 import org.medfed.trust.pki.Role;
 import org.medfed.trust.tls.TlsFiles;
@@ -32,10 +33,19 @@ import org.medfed.wire.SecAggInstance;
  */
 final class SignedRoundKeys {
   private final Optional<TlsFiles.Material> identity;
+  private final Optional<Certified> own;
   private final Clock clock;
+  /** Certificates key directories carried, by SHA-256 (protocol 3); the eldest go first past 4096. */
+  private final Map<ByteString, ByteString> received = new LinkedHashMap<>(16, 0.75f, true) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<ByteString, ByteString> eldest) {
+      return size() > 4096;
+    }
+  };
 
   SignedRoundKeys(Optional<TlsFiles.Material> identity, Clock clock) {
     this.identity = identity;
+    this.own = identity.map(material -> Certified.trusted(material.certificate()));
     this.clock = clock;
   }
 
@@ -44,10 +54,50 @@ final class SignedRoundKeys {
     SecAggKeys.Builder message = SecAggKeys.newBuilder().setTaskId(taskId)
         .setEncryptionKey(ByteString.copyFrom(keys.encryptionKey()))
         .setMaskingKey(ByteString.copyFrom(keys.maskingKey()));
-    identity.ifPresent(own -> message
-        .setSignature(ByteString.copyFrom(IdentitySignatures.sign(own.privateKey(), keys.signedContent(context, nodeId))))
-        .setCertificate(ByteString.copyFrom(encoded(own))));
+    identity.ifPresent(material -> message
+        .setSignature(ByteString.copyFrom(IdentitySignatures.sign(material.privateKey(),
+            keys.signedContent(context, nodeId))))
+        .setCertificateSha256(ByteString.copyFrom(own.orElseThrow().fingerprint())));
     return message.build();
+  }
+
+  /**
+   * Keeps the certificates a key directory carries in full, by fingerprint, for later directories
+   * that name them only (protocol 3). Called as each directory arrives, in the session's order, so
+   * that a directory of another job handled first on another thread still finds them. Nothing is
+   * trusted here: a kept certificate is checked like any other when a directory names it.
+   */
+  void remember(SecAggKeyDirectory directory) {
+    synchronized (received) {
+      directory.getKeysList().stream().filter(keys -> !keys.getCertificate().isEmpty())
+          .forEach(keys -> received.put(ByteString.copyFrom(Certified.fingerprint(keys.getCertificate().toByteArray())),
+              keys.getCertificate()));
+    }
+  }
+
+  /** The certificate a directory entry carries or names, checked against the fingerprint it declares. */
+  private byte[] certificate(SecAggPublicKeys peer) throws IdentitySignatures.Rejected {
+    ByteString fingerprint = peer.getCertificateSha256();
+    if (!peer.getCertificate().isEmpty()) {
+      byte[] der = peer.getCertificate().toByteArray();
+      if (!ByteString.copyFrom(Certified.fingerprint(der)).equals(fingerprint)) {
+        throw new IdentitySignatures.Rejected("its certificate does not hash to the fingerprint "
+            + Certified.shortHex(fingerprint.toByteArray()) + "... it is sent under");
+      }
+      return der;
+    }
+    if (fingerprint.isEmpty()) {
+      return new byte[0];  // unsigned: the signature check names it
+    }
+    synchronized (received) {
+      ByteString kept = received.get(fingerprint);
+      if (kept == null) {
+        throw new IdentitySignatures.Rejected("it names certificate " + Certified.shortHex(fingerprint.toByteArray())
+            + "... by fingerprint, but no directory on this session carried it; the coordinator must send each"
+            + " certificate in full the first time a session carries it");
+      }
+      return kept.toByteArray();
+    }
   }
 
   /**
@@ -104,7 +154,7 @@ final class SignedRoundKeys {
     private final MaskingGraph graph;
     private final byte[] instance;
     private final Map<Integer, String> names;
-    private final Map<Integer, X509Certificate> certificates = new ConcurrentHashMap<>();
+    private final Map<Integer, Certified> certificates = new ConcurrentHashMap<>();
     private final AtomicInteger verifications = new AtomicInteger();
 
     private Round(SecAggSetup setup, MaskingGraph graph) {
@@ -146,9 +196,9 @@ final class SignedRoundKeys {
         String name = names.get(peer.getId());
         try {
           verifications.incrementAndGet();
-          IdentitySignatures.verify(peer.getCertificate().toByteArray(), advertised(peer).signedContent(instance, name),
-              peer.getSignature().toByteArray(), identity.get().ca(), name, Role.HOSPITAL, clock.instant());
-          certificates.put(peer.getId(), IdentitySignatures.certificate(peer.getCertificate().toByteArray()));
+          certificates.put(peer.getId(), IdentitySignatures.verify(certificate(peer),
+              advertised(peer).signedContent(instance, name), peer.getSignature().toByteArray(), identity.get().ca(),
+              name, Role.HOSPITAL, clock.instant()));
         } catch (IdentitySignatures.Rejected e) {
           throw new SecAggException("refusing the key directory: the keys of participant " + peer.getId() + " ('"
               + name + "') are not that hospital's: " + e.getMessage() + "; the coordinator, or someone between it"
@@ -156,7 +206,7 @@ final class SignedRoundKeys {
         }
       }
       // Its own certificate from its own files, not as the coordinator echoed it.
-      identity.ifPresent(own -> certificates.put(self, own.certificate()));
+      own.ifPresent(certified -> certificates.put(self, certified));
       return new Messages.KeyDirectory(directory.stream().map(SignedRoundKeys::advertised).toList());
     }
 
@@ -171,13 +221,13 @@ final class SignedRoundKeys {
         return Optional.empty();
       }
       String name = names.get(signer);
-      X509Certificate certificate = certificates.get(signer);
+      Certified certificate = certificates.get(signer);
       if (name == null || certificate == null) {
         return Optional.of("node " + signer + " has no certified round keys in this round's key directory");
       }
       try {
         verifications.incrementAndGet();
-        IdentitySignatures.verifyAgain(certificate, content, signature, clock.instant());
+        certificate.verify(content, signature, clock.instant());
         return Optional.empty();
       } catch (IdentitySignatures.Rejected e) {
         return Optional.of("'" + name + "': " + e.getMessage());
@@ -188,13 +238,5 @@ final class SignedRoundKeys {
   private static Messages.AdvertiseKeys advertised(SecAggPublicKeys keys) {
     return new Messages.AdvertiseKeys(keys.getId(), keys.getEncryptionKey().toByteArray(),
         keys.getMaskingKey().toByteArray());
-  }
-
-  private static byte[] encoded(TlsFiles.Material own) {
-    try {
-      return own.certificate().getEncoded();
-    } catch (CertificateEncodingException e) {
-      throw new IllegalStateException("this agent's certificate cannot be encoded: " + e.getMessage(), e);
-    }
   }
 }

@@ -18,15 +18,20 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.medfed.proto.v1.SecAggKeyDirectory;
 import org.medfed.proto.v1.SecAggKeys;
 import org.medfed.proto.v1.SecAggPublicKeys;
 import org.medfed.proto.v1.SecAggSetup;
 import org.medfed.secagg.SecAggException;
 import org.medfed.secagg.protocol.Messages;
 import org.medfed.trust.pki.CertificateAuthority;
+import org.medfed.trust.pki.Certified;
+import org.medfed.trust.pki.Identity;
+import org.medfed.trust.pki.IdentitySignatures;
 import org.medfed.trust.pki.Role;
 import org.medfed.trust.tls.TlsFiles;
 import org.medfed.wire.SecAggInstance;
@@ -44,6 +49,8 @@ class SignedRoundKeysTest {
   /** What every signature of the round covers: the context and the whole setup. */
   private static final byte[] INSTANCE = SecAggInstance.context(SETUP);
   private static final SecureRandom RANDOM = new SecureRandom();
+  /** Every certificate the tests issued, by fingerprint: what the coordinator holds from the sessions. */
+  private static final Map<ByteString, ByteString> ISSUED = new ConcurrentHashMap<>();
 
   @TempDir Path dir;
   private CertificateAuthority ca;
@@ -108,7 +115,7 @@ class SignedRoundKeysTest {
   @Test
   void unsignedKeysAndStrangers_areRefused() {
     List<SecAggPublicKeys> unsigned = new ArrayList<>(honestDirectory());
-    unsigned.set(0, unsigned.get(0).toBuilder().clearSignature().clearCertificate().build());
+    unsigned.set(0, unsigned.get(0).toBuilder().clearSignature().clearCertificate().clearCertificateSha256().build());
     assertRefusal("('hospital-a') are not that hospital's: unsigned", unsigned);
 
     List<SecAggPublicKeys> stranger = new ArrayList<>(honestDirectory());
@@ -121,7 +128,7 @@ class SignedRoundKeysTest {
     SignedRoundKeys plaintext = new SignedRoundKeys(Optional.empty(), CLOCK);
     SecAggKeys message = plaintext.message("t", new Messages.AdvertiseKeys(1, key(), key()), CONTEXT, "hospital-a");
 
-    assertTrue(message.getSignature().isEmpty() && message.getCertificate().isEmpty());
+    assertTrue(message.getSignature().isEmpty() && message.getCertificateSha256().isEmpty());
     assertEquals(2, plaintext.verified(SETUP, List.of(entry(1, message), entry(2, message)), 2).keys().size());
   }
 
@@ -283,6 +290,61 @@ class SignedRoundKeysTest {
     assertTrue(message.contains("are not that hospital's: the signature does not match what it signs"), message);
   }
 
+  // --- protocol 3: a certificate crosses a session once, then travels as its fingerprint -------------
+
+  @Test
+  void roundKeys_nameTheirCertificateByFingerprint_andCarryNoCertificate() throws Exception {
+    SecAggKeys message = hospitals.get(0).message("t", new Messages.AdvertiseKeys(1, key(), key()), INSTANCE,
+        "hospital-a");
+
+    ByteString certificate = ISSUED.get(message.getCertificateSha256());
+    assertEquals("hospital-a", Identity.of(IdentitySignatures.certificate(certificate.toByteArray())).name());
+  }
+
+  @Test
+  void aCertificateCarriedOnce_isFoundByItsFingerprintInLaterRounds() {
+    List<SecAggPublicKeys> first = honestDirectory();
+    hospitals.get(1).remember(carried(first));
+    hospitals.get(1).verified(SETUP, first, 2);
+
+    // A later round: new keys, every certificate named only.
+    List<SecAggPublicKeys> later = byFingerprint(honestDirectory());
+    hospitals.get(1).remember(carried(later));
+    Messages.KeyDirectory verified = hospitals.get(1).verified(SETUP, later, 2);
+
+    assertEquals(3, verified.keys().size());
+  }
+
+  @Test
+  void aFingerprintNoDirectoryCarried_isRefusedSayingWhatTheCoordinatorMustSend() {
+    List<SecAggPublicKeys> named = byFingerprint(honestDirectory());
+
+    assertRefusal("('hospital-a') are not that hospital's: it names certificate ", named);
+    assertRefusal("by fingerprint, but no directory on this session carried it; the coordinator must send each"
+        + " certificate in full the first time a session carries it", named);
+  }
+
+  @Test
+  void aCertificateThatDoesNotHashToItsFingerprint_isRefused() {
+    List<SecAggPublicKeys> directory = new ArrayList<>(honestDirectory());
+    // hospital-a's entry carries hospital-c's certificate under hospital-a's fingerprint.
+    directory.set(0, directory.get(0).toBuilder().setCertificate(directory.get(2).getCertificate()).build());
+
+    assertRefusal("participant 1 ('hospital-a') are not that hospital's: its certificate does not hash to the"
+        + " fingerprint", directory);
+  }
+
+  @Test
+  void aRememberedCertificate_isStillCheckedForTheNameTheSetupGivesItsId() {
+    List<SecAggPublicKeys> first = honestDirectory();
+    hospitals.get(1).remember(carried(first));
+    List<SecAggPublicKeys> later = new ArrayList<>(byFingerprint(honestDirectory()));
+    // hospital-c's keys and fingerprint, relabelled as hospital-a's.
+    later.set(0, later.get(2).toBuilder().setId(1).build());
+
+    assertRefusal("participant 1 ('hospital-a') are not that hospital's: its certificate names 'hospital-c'", later);
+  }
+
   private void assertRefusal(String expected, List<SecAggPublicKeys> directory) {
     String message = assertThrows(SecAggException.class, () -> hospitals.get(1).verified(SETUP, directory, 2))
         .getMessage();
@@ -299,16 +361,34 @@ class SignedRoundKeysTest {
     return directory;
   }
 
-  /** What the coordinator relays: the keys message as the hospital sent it, under its id. */
+  /**
+   * What the coordinator relays: the keys message as the hospital sent it, under its id, with the
+   * certificate its session presented (the one the keys name) in full.
+   */
   private static SecAggPublicKeys entry(int id, SecAggKeys sent) {
-    return SecAggPublicKeys.newBuilder().setId(id).setEncryptionKey(sent.getEncryptionKey())
-        .setMaskingKey(sent.getMaskingKey()).setSignature(sent.getSignature()).setCertificate(sent.getCertificate())
-        .build();
+    SecAggPublicKeys.Builder entry = SecAggPublicKeys.newBuilder().setId(id).setEncryptionKey(sent.getEncryptionKey())
+        .setMaskingKey(sent.getMaskingKey()).setSignature(sent.getSignature())
+        .setCertificateSha256(sent.getCertificateSha256());
+    if (!sent.getCertificateSha256().isEmpty()) {
+      entry.setCertificate(ISSUED.get(sent.getCertificateSha256()));
+    }
+    return entry.build();
+  }
+
+  /** The same entries, each certificate named by its fingerprint only, as in a session's later rounds. */
+  private static List<SecAggPublicKeys> byFingerprint(List<SecAggPublicKeys> directory) {
+    return directory.stream().map(keys -> keys.toBuilder().clearCertificate().build()).toList();
+  }
+
+  private static SecAggKeyDirectory carried(List<SecAggPublicKeys> directory) {
+    return SecAggKeyDirectory.newBuilder().setTaskId("t").addAllKeys(directory).build();
   }
 
   private TlsFiles.Material material(String name, Role role) throws Exception {
     CertificateAuthority.Issued issued = ca.issue(name, role, List.of(), NOW.minus(Duration.ofDays(1)),
         NOW.plus(Duration.ofDays(30)));
+    byte[] der = issued.certificate().getEncoded();
+    ISSUED.put(ByteString.copyFrom(Certified.fingerprint(der)), ByteString.copyFrom(der));
     return new TlsFiles.Material(issued.certificate(), issued.privateKey(), ca.certificate());
   }
 

@@ -8,9 +8,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.SplittableRandom;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.medfed.secagg.crypto.MaskExpander;
+import org.medfed.secagg.quant.Quantizer;
 
 /**
  * Brings the protocol's code paths to compiled speed before the first real round. Cold, a client's
@@ -23,10 +25,18 @@ public final class WarmUp {
 
   private WarmUp() {}
 
-  /** Starts the warm-up once per JVM on a low-priority daemon thread; later calls do nothing. */
-  public static void startInBackground() {
+  /**
+   * Starts the warm-up once per JVM on a low-priority daemon thread; later calls do nothing.
+   *
+   * @param first warm-ups of what the protocol calls out to (the certificate signatures), run first
+   */
+  public static void startInBackground(Runnable... first) {
     if (STARTED.compareAndSet(false, true)) {
-      Thread thread = new Thread(WarmUp::run, "medfed-secagg-warm-up");
+      List<Runnable> steps = List.of(first);
+      Thread thread = new Thread(() -> {
+        steps.forEach(Runnable::run);
+        run();
+      }, "medfed-secagg-warm-up");
       thread.setDaemon(true);
       thread.setPriority(Thread.MIN_PRIORITY);
       thread.start();
@@ -36,6 +46,13 @@ public final class WarmUp {
   /** Runs the mask loop and a few hundred small in-memory protocol instances; one to two seconds of one core. */
   public static void run() {
     MaskExpander.warmUp();
+    // Quantizing runs once per round, after training, on the critical path: compile it now.
+    float[] values = new float[1 << 16];
+    int[] quantized = new int[values.length];
+    SplittableRandom dither = new SplittableRandom(1);
+    for (int pass = 0; pass < 30; pass++) {
+      Quantizer.forParticipants(1.0, 10).quantize(values, quantized, 0, dither);
+    }
     SecureRandom random = new SecureRandom();
     List<Integer> ids = List.of(1, 2, 3, 4);
     for (int instance = 0; instance < 100; instance++) {

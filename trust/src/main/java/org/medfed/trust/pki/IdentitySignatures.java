@@ -3,12 +3,12 @@ package org.medfed.trust.pki;
 import java.io.ByteArrayInputStream;
 import java.security.GeneralSecurityException;
 import java.security.PrivateKey;
-import java.security.PublicKey;
 import java.security.Signature;
 import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
+import java.util.Optional;
 
 /**
  * Statements signed with a participant's certificate key, checked by anyone holding the consortium
@@ -19,7 +19,12 @@ import java.time.Instant;
 public final class IdentitySignatures {
   private IdentitySignatures() {}
 
+  /** SHA256withECDSA for the consortium's P-256 keys (fast, deterministic nonces); the JDK's provider otherwise. */
   public static byte[] sign(PrivateKey key, byte[] content) {
+    Optional<byte[]> fast = EcdsaP256.sign(key, content);
+    if (fast.isPresent()) {
+      return fast.get();
+    }
     try {
       Signature signer = Signature.getInstance(algorithm(key.getAlgorithm()));
       signer.initSign(key);
@@ -32,52 +37,26 @@ public final class IdentitySignatures {
 
   /**
    * Checks that {@code signature} is a signature over {@code content} by the {@code role}
-   * {@code name}, and returns the signer's identity as its certificate states it.
+   * {@code name}, and returns the signer's certificate as checked. The certificate is parsed and
+   * checked against the CA once per JVM ({@link Certified}); name, role and validity every time.
    *
    * @param certificateDer the signer's certificate as it travelled (DER)
    * @throws Rejected saying why not
    */
-  public static Identity verify(byte[] certificateDer, byte[] content, byte[] signature, X509Certificate ca,
+  public static Certified verify(byte[] certificateDer, byte[] content, byte[] signature, X509Certificate ca,
       String name, Role role, Instant now) throws Rejected {
     if (certificateDer.length == 0 || signature.length == 0) {
       throw new Rejected("unsigned: no certificate or signature came with it");
     }
-    X509Certificate certificate = certificate(certificateDer);
-    try {
-      certificate.verify(ca.getPublicKey());
-    } catch (GeneralSecurityException e) {
-      throw new Rejected("its certificate was not issued by this consortium's CA");
-    }
-    Identity identity = Identity.of(certificate);
-    if (now.isBefore(identity.notBefore()) || now.isAfter(identity.notAfter())) {
-      throw new Rejected("its certificate " + identity + " is valid only from " + identity.notBefore() + " to "
-          + identity.notAfter());
-    }
-    if (!identity.name().equals(name) || identity.role().filter(role::equals).isEmpty()) {
-      throw new Rejected("its certificate names " + identity + ", not '" + name + "' (" + role.unit() + ")");
-    }
-    verifySignature(certificate, content, signature);
-    return identity;
+    Certified certified = Certified.of(certificateDer, ca);
+    certified.check(name, role, now);
+    certified.verify(content, signature, now);
+    return certified;
   }
 
-  /**
-   * Checks only that {@code signature} over {@code content} verifies under {@code certificate}'s
-   * key, and that the certificate is valid at {@code now}: for a certificate that already passed
-   * {@link #verify} (CA, name, role), so that many statements by one holder cost one ECDSA check each.
-   *
-   * @throws Rejected saying why not
-   */
-  public static void verifyAgain(X509Certificate certificate, byte[] content, byte[] signature, Instant now)
-      throws Rejected {
-    Identity identity = Identity.of(certificate);
-    if (now.isBefore(identity.notBefore()) || now.isAfter(identity.notAfter())) {
-      throw new Rejected("its certificate " + identity + " is valid only from " + identity.notBefore() + " to "
-          + identity.notAfter());
-    }
-    if (signature.length == 0) {
-      throw new Rejected("unsigned: no signature came with it");
-    }
-    verifySignature(certificate, content, signature);
+  /** Brings signing and verification to compiled speed; for a process's start, off the rounds' path. */
+  public static void warmUp() {
+    EcdsaP256.warmUp();
   }
 
   /** Reads a certificate as it travelled (DER). */
@@ -89,23 +68,6 @@ public final class IdentitySignatures {
     }
   }
 
-  private static void verifySignature(X509Certificate certificate, byte[] content, byte[] signature)
-      throws Rejected {
-    boolean valid;
-    try {
-      PublicKey key = certificate.getPublicKey();
-      Signature verifier = Signature.getInstance(algorithm(key.getAlgorithm()));
-      verifier.initVerify(key);
-      verifier.update(content);
-      valid = verifier.verify(signature);
-    } catch (GeneralSecurityException e) {
-      throw new Rejected("the signature cannot be checked: " + e.getMessage());
-    }
-    if (!valid) {
-      throw new Rejected("the signature does not match what it signs");
-    }
-  }
-
   /** A signature that does not prove what it claims; the message says why. */
   public static final class Rejected extends Exception {
     public Rejected(String message) {
@@ -113,7 +75,7 @@ public final class IdentitySignatures {
     }
   }
 
-  private static String algorithm(String keyAlgorithm) throws GeneralSecurityException {
+  static String algorithm(String keyAlgorithm) throws GeneralSecurityException {
     return switch (keyAlgorithm) {
       case "EC" -> "SHA256withECDSA";
       case "RSA" -> "SHA256withRSA";

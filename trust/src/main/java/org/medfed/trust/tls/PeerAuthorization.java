@@ -29,6 +29,8 @@ import org.medfed.trust.pki.Role;
  */
 public final class PeerAuthorization implements ServerInterceptor {
   public static final Context.Key<Identity> IDENTITY = Context.key("medfed-peer-identity");
+  /** The certificate the identity was read from, as the TLS handshake checked it against the CA. */
+  public static final Context.Key<X509Certificate> CERTIFICATE = Context.key("medfed-peer-certificate");
 
   private final Map<String, Role> roleByService;
   private final Supplier<RevocationList> revocations;
@@ -49,6 +51,11 @@ public final class PeerAuthorization implements ServerInterceptor {
     return Optional.ofNullable(IDENTITY.get());
   }
 
+  /** The certificate of the current call's peer, when the server runs with mutual TLS. */
+  public static Optional<X509Certificate> currentCertificate() {
+    return Optional.ofNullable(CERTIFICATE.get());
+  }
+
   @Override
   public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
       ServerCallHandler<Q, R> next) {
@@ -64,7 +71,8 @@ public final class PeerAuthorization implements ServerInterceptor {
       Status status = problem.get().startsWith("role") ? Status.PERMISSION_DENIED : Status.UNAUTHENTICATED;
       return refuse(call, identity.toString(), status, problem.get());
     }
-    return Contexts.interceptCall(Context.current().withValue(IDENTITY, identity), call, headers, next);
+    return Contexts.interceptCall(Context.current().withValue(IDENTITY, identity)
+        .withValue(CERTIFICATE, certificate.get()), call, headers, next);
   }
 
   /** Why this identity may not call this service now, if it may not; also used to end open sessions. */

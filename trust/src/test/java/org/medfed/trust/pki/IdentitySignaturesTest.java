@@ -33,7 +33,7 @@ class IdentitySignaturesTest {
     byte[] signature = IdentitySignatures.sign(hospitalA.privateKey(), CONTENT);
 
     Identity signer = IdentitySignatures.verify(hospitalA.certificate().getEncoded(), CONTENT, signature,
-        ca.certificate(), "hospital-a", Role.HOSPITAL, NOW);
+        ca.certificate(), "hospital-a", Role.HOSPITAL, NOW).identity();
 
     assertEquals(hospitalA.certificate().getSerialNumber(), signer.serial());
   }
