@@ -136,7 +136,7 @@ public final class AgentMain implements Callable<Integer> {
    * A channel to each coordinator address, with mutual TLS from the startup kit (each coordinator's
    * certificate must name the host dialled for it), or plaintext with a warning.
    */
-  static CoordinatorChannels channel(AgentConfig config, ClientInterceptor... interceptors) throws IOException {
+  public static CoordinatorChannels channel(AgentConfig config, ClientInterceptor... interceptors) throws IOException {
     Optional<TlsFiles.Material> tls = checkedKit(config);
     return CoordinatorChannels.open(config.coordinators(), address -> (tls.isPresent()
         ? Tls.channel(address.host(), address.port(), tls.get())
