@@ -236,7 +236,7 @@ public final class TransferBench implements Callable<Integer> {
     System.out.printf(Locale.ROOT, "round trip (last round: download for training, then the upload): %.0f MB/s"
         + " (download %.0f, upload %.0f), %.2f CPU s/GB (both processes)%n", roundTrip, down.megabytesPerSecond(),
         up.megabytesPerSecond(), roundTripCpu);
-    System.out.printf(Locale.ROOT, "RATIO round trip / raw loopback TCP = %.2f (%.0f MB/s, the faster run);"
+    System.out.printf(Locale.ROOT, "ratio round trip / raw loopback TCP = %.2f (%.0f MB/s, the faster run);"
         + " / raw loopback mutual TLS = %.2f (%.0f MB/s)%n", roundTrip / bestTcp.megabytesPerSecond(),
         bestTcp.megabytesPerSecond(), roundTrip / bestTls.megabytesPerSecond(), bestTls.megabytesPerSecond());
   }
