@@ -34,12 +34,13 @@ run() {
 
 run secagg '^(ratio|aggregation)' bench/secagg-bench.sh 100000
 if [ $quick = 1 ]; then
-  run transfer '^(round trip|coordinator heap|hospital JVM)' bench/transfer-bench.sh --parameters 10000000
+  run transfer '^(round trip|ratio round trip|coordinator heap|hospital JVM)' bench/transfer-bench.sh --parameters 10000000
   run secure-round '^(critical-path ratio|bytes per round)' bench/secure-round-bench.sh 10 2 60 1 imaging
   run training '^ratio (small-cnn|mlp) DL4J default / PyTorch' bench/training-vs-pytorch.sh 1 100
   sizes="10 100"
 else
-  run transfer '^(round trip|coordinator heap|hospital JVM)' bench/transfer-bench.sh --parameters 100000000
+  run transfer '^(round trip|ratio round trip|coordinator heap|hospital JVM)' bench/transfer-bench.sh --parameters 100000000 \
+    --rounds 4
   run secure-round '^(critical-path ratio|bytes per round)' bench/secure-round-bench.sh 10 5 300 2 imaging
   run training '^ratio (small-cnn|mlp) DL4J default / PyTorch' bench/training-vs-pytorch.sh 3 200
   sizes="10 100 300 1000"

@@ -70,6 +70,14 @@ import org.slf4j.LoggerFactory;
 public final class Coordinator implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Coordinator.class);
 
+  /**
+   * The HTTP/2 window each upload stream gets: 4 MiB, room for several chunks in flight, so an
+   * agent never waits for the coordinator's read of one chunk before sending the next (the default
+   * 1 MiB holds less than one 1 MiB chunk). Bounded, because each hospital whose upload waits its
+   * turn ({@code UploadGate}) may have this much sitting unread in the coordinator.
+   */
+  public static final int UPLOAD_WINDOW_BYTES = 4 << 20;
+
   /** What a coordinator that holds the lease runs. */
   private record Driving(JobManager jobs, AuditLog audit, StorageMonitor storage) {}
 
@@ -161,7 +169,7 @@ public final class Coordinator implements AutoCloseable {
     }
     PrometheusMeterRegistry registry = OpsEndpoint.newRegistry();
     CoordinatorMetrics metrics = new CoordinatorMetrics(registry, nodes);
-    builder.addStreamTracerFactory(new WireBytes(registry).server());
+    builder.addStreamTracerFactory(new WireBytes(registry).server()).flowControlWindow(UPLOAD_WINDOW_BYTES);
     // Until this coordinator drives the jobs its services refuse every call; then the real ones replace them.
     // The refusals name the lease's holder, which only the coordinator built below can tell.
     MutableHandlerRegistry services = new MutableHandlerRegistry();

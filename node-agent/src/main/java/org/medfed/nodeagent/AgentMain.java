@@ -53,6 +53,13 @@ import picocli.CommandLine.Option;
 public final class AgentMain implements Callable<Integer> {
   private static final Logger log = LoggerFactory.getLogger(AgentMain.class);
 
+  /**
+   * The HTTP/2 window of the agent's connection: 8 MiB, several model chunks in flight, so the
+   * coordinator never waits for this agent's read of one chunk before sending the next (the
+   * default 1 MiB holds less than one 1 MiB chunk). An agent downloads one model at a time.
+   */
+  public static final int DOWNLOAD_WINDOW_BYTES = 8 << 20;
+
   @Option(names = {"-c", "--config"}, description = "Agent configuration file (YAML).")
   Path config;
 
@@ -137,12 +144,13 @@ public final class AgentMain implements Callable<Integer> {
    * A channel to each coordinator address, with mutual TLS from the startup kit (each coordinator's
    * certificate must name the host dialled for it), or plaintext with a warning.
    */
-  static CoordinatorChannels channel(AgentConfig config, ClientInterceptor... interceptors) throws IOException {
+  public static CoordinatorChannels channel(AgentConfig config, ClientInterceptor... interceptors) throws IOException {
     Optional<TlsFiles.Material> tls = checkedKit(config);
     return CoordinatorChannels.open(config.coordinators(), address -> (tls.isPresent()
         ? Tls.channel(address.host(), address.port(), tls.get())
         : NettyChannelBuilder.forAddress(address.host(), address.port()).usePlaintext())
         .intercept(interceptors)
+        .flowControlWindow(DOWNLOAD_WINDOW_BYTES)
         // Detect a dead coordinator (or a dead NAT mapping) within a minute, not at the next send.
         .keepAliveTime(30, TimeUnit.SECONDS)
         .keepAliveTimeout(10, TimeUnit.SECONDS)

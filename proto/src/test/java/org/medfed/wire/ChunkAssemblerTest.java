@@ -59,6 +59,28 @@ class ChunkAssemblerTest {
   }
 
   @Test
+  void accept_thousandsOfChunks_feedTheWholeDigestInOrder_evenWithACorruptChunkResentHalfWay() {
+    byte[] data = randomBytes(300_007);
+    ChunkedPayload payload = new ChunkedPayload(data, 100);
+    ChunkAssembler assembler = new ChunkAssembler(1 << 20);
+    Chunk good = payload.chunk(1500);
+    byte[] flipped = good.getData().toByteArray();
+    flipped[0] ^= 1;
+
+    Optional<byte[]> result = Optional.empty();
+    for (int i = 0; i < payload.chunkCount(); i++) {
+      if (i == 1500) {
+        Chunk corrupt = good.toBuilder().setData(ByteString.copyFrom(flipped)).build();
+        assertThrows(ChunkAssembler.CorruptChunkException.class, () -> assembler.accept(corrupt));
+      }
+      result = assembler.accept(payload.chunk(i));
+    }
+
+    assertEquals(3001, payload.chunkCount());
+    assertArrayEquals(data, result.orElseThrow());
+  }
+
+  @Test
   void accept_payloadLargerThanLimit_isRefusedBeforeAllocating() {
     ChunkedPayload payload = new ChunkedPayload(randomBytes(4096), 1024);
     ChunkAssembler assembler = new ChunkAssembler(1000);

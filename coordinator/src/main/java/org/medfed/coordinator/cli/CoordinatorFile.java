@@ -8,6 +8,7 @@ import java.util.Set;
 import org.medfed.coordinator.CoordinatorConfig;
 import org.medfed.coordinator.store.Database;
 import org.medfed.trust.config.YamlConfig;
+import org.medfed.wire.ChunkedPayload;
 
 /**
  * {@code coordinator.yaml}, as `medfed provision` writes it; relative paths resolve against its folder.
@@ -15,11 +16,16 @@ import org.medfed.trust.config.YamlConfig;
  * @param store empty for SQLite in the data folder; {@code store: {url, user, password_file}} otherwise
  * @param http where the dashboard and /metrics listen; empty when {@code http: false} turns them off
  * @param leaseTtl {@code lease_ttl_seconds}: how long the store's lease lasts unrenewed
+ * @param chunkSize {@code chunk_size_kib}, in bytes: the size of the chunks models and updates stream in
  */
 record CoordinatorFile(int port, String bind, Path dataDir, Optional<CoordinatorConfig.Security> security,
-    Optional<Database.Settings> store, Optional<HostPort> http, Duration leaseTtl) {
+    Optional<Database.Settings> store, Optional<HostPort> http, Duration leaseTtl, int chunkSize) {
   private static final Set<String> FIELDS = Set.of("port", "bind", "data_dir", "tls", "store", "http",
-      "lease_ttl_seconds");
+      "lease_ttl_seconds", "chunk_size_kib");
+  /** Below this, per-chunk overhead (a message, a hash) dominates. */
+  static final int MIN_CHUNK_KIB = 16;
+  /** A chunk and its header must fit gRPC's default 4 MiB message limit, which agents keep. */
+  static final int MAX_CHUNK_KIB = 3 * 1024;
   private static final Set<String> STORE_FIELDS = Set.of("url", "user", "password_file");
   private static final Set<String> HTTP_FIELDS = Set.of("port", "bind");
   /** Loopback by default: the dashboard has no login, so reaching it from elsewhere is a deliberate choice. */
@@ -27,7 +33,7 @@ record CoordinatorFile(int port, String bind, Path dataDir, Optional<Coordinator
 
   static CoordinatorFile plaintext() {
     return new CoordinatorFile(7443, "0.0.0.0", Path.of("medfed-data"), Optional.empty(), Optional.empty(),
-        Optional.of(DEFAULT_HTTP), CoordinatorConfig.DEFAULT_LEASE_TTL);
+        Optional.of(DEFAULT_HTTP), CoordinatorConfig.DEFAULT_LEASE_TTL, ChunkedPayload.DEFAULT_CHUNK_SIZE);
   }
 
   static CoordinatorFile load(Path file) {
@@ -38,7 +44,21 @@ record CoordinatorFile(int port, String bind, Path dataDir, Optional<Coordinator
         YamlConfig.path(file, tls, "revocation_list"), Duration.ofSeconds(1));
     return new CoordinatorFile(root.path("port").asInt(7443), root.path("bind").asText("0.0.0.0"),
         base.resolve(root.path("data_dir").asText("data")).normalize(), Optional.of(security),
-        store(file, root.get("store")), http(file, root.get("http")), leaseTtl(file, root.get("lease_ttl_seconds")));
+        store(file, root.get("store")), http(file, root.get("http")), leaseTtl(file, root.get("lease_ttl_seconds")),
+        chunkSize(file, root.get("chunk_size_kib")));
+  }
+
+  private static int chunkSize(Path file, JsonNode kib) {
+    if (kib == null) {
+      return ChunkedPayload.DEFAULT_CHUNK_SIZE;
+    }
+    if (!kib.isIntegralNumber() || !kib.canConvertToInt() || kib.asInt() < MIN_CHUNK_KIB
+        || kib.asInt() > MAX_CHUNK_KIB) {
+      throw new IllegalArgumentException(file + ": chunk_size_kib must be a whole number of KiB from " + MIN_CHUNK_KIB
+          + " to " + MAX_CHUNK_KIB + " (a chunk must fit gRPC's 4 MiB message limit), got '" + kib.asText()
+          + "' (default " + (ChunkedPayload.DEFAULT_CHUNK_SIZE >> 10) + ")");
+    }
+    return kib.asInt() << 10;
   }
 
   private static Duration leaseTtl(Path file, JsonNode seconds) {

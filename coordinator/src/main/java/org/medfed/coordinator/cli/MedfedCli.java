@@ -252,7 +252,8 @@ public final class MedfedCli {
       }
       CoordinatorFile file = configFile == null ? CoordinatorFile.plaintext() : CoordinatorFile.load(configFile);
       Path data = dataDir != null ? dataDir : file.dataDir();
-      CoordinatorConfig config = CoordinatorConfig.defaults(data).withLeaseTtl(file.leaseTtl());
+      CoordinatorConfig config = CoordinatorConfig.defaults(data).withLeaseTtl(file.leaseTtl())
+          .withChunkSize(file.chunkSize());
       if (file.security().isPresent()) {
         config = config.withTls(file.security().get());
       }

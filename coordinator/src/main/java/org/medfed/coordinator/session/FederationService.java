@@ -201,6 +201,9 @@ public final class FederationService extends FederationServiceGrpc.FederationSer
     drain.run();
   }
 
+  /** Upload messages asked for beyond the one being accepted. */
+  static final int READ_AHEAD = 1;
+
   /** The task an upload call announced in its headers ({@link TransferKeys#UPLOAD_TASK}). */
   private static final Context.Key<String> UPLOAD_TASK = Context.key("medfed-upload-task");
 
@@ -217,9 +220,11 @@ public final class FederationService extends FederationServiceGrpc.FederationSer
 
   @Override
   public StreamObserver<UpdateUploadMessage> uploadUpdate(StreamObserver<UploadReceipt> responses) {
-    // Messages are asked for one at a time, and the first only once the announced task may upload
-    // (TaskBoard.whenUploadMayStart): a masked upload waiting for its turn to be assembled is held
-    // back by flow control, at the agent, not in the coordinator's memory.
+    // Nothing is asked for until the announced task may upload (TaskBoard.whenUploadMayStart): a
+    // masked upload waiting for its turn to be assembled is held back by flow control, at the agent,
+    // not in the coordinator's memory. Then one message is kept asked for ahead of the one being
+    // accepted, so gRPC reads the next chunk (and returns its flow-control credit to the agent)
+    // while this one is hashed: the agent never waits for this thread, at the cost of one chunk.
     ServerCallStreamObserver<UploadReceipt> call = (ServerCallStreamObserver<UploadReceipt>) responses;
     call.disableAutoRequest();
     String announced = UPLOAD_TASK.get();
@@ -231,9 +236,9 @@ public final class FederationService extends FederationServiceGrpc.FederationSer
       {
         call.setOnCancelHandler(() -> finished = true);
         if (announced == null) {
-          call.request(1);
+          call.request(1 + READ_AHEAD);
         } else {
-          tasks.whenUploadMayStart(announced, () -> call.request(1));
+          tasks.whenUploadMayStart(announced, () -> call.request(1 + READ_AHEAD));
         }
       }
 

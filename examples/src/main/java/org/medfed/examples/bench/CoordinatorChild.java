@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -19,12 +20,19 @@ final class CoordinatorChild implements AutoCloseable {
   private int mark;
 
   CoordinatorChild(Path work, Path kits, int port, String heap) throws IOException, InterruptedException {
+    this(work, kits, port, heap, Optional.empty());
+  }
+
+  /** @param chunkKib coordinator.yaml's {@code chunk_size_kib}, when not the default */
+  CoordinatorChild(Path work, Path kits, int port, String heap, Optional<Integer> chunkKib)
+      throws IOException, InterruptedException {
     Path kit = kits.resolve("coordinator");
     Path config = work.resolve("coordinator.yaml");
     Files.writeString(config, String.join("\n", "port: " + port, "bind: 127.0.0.1",
         "data_dir: " + work.resolve("coordinator-data"), "http: false", "tls:",
         "  certificate: " + kit.resolve("coordinator.crt"), "  private_key: " + kit.resolve("coordinator.key"),
-        "  ca: " + kit.resolve("ca.crt"), "  revocation_list: " + kit.resolve("revoked.crl"), ""));
+        "  ca: " + kit.resolve("ca.crt"), "  revocation_list: " + kit.resolve("revoked.crl"),
+        chunkKib.map(kib -> "chunk_size_kib: " + kib).orElse(""), ""));
     gcLog = work.resolve("coordinator-gc.log");
     Path log = work.resolve("coordinator.log");
     ProcessBuilder builder = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"),

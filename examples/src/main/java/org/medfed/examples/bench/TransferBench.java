@@ -1,6 +1,7 @@
 package org.medfed.examples.bench;
 
 import com.sun.management.GarbageCollectionNotificationInfo;
+import com.sun.management.OperatingSystemMXBean;
 import io.grpc.CallOptions;
 import io.grpc.Channel;
 import io.grpc.ClientCall;
@@ -11,16 +12,13 @@ import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
+import io.grpc.netty.shaded.io.netty.handler.ssl.OpenSsl;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
-import java.net.InetAddress;
 import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -31,16 +29,17 @@ import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.DoubleSupplier;
 import java.util.stream.Collectors;
 import javax.management.NotificationEmitter;
 import javax.management.openmbean.CompositeData;
 import org.bytedeco.javacpp.Pointer;
 import org.medfed.examples.Directories;
 import org.medfed.examples.Kits;
+import org.medfed.nodeagent.AgentMain;
 import org.medfed.nodeagent.data.DatasetDeclaration;
 import org.medfed.nodeagent.data.DatasetFormat;
 import org.medfed.nodeagent.data.DatasetKind;
@@ -93,11 +92,17 @@ public final class TransferBench implements Callable<Integer> {
       + " ${DEFAULT-VALUE}).")
   String coordinatorHeap;
 
+  @Option(names = "--chunk-kib", description = "coordinator.yaml's chunk_size_kib (default: the coordinator's, 1024).")
+  Integer chunkKib;
+
   @Option(names = "--work-dir", defaultValue = "results-out/transfer", description = "Kits, state and logs.")
   Path work;
 
-  /** One timed call: which way, bytes of chunk data, and seconds from the call's start to its close. */
-  record Transfer(boolean down, long bytes, double seconds, Status status) {
+  /**
+   * One timed call: which way, bytes of chunk data, seconds from the call's start to its close, and
+   * the CPU seconds each process spent meanwhile.
+   */
+  record Transfer(boolean down, long bytes, double seconds, Status status, double hospitalCpu, double coordinatorCpu) {
     double megabytesPerSecond() {
       return bytes / 1e6 / seconds;
     }
@@ -119,7 +124,6 @@ public final class TransferBench implements Callable<Integer> {
     System.out.printf(Locale.ROOT, "model: MLP %d-%d-2, %d parameters, %.1f MB of float32%n", FEATURES, hidden,
         modelParameters, modelBytes / 1e6);
 
-    double tcpBefore = rawTcpMegabytesPerSecond(modelBytes);
     int port;
     try (var socket = new ServerSocket(0)) {
       port = socket.getLocalPort();
@@ -127,11 +131,16 @@ public final class TransferBench implements Callable<Integer> {
     Path kits = work.resolve("kits");
     new Provisioner(Clock.systemUTC()).provision(new ConsortiumFile("transfer", "127.0.0.1", port,
         List.of("127.0.0.1"), List.of("hospital"), List.of("analyst"), 2), kits);
+    TlsFiles.Material coordinatorKit = Kits.tls(kits.resolve("coordinator"), "coordinator").load();
+    TlsFiles.Material hospitalKit = Kits.tls(kits.resolve("hospitals/hospital"), "hospital").load();
+    RawLoopback.Figure tcpBefore = RawLoopback.plain(modelBytes);
+    RawLoopback.Figure tlsBefore = RawLoopback.mutualTls(modelBytes, coordinatorKit, hospitalKit);
     List<Transfer> transfers = new CopyOnWriteArrayList<>();
     PeakResident resident = new PeakResident();
-    try (CoordinatorChild coordinator = new CoordinatorChild(work, kits, port, coordinatorHeap)) {
+    try (CoordinatorChild coordinator = new CoordinatorChild(work, kits, port, coordinatorHeap,
+        Optional.ofNullable(chunkKib))) {
       long connectedHeap;
-      NodeAgent agent = agent(port, kits, transfers);
+      NodeAgent agent = agent(port, kits, transfers, coordinator::cpuSeconds);
       try {
         agent.connected().orTimeout(2, TimeUnit.MINUTES).join();
         connectedHeap = coordinator.heapAfterGc();
@@ -148,8 +157,13 @@ public final class TransferBench implements Callable<Integer> {
         resident.stop();
         agent.close();
       }
-      double tcpAfter = rawTcpMegabytesPerSecond(modelBytes);
-      report(transfers, modelBytes, Math.max(tcpBefore, tcpAfter), tcpBefore, tcpAfter);
+      RawLoopback.Figure tcpAfter = RawLoopback.plain(modelBytes);
+      RawLoopback.Figure tlsAfter = RawLoopback.mutualTls(modelBytes, coordinatorKit, hospitalKit);
+      System.out.printf(Locale.ROOT, "chunk size: %s; gRPC TLS provider: %s; JDK TLS baseline: %s%n",
+          chunkKib == null ? "the coordinator's default (1024 KiB)" : chunkKib + " KiB",
+          OpenSsl.isAvailable() ? "OpenSSL (netty-tcnative " + OpenSsl.versionString() + ")" : "the JDK",
+          RawLoopback.cipherSuite(coordinatorKit, hospitalKit));
+      report(transfers, modelBytes, List.of(tcpBefore, tcpAfter), List.of(tlsBefore, tlsAfter));
       System.out.printf(Locale.ROOT, "coordinator heap: %d MB after a full GC with the hospital connected; peak %d MB"
           + " after any collection during the job (%.2f x the model above the connected heap)%n", connectedHeap,
           coordinator.peakHeapSinceMark(), (coordinator.peakHeapSinceMark() - connectedHeap) / (modelBytes / 1048576.0));
@@ -188,11 +202,13 @@ public final class TransferBench implements Callable<Integer> {
     }
   }
 
-  private static void report(List<Transfer> transfers, long modelBytes, double tcp, double tcpBefore,
-      double tcpAfter) {
+  private static void report(List<Transfer> transfers, long modelBytes, List<RawLoopback.Figure> tcp,
+      List<RawLoopback.Figure> tls) {
     for (Transfer t : transfers) {
-      System.out.printf(Locale.ROOT, "%-8s %8.1f MB in %6.2f s: %7.1f MB/s%s%n", t.down() ? "download" : "upload",
-          t.bytes() / 1e6, t.seconds(), t.megabytesPerSecond(), t.status().isOk() ? "" : " (" + t.status() + ")");
+      System.out.printf(Locale.ROOT, "%-8s %8.1f MB in %6.2f s: %7.1f MB/s; CPU s/GB: hospital %.2f, coordinator"
+          + " %.2f%s%n", t.down() ? "download" : "upload", t.bytes() / 1e6, t.seconds(), t.megabytesPerSecond(),
+          t.hospitalCpu() / (t.bytes() / 1e9), t.coordinatorCpu() / (t.bytes() / 1e9),
+          t.status().isOk() ? "" : " (" + t.status() + ")");
     }
     List<Transfer> whole = transfers.stream().filter(t -> t.status().isOk() && t.bytes() >= modelBytes).toList();
     // The last round's: the first download of the round (training) and its upload, after the JIT has
@@ -213,21 +229,37 @@ public final class TransferBench implements Callable<Integer> {
       throw new IllegalStateException("no whole download and upload were seen: " + transfers);
     }
     double roundTrip = (down.bytes() + up.bytes()) / 1e6 / (down.seconds() + up.seconds());
-    System.out.printf(Locale.ROOT, "raw loopback TCP, same bytes: %.0f MB/s before the job, %.0f MB/s after%n",
-        tcpBefore, tcpAfter);
+    double roundTripCpu = (down.hospitalCpu() + down.coordinatorCpu() + up.hospitalCpu() + up.coordinatorCpu())
+        / ((down.bytes() + up.bytes()) / 1e9);
+    RawLoopback.Figure bestTcp = baseline("raw loopback TCP", tcp);
+    RawLoopback.Figure bestTls = baseline("raw loopback mutual TLS (JDK SSLSocket)", tls);
     System.out.printf(Locale.ROOT, "round trip (last round: download for training, then the upload): %.0f MB/s"
-        + " (download %.0f, upload %.0f) = %.2f x raw loopback TCP (%.0f MB/s, the faster of the two)%n",
-        roundTrip, down.megabytesPerSecond(), up.megabytesPerSecond(), roundTrip / tcp, tcp);
+        + " (download %.0f, upload %.0f), %.2f CPU s/GB (both processes)%n", roundTrip, down.megabytesPerSecond(),
+        up.megabytesPerSecond(), roundTripCpu);
+    System.out.printf(Locale.ROOT, "ratio round trip / raw loopback TCP = %.2f (%.0f MB/s, the faster run);"
+        + " / raw loopback mutual TLS = %.2f (%.0f MB/s)%n", roundTrip / bestTcp.megabytesPerSecond(),
+        bestTcp.megabytesPerSecond(), roundTrip / bestTls.megabytesPerSecond(), bestTls.megabytesPerSecond());
   }
 
-  private NodeAgent agent(int port, Path kits, List<Transfer> transfers) throws IOException {
+  /** Prints a baseline's runs before and after the job and returns the faster. */
+  private static RawLoopback.Figure baseline(String name, List<RawLoopback.Figure> runs) {
+    System.out.printf(Locale.ROOT, "%s, same bytes in 1 MiB writes: %s%n", name, runs.stream()
+        .map(f -> String.format(Locale.ROOT, "%.0f MB/s (%.2f CPU s/GB)", f.megabytesPerSecond(),
+            f.cpuSecondsPerGigabyte())).collect(Collectors.joining(" before the job, ", "", " after")));
+    return runs.stream().max(java.util.Comparator.comparingDouble(RawLoopback.Figure::megabytesPerSecond))
+        .orElseThrow();
+  }
+
+  private NodeAgent agent(int port, Path kits, List<Transfer> transfers, DoubleSupplier coordinatorCpu)
+      throws IOException {
     TlsFiles tls = Kits.tls(kits.resolve("hospitals").resolve("hospital"), "hospital");
     LocalDataset data = synthetic();
     AgentConfig config = new AgentConfig("hospital", "127.0.0.1", port,
         List.of(new DatasetDeclaration(data.name(), data.kind(), DatasetFormat.CSV_MATRIX, Path.of("in-memory"),
             data.classes())),
         Backoff.defaults(), Duration.ofSeconds(30), Optional.of(tls), work.resolve("agent"), true, Optional.empty());
-    ManagedChannel channel = Tls.channel("127.0.0.1", port, tls.load()).intercept(new Timing(transfers)).build();
+    // The agent's own channel (its flow-control window, keepalive), with the timing interceptor.
+    ManagedChannel channel = AgentMain.channel(config, new Timing(transfers, coordinatorCpu));
     NodeAgent agent = new NodeAgent(config, channel, List.of(data), new Dl4jTrainer());
     agent.start();
     return agent;
@@ -248,48 +280,16 @@ public final class TransferBench implements Callable<Integer> {
         split.get(1));
   }
 
-  /**
-   * Raw loopback TCP moving {@code bytes} from one socket to another in this JVM, in 1 MiB writes:
-   * the best of three, in MB/s.
-   */
-  static double rawTcpMegabytesPerSecond(long bytes) throws Exception {
-    double best = 0;
-    byte[] block = new byte[1 << 20];
-    new Random(3).nextBytes(block);
-    for (int attempt = 0; attempt < 3; attempt++) {
-      try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-        CompletableFuture<Long> received = CompletableFuture.supplyAsync(() -> {
-          try (Socket socket = server.accept(); InputStream in = socket.getInputStream()) {
-            byte[] buffer = new byte[1 << 20];
-            long total = 0;
-            for (int n; (n = in.read(buffer)) > 0; ) {
-              total += n;
-            }
-            return total;
-          } catch (IOException e) {
-            throw new IllegalStateException(e);
-          }
-        });
-        long started = System.nanoTime();
-        try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), server.getLocalPort());
-            OutputStream out = socket.getOutputStream()) {
-          for (long sent = 0; sent < bytes; sent += block.length) {
-            out.write(block, 0, (int) Math.min(block.length, bytes - sent));
-          }
-        }
-        long total = received.get(5, TimeUnit.MINUTES);
-        best = Math.max(best, total / 1e6 / ((System.nanoTime() - started) / 1e9));
-      }
-    }
-    return best;
-  }
-
   /** Times each model download and update upload, and counts its chunk bytes. */
   private static final class Timing implements ClientInterceptor {
+    private static final OperatingSystemMXBean OS =
+        (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
     private final List<Transfer> transfers;
+    private final DoubleSupplier coordinatorCpu;
 
-    Timing(List<Transfer> transfers) {
+    Timing(List<Transfer> transfers, DoubleSupplier coordinatorCpu) {
       this.transfers = transfers;
+      this.coordinatorCpu = coordinatorCpu;
     }
 
     @Override
@@ -302,10 +302,14 @@ public final class TransferBench implements Callable<Integer> {
       AtomicLong bytes = new AtomicLong();
       return new ForwardingClientCall.SimpleForwardingClientCall<>(next.newCall(method, options)) {
         private long started;
+        private long hospitalCpu;
+        private double coordinatorCpuAtStart;
 
         @Override
         public void start(Listener<A> listener, Metadata headers) {
           started = System.nanoTime();
+          hospitalCpu = OS.getProcessCpuTime();
+          coordinatorCpuAtStart = coordinatorCpu.getAsDouble();
           super.start(new ForwardingClientCallListener.SimpleForwardingClientCallListener<>(listener) {
             @Override
             public void onMessage(A message) {
@@ -317,7 +321,8 @@ public final class TransferBench implements Callable<Integer> {
 
             @Override
             public void onClose(Status status, Metadata trailers) {
-              transfers.add(new Transfer(down, bytes.get(), (System.nanoTime() - started) / 1e9, status));
+              transfers.add(new Transfer(down, bytes.get(), (System.nanoTime() - started) / 1e9, status,
+                  (OS.getProcessCpuTime() - hospitalCpu) / 1e9, coordinatorCpu.getAsDouble() - coordinatorCpuAtStart));
               super.onClose(status, trailers);
             }
           }, headers);
