@@ -3,8 +3,14 @@ package org.medfed.nodeagent.data;
 import ij.Prefs;
 import ij.measure.Calibration;
 import ij.plugin.DICOM;
+import ij.process.FloatProcessor;
 import ij.process.ImageProcessor;
 import ij.util.DicomTools;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -52,7 +58,8 @@ final class DicomImages {
 
   /**
    * The modality values (stored value x slope + intercept) of one frame (1-based, as ImageJ counts)
-   * of an opened file, row by row; a multi-frame file has one slope and intercept for all frames.
+   * of an opened file, row by row; a multi-frame file has one slope and intercept for all frames. An
+   * RT Dose grid's stored values are scaled by its DoseGridScaling (3004,000E) instead, to Gy.
    */
   static float[] modalityValues(DICOM dicom, int frame) {
     ImageProcessor pixels = dicom.getStack().getProcessor(frame);
@@ -60,7 +67,8 @@ final class DicomImages {
     int width = dicom.getWidth();
     double[] slopes = decimals(dicom, "0028,1053");
     double[] intercepts = decimals(dicom, "0028,1052");
-    double slope = slopes.length > 0 ? slopes[0] : 1;
+    double[] doseScaling = decimals(dicom, "3004,000E");
+    double slope = slopes.length > 0 ? slopes[0] : doseScaling.length > 0 ? doseScaling[0] : 1;
     double intercept = intercepts.length > 0 ? intercepts[0] : 0;
     Calibration calibration = dicom.getCalibration();
     double[] coefficients = calibration.getCoefficients();
@@ -72,7 +80,9 @@ final class DicomImages {
     float[] values = new float[height * width];
     for (int y = 0; y < height; y++) {
       for (int x = 0; x < width; x++) {
-        double value = calibration.getCValue(pixels.getPixel(x, y));
+        // A 32-bit image is a FloatProcessor, whose getPixel gives the float's bits, not its value.
+        double value = pixels instanceof FloatProcessor ? pixels.getf(x, y)
+            : calibration.getCValue(pixels.getPixel(x, y));
         values[y * width + x] = (float) (rescaled ? value : value * slope + intercept);
       }
     }
@@ -93,6 +103,41 @@ final class DicomImages {
     } catch (NumberFormatException e) {
       return new double[0];
     }
+  }
+
+  /**
+   * A decimal-string element read from the file's bytes, for the few elements ImageJ does not list
+   * (an RT Dose's GridFrameOffsetVector): the first occurrence of the tag, little endian, explicit
+   * ("DS" and a 2-byte length) or implicit VR (a 4-byte length), whose value parses as decimals.
+   * Data elements come in tag order, so an element of a group below the pixel data's (7FE0) is met
+   * before any pixel bytes. Empty if absent or unreadable.
+   */
+  static double[] rawDecimals(Path file, int group, int element) {
+    byte[] bytes;
+    try {
+      bytes = Files.readAllBytes(file);
+    } catch (IOException e) {
+      throw new DataLoadException(file + ": cannot be read (" + e.getMessage() + ")", e);
+    }
+    byte[] tag = {(byte) group, (byte) (group >> 8), (byte) element, (byte) (element >> 8)};
+    for (int at = 0; at + 8 <= bytes.length; at++) {
+      if (bytes[at] == tag[0] && bytes[at + 1] == tag[1] && bytes[at + 2] == tag[2] && bytes[at + 3] == tag[3]) {
+        boolean explicit = bytes[at + 4] == 'D' && bytes[at + 5] == 'S';
+        int length = explicit ? (bytes[at + 6] & 0xff) | (bytes[at + 7] & 0xff) << 8
+            : ByteBuffer.wrap(bytes, at + 4, 4).order(ByteOrder.LITTLE_ENDIAN).getInt();
+        int start = at + 8;
+        // The same four bytes also occur as a value (a Frame Increment Pointer names this very tag):
+        // only a length that fits and a value that parses mark the element itself.
+        if (length <= 0 || start + length > bytes.length) {
+          continue;
+        }
+        double[] values = parse(new String(bytes, start, length, StandardCharsets.US_ASCII));
+        if (values.length > 0) {
+          return values;
+        }
+      }
+    }
+    return new double[0];
   }
 
   /**

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 import java.util.stream.Stream;
 
 /**
@@ -35,8 +36,8 @@ import java.util.stream.Stream;
  * ordering and checks as a folder's slices. ImageJ has no per-frame API but lists elements nested in
  * sequences among its header lines, so an enhanced file's per-frame ImagePositionPatient (and the
  * shared or per-frame orientation and pixel spacing) are read from there; a file with one
- * ImagePositionPatient places frame {@code k} at it plus {@code k} times SpacingBetweenSlices (else
- * SliceThickness) along the normal.
+ * ImagePositionPatient places frame {@code k} at it plus its GridFrameOffsetVector entry (an RT Dose
+ * grid), else {@code k} times SpacingBetweenSlices (else SliceThickness), along the normal.
  */
 final class DicomSeries {
   /** How far two direction cosines may differ and still be called one orientation. */
@@ -49,6 +50,7 @@ final class DicomSeries {
   private static final String PIXEL_SPACING = "0028,0030";
   private static final String SLICE_THICKNESS = "0018,0050";
   private static final String SPACING_BETWEEN_SLICES = "0018,0088";
+  private static final String GRID_FRAME_OFFSETS = "3004,000C";
   private static final Map<String, String> NAMES = Map.of(POSITION, "ImagePositionPatient", ORIENTATION,
       "ImageOrientationPatient", PIXEL_SPACING, "PixelSpacing");
   private static final String ENHANCED_HINT = "; a volume needs it on every slice (or, in an enhanced multi-frame"
@@ -140,13 +142,13 @@ final class DicomSeries {
     List<double[]> positions = perFrame(file, dicom, POSITION, 3, frames);
     List<double[]> orientations = perFrame(file, dicom, ORIENTATION, 6, frames);
     List<double[]> spacings = perFrame(file, dicom, PIXEL_SPACING, 2, frames);
-    double frameSpacing = positions.size() == 1 ? sliceSpacing(file, dicom) : 0;
+    double[] offsets = positions.size() == 1 ? frameOffsets(file, dicom, frames) : new double[0];
     List<Slice> slices = new ArrayList<>();
     for (int k = 0; k < frames; k++) {
       Geometry geometry = geometry(file, dicom, orientations.get(Math.min(k, orientations.size() - 1)),
           spacings.get(Math.min(k, spacings.size() - 1)), positions.get(Math.min(k, positions.size() - 1)));
       if (positions.size() == 1) {
-        geometry = geometry.at(plus(positions.get(0), scale(geometry.normal(), k * frameSpacing)));
+        geometry = geometry.at(plus(positions.get(0), scale(geometry.normal(), offsets[k])));
       }
       slices.add(new Slice("frame " + (k + 1), geometry, DicomImages.modalityValues(dicom, k + 1)));
     }
@@ -263,6 +265,27 @@ final class DicomSeries {
             + " mm where the series is spaced " + format(typical) + " mm); export one evenly spaced series");
       }
     }
+  }
+
+  /**
+   * Each frame's distance along the normal from the one ImagePositionPatient of a multi-frame file:
+   * an RT Dose's GridFrameOffsetVector (relative, starting at 0, or absolute, starting at the
+   * position's own coordinate: either way taken from its first entry), else even steps of the slice
+   * spacing.
+   */
+  private static double[] frameOffsets(Path file, DICOM dicom, int frames) {
+    // ImageJ leaves this element out of its header lines, so it is read from the file itself.
+    double[] grid = DicomImages.rawDecimals(file, 0x3004, 0x000C);
+    if (grid.length == 0) {
+      double spacing = sliceSpacing(file, dicom);
+      return IntStream.range(0, frames).mapToDouble(k -> k * spacing).toArray();
+    }
+    if (grid.length != frames) {
+      throw new DataLoadException(file + ": its GridFrameOffsetVector (" + GRID_FRAME_OFFSETS + ") has " + grid.length
+          + " values for " + frames + " frames; re-export the dose grid");
+    }
+    double first = grid[0];
+    return Arrays.stream(grid).map(offset -> offset - first).toArray();
   }
 
   /** The distance between frames of a multi-frame file that gives one position for all. */

@@ -94,6 +94,30 @@ class DicomSeriesTest {
     return new double[] {1, 0, 0, 0, Math.cos(t), Math.sin(t)};
   }
 
+  /** pydicom's rtdose.dcm: 15 frames placed by GridFrameOffsetVector, 32-bit unsigned, scaled to Gy. */
+  @Test
+  void realRtDoseGrid_placesFramesByGridOffsets_andScalesToGray() throws Exception {
+    Path rtdose = Path.of(DicomSeriesTest.class.getResource("/dicom/rtdose.dcm").toURI());
+
+    NiftiVolumes.Volume dose = DicomSeries.read(rtdose);
+
+    assertEquals(List.of(15, 10, 10), List.of(dose.depth(), dose.height(), dose.width()));
+    assertEquals(5.0, dose.spacing().depth(), 1e-9);
+    assertEquals(10.0, dose.spacing().height(), 1e-9);
+    double sum = 0;
+    for (float value : dose.values()) {
+      sum += value;
+    }
+    assertEquals(1519.91, sum, 1e-3);
+    // Figures from pydicom (src/test/resources/dicom/README.md), [depth, height, width] in RAS+.
+    double[][] expected = {{0, 0, 0, 0.798}, {14, 9, 9, 1.249}, {7, 4, 5, 0.976}, {3, 8, 1, 1.197}, {10, 2, 6, 0.885}};
+    for (double[] voxel : expected) {
+      int index = ((int) voxel[0] * dose.height() + (int) voxel[1]) * dose.width() + (int) voxel[2];
+      assertEquals(voxel[3], dose.values()[index], 1e-6, "voxel " + (int) voxel[0] + "," + (int) voxel[1] + ","
+          + (int) voxel[2]);
+    }
+  }
+
   @Test
   void read_filesNamedInReversePositionOrder_stacksSlicesByPosition_inRas() throws Exception {
     Path folder = series(dir.resolve("axial"), AXIAL, 4, 3, 2, 2.5);
