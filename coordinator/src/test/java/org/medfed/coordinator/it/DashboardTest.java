@@ -21,8 +21,9 @@ import org.junit.jupiter.api.io.TempDir;
 import org.medfed.coordinator.CoordinatorConfig;
 
 /**
- * The coordinator's dashboard in a real headless Chromium while a job runs: the job, its rounds, the
- * nodes and a chart that grows as rounds complete, read from the rendered page. The Prometheus
+ * The coordinator's dashboard in a real headless Chromium while a job runs: the job, its rounds (the
+ * kept one marked), the nodes, each hospital's evaluation beside its local-only baseline, and a chart
+ * that grows as rounds complete, read from the rendered page. The Prometheus
  * endpoint beside it is scraped in the same run.
  */
 class DashboardTest {
@@ -36,6 +37,7 @@ class DashboardTest {
       min_nodes: 3
       batch_size: 16
       learning_rate: 0.01
+      local_baseline: true
       deadlines: {selection: 30s, training: 60s, evaluation: 30s}
       """;
 
@@ -87,6 +89,18 @@ class DashboardTest {
         assertTrue(legend.contains("eval_accuracy"), legend);
         int roundRows = browser.evaluate("document.querySelectorAll('#rounds tbody tr').length").asInt();
         assertTrue(roundRows >= first, "rounds table rows: " + roundRows);
+        // The round the job keeps (model_selection, by eval_accuracy) is marked as such.
+        String kept = browser.await("(() => { const r = document.querySelector('#rounds tbody tr.best');"
+            + " return r ? r.innerText : ''; })()", v -> !v.asText().isEmpty(), Duration.ofSeconds(60)).asText();
+        assertTrue(kept.contains("(kept, best eval_accuracy)"), kept);
+        // Each hospital's own evaluation, and what federation bought it over its local-only baseline.
+        String hospitals = browser.await("document.querySelector('#hospital-evaluations tbody').innerText",
+            v -> v.asText().contains("hospital-c") && !v.asText().contains("no baseline"), Duration.ofSeconds(90))
+            .asText();
+        for (String node : new String[] {"hospital-a", "hospital-b", "hospital-c"}) {
+          assertTrue(hospitals.contains(node), hospitals);
+        }
+        assertTrue(hospitals.matches("(?s).*accuracy [+-][0-9].*"), "federated - local-only column: " + hospitals);
         browser.screenshot(Path.of("target", "dashboard.png"));
 
         // The same coordinator's Prometheus metrics.
