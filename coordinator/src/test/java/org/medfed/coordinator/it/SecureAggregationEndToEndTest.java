@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.medfed.coordinator.model.GlobalModel;
@@ -164,7 +165,7 @@ class SecureAggregationEndToEndTest {
       // only once it has every hospital's shares.
       AtomicReference<ManagedChannel> dChannel = new AtomicReference<>();
       TlsFiles dKit = federation.kit("hospital-d");
-      dChannel.set(federation.channel(dKit, "127.0.0.1", new DieOnInbox(dChannel)));
+      dChannel.set(federation.channel(dKit, "127.0.0.1", Incoming.dieOnInbox(dChannel)));
       federation.agent("hospital-d", Blobs.dataset("expression", 4, SAMPLES, 20, 20), new RecordingTrainer(), dKit,
           dChannel.get());
       // hospital-e dies after MaskedInput: just as it would reveal its unmasking shares.
@@ -270,8 +271,9 @@ class SecureAggregationEndToEndTest {
   @Test
   void eachCertificateCrossesASessionOnce_andAHospitalThatReconnectsGetsThemAllAgain() throws Exception {
     try (Federation federation = new Federation(dataDir)) {
-      Directories toA = new Directories();
-      federation.agent("hospital-a", Blobs.dataset("expression", 1, SAMPLES, 20, 20), new RecordingTrainer(), toA);
+      List<Integer> toA = new CopyOnWriteArrayList<>();
+      federation.agent("hospital-a", Blobs.dataset("expression", 1, SAMPLES, 20, 20), new RecordingTrainer(),
+          Incoming.countCertificates(toA));
       federation.agent("hospital-b", Blobs.dataset("expression", 2, SAMPLES, 20, 20));
       NodeAgent c = federation.agent("hospital-c", Blobs.dataset("expression", 3, SAMPLES, 20, 20));
 
@@ -280,20 +282,21 @@ class SecureAggregationEndToEndTest {
       assertEquals(JobState.SUCCEEDED, federation.job(twoRounds).getSummary().getState(),
           federation.job(twoRounds).getSummary().getMessage());
       // Round 1 carries the three certificates of a's neighbourhood; round 2 names them by fingerprint.
-      assertEquals(List.of(3, 0), toA.fullCertificates);
+      assertEquals(List.of(3, 0), toA);
 
       // hospital-c comes back on a new session (and with a new startup kit): it gets every certificate
       // in full, and a gets c's new one.
       c.close();
-      Directories toNewC = new Directories();
-      federation.agent("hospital-c", Blobs.dataset("expression", 3, SAMPLES, 20, 20), new RecordingTrainer(), toNewC);
+      List<Integer> toNewC = new CopyOnWriteArrayList<>();
+      federation.agent("hospital-c", Blobs.dataset("expression", 3, SAMPLES, 20, 20), new RecordingTrainer(),
+          Incoming.countCertificates(toNewC));
       String after = federation.submit(job(3, true)).getJobId();
       federation.watch(after, Duration.ofMinutes(2));
 
       assertEquals(JobState.SUCCEEDED, federation.job(after).getSummary().getState(),
           federation.job(after).getSummary().getMessage());
-      assertEquals(List.of(3), toNewC.fullCertificates);
-      assertEquals(List.of(3, 0, 1), toA.fullCertificates);
+      assertEquals(List.of(3), toNewC);
+      assertEquals(List.of(3, 0, 1), toA);
     }
   }
 
@@ -393,37 +396,32 @@ class SecureAggregationEndToEndTest {
     }
   }
 
-  /** Kills the agent's connection as soon as the coordinator's share inbox reaches it. */
-  static final class DieOnInbox implements ClientInterceptor {
-    private final AtomicReference<ManagedChannel> channel;
-
-    DieOnInbox(AtomicReference<ManagedChannel> channel) {
-      this.channel = channel;
-    }
-
-    @Override
-    public <Q, R> ClientCall<Q, R> interceptCall(MethodDescriptor<Q, R> method, CallOptions options, Channel next) {
-      return new ForwardingClientCall.SimpleForwardingClientCall<>(next.newCall(method, options)) {
-        @Override
-        public void start(ClientCall.Listener<R> listener, io.grpc.Metadata headers) {
-          super.start(new io.grpc.ForwardingClientCallListener.SimpleForwardingClientCallListener<>(listener) {
-            @Override
-            public void onMessage(R message) {
-              if (message instanceof CoordinatorMessage coordinator && coordinator.hasSecaggInbox()) {
-                channel.get().shutdownNow();
-                return;
-              }
-              super.onMessage(message);
-            }
-          }, headers);
+  /**
+   * Shows each message the coordinator sends an agent to {@code deliver} before the agent sees it;
+   * a message for which it answers false never reaches the agent.
+   */
+  record Incoming(Predicate<CoordinatorMessage> deliver) implements ClientInterceptor {
+    /** Kills the agent's connection as soon as the coordinator's share inbox reaches it. */
+    static Incoming dieOnInbox(AtomicReference<ManagedChannel> channel) {
+      return new Incoming(message -> {
+        if (message.hasSecaggInbox()) {
+          channel.get().shutdownNow();
+          return false;
         }
-      };
+        return true;
+      });
     }
-  }
 
-  /** Counts, for each key directory an agent receives, the certificates it carries in full. */
-  static final class Directories implements ClientInterceptor {
-    final List<Integer> fullCertificates = new CopyOnWriteArrayList<>();
+    /** Adds, for each key directory the agent receives, the number of certificates it carries in full. */
+    static Incoming countCertificates(List<Integer> fullCertificates) {
+      return new Incoming(message -> {
+        if (message.hasSecaggDirectory()) {
+          fullCertificates.add((int) message.getSecaggDirectory().getKeysList().stream()
+              .filter(keys -> !keys.getCertificate().isEmpty()).count());
+        }
+        return true;
+      });
+    }
 
     @Override
     public <Q, R> ClientCall<Q, R> interceptCall(MethodDescriptor<Q, R> method, CallOptions options, Channel next) {
@@ -433,11 +431,9 @@ class SecureAggregationEndToEndTest {
           super.start(new io.grpc.ForwardingClientCallListener.SimpleForwardingClientCallListener<>(listener) {
             @Override
             public void onMessage(R message) {
-              if (message instanceof CoordinatorMessage coordinator && coordinator.hasSecaggDirectory()) {
-                fullCertificates.add((int) coordinator.getSecaggDirectory().getKeysList().stream()
-                    .filter(keys -> !keys.getCertificate().isEmpty()).count());
+              if (!(message instanceof CoordinatorMessage coordinator) || deliver.test(coordinator)) {
+                super.onMessage(message);
               }
-              super.onMessage(message);
             }
           }, headers);
         }
