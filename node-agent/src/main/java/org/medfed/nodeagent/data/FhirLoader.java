@@ -9,8 +9,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Collectors;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Reads FHIR R4 records ({@code format: fhir} and {@code fhir_survival}) into the table a CSV loader
@@ -22,12 +20,10 @@ import org.slf4j.LoggerFactory;
  * skip}, is left out and counted.
  */
 final class FhirLoader {
-  private static final Logger log = LoggerFactory.getLogger(FhirLoader.class);
-
   private FhirLoader() {}
 
   /** Each kept patient's id, in row order, with the table; and the summary of codes the mapping does not name. */
-  record Table<L>(List<String> ids, CsvTable.Rows<L> rows, FhirRecords.Read read, String summary) {}
+  record Table<L>(List<String> ids, CsvTable.Rows<L> rows, FhirRecords.Read read, String summary) implements RecordTables.Table<L> {}
 
   /** One patient's label, from their facts and index date; throws {@link DataLoadException} naming {@code where}. */
   private interface Labeller<L> {
@@ -35,14 +31,8 @@ final class FhirLoader {
   }
 
   static LocalDataset load(DatasetDeclaration declaration, BadRows badRows) {
-    if (declaration.format().survival()) {
-      Table<float[]> table = survivalTable(declaration, badRows);
-      log.info("{}", table.summary());
-      return RecordTables.survival(declaration, table.rows());
-    }
-    Table<Integer> table = classTable(declaration, badRows);
-    log.info("{}", table.summary());
-    return RecordTables.classes(declaration, table.rows());
+    return RecordTables.load(declaration, () -> survivalTable(declaration, badRows),
+        () -> classTable(declaration, badRows));
   }
 
   /** The table with class indexes: 1 (the second class) where the label is present. */

@@ -31,17 +31,11 @@ final class OmopLoader {
   private OmopLoader() {}
 
   /** Each kept person's id, in row order, with the table; and one summary line for the log. */
-  record Table<L>(List<String> ids, CsvTable.Rows<L> rows, String summary) {}
+  record Table<L>(List<String> ids, CsvTable.Rows<L> rows, String summary) implements RecordTables.Table<L> {}
 
   static LocalDataset load(DatasetDeclaration declaration, BadRows badRows) {
-    if (declaration.format().survival()) {
-      Table<float[]> table = survivalTable(declaration, badRows);
-      log.info("{}", table.summary());
-      return RecordTables.survival(declaration, table.rows());
-    }
-    Table<Integer> table = classTable(declaration, badRows);
-    log.info("{}", table.summary());
-    return RecordTables.classes(declaration, table.rows());
+    return RecordTables.load(declaration, () -> survivalTable(declaration, badRows),
+        () -> classTable(declaration, badRows));
   }
 
   /** The table with class indexes: the cohort's label, 0 (the first class) or 1. */

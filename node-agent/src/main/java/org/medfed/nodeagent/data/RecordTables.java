@@ -3,7 +3,10 @@ package org.medfed.nodeagent.data;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.nd4j.linalg.dataset.DataSet;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * What the clinical-records loaders ({@link FhirLoader}, {@link OmopLoader}) do once they hold a
@@ -12,16 +15,38 @@ import org.nd4j.linalg.dataset.DataSet;
  * by id follow in {@link DatasetLoaders}, as for any table.
  */
 final class RecordTables {
+  private static final Logger log = LoggerFactory.getLogger(RecordTables.class);
+
   private RecordTables() {}
 
+  /** A loader's table: one row per patient, and the line logged about the load (counts, unknown codes). */
+  interface Table<L> {
+    CsvTable.Rows<L> rows();
+
+    String summary();
+  }
+
+  /** The dataset of a survival format from {@code survival}'s table, of any other from {@code classes}'. */
+  static LocalDataset load(DatasetDeclaration declaration, Supplier<? extends Table<float[]>> survival,
+      Supplier<? extends Table<Integer>> classes) {
+    if (declaration.format().survival()) {
+      Table<float[]> table = survival.get();
+      log.info("{}", table.summary());
+      return survival(declaration, table.rows());
+    }
+    Table<Integer> table = classes.get();
+    log.info("{}", table.summary());
+    return classes(declaration, table.rows());
+  }
+
   /** Rows labelled with class indexes. */
-  static LocalDataset classes(DatasetDeclaration declaration, CsvTable.Rows<Integer> rows) {
+  private static LocalDataset classes(DatasetDeclaration declaration, CsvTable.Rows<Integer> rows) {
     int classes = declaration.classes().size();
     return dataset(declaration, rows, part -> CsvMatrixLoader.toDataSet(part, classes));
   }
 
   /** Rows labelled with {@code [time, event]}. */
-  static LocalDataset survival(DatasetDeclaration declaration, CsvTable.Rows<float[]> rows) {
+  private static LocalDataset survival(DatasetDeclaration declaration, CsvTable.Rows<float[]> rows) {
     return dataset(declaration, rows, SurvivalTableLoader::toDataSet);
   }
 
