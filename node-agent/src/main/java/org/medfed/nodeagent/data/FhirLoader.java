@@ -23,7 +23,8 @@ final class FhirLoader {
   private FhirLoader() {}
 
   /** Each kept patient's id, in row order, with the table; and the summary of codes the mapping does not name. */
-  record Table<L>(List<String> ids, CsvTable.Rows<L> rows, FhirRecords.Read read, String summary) implements RecordTables.Table<L> {}
+  record Table<L>(List<String> ids, CsvTable.Rows<L> rows, FhirRecords.Read read, String summary)
+      implements RecordTables.Table<L> {}
 
   /** One patient's label, from their facts and index date; throws {@link DataLoadException} naming {@code where}. */
   private interface Labeller<L> {
