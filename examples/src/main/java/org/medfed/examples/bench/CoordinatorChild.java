@@ -32,7 +32,9 @@ final class CoordinatorChild implements AutoCloseable {
         "data_dir: " + work.resolve("coordinator-data"), "http: false", "tls:",
         "  certificate: " + kit.resolve("coordinator.crt"), "  private_key: " + kit.resolve("coordinator.key"),
         "  ca: " + kit.resolve("ca.crt"), "  revocation_list: " + kit.resolve("revoked.crl"),
-        chunkKib.map(kib -> "chunk_size_kib: " + kib).orElse(""), ""));
+        // A bench's coordinator has no stand-by, and under a thousand simulated hospitals on two cores a
+        // renewal can starve past the default 10 s: losing the lease would stop the job it measures.
+        "lease_ttl_seconds: 120", chunkKib.map(kib -> "chunk_size_kib: " + kib).orElse(""), ""));
     gcLog = work.resolve("coordinator-gc.log");
     Path log = work.resolve("coordinator.log");
     ProcessBuilder builder = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"),
