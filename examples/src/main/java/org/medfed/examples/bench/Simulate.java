@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -19,9 +20,11 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
@@ -29,6 +32,7 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Collectors;
 import org.medfed.examples.Directories;
 import org.medfed.examples.Kits;
 import org.medfed.nodeagent.data.DatasetDeclaration;
@@ -132,6 +136,8 @@ public final class Simulate implements Callable<Integer> {
     work = work.toAbsolutePath();  // the coordinator's config names files by absolute path
     Directories.deleteRecursively(work);
     Files.createDirectories(work);
+    // The agents' log goes to a file, read back for their protocol CPU; set before the first logger.
+    System.setProperty("org.slf4j.simpleLogger.logFile", agentsLog().toString());
     int port;
     try (var socket = new ServerSocket(0)) {
       port = socket.getLocalPort();
@@ -247,9 +253,45 @@ public final class Simulate implements Callable<Integer> {
     System.out.printf(Locale.ROOT, "CPU: coordinator %.1f s; hospitals' DL4J training and evaluation %.1f s, their"
         + " everything else (protocol, transfers, TLS) %.1f s = %.1f ms per hospital; wall %.1f s%n",
         coordinator.cpuSeconds() - coordinatorCpu, agentTraining, agentOther, agentOther * 1000 / hospitals, wall);
+    printProtocolCpu(id);
     if (detail.getSummary().getState() != JobState.SUCCEEDED) {
       throw new IllegalStateException("the simulated job did not succeed: " + detail.getSummary().getMessage());
     }
+  }
+
+  private Path agentsLog() {
+    return work.resolve("agents.log");
+  }
+
+  /**
+   * Each hospital's "round CPU:" line (TaskRunner), averaged over the hospitals that logged one:
+   * the per-thread CPU of secure aggregation's steps, which issue 16 compares from n = 100 to 1000.
+   */
+  private void printProtocolCpu(String jobId) throws IOException {
+    Map<String, double[]> sums = new TreeMap<>();
+    int hospitalsLogged = 0;
+    for (String line : Files.readAllLines(agentsLog(), StandardCharsets.UTF_8)) {
+      Optional<Map<String, String>> fields = RoundCpuLog.parse(line).filter(f -> jobId.equals(f.get("job")));
+      if (fields.isEmpty()) {
+        continue;
+      }
+      hospitalsLogged++;
+      fields.get().forEach((name, value) -> {
+        if (name.endsWith("_us")) {
+          sums.computeIfAbsent(name, n -> new double[1])[0] += Long.parseLong(value) / 1e3;
+        }
+      });
+    }
+    if (hospitalsLogged == 0) {
+      System.out.println("hospitals' protocol CPU: no round-CPU lines in " + agentsLog());
+      return;
+    }
+    int logged = hospitalsLogged;
+    System.out.printf(Locale.ROOT, "hospitals' protocol CPU (per-thread, mean of %d hospitals): %.1f ms; by step: %s%n",
+        logged, sums.getOrDefault("protocol_us", new double[1])[0] / logged, sums.entrySet().stream()
+            .filter(e -> !e.getKey().equals("protocol_us"))
+            .map(e -> String.format(Locale.ROOT, "%s %.1f ms", e.getKey().replace("_us", ""), e.getValue()[0] / logged))
+            .collect(Collectors.joining(", ")));
   }
 
   /** The hospitals that vanish: a seeded draw, so reruns lose the same ones. */
