@@ -46,6 +46,6 @@ else
   sizes="10 100 300 1000"
 fi
 for n in $sizes; do
-  run "simulate-$n" '^(round [0-9]+:|coordinator heap|[0-9]+ agents connected|CPU:)' \
+  run "simulate-$n" "^(round [0-9]+:|coordinator heap|[0-9]+ agents connected|CPU:|hospitals' protocol CPU)" \
     bench/simulate.sh "$n" --dropout 0.05 --work-dir "results-out/simulate-$n"
 done
