@@ -8,14 +8,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
 medfed_build examples
-# ND4J's off-heap arrays are freed only when the Java objects holding them are collected; with a large
-# heap that happens rarely, so JavaCPP's own cap (which forces a GC when the process's resident memory
-# passes it) keeps the agents' JVM within the machine: at n = 1000 without it the kernel killed it at
-# 22 GB resident with a 14 GB heap.
+# JavaCPP forces a GC when the process's resident memory passes AGENTS_RESIDENT: a safety net for
+# ND4J's off-heap arrays, which a large heap collects late (the kernel once killed n = 1000 at 22 GB).
 # Its own process group, so that a coordinator left behind when the kernel kills this JVM goes too.
 set -m
-OMP_NUM_THREADS=1 java -Xmx${AGENTS_HEAP:-12g} -Dorg.bytedeco.javacpp.maxBytes=2g \
-  -Dorg.bytedeco.javacpp.maxPhysicalBytes=${AGENTS_RESIDENT:-16g} -cp "$(medfed_classpath examples)" \
+OMP_NUM_THREADS=1 java -Xmx${AGENTS_HEAP:-12g} -Dorg.bytedeco.javacpp.maxPhysicalBytes=${AGENTS_RESIDENT:-16g} -cp "$(medfed_classpath examples)" \
   org.medfed.examples.bench.Simulate "$@" &
 pid=$!
 trap 'kill -- -$pid 2>/dev/null' INT TERM

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.deeplearning4j.nn.api.Updater;
 import org.deeplearning4j.nn.conf.CacheMode;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
@@ -60,6 +61,15 @@ public final class Dl4jTrainer implements LocalTrainer {
   private Trained train(TrainingPlan plan, float[] globalParameters, Optional<float[]> correction,
       LocalDataset dataset, CancellationToken cancel) {
     MultiLayerNetwork net = network(plan, globalParameters);
+    try {
+      return train(net, plan, correction, dataset, cancel);
+    } finally {
+      release(net);
+    }
+  }
+
+  private static Trained train(MultiLayerNetwork net, TrainingPlan plan, Optional<float[]> correction,
+      LocalDataset dataset, CancellationToken cancel) {
     List<TrainingListener> terms = new ArrayList<>();
     if (plan.proximalMu() > 0) {
       terms.add(new ProximalTerm(net.params().dup(), plan.proximalMu()));
@@ -141,7 +151,28 @@ public final class Dl4jTrainer implements LocalTrainer {
 
   @Override
   public Evaluated evaluate(TrainingPlan plan, float[] parameters, LocalDataset dataset) {
-    return evaluate(network(plan, parameters), dataset.test());
+    MultiLayerNetwork net = network(plan, parameters);
+    try {
+      return evaluate(net, dataset.test());
+    } finally {
+      release(net);
+    }
+  }
+
+  /**
+   * Frees a network's parameters, gradients and optimiser state off the heap now. Otherwise they go
+   * only when a collection finds the network, which a large heap may put off for many rounds: 1000
+   * simulated hospitals in one JVM reached 22 GB resident with a 14 GB heap. (DL4J's own
+   * {@code close()} frees the same arrays but then forces a full GC.)
+   */
+  static void release(MultiLayerNetwork net) {
+    Updater updater = net.getUpdater(false);
+    for (INDArray array : new INDArray[] {net.params(), net.getFlattenedGradients(),
+        updater == null ? null : updater.getStateViewArray()}) {
+      if (array != null && array.closeable()) {
+        array.close();
+      }
+    }
   }
 
   /**

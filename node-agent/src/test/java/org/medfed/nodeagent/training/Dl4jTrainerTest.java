@@ -14,6 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.medfed.nodeagent.data.DatasetKind;
 import org.medfed.nodeagent.data.LocalDataset;
 import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Adam;
@@ -46,6 +47,25 @@ class Dl4jTrainerTest {
     assertTrue(trained.metrics().get("train_loss") < 0.5, trained.metrics().toString());
     assertTrue(evaluated.metrics().get("accuracy") > 0.9, evaluated.metrics().toString());
     assertEquals(100, evaluated.numSamples());
+  }
+
+  @Test
+  void release_freesTheNetworksOffHeapArrays_andTrainingStillReturnsItsParameters() {
+    TrainingPlan plan = new TrainingPlan(LOGISTIC, 6, new long[] {2}, 2, 1, 10, 0.05, 3);
+    MultiLayerNetwork net = Dl4jTrainer.network(plan, initial());
+    net.fit(Separable.records(1, 10));
+    INDArray params = net.params();
+    INDArray gradients = net.getFlattenedGradients();
+    INDArray updaterState = net.getUpdater(false).getStateViewArray();
+
+    Dl4jTrainer.release(net);
+
+    assertTrue(params.wasClosed() && gradients.wasClosed() && updaterState.wasClosed());
+    LocalDataset data = new LocalDataset("d", DatasetKind.GENOMIC, new long[] {2}, List.of("a", "b"),
+        Separable.records(1, 40), Separable.records(2, 10));
+    float[] trained = new Dl4jTrainer().train(plan, initial(), data, CancellationToken.none()).parameters();
+    assertEquals(6, trained.length);
+    assertTrue(distance(trained, initial()) > 0, "the parameters were read before the network was released");
   }
 
   @Test
