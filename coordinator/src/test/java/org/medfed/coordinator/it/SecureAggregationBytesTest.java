@@ -38,8 +38,8 @@ import org.medfed.proto.v1.JobState;
  */
 class SecureAggregationBytesTest {
   private static final int HOSPITALS = 10;
-  /** Protocol 3's secure-aggregation messages at 10 hospitals measure 70,203 bytes a round. */
-  private static final long PROTOCOL_BUDGET = 75_000;
+  /** Protocol 4's secure-aggregation messages at 10 hospitals measure 39,410 bytes a round; protocol 3's 70,203. */
+  private static final long PROTOCOL_BUDGET = 42_000;
 
   @TempDir Path dataDir;
 
