@@ -7,7 +7,6 @@ import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -25,7 +24,6 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
-import java.util.stream.Collectors;
 import org.medfed.coordinator.job.Job;
 import org.medfed.coordinator.job.JobSpec;
 import org.medfed.coordinator.job.SecureAggregationSpec;
@@ -169,7 +167,7 @@ final class SecureTraining {
               .setSignature(sent.getSignature());
           // The certificate its session presented, which signed the keys; each session carries it once.
           Optional.ofNullable(certified.get(node)).ifPresent(signer -> entry
-              .setCertificate(ByteString.copyFrom(encoded(signer))).setCertificateSha256(sent.getCertificateSha256()));
+              .setCertificate(ByteString.copyFrom(encoded(signer))));
           relayed.put(ids.get(node), entry.build());
         });
         keys.keySet().forEach(node -> {
@@ -185,15 +183,16 @@ final class SecureTraining {
           stageDeadline(), dropped, "share keys");
       cpu.run(UnmaskingStep.SHARES, () -> {
         List<Messages.ShareKeys> shared = new ArrayList<>();
+        // The sender is the session's node: a share travels up with its recipient only, down with its sender only.
         shares.forEach((node, m) -> shared.add(new Messages.ShareKeys(ids.get(node),
             m.getSecaggShares().getSelfMaskCommitment().toByteArray(),
-            m.getSecaggShares().getSharesList().stream().map(s -> new Messages.EncryptedShare(s.getFrom(), s.getTo(),
-                s.getCiphertext().toByteArray())).toList())));
+            m.getSecaggShares().getSharesList().stream().map(s -> new Messages.EncryptedShare(ids.get(node),
+                s.getTo(), s.getCiphertext().toByteArray())).toList())));
         Map<Integer, List<Messages.EncryptedShare>> inbox = server.routeShares(shared);
         for (String node : shares.keySet()) {
           SecAggShareInbox.Builder message = SecAggShareInbox.newBuilder().setTaskId(tasks.get(node).taskId());
           inbox.getOrDefault(ids.get(node), List.of()).forEach(s -> message.addShares(SecAggShare.newBuilder()
-              .setFrom(s.from()).setTo(s.to()).setCiphertext(ByteString.copyFrom(s.ciphertext()))));
+              .setFrom(s.from()).setCiphertext(ByteString.copyFrom(s.ciphertext()))));
           sessions.get(node).send(CoordinatorMessage.newBuilder().setSecaggInbox(message).build());
         }
       });
@@ -259,11 +258,19 @@ final class SecureTraining {
       clock.lap("unmask shares");
       int[] sum = cpu.time(UnmaskingStep.UNMASK, () -> {
         List<Messages.UnmaskResponse> responses = new ArrayList<>();
-        unmasked.forEach((node, m) -> responses.add(new Messages.UnmaskResponse(ids.get(node),
-            m.getSecaggUnmask().getSelfMaskSharesMap().entrySet().stream().collect(
-                Collectors.toMap(Map.Entry::getKey, e -> e.getValue().toByteArray())),
-            m.getSecaggUnmask().getKeySharesMap().entrySet().stream().collect(
-                Collectors.toMap(Map.Entry::getKey, e -> e.getValue().toByteArray())))));
+        unmasked.forEach((node, m) -> {
+          Messages.UnmaskRequest asked = requests.get(ids.get(node));
+          Optional<Map<Integer, byte[]>> selfMask = unpack(asked.survivors(), m.getSecaggUnmask().getSelfMaskShares());
+          Optional<Map<Integer, byte[]>> maskingKeys = unpack(asked.dropouts(), m.getSecaggUnmask().getKeyShares());
+          if (selfMask.isPresent() && maskingKeys.isPresent()) {
+            responses.add(new Messages.UnmaskResponse(ids.get(node), selfMask.get(), maskingKeys.get()));
+          } else {
+            dropped.put(node, "its unmask response carries " + m.getSecaggUnmask().getSelfMaskShares().size()
+                + " bytes of self-mask shares and " + m.getSecaggUnmask().getKeyShares().size() + " of masking-key"
+                + " shares, not " + Shamir.SHARE_BYTES + " for each of the " + asked.survivors().size() + " survivors"
+                + " and " + asked.dropouts().size() + " dropouts it was asked about (secure aggregation: unmasking)");
+          }
+        });
         return server.unmask(responses);
       });
       clock.lap("unmasking");
@@ -350,9 +357,10 @@ final class SecureTraining {
 
   /**
    * With mutual TLS a node's round keys count only when signed with the very certificate its
-   * session presented (protocol 3: the keys name it by fingerprint, and the certificate is the
-   * session's own); its peers check the same signature before they use the keys, so this check
-   * only turns a bad signature into a clean drop instead of every peer refusing the round.
+   * session presented (since protocol 3 the certificate is the session's own, and since protocol 4
+   * the keys do not name it at all); its peers check the same signature before they use the keys,
+   * so this check only turns a bad signature into a clean drop instead of every peer refusing the
+   * round.
    */
   private Optional<String> keyProblem(X509Certificate ca, byte[] context, int id, NodeSession session,
       SecAggKeys keys, Map<String, Certified> certified) {
@@ -365,11 +373,6 @@ final class SecureTraining {
       Certified signer = IdentitySignatures.verify(encoded(session.certificate().get()),
           advertised.signedContent(context, session.nodeId()), keys.getSignature().toByteArray(), ca,
           session.nodeId(), Role.HOSPITAL, services.clock().instant());
-      if (!Arrays.equals(signer.fingerprint(), keys.getCertificateSha256().toByteArray())) {
-        return Optional.of("they name certificate " + Certified.shortHex(keys.getCertificateSha256().toByteArray())
-            + "..., not " + Certified.shortHex(signer.fingerprint()) + "..., the one of its session (" + signer.identity()
-            + ")");
-      }
       certified.put(session.nodeId(), signer);
       return Optional.empty();
     } catch (IdentitySignatures.Rejected e) {
@@ -387,6 +390,21 @@ final class SecureTraining {
 
   private static byte[] encoded(Certified certified) {
     return encoded(certified.certificate());
+  }
+
+  /**
+   * Shares packed at their fixed width in the order of {@code owners}, by owner (protocol 4), or
+   * empty when their length does not fit.
+   */
+  private static Optional<Map<Integer, byte[]>> unpack(List<Integer> owners, ByteString packed) {
+    if (packed.size() != owners.size() * Shamir.SHARE_BYTES) {
+      return Optional.empty();
+    }
+    Map<Integer, byte[]> shares = new TreeMap<>();
+    for (int i = 0; i < owners.size(); i++) {
+      shares.put(owners.get(i), packed.substring(i * Shamir.SHARE_BYTES, (i + 1) * Shamir.SHARE_BYTES).toByteArray());
+    }
+    return Optional.of(shares);
   }
 
   /** [sum w, sum w*delta..., sum w*extra..., sum w*loss] becomes the weighted mean of each vector and the loss. */

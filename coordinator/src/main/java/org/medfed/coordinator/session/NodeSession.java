@@ -5,10 +5,10 @@ import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
-import java.util.HashSet;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import org.medfed.proto.v1.CoordinatorMessage;
 import org.medfed.proto.v1.DatasetDescriptor;
 import org.medfed.proto.v1.SecAggKeyDirectory;
@@ -32,7 +32,8 @@ public final class NodeSession {
   private final Optional<Identity> identity;
   private final Optional<X509Certificate> certificate;
   /** Fingerprints of the certificates this session's key directories carried in full; guarded by stream. */
-  private final Set<ByteString> certificatesSent = new HashSet<>();
+  /** Each certificate this session carried in full (DER), by its number: 1, 2, ... in the order sent. */
+  private final Map<ByteString, Integer> certificatesSent = new HashMap<>();
   private final ServerCallStreamObserver<CoordinatorMessage> stream;
   private final int maxConcurrentTasks;
   private volatile Instant lastSeen;
@@ -122,18 +123,23 @@ public final class NodeSession {
 
   /**
    * Sends a key directory in which each certificate travels in full only the first time this
-   * session carries it (protocol 3); later directories, of any job, name it by its SHA-256 alone.
-   * Marking and sending happen under the stream's lock, so a directory that names a certificate by
-   * fingerprint always follows, on the stream, the one that carried it; the agent keeps
-   * certificates as they arrive, in stream order. A node that reconnects has a new session and gets
-   * every certificate again.
+   * session carries it (since protocol 3); later directories, of any job, name it by its number on
+   * this session (protocol 4; its SHA-256 in protocol 3). Numbering and sending happen under the
+   * stream's lock, so the numbers follow the stream's order, in which the agent numbers the
+   * certificates it receives, and a directory that names one always follows the one that carried
+   * it. A node that reconnects has a new session and gets every certificate again.
    */
   public boolean sendDirectory(SecAggKeyDirectory directory) {
     synchronized (stream) {
       SecAggKeyDirectory.Builder sent = directory.toBuilder();
       for (SecAggPublicKeys.Builder keys : sent.getKeysBuilderList()) {
-        if (!keys.getCertificate().isEmpty() && !certificatesSent.add(keys.getCertificateSha256())) {
-          keys.clearCertificate();
+        if (!keys.getCertificate().isEmpty()) {
+          Integer number = certificatesSent.get(keys.getCertificate());
+          if (number == null) {
+            certificatesSent.put(keys.getCertificate(), certificatesSent.size() + 1);
+          } else {
+            keys.clearCertificate().setCertificateNumber(number);
+          }
         }
       }
       return send(CoordinatorMessage.newBuilder().setSecaggDirectory(sent).build());

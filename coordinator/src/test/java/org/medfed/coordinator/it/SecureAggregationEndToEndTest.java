@@ -281,8 +281,8 @@ class SecureAggregationEndToEndTest {
       federation.watch(twoRounds, Duration.ofMinutes(2));
       assertEquals(JobState.SUCCEEDED, federation.job(twoRounds).getSummary().getState(),
           federation.job(twoRounds).getSummary().getMessage());
-      // Round 1 carries the three certificates of a's neighbourhood; round 2 names them by fingerprint.
-      assertEquals(List.of(3, 0), toA);
+      // Round 1 carries the certificates of a's two neighbours (never its own keys); round 2 names them by number.
+      assertEquals(List.of(2, 0), toA);
 
       // hospital-c comes back on a new session (and with a new startup kit): it gets every certificate
       // in full, and a gets c's new one.
@@ -295,8 +295,8 @@ class SecureAggregationEndToEndTest {
 
       assertEquals(JobState.SUCCEEDED, federation.job(after).getSummary().getState(),
           federation.job(after).getSummary().getMessage());
-      assertEquals(List.of(3), toNewC);
-      assertEquals(List.of(3, 0, 1), toA);
+      assertEquals(List.of(2), toNewC);
+      assertEquals(List.of(2, 0, 1), toA);
     }
   }
 

@@ -35,13 +35,17 @@ final class SignedRoundKeys {
   private final Optional<TlsFiles.Material> identity;
   private final Optional<Certified> own;
   private final Clock clock;
-  /** Certificates key directories carried, by SHA-256 (protocol 3); the eldest go first past 4096. */
-  private final Map<ByteString, ByteString> received = new LinkedHashMap<>(16, 0.75f, true) {
+  /**
+   * Certificates key directories carried in full, by their number on this session (protocol 4: 1, 2,
+   * ... in the session's order, as the coordinator numbers them); the eldest go first past 4096.
+   */
+  private final Map<Integer, ByteString> received = new LinkedHashMap<>(16, 0.75f, true) {
     @Override
-    protected boolean removeEldestEntry(Map.Entry<ByteString, ByteString> eldest) {
+    protected boolean removeEldestEntry(Map.Entry<Integer, ByteString> eldest) {
       return size() > 4096;
     }
   };
+  private int carried;
 
   SignedRoundKeys(Optional<TlsFiles.Material> identity, Clock clock) {
     this.identity = identity;
@@ -54,47 +58,40 @@ final class SignedRoundKeys {
     SecAggKeys.Builder message = SecAggKeys.newBuilder().setTaskId(taskId)
         .setEncryptionKey(ByteString.copyFrom(keys.encryptionKey()))
         .setMaskingKey(ByteString.copyFrom(keys.maskingKey()));
-    identity.ifPresent(material -> message
-        .setSignature(ByteString.copyFrom(IdentitySignatures.sign(material.privateKey(),
-            keys.signedContent(context, nodeId))))
-        .setCertificateSha256(ByteString.copyFrom(own.orElseThrow().fingerprint())));
+    identity.ifPresent(material -> message.setSignature(ByteString.copyFrom(IdentitySignatures.sign(
+        material.privateKey(), keys.signedContent(context, nodeId)))));
     return message.build();
   }
 
   /**
-   * Keeps the certificates a key directory carries in full, by fingerprint, for later directories
-   * that name them only (protocol 3). Called as each directory arrives, in the session's order, so
+   * Numbers the certificates a key directory carries in full, 1, 2, ... in the session's order, and
+   * keeps them for later directories that name them by number only (protocol 4). Called as each
+   * directory arrives, in the session's order (the order in which the coordinator numbers them), so
    * that a directory of another job handled first on another thread still finds them. Nothing is
    * trusted here: a kept certificate is checked like any other when a directory names it.
    */
   void remember(SecAggKeyDirectory directory) {
     synchronized (received) {
       directory.getKeysList().stream().filter(keys -> !keys.getCertificate().isEmpty())
-          .forEach(keys -> received.put(ByteString.copyFrom(Certified.fingerprint(keys.getCertificate().toByteArray())),
-              keys.getCertificate()));
+          .forEach(keys -> received.put(++carried, keys.getCertificate()));
     }
   }
 
-  /** The certificate a directory entry carries or names, checked against the fingerprint it declares. */
+  /** The certificate a directory entry carries, or names by its number on this session. */
   private byte[] certificate(SecAggPublicKeys peer) throws IdentitySignatures.Rejected {
-    ByteString fingerprint = peer.getCertificateSha256();
     if (!peer.getCertificate().isEmpty()) {
-      byte[] der = peer.getCertificate().toByteArray();
-      if (!ByteString.copyFrom(Certified.fingerprint(der)).equals(fingerprint)) {
-        throw new IdentitySignatures.Rejected("its certificate does not hash to the fingerprint "
-            + Certified.shortHex(fingerprint.toByteArray()) + "... it is sent under");
-      }
-      return der;
+      return peer.getCertificate().toByteArray();
     }
-    if (fingerprint.isEmpty()) {
+    int number = peer.getCertificateNumber();
+    if (number == 0) {
       return new byte[0];  // unsigned: the signature check names it
     }
     synchronized (received) {
-      ByteString kept = received.get(fingerprint);
+      ByteString kept = received.get(number);
       if (kept == null) {
-        throw new IdentitySignatures.Rejected("it names certificate " + Certified.shortHex(fingerprint.toByteArray())
-            + "... by fingerprint, but no directory on this session carried it; the coordinator must send each"
-            + " certificate in full the first time a session carries it");
+        throw new IdentitySignatures.Rejected("it names certificate number " + number + " of this session, but this"
+            + " session carried " + carried + (carried > 4096 ? " (the last 4096 kept)" : "") + "; the coordinator"
+            + " must send each certificate in full the first time a session carries it");
       }
       return kept.toByteArray();
     }
@@ -175,23 +172,27 @@ final class SignedRoundKeys {
     }
 
     /**
-     * The directory as the protocol library reads it, once every entry is this hospital's own keys
-     * or a neighbour's certified keys; remembers each neighbour's certificate for its later
-     * survivor-set signature.
+     * The directory as the protocol library reads it, once every entry is a neighbour's certified
+     * keys (protocol 4: never this hospital's own, which it holds); remembers each neighbour's
+     * certificate for its later survivor-set signature.
      */
     Messages.KeyDirectory verified(List<SecAggPublicKeys> directory, int self) {
       Set<Integer> neighbourhood = graph.contains(self) ? graph.neighbours(self) : Set.of();
       for (SecAggPublicKeys peer : directory) {
+        if (peer.getId() == self) {
+          throw new SecAggException("refusing the key directory: it lists participant " + self + ", this hospital"
+              + " itself; since protocol 4 a directory carries only the neighbours' keys");
+        }
         // Before any signature is checked: a directory larger than a neighbourhood costs nothing.
-        if (peer.getId() != self && !neighbourhood.contains(peer.getId())) {
+        if (!neighbourhood.contains(peer.getId())) {
           throw new SecAggException("refusing the key directory: it lists participant " + peer.getId()
               + (names.containsKey(peer.getId()) ? ", who is not a neighbour of participant " + self + " in " + graph
                   + "; the coordinator sent another neighbourhood" : ", who is not in this round's setup"));
         }
       }
       for (SecAggPublicKeys peer : directory) {
-        if (identity.isEmpty() || peer.getId() == self) {
-          continue;  // own keys: the protocol client checks they came back unchanged
+        if (identity.isEmpty()) {
+          continue;
         }
         String name = names.get(peer.getId());
         try {

@@ -51,6 +51,7 @@ import org.medfed.proto.v1.TaskFailed;
 import org.medfed.proto.v1.TaskTensor;
 import org.medfed.proto.v1.TrainTask;
 import org.medfed.secagg.SecAggException;
+import org.medfed.secagg.crypto.Shamir;
 import org.medfed.secagg.protocol.MaskingGraph;
 import org.medfed.secagg.protocol.Messages;
 import org.medfed.secagg.protocol.SecAggClient;
@@ -525,8 +526,9 @@ final class TaskRunner {
           Messages.ShareKeys shares = client.shareKeys(identities.verified(directory.getKeysList(), self));
           SecAggShares.Builder sharesMessage = SecAggShares.newBuilder().setTaskId(task.getTaskId())
               .setSelfMaskCommitment(ByteString.copyFrom(shares.selfMaskCommitment()));
-          shares.shares().forEach(s -> sharesMessage.addShares(SecAggShare.newBuilder().setFrom(s.from())
-              .setTo(s.to()).setCiphertext(ByteString.copyFrom(s.ciphertext()))));
+          // The sender is this session's node: each share names its recipient only.
+          shares.shares().forEach(s -> sharesMessage.addShares(SecAggShare.newBuilder().setTo(s.to())
+              .setCiphertext(ByteString.copyFrom(s.ciphertext()))));
           send.accept(AgentMessage.newBuilder().setSecaggShares(sharesMessage).build());
         });
         // The mask depends only on this round's keys: expand it while the model is still training.
@@ -542,7 +544,7 @@ final class TaskRunner {
         long trained = System.nanoTime();
         var inbox = mailbox.await(CoordinatorMessage.BodyCase.SECAGG_INBOX, deadline, token).getSecaggInbox();
         long inboxed = System.nanoTime();
-        byte[] words = maskedWords(client, inbox.getSharesList(), quantized.vector());
+        byte[] words = maskedWords(client, self, inbox.getSharesList(), quantized.vector());
         quantized = null;
         long maskedAt = System.nanoTime();
         transfers.upload(task.getTaskId(), words, 0, Map.of(), deadline);
@@ -569,10 +571,10 @@ final class TaskRunner {
           Messages.UnmaskResponse response = client.unmask(new Messages.UnmaskRequest(self,
               request.getSurvivorsList(), request.getDropoutsList(), request.getSignaturesList().stream()
                   .map(s -> new Messages.SurvivorSignature(s.getId(), s.getSignature().toByteArray())).toList()));
-          SecAggUnmaskResponse.Builder answer = SecAggUnmaskResponse.newBuilder().setTaskId(task.getTaskId());
-          response.selfMaskShares().forEach((owner, share) -> answer.putSelfMaskShares(owner,
-              ByteString.copyFrom(share)));
-          response.keyShares().forEach((owner, share) -> answer.putKeyShares(owner, ByteString.copyFrom(share)));
+          // Packed at their fixed width, in the order the request lists their owners (protocol 4).
+          SecAggUnmaskResponse.Builder answer = SecAggUnmaskResponse.newBuilder().setTaskId(task.getTaskId())
+              .setSelfMaskShares(packed(request.getSurvivorsList(), response.selfMaskShares()))
+              .setKeyShares(packed(request.getDropoutsList(), response.keyShares()));
           send.accept(AgentMessage.newBuilder().setSecaggUnmask(answer).build());
         });
         log.info("job {} round {}: masked update sent and unmasking shares revealed for {} survivors, {} dropouts"
@@ -596,12 +598,21 @@ final class TaskRunner {
     }
 
     /** Masks the quantized update and encodes it for the upload; the mask is dropped on return. */
-    private byte[] maskedWords(SecAggClient client, List<SecAggShare> received, int[] input) {
+    private byte[] maskedWords(SecAggClient client, int self, List<SecAggShare> received, int[] input) {
       Messages.MaskedInput masked = cpu.time(RoundStep.MASKING, () -> client.maskedInput(received.stream()
-          .map(s -> new Messages.EncryptedShare(s.getFrom(), s.getTo(), s.getCiphertext().toByteArray())).toList(),
+          .map(s -> new Messages.EncryptedShare(s.getFrom(), self, s.getCiphertext().toByteArray())).toList(),
           input));
       // Not charged to the protocol: a plaintext round serialises its update for the upload too.
       return masked.toLittleEndian();
+    }
+
+    /** The shares of {@code owners}, in that order, each at its fixed width. */
+    private static ByteString packed(List<Integer> owners, Map<Integer, byte[]> shares) {
+      byte[] out = new byte[owners.size() * Shamir.SHARE_BYTES];
+      for (int i = 0; i < owners.size(); i++) {
+        System.arraycopy(shares.get(owners.get(i)), 0, out, i * Shamir.SHARE_BYTES, Shamir.SHARE_BYTES);
+      }
+      return ByteString.copyFrom(out);
     }
 
     /**

@@ -29,9 +29,6 @@ import org.medfed.proto.v1.SecAggSetup;
 import org.medfed.secagg.SecAggException;
 import org.medfed.secagg.protocol.Messages;
 import org.medfed.trust.pki.CertificateAuthority;
-import org.medfed.trust.pki.Certified;
-import org.medfed.trust.pki.Identity;
-import org.medfed.trust.pki.IdentitySignatures;
 import org.medfed.trust.pki.Role;
 import org.medfed.trust.tls.TlsFiles;
 import org.medfed.wire.SecAggInstance;
@@ -49,8 +46,8 @@ class SignedRoundKeysTest {
   /** What every signature of the round covers: the context and the whole setup. */
   private static final byte[] INSTANCE = SecAggInstance.context(SETUP);
   private static final SecureRandom RANDOM = new SecureRandom();
-  /** Every certificate the tests issued, by fingerprint: what the coordinator holds from the sessions. */
-  private static final Map<ByteString, ByteString> ISSUED = new ConcurrentHashMap<>();
+  /** Every certificate the tests issued, by name: what the coordinator holds from the sessions. */
+  private static final Map<String, ByteString> ISSUED = new ConcurrentHashMap<>();
 
   @TempDir Path dir;
   private CertificateAuthority ca;
@@ -68,9 +65,9 @@ class SignedRoundKeysTest {
   void anHonestDirectory_isAcceptedAsSent() {
     List<SecAggPublicKeys> directory = honestDirectory();
 
-    Messages.KeyDirectory verified = hospitals.get(1).verified(SETUP, directory, 2);
+    Messages.KeyDirectory verified = hospitals.get(1).verified(SETUP, without(directory, 2), 2);
 
-    assertEquals(3, verified.keys().size());
+    assertEquals(2, verified.keys().size());
     assertArrayEquals(directory.get(0).getMaskingKey().toByteArray(), verified.keys().get(0).maskingKey());
   }
 
@@ -88,7 +85,7 @@ class SignedRoundKeysTest {
     SignedRoundKeys coordinator = new SignedRoundKeys(Optional.of(material("coordinator", Role.COORDINATOR)), CLOCK);
     List<SecAggPublicKeys> directory = new ArrayList<>(honestDirectory());
     directory.set(0, entry(1, coordinator.message("t", new Messages.AdvertiseKeys(1, key(), key()), INSTANCE,
-        "hospital-a")));
+        "hospital-a"), "coordinator"));
 
     assertRefusal("its certificate names 'coordinator' (coordinator", directory);
   }
@@ -98,7 +95,7 @@ class SignedRoundKeysTest {
     List<SecAggPublicKeys> directory = new ArrayList<>(honestDirectory());
     byte[] earlier = "job-1/round-3/attempt-6".getBytes(StandardCharsets.UTF_8);
     directory.set(2, entry(3, hospitals.get(2).message("t", new Messages.AdvertiseKeys(3, key(), key()), earlier,
-        "hospital-c")));
+        "hospital-c"), "hospital-c"));
 
     assertRefusal("participant 3 ('hospital-c') are not that hospital's: the signature does not match", directory);
   }
@@ -115,7 +112,7 @@ class SignedRoundKeysTest {
   @Test
   void unsignedKeysAndStrangers_areRefused() {
     List<SecAggPublicKeys> unsigned = new ArrayList<>(honestDirectory());
-    unsigned.set(0, unsigned.get(0).toBuilder().clearSignature().clearCertificate().clearCertificateSha256().build());
+    unsigned.set(0, unsigned.get(0).toBuilder().clearSignature().clearCertificate().build());
     assertRefusal("('hospital-a') are not that hospital's: unsigned", unsigned);
 
     List<SecAggPublicKeys> stranger = new ArrayList<>(honestDirectory());
@@ -128,8 +125,18 @@ class SignedRoundKeysTest {
     SignedRoundKeys plaintext = new SignedRoundKeys(Optional.empty(), CLOCK);
     SecAggKeys message = plaintext.message("t", new Messages.AdvertiseKeys(1, key(), key()), CONTEXT, "hospital-a");
 
-    assertTrue(message.getSignature().isEmpty() && message.getCertificateSha256().isEmpty());
-    assertEquals(2, plaintext.verified(SETUP, List.of(entry(1, message), entry(2, message)), 2).keys().size());
+    assertTrue(message.getSignature().isEmpty());
+    assertEquals(2, plaintext.verified(SETUP, List.of(entry(1, message, "hospital-a"), entry(3, message, "hospital-c")),
+        2).keys().size());
+  }
+
+  @Test
+  void aDirectoryListingTheHospitalItself_isRefused() {
+    String message = assertThrows(SecAggException.class, () -> hospitals.get(1).verified(SETUP, honestDirectory(), 2))
+        .getMessage();
+
+    assertEquals("refusing the key directory: it lists participant 2, this hospital itself; since protocol 4 a"
+        + " directory carries only the neighbours' keys", message);
   }
 
   // --- the consistency check's survivor-set signatures ----------------------------------------------
@@ -142,7 +149,7 @@ class SignedRoundKeysTest {
     List<SignedRoundKeys.Round> rounds = new ArrayList<>();
     for (int i = 0; i < hospitals.size(); i++) {
       SignedRoundKeys.Round round = hospitals.get(i).round(SETUP);
-      round.verified(directory, i + 1);
+      round.verified(without(directory, i + 1), i + 1);
       rounds.add(round);
     }
     return rounds;
@@ -174,7 +181,7 @@ class SignedRoundKeysTest {
     SignedRoundKeys.Round coordinator = new SignedRoundKeys(Optional.of(material("coordinator", Role.COORDINATOR)),
         CLOCK).round(SETUP);
     SignedRoundKeys.Round b = hospitals.get(1).round(SETUP);
-    b.verified(honestDirectory().subList(1, 3), 2);
+    b.verified(honestDirectory().subList(2, 3), 2);
 
     assertEquals(Optional.of("'hospital-c': the signature does not match what it signs"),
         b.problem(3, SURVIVORS, coordinator.sign(SURVIVORS)));
@@ -211,14 +218,14 @@ class SignedRoundKeysTest {
     Map<Integer, SecAggPublicKeys> all = new TreeMap<>();
     for (int id = 1; id <= 7; id++) {
       all.put(id, entry(id, seven.get(id - 1).message("t", new Messages.AdvertiseKeys(id, key(), key()),
-          SecAggInstance.context(setup), name(id))));
+          SecAggInstance.context(setup), name(id)), name(id)));
     }
     return all;
   }
 
   private static List<SecAggPublicKeys> neighbourhood(SecAggSetup setup, Map<Integer, SecAggPublicKeys> all,
       int self) {
-    List<SecAggPublicKeys> near = new ArrayList<>(List.of(all.get(self)));
+    List<SecAggPublicKeys> near = new ArrayList<>();
     SignedRoundKeys.graph(setup).neighbours(self).forEach(v -> near.add(all.get(v)));
     return near;
   }
@@ -236,7 +243,7 @@ class SignedRoundKeysTest {
       round.problem(id, survivors, seven.get(id - 1).round(setup).sign(survivors));
     }
 
-    assertEquals(3, verified.keys().size());
+    assertEquals(2, verified.keys().size());
     // Two neighbours' keys, then survivor-set signatures: its own and its two neighbours'. The four
     // others have no certified keys here, so their signatures are refused without a verification.
     assertEquals(2 + 3, round.verifications());
@@ -265,8 +272,8 @@ class SignedRoundKeysTest {
     List<SignedRoundKeys> seven = sevenHospitals();
     SecAggSetup setup = plusSetup(2);
     List<SecAggPublicKeys> directory = neighbourhood(setup, signedFor(setup, seven), 1);
-    directory.set(1, directory.get(1).toBuilder().setEncryptionKey(ByteString.copyFrom(key())).build());
-    int neighbour = directory.get(1).getId();
+    directory.set(0, directory.get(0).toBuilder().setEncryptionKey(ByteString.copyFrom(key())).build());
+    int neighbour = directory.get(0).getId();
 
     String message = assertThrows(SecAggException.class, () -> seven.get(0).round(setup).verified(directory, 1))
         .getMessage();
@@ -290,64 +297,54 @@ class SignedRoundKeysTest {
     assertTrue(message.contains("are not that hospital's: the signature does not match what it signs"), message);
   }
 
-  // --- protocol 3: a certificate crosses a session once, then travels as its fingerprint -------------
+  // --- a certificate crosses a session once, then travels as its number on the session (protocol 4) ---
 
   @Test
-  void roundKeys_nameTheirCertificateByFingerprint_andCarryNoCertificate() throws Exception {
+  void roundKeys_carryTheirKeysAndSignatureOnly() {
     SecAggKeys message = hospitals.get(0).message("t", new Messages.AdvertiseKeys(1, key(), key()), INSTANCE,
         "hospital-a");
 
-    ByteString certificate = ISSUED.get(message.getCertificateSha256());
-    assertEquals("hospital-a", Identity.of(IdentitySignatures.certificate(certificate.toByteArray())).name());
+    assertEquals(List.of("task_id", "encryption_key", "masking_key", "signature"),
+        message.getAllFields().keySet().stream().map(field -> field.getName()).toList());
   }
 
   @Test
-  void aCertificateCarriedOnce_isFoundByItsFingerprintInLaterRounds() {
-    List<SecAggPublicKeys> first = honestDirectory();
+  void aCertificateCarriedOnce_isFoundByItsNumberInLaterRounds() {
+    List<SecAggPublicKeys> first = without(honestDirectory(), 2);
     hospitals.get(1).remember(carried(first));
     hospitals.get(1).verified(SETUP, first, 2);
 
-    // A later round: new keys, every certificate named only.
-    List<SecAggPublicKeys> later = byFingerprint(honestDirectory());
+    // A later round: new keys, every certificate named by its number only (a's 1, c's 2).
+    List<SecAggPublicKeys> later = numbered(without(honestDirectory(), 2));
     hospitals.get(1).remember(carried(later));
     Messages.KeyDirectory verified = hospitals.get(1).verified(SETUP, later, 2);
 
-    assertEquals(3, verified.keys().size());
+    assertEquals(2, verified.keys().size());
   }
 
   @Test
-  void aFingerprintNoDirectoryCarried_isRefusedSayingWhatTheCoordinatorMustSend() {
-    List<SecAggPublicKeys> named = byFingerprint(honestDirectory());
+  void aNumberNoDirectoryCarried_isRefusedSayingWhatTheCoordinatorMustSend() {
+    List<SecAggPublicKeys> named = numbered(without(honestDirectory(), 2));
 
-    assertRefusal("('hospital-a') are not that hospital's: it names certificate ", named);
-    assertRefusal("by fingerprint, but no directory on this session carried it; the coordinator must send each"
-        + " certificate in full the first time a session carries it", named);
-  }
-
-  @Test
-  void aCertificateThatDoesNotHashToItsFingerprint_isRefused() {
-    List<SecAggPublicKeys> directory = new ArrayList<>(honestDirectory());
-    // hospital-a's entry carries hospital-c's certificate under hospital-a's fingerprint.
-    directory.set(0, directory.get(0).toBuilder().setCertificate(directory.get(2).getCertificate()).build());
-
-    assertRefusal("participant 1 ('hospital-a') are not that hospital's: its certificate does not hash to the"
-        + " fingerprint", directory);
+    assertRefusal("('hospital-a') are not that hospital's: it names certificate number 1 of this session, but this"
+        + " session carried 0; the coordinator must send each certificate in full the first time a session carries"
+        + " it", named);
   }
 
   @Test
   void aRememberedCertificate_isStillCheckedForTheNameTheSetupGivesItsId() {
-    List<SecAggPublicKeys> first = honestDirectory();
+    List<SecAggPublicKeys> first = without(honestDirectory(), 2);
     hospitals.get(1).remember(carried(first));
-    List<SecAggPublicKeys> later = new ArrayList<>(byFingerprint(honestDirectory()));
-    // hospital-c's keys and fingerprint, relabelled as hospital-a's.
-    later.set(0, later.get(2).toBuilder().setId(1).build());
+    List<SecAggPublicKeys> later = new ArrayList<>(numbered(without(honestDirectory(), 2)));
+    // hospital-c's keys and certificate number, relabelled as hospital-a's.
+    later.set(0, later.get(1).toBuilder().setId(1).build());
 
     assertRefusal("participant 1 ('hospital-a') are not that hospital's: its certificate names 'hospital-c'", later);
   }
 
   private void assertRefusal(String expected, List<SecAggPublicKeys> directory) {
-    String message = assertThrows(SecAggException.class, () -> hospitals.get(1).verified(SETUP, directory, 2))
-        .getMessage();
+    String message = assertThrows(SecAggException.class, () -> hospitals.get(1).verified(SETUP,
+        without(directory, 2), 2)).getMessage();
     assertTrue(message.startsWith("refusing the key directory: ") && message.contains(expected), message);
   }
 
@@ -355,29 +352,38 @@ class SignedRoundKeysTest {
     List<SecAggPublicKeys> directory = new ArrayList<>();
     for (int i = 0; i < hospitals.size(); i++) {
       int id = i + 1;
+      String name = "hospital-" + (char) ('a' + i);
       directory.add(entry(id, hospitals.get(i).message("t", new Messages.AdvertiseKeys(id, key(), key()), INSTANCE,
-          "hospital-" + (char) ('a' + i))));
+          name), name));
     }
     return directory;
   }
 
   /**
    * What the coordinator relays: the keys message as the hospital sent it, under its id, with the
-   * certificate its session presented (the one the keys name) in full.
+   * certificate its session presented ({@code signer}'s) in full when the keys are signed.
    */
-  private static SecAggPublicKeys entry(int id, SecAggKeys sent) {
+  private static SecAggPublicKeys entry(int id, SecAggKeys sent, String signer) {
     SecAggPublicKeys.Builder entry = SecAggPublicKeys.newBuilder().setId(id).setEncryptionKey(sent.getEncryptionKey())
-        .setMaskingKey(sent.getMaskingKey()).setSignature(sent.getSignature())
-        .setCertificateSha256(sent.getCertificateSha256());
-    if (!sent.getCertificateSha256().isEmpty()) {
-      entry.setCertificate(ISSUED.get(sent.getCertificateSha256()));
+        .setMaskingKey(sent.getMaskingKey()).setSignature(sent.getSignature());
+    if (!sent.getSignature().isEmpty()) {
+      entry.setCertificate(ISSUED.get(signer));
     }
     return entry.build();
   }
 
-  /** The same entries, each certificate named by its fingerprint only, as in a session's later rounds. */
-  private static List<SecAggPublicKeys> byFingerprint(List<SecAggPublicKeys> directory) {
-    return directory.stream().map(keys -> keys.toBuilder().clearCertificate().build()).toList();
+  /** The directory as hospital {@code self} receives it: without its own keys. */
+  private static List<SecAggPublicKeys> without(List<SecAggPublicKeys> directory, int self) {
+    return directory.stream().filter(keys -> keys.getId() != self).toList();
+  }
+
+  /** The same entries, each certificate named by its number (1, 2, ... in order), as in a session's later rounds. */
+  private static List<SecAggPublicKeys> numbered(List<SecAggPublicKeys> directory) {
+    List<SecAggPublicKeys> named = new ArrayList<>();
+    for (SecAggPublicKeys keys : directory) {
+      named.add(keys.toBuilder().clearCertificate().setCertificateNumber(named.size() + 1).build());
+    }
+    return named;
   }
 
   private static SecAggKeyDirectory carried(List<SecAggPublicKeys> directory) {
@@ -388,7 +394,7 @@ class SignedRoundKeysTest {
     CertificateAuthority.Issued issued = ca.issue(name, role, List.of(), NOW.minus(Duration.ofDays(1)),
         NOW.plus(Duration.ofDays(30)));
     byte[] der = issued.certificate().getEncoded();
-    ISSUED.put(ByteString.copyFrom(Certified.fingerprint(der)), ByteString.copyFrom(der));
+    ISSUED.put(name, ByteString.copyFrom(der));
     return new TlsFiles.Material(issued.certificate(), issued.privateKey(), ca.certificate());
   }
 

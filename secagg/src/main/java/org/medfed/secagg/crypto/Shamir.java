@@ -3,7 +3,6 @@ package org.medfed.secagg.crypto;
 import java.math.BigInteger;
 import java.security.SecureRandom;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -11,19 +10,24 @@ import java.util.Map;
 import org.medfed.secagg.SecAggException;
 
 /**
- * Shamir t-of-n sharing of secrets of up to 64 bytes over the prime field of the Mersenne prime
- * 2^521 − 1, evaluated only at the x-coordinates asked for. A field of bytes (GF(256)) would cap a
+ * Shamir t-of-n sharing of 32-byte secrets (the protocol's seeds and X25519 private keys) over the
+ * prime field of p = 2^256 + 297, the smallest prime above 2^256, so every 32-byte string is a field
+ * element, evaluated only at the x-coordinates asked for. A field of bytes (GF(256)) would cap a
  * round at 255 participants and make every client compute a share for each of them; here x is any
- * participant id, and under SecAgg+ a client computes shares for its neighbours only. A share is the
- * secret's length (one byte) and y (66 bytes, big-endian). With fewer than t shares reconstruction
- * returns garbage, so callers must verify what they reconstruct (a public key, or a hash commitment).
+ * participant id, and under SecAgg+ a client computes shares for its neighbours only. A share is y at
+ * fixed width: 33 big-endian bytes (p needs 257 bits). Until protocol 4 the field was 2^521 − 1 and a
+ * share 67 bytes, twice what a 32-byte secret needs. With fewer than t shares, or a wrong one,
+ * reconstruction returns an arbitrary value, so callers must verify what they reconstruct (a public
+ * key, or a hash commitment).
  */
 public final class Shamir {
   /** The largest x-coordinate, and so the largest participant id, a round may use. */
   public static final int MAX_SHARES = 1_000_000;
-  private static final BigInteger P = BigInteger.ONE.shiftLeft(521).subtract(BigInteger.ONE);
-  private static final int Y_BYTES = 66;
-  private static final int MAX_SECRET_BYTES = 64;
+  /** The length of every secret shared. */
+  public static final int SECRET_BYTES = 32;
+  /** The length of every share: y, big-endian, at the width of p. */
+  public static final int SHARE_BYTES = 33;
+  static final BigInteger P = BigInteger.ONE.shiftLeft(8 * SECRET_BYTES).add(BigInteger.valueOf(297));
 
   private Shamir() {}
 
@@ -41,11 +45,11 @@ public final class Shamir {
     if (threshold < 1 || threshold > xs.size()) {
       throw new IllegalArgumentException("Shamir needs 1 <= threshold (" + threshold + ") <= shares (" + xs.size() + ")");
     }
-    if (secret.length > MAX_SECRET_BYTES) {
-      throw new IllegalArgumentException("Shamir shares secrets of up to " + MAX_SECRET_BYTES + " bytes, got "
+    if (secret.length != SECRET_BYTES) {
+      throw new IllegalArgumentException("Shamir shares secrets of exactly " + SECRET_BYTES + " bytes, got "
           + secret.length);
     }
-    // f(x) = secret + a1 x + ... + a(t-1) x^(t-1), each a uniform in the field.
+    // f(x) = secret + a1 x + ... + a(t-1) x^(t-1), each a uniform in the field (rejection sampling).
     BigInteger[] coefficients = new BigInteger[threshold];
     coefficients[0] = new BigInteger(1, secret);
     for (int i = 1; i < threshold; i++) {
@@ -61,16 +65,11 @@ public final class Shamir {
         throw new IllegalArgumentException("share x-coordinates must be in 1.." + MAX_SHARES + ", got " + x);
       }
       BigInteger bigX = BigInteger.valueOf(x);
-      BigInteger y = BigInteger.ZERO;
-      for (int i = threshold - 1; i >= 0; i--) {
+      BigInteger y = coefficients[threshold - 1];
+      for (int i = threshold - 2; i >= 0; i--) {
         y = y.multiply(bigX).add(coefficients[i]).mod(P);
       }
-      byte[] share = new byte[1 + Y_BYTES];
-      share[0] = (byte) secret.length;
-      byte[] bytes = y.toByteArray();
-      int skip = bytes.length > Y_BYTES ? bytes.length - Y_BYTES : 0;  // toByteArray's leading sign byte
-      System.arraycopy(bytes, skip, share, 1 + Y_BYTES - (bytes.length - skip), bytes.length - skip);
-      if (shares.put(x, share) != null) {
+      if (shares.put(x, fixedWidth(y, SHARE_BYTES)) != null) {
         throw new IllegalArgumentException("x-coordinate " + x + " asked for twice");
       }
     }
@@ -79,21 +78,20 @@ public final class Shamir {
 
   /**
    * @param shares share bytes by x-coordinate (1-based)
-   * @throws SecAggException when the shares are malformed or disagree on the secret's length
+   * @throws SecAggException when a share is malformed, or the shares interpolate to no 32-byte secret
    */
   public static byte[] combine(Map<Integer, byte[]> shares) {
     if (shares.isEmpty()) {
       throw new SecAggException("Shamir reconstruction failed: no shares");
     }
-    int length = -1;
     BigInteger secret = BigInteger.ZERO;
     for (Map.Entry<Integer, byte[]> share : shares.entrySet()) {
       byte[] bytes = share.getValue();
-      if (bytes.length != 1 + Y_BYTES || (length >= 0 && bytes[0] != length)) {
-        throw new SecAggException("Shamir reconstruction failed: the share for x = " + share.getKey()
-            + " is malformed or disagrees with the others on the secret's length");
+      BigInteger y = bytes.length == SHARE_BYTES ? new BigInteger(1, bytes) : P;
+      if (y.compareTo(P) >= 0) {
+        throw new SecAggException("Shamir reconstruction failed: the share for x = " + share.getKey() + " is not a "
+            + SHARE_BYTES + "-byte element of the field (" + bytes.length + " bytes)");
       }
-      length = bytes[0];
       // Lagrange basis at 0: prod over the other x_j of x_j / (x_j - x_i).
       BigInteger xi = BigInteger.valueOf(share.getKey());
       BigInteger numerator = BigInteger.ONE;
@@ -105,18 +103,22 @@ public final class Shamir {
           denominator = denominator.multiply(xj.subtract(xi)).mod(P);
         }
       }
-      BigInteger y = new BigInteger(1, Arrays.copyOfRange(bytes, 1, bytes.length));
       secret = secret.add(y.multiply(numerator).multiply(denominator.modInverse(P))).mod(P);
     }
-    if (length < 0 || length > MAX_SECRET_BYTES || secret.bitLength() > 8 * length) {
-      // Too few or wrong shares interpolate to an arbitrary field element, almost never this short.
+    if (secret.bitLength() > 8 * SECRET_BYTES) {
+      // Too few or wrong shares interpolate to an arbitrary field element, rarely (297 in 2^256) this one.
       throw new SecAggException("Shamir reconstruction failed: the shares do not interpolate to a "
-          + Math.max(length, 0) + "-byte secret");
+          + SECRET_BYTES + "-byte secret");
     }
-    byte[] out = new byte[length];
-    byte[] bytes = secret.toByteArray();
-    int skip = bytes.length > length ? bytes.length - length : 0;
-    System.arraycopy(bytes, skip, out, length - (bytes.length - skip), bytes.length - skip);
+    return fixedWidth(secret, SECRET_BYTES);
+  }
+
+  /** {@code value} (0 <= value < 2^(8 width)) as exactly {@code width} big-endian bytes. */
+  private static byte[] fixedWidth(BigInteger value, int width) {
+    byte[] out = new byte[width];
+    byte[] bytes = value.toByteArray();
+    int skip = bytes.length > width ? bytes.length - width : 0;  // toByteArray's leading sign byte
+    System.arraycopy(bytes, skip, out, width - (bytes.length - skip), bytes.length - skip);
     return out;
   }
 }

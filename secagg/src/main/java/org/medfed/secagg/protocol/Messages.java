@@ -46,7 +46,7 @@ public final class Messages {
     }
   }
 
-  /** Stage 1, server to clients: every key the server received. */
+  /** Stage 1, server to one client: the keys of its neighbours that advertised, not its own. */
   public record KeyDirectory(List<AdvertiseKeys> keys) {
     public KeyDirectory {
       keys = List.copyOf(keys);
@@ -188,8 +188,9 @@ public final class Messages {
   }
 
   /**
-   * Stage 5, server to one client: which of its peers survived and which dropped out, with the
-   * survivors' signatures over the survivor set, which the client checks before it reveals anything.
+   * Stage 5, server to one client: which of its peers survived and which dropped out, with t - 1 of
+   * its surviving neighbours' signatures over the survivor set (its own it counts itself), which the
+   * client checks before it reveals anything.
    */
   public record UnmaskRequest(int to, List<Integer> survivors, List<Integer> dropouts,
       List<SurvivorSignature> signatures) {

@@ -34,7 +34,7 @@ public final class SecAggClient {
   private byte[] sessionId;
   private Map<Integer, Messages.AdvertiseKeys> directory;
   private byte[] selfMaskSeed;
-  /** Shares this client holds, by owner: [self-mask share, masking-key share]. */
+  /** Shares this client holds, by owner: [self-mask share, masking-key share or null when the owner made none]. */
   private final Map<Integer, byte[][]> held = new TreeMap<>();
   /** AES-GCM keys agreed with each neighbour in stage 2, kept so stage 3 decrypts without agreeing again. */
   private final Map<Integer, byte[]> agreedShareKeys = new TreeMap<>();
@@ -72,8 +72,8 @@ public final class SecAggClient {
 
   /**
    * Stage 2: split the self-mask seed and masking key among the neighbours, encrypted to each.
-   * {@code keys} is this node's neighbourhood: its own keys and those of its neighbours that
-   * advertised; a directory naming any other node is refused.
+   * {@code keys} are the keys of this node's neighbours that advertised (protocol 4: not its own,
+   * which it holds); a directory naming any other node, this one included, is refused.
    */
   public Messages.ShareKeys shareKeys(Messages.KeyDirectory keys) {
     expect(Stage.SHARE_KEYS);
@@ -82,20 +82,27 @@ public final class SecAggClient {
     selfMaskSeed = new byte[Session.SECRET_BYTES];
     random.nextBytes(selfMaskSeed);
     // Shares for this client's shareholders only: its neighbours under SecAgg+, not every participant.
-    Map<Integer, byte[]> selfShares = Shamir.split(selfMaskSeed, config.threshold(), shareholders(), random);
-    Map<Integer, byte[]> keyShares = Shamir.split(maskingKeys.privateKey(), config.threshold(), shareholders(), random);
+    Set<Integer> holders = shareholders();
+    Map<Integer, byte[]> selfShares = Shamir.split(selfMaskSeed, config.threshold(), holders, random);
+    // The masking key is reconstructed only if this node drops out, from its other holders' shares:
+    // with exactly t holders (t = n on the complete graph) they are t - 1 and can never do it, so
+    // such shares would be bytes for nothing and are not made (protocol 4).
+    Optional<Map<Integer, byte[]>> keyShares = holders.size() > config.threshold()
+        ? Optional.of(Shamir.split(maskingKeys.privateKey(), config.threshold(), holders, random))
+        : Optional.empty();
     List<Messages.EncryptedShare> out = new ArrayList<>();
-    for (int peer : shareholders()) {
+    for (int peer : holders) {
       byte[] selfShare = selfShares.get(peer);
-      byte[] keyShare = keyShares.get(peer);
+      byte[] keyShare = keyShares.map(shares -> shares.get(peer)).orElse(null);
       if (peer == id) {
         held.put(id, new byte[][] {selfShare, keyShare});
         continue;
       }
       byte[] key = shareKey(peer);
-      byte[] plaintext = concat(selfShare, keyShare);
+      byte[] plaintext = keyShare == null ? selfShare : concat(selfShare, keyShare);
       out.add(new Messages.EncryptedShare(id, peer,
-          ShareCipher.encrypt(key, Session.associatedData(sessionId, id, peer), plaintext, random)));
+          ShareCipher.encrypt(key, Session.nonce(id, peer), Session.associatedData(sessionId, id, peer),
+              plaintext)));
     }
     stage = Stage.MASKED_INPUT;
     return new Messages.ShareKeys(id, Session.commitment(sessionId, selfMaskSeed), out);
@@ -143,13 +150,20 @@ public final class SecAggClient {
       byte[] key = shareKey(from);
       byte[] plaintext;
       try {
-        plaintext = ShareCipher.decrypt(key, Session.associatedData(sessionId, from, id), share.ciphertext());
+        plaintext = ShareCipher.decrypt(key, Session.nonce(from, id), Session.associatedData(sessionId, from, id),
+            share.ciphertext());
       } catch (SecAggException e) {
         throw abort("share from node " + from + ": " + e.getMessage());
       }
+      if (plaintext.length != Shamir.SHARE_BYTES && plaintext.length != 2 * Shamir.SHARE_BYTES) {
+        throw abort("the shares from node " + from + " decrypt to " + plaintext.length + " bytes, not one or two "
+            + Shamir.SHARE_BYTES + "-byte shares");
+      }
+      // A self-mask share, then a masking-key share unless the sender has only t holders (see shareKeys).
       held.put(from, new byte[][] {
-          Arrays.copyOfRange(plaintext, 0, plaintext.length / 2),
-          Arrays.copyOfRange(plaintext, plaintext.length / 2, plaintext.length)});
+          Arrays.copyOfRange(plaintext, 0, Shamir.SHARE_BYTES),
+          plaintext.length == Shamir.SHARE_BYTES ? null : Arrays.copyOfRange(plaintext, Shamir.SHARE_BYTES,
+              plaintext.length)});
     }
     if (held.size() < config.threshold()) {
       throw abort("only " + held.size() + " nodes (including this one) shared keys with node " + id
@@ -270,6 +284,13 @@ public final class SecAggClient {
       throw abort("the unmask request lists survivors " + survivors + ", but the survivor set node " + id
           + " signed holds " + signedHere + " of its neighbourhood; refusing to unmask");
     }
+    Set<Integer> unshared = new TreeSet<>(dropouts);
+    unshared.removeIf(v -> held.get(v)[1] != null);
+    if (!unshared.isEmpty()) {
+      throw abort("the server asks for the masking keys of dropouts " + unshared + ", which shared them with only"
+          + " the threshold of " + config.threshold() + " holders including themselves, so no set of survivors can"
+          + " reconstruct them; the round cannot recover from their dropping out");
+    }
     Map<Integer, byte[]> selfMaskShares = new TreeMap<>();
     Map<Integer, byte[]> keyShares = new TreeMap<>();
     survivors.forEach(v -> selfMaskShares.put(v, held.get(v)[0]));
@@ -292,8 +313,12 @@ public final class SecAggClient {
       if (!config.graph().contains(k.from())) {
         throw abort("the key directory lists node " + k.from() + ", which is not a participant");
       }
-      // A directory holds this node's neighbourhood only: the keys it agrees with and shares to.
-      if (k.from() != id && !config.graph().neighbours(id).contains(k.from())) {
+      if (k.from() == id) {
+        throw abort("the key directory lists node " + id + "'s own keys, which it holds; a directory carries its"
+            + " neighbours' keys only");
+      }
+      // A directory holds this node's neighbours only: the keys it agrees with and shares to.
+      if (!config.graph().neighbours(id).contains(k.from())) {
         throw abort("the key directory lists node " + k.from() + ", which is not a neighbour of node " + id + " in "
             + config.graph() + "; the coordinator sent another node's neighbourhood");
       }
@@ -301,11 +326,7 @@ public final class SecAggClient {
         throw abort("the key directory lists node " + k.from() + " twice");
       }
     }
-    Messages.AdvertiseKeys mine = byId.get(id);
-    if (mine == null || !Arrays.equals(mine.encryptionKey(), encryptionKeys.publicKey())
-        || !Arrays.equals(mine.maskingKey(), maskingKeys.publicKey())) {
-      throw abort("the key directory does not carry node " + id + "'s own keys unchanged");
-    }
+    byId.put(id, new Messages.AdvertiseKeys(id, encryptionKeys.publicKey(), maskingKeys.publicKey()));
     Set<Integer> reachable = new HashSet<>(config.graph().neighbours(id));
     reachable.retainAll(byId.keySet());
     if (reachable.size() + 1 < config.threshold()) {
@@ -324,15 +345,16 @@ public final class SecAggClient {
   private void checkSignatures(List<Messages.SurvivorSignature> received) {
     byte[] content = Messages.SurvivorSet.signedContent(config.context(), signedSurvivors);
     Set<Integer> neighbourhood = config.graph().neighbours(id);
-    Set<Integer> signers = new TreeSet<>();
+    // This node signed that very set itself (stage 4): its own signature counts without travelling.
+    Set<Integer> signers = new TreeSet<>(Set.of(id));
     for (Messages.SurvivorSignature signature : received) {
       int signer = signature.from();
       if (!signedSurvivors.contains(signer)) {
         throw abort("the unmask request carries a signature of node " + signer + ", which is not in the survivor set "
             + signedSurvivors + " node " + id + " signed; refusing to unmask");
       }
-      if (signer != id && !neighbourhood.contains(signer)) {
-        continue;  // not a shareholder of this node: neither checked nor counted
+      if (signer == id || !neighbourhood.contains(signer)) {
+        continue;  // its own (counted above), or not a shareholder of this node: neither checked nor counted
       }
       if (!signers.add(signer)) {
         throw abort("the unmask request carries two signatures of node " + signer + "; refusing to unmask");

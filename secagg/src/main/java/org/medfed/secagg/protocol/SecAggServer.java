@@ -39,10 +39,10 @@ public final class SecAggServer {
   }
 
   /**
-   * Stage 1: requires at least t clients' keys, and gives each of them the keys of its
-   * neighbourhood, the only ones it uses: its own and its neighbours' that answered. Under SecAgg+
-   * (Bell et al. 2020) a directory then holds k + 1 entries, not n, so a client checks k
-   * signatures and certificates per round instead of n.
+   * Stage 1: requires at least t clients' keys, and gives each of them the keys of its neighbours
+   * that answered, the only ones it uses (protocol 4: not its own, which it holds). Under SecAgg+
+   * (Bell et al. 2020) a directory then holds k entries, not n, so a client checks k signatures and
+   * certificates per round instead of n.
    *
    * @return each advertiser's key directory, by id
    */
@@ -61,7 +61,6 @@ public final class SecAggServer {
     Map<Integer, Messages.KeyDirectory> directories = new TreeMap<>();
     for (int u : keys.keySet()) {
       Set<Integer> near = new TreeSet<>(config.graph().neighbours(u));
-      near.add(u);
       near.retainAll(keys.keySet());
       directories.put(u, new Messages.KeyDirectory(near.stream().map(keys::get).toList()));
     }
@@ -142,8 +141,9 @@ public final class SecAggServer {
 
   /**
    * Stage 4: takes the survivors' signatures over the survivor set (the caller, who holds the
-   * certificates, drops any that do not verify) and asks each signer to help unmask, forwarding the
-   * signatures of its neighbourhood, the only ones it counts; requires at least t signers. A survivor that did not sign is still in the sum:
+   * certificates, drops any that do not verify) and asks each signer to help unmask, forwarding t - 1
+   * of its neighbours' signatures, which with its own make the t it requires; requires at least t
+   * signers. A survivor that did not sign is still in the sum:
    * its self mask is removed with its peers' shares like any other survivor's.
    */
   public Map<Integer, Messages.UnmaskRequest> collectSignatures(List<Messages.SurvivorSignature> signatures) {
@@ -163,17 +163,17 @@ public final class SecAggServer {
     for (int u : signers) {
       List<Integer> alive = new ArrayList<>();
       List<Integer> dropped = new ArrayList<>();
-      // Only the signatures a client counts: its own and its neighbours' (its shareholders').
+      // Only signatures a client counts, and no more than it needs: t - 1 of its neighbours' (its
+      // shareholders'); its own it counts without being sent it.
       List<Messages.SurvivorSignature> forwarded = new ArrayList<>();
       alive.add(u);
-      forwarded.add(bySigner.get(u));
       for (int v : config.graph().neighbours(u)) {
         if (survivors.contains(v)) {
           alive.add(v);
         } else if (commitments.containsKey(v)) {
           dropped.add(v);
         }
-        if (bySigner.containsKey(v)) {
+        if (bySigner.containsKey(v) && forwarded.size() < config.threshold() - 1) {
           forwarded.add(bySigner.get(v));
         }
       }

@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import org.medfed.secagg.crypto.Hkdf;
+import org.medfed.secagg.crypto.Shamir;
 import org.medfed.secagg.crypto.X25519;
 
 /**
@@ -13,7 +14,7 @@ import org.medfed.secagg.crypto.X25519;
  * self-mask commitment.
  */
 final class Session {
-  static final int SECRET_BYTES = 32;
+  static final int SECRET_BYTES = Shamir.SECRET_BYTES;
 
   private Session() {}
 
@@ -38,6 +39,15 @@ final class Session {
 
   static byte[] pairSeed(byte[] privateKey, byte[] peerPublicKey, byte[] sessionId) {
     return Hkdf.derive(X25519.agree(privateKey, peerPublicKey), sessionId, "medfed-secagg/pairwise-mask", 32);
+  }
+
+  /**
+   * The AES-GCM nonce of the shares {@code from} sends {@code to}: the direction, which is unique
+   * under the key, because the key is made for one pair in one instance (both directions share it)
+   * and each node encrypts once to each peer per instance.
+   */
+  static byte[] nonce(int from, int to) {
+    return ByteBuffer.allocate(12).putInt(from).putInt(to).array();
   }
 
   /** Binds a share ciphertext to its session, sender and recipient. */

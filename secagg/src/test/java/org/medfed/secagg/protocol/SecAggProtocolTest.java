@@ -182,17 +182,18 @@ class SecAggProtocolTest {
   }
 
   @Test
-  void client_refuses_aKeyDirectoryThatAltersItsOwnKeys() {
+  void client_refuses_aKeyDirectoryThatListsItsOwnKeys() {
     Harness h = new Harness(Harness.complete(3, 2, 10), 1);
     Messages.KeyDirectory genuine = h.advertise(Set.of()).get(1);
     List<Messages.AdvertiseKeys> forged = new ArrayList<>(genuine.keys());
-    Messages.AdvertiseKeys mine = forged.get(0);
-    forged.set(0, new Messages.AdvertiseKeys(mine.from(), forged.get(1).encryptionKey(), mine.maskingKey()));
+    Messages.AdvertiseKeys peer = forged.get(0);
+    forged.add(new Messages.AdvertiseKeys(1, peer.encryptionKey(), peer.maskingKey()));
 
     SecAggException e = assertThrows(SecAggException.class,
         () -> h.clients.get(1).shareKeys(new Messages.KeyDirectory(forged)));
 
-    assertTrue(e.getMessage().contains("does not carry node 1's own keys unchanged"), e.getMessage());
+    assertEquals("node 1 aborts secure aggregation: the key directory lists node 1's own keys, which it holds; a"
+        + " directory carries its neighbours' keys only", e.getMessage());
   }
 
   // --- a lying server: the consistency check (Bonawitz et al. 2017, malicious setting) ---------------
@@ -467,12 +468,12 @@ class SecAggProtocolTest {
 
     assertArrayEquals(h.plainSum(ids(1, n)), sum);
     for (int u = 1; u <= n; u++) {
-      Set<Integer> neighbourhood = new TreeSet<>(graph.neighbours(u));
-      neighbourhood.add(u);
-      assertEquals(neighbourhood, directories.get(u).keys().stream().map(Messages.AdvertiseKeys::from)
+      assertEquals(graph.neighbours(u), directories.get(u).keys().stream().map(Messages.AdvertiseKeys::from)
           .collect(Collectors.toSet()), "node " + u + "'s key directory");
-      assertEquals(k + 1, requests.get(u).signatures().size(), "signatures forwarded to node " + u);
-      assertEquals(k + 1, h.verifications.get(u).get(), "signatures node " + u + " verified");
+      // t - 1 neighbours' signatures: with its own, which it counts without being sent it, the t it needs.
+      int t = SecAggConfig.majority(k + 1);
+      assertEquals(t - 1, requests.get(u).signatures().size(), "signatures forwarded to node " + u);
+      assertEquals(t - 1, h.verifications.get(u).get(), "signatures node " + u + " verified");
     }
   }
 
@@ -490,7 +491,7 @@ class SecAggProtocolTest {
     SecAggException e = assertThrows(SecAggException.class, () -> h.clients.get(1)
         .unmask(new Messages.UnmaskRequest(1, survivors, List.of(), strangers)));
 
-    assertTrue(e.getMessage().contains("from only 0 nodes [], below the threshold of 3 in node 1's neighbourhood"),
+    assertTrue(e.getMessage().contains("from only 1 nodes [1], below the threshold of 3 in node 1's neighbourhood"),
         e.getMessage());
     assertEquals(0, h.verifications.get(1).get());
   }
@@ -502,12 +503,33 @@ class SecAggProtocolTest {
     Map<Integer, Messages.KeyDirectory> directories = h.advertise(Set.of());
     int stranger = ids(2, 20).stream().filter(v -> !graph.neighbours(1).contains(v)).findFirst().orElseThrow();
     List<Messages.AdvertiseKeys> mixed = new ArrayList<>(directories.get(1).keys());
-    mixed.add(directories.get(stranger).keys().stream().filter(k -> k.from() == stranger).findFirst().orElseThrow());
+    mixed.add(directories.values().stream().flatMap(d -> d.keys().stream()).filter(k -> k.from() == stranger)
+        .findFirst().orElseThrow());
 
     SecAggException e = assertThrows(SecAggException.class,
         () -> h.clients.get(1).shareKeys(new Messages.KeyDirectory(mixed)));
 
     assertEquals("node 1 aborts secure aggregation: the key directory lists node " + stranger + ", which is not a "
         + "neighbour of node 1 in " + graph + "; the coordinator sent another node's neighbourhood", e.getMessage());
+  }
+
+  // --- protocol 4's sizes ---------------------------------------------------------------------------
+
+  @Test
+  void shareCiphertexts_areTwo33ByteSharesAndATag_orOneShareWhenTEqualsTheHolders() {
+    // t < n: both shares, 2 x 33 bytes + the 16-byte tag, no nonce.
+    Harness some = new Harness(Harness.complete(5, 3, 10), 31);
+    var inbox = some.share(some.advertise(Set.of()), ids(1, 5));
+    inbox.values().forEach(shares -> shares.forEach(s -> assertEquals(82, s.ciphertext().length)));
+    assertArrayEquals(some.plainSum(ids(1, 5)), some.unmask(some.sign(some.mask(inbox, ids(1, 5)), ids(1, 5)),
+        ids(1, 5)));
+
+    // t = n: a masking key could only be rebuilt with its dropped owner's own share, so none is sent.
+    Harness all = new Harness(Harness.complete(5, 5, 10), 32);
+    var only = all.share(all.advertise(Set.of()), ids(1, 5));
+    only.values().forEach(shares -> shares.forEach(s -> assertEquals(49, s.ciphertext().length)));
+    Map<Integer, Messages.UnmaskRequest> requests = all.sign(all.mask(only, ids(1, 5)), ids(1, 5));
+    requests.values().forEach(r -> assertEquals(4, r.signatures().size(), "t - 1 signatures, not the node's own"));
+    assertArrayEquals(all.plainSum(ids(1, 5)), all.unmask(requests, ids(1, 5)));
   }
 }
