@@ -15,10 +15,16 @@ import java.util.List;
  * directory sends each peer's certificate in full only the first time that session carries it. A
  * version-2 agent would send keys without the fingerprint and fail on directories without
  * certificates: it is refused at hello.
+ *
+ * <p>4 (issue 16 item 3): a chunked transfer names its payload by {@link PayloadDigest}, a hash list
+ * over the chunks' SHA-256s (Chunk.payload_digest, with Chunk.chunk_size), instead of a plain SHA-256
+ * of the whole payload (Chunk.payload_sha256, now reserved), so each byte is hashed once at each end.
+ * A version-3 agent's transfers would carry no payload digest and expect the old one: it is refused
+ * at hello, and a receiver given such a chunk says so ({@link ChunkAssembler}).
  */
 public final class ProtocolVersion {
-  public static final int CURRENT = 3;
-  public static final List<Integer> SUPPORTED = List.of(3);
+  public static final int CURRENT = 4;
+  public static final List<Integer> SUPPORTED = List.of(4);
   /** The most tasks an agent may run side by side (Hello.max_concurrent_tasks); both ends check it. */
   public static final int MAX_CONCURRENT_TASKS = 64;
 

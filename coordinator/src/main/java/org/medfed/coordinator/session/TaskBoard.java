@@ -152,7 +152,7 @@ public final class TaskBoard {
   sealed interface UploadStep {
     record NeedMore() implements UploadStep {}
 
-    record Accepted(byte[] sha256) implements UploadStep {}
+    record Accepted(byte[] payloadDigest) implements UploadStep {}
 
     /** The whole update was refused and will not be aggregated. */
     record Refused(io.grpc.Status status) implements UploadStep {}
@@ -204,9 +204,9 @@ public final class TaskBoard {
     synchronized (task) {
       task.upload = null;  // the payload is whole: the assembler's buffer is no longer needed
     }
-    byte[] sha256 = chunk.getPayloadSha256().toByteArray();
+    byte[] digest = chunk.getPayloadDigest().toByteArray();
     if (task.isSecure()) {
-      return acceptMasked(task, payload.get(), sha256);
+      return acceptMasked(task, payload.get(), digest);
     }
     Optional<String> problem = payload.get().length % Float.BYTES != 0
         ? Optional.of("payload of " + payload.get().length + " bytes is not a float32 vector")
@@ -225,10 +225,10 @@ public final class TaskBoard {
           "update for task '" + task.taskId + "' rejected and not aggregated: " + problem.get()));
     }
     task.result.complete(new TaskResult.Trained(update, header.getNumSamples(), header.getMetricsMap()));
-    return new UploadStep.Accepted(sha256);
+    return new UploadStep.Accepted(digest);
   }
 
-  private UploadStep acceptMasked(Issued task, byte[] payload, byte[] sha256) {
+  private UploadStep acceptMasked(Issued task, byte[] payload, byte[] digest) {
     if (payload.length != task.maskedLength * Integer.BYTES) {
       String problem = "masked update has " + payload.length + " bytes, expected " + task.maskedLength * Integer.BYTES;
       task.result.complete(new TaskResult.Rejected(problem));
@@ -237,7 +237,7 @@ public final class TaskBoard {
           "masked update for task '" + task.taskId + "' rejected: " + problem));
     }
     task.result.complete(new TaskResult.Masked(ByteBuffer.wrap(payload)));
-    return new UploadStep.Accepted(sha256);
+    return new UploadStep.Accepted(digest);
   }
 
   int openCount() {

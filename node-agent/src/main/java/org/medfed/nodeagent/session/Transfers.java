@@ -8,6 +8,7 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import io.grpc.stub.MetadataUtils;
+import java.security.MessageDigest;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.Optional;
@@ -23,6 +24,7 @@ import org.medfed.proto.v1.UploadHeader;
 import org.medfed.proto.v1.UploadReceipt;
 import org.medfed.wire.ChunkAssembler;
 import org.medfed.wire.ChunkedPayload;
+import org.medfed.wire.Digests;
 import org.medfed.wire.TransferKeys;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -91,7 +93,7 @@ final class Transfers {
       UploadHeader header = UploadHeader.newBuilder().setTaskId(taskId).setResumeFrom(from)
           .setNumSamples(numSamples).putAllMetrics(metrics).build();
       try {
-        return uploadOnce(payload, header, deadline);
+        return confirmed(uploadOnce(payload, header, deadline), payload);
       } catch (StatusRuntimeException e) {
         Status.Code code = e.getStatus().getCode();
         Metadata trailers = e.getTrailers();
@@ -104,6 +106,16 @@ final class Transfers {
         retryOrThrow(attempt, "upload for task " + taskId, e.getStatus().getDescription(), e);
       }
     }
+  }
+
+  /** The coordinator's receipt names the payload it verified: it must be the one sent. */
+  private static UploadReceipt confirmed(UploadReceipt receipt, ChunkedPayload sent) {
+    if (!MessageDigest.isEqual(receipt.getPayloadDigest().toByteArray(), sent.digest())) {
+      throw Status.DATA_LOSS.withDescription("the coordinator acknowledged task " + receipt.getTaskId()
+          + "'s update as payload " + Digests.shortHex(receipt.getPayloadDigest().toByteArray()) + " but this agent sent "
+          + Digests.shortHex(sent.digest()) + "; the coordinator and agent releases may differ").asRuntimeException();
+    }
+    return receipt;
   }
 
   /** Headers naming the upload's task, so the coordinator can hold it back before reading any of it. */
