@@ -2,6 +2,8 @@ package org.medfed.wire;
 
 import com.google.protobuf.ByteString;
 import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import org.medfed.proto.v1.Chunk;
 
@@ -12,6 +14,10 @@ import org.medfed.proto.v1.Chunk;
  * index, so the sender can resume from {@link #nextIndex()} instead of starting over; the chunks held
  * before it stay verified and still count in the payload digest. Not thread-safe: one assembler
  * belongs to one transfer.
+ *
+ * <p>Chunks are hashed in the buffers they arrived in and kept there: the payload is handed over as
+ * those chunks joined ({@link ByteString#copyFrom(Iterable)} joins without copying), never copied into
+ * one array here, so a receiver's one copy is the one into what it decodes the payload to.
  */
 public final class ChunkAssembler {
   /** The largest array the JVM allocates: one transfer holds at most this, about 536M float32 values. */
@@ -19,12 +25,12 @@ public final class ChunkAssembler {
 
   private final long maxBytes;
   private PayloadDigest digest;
-  private byte[] buffer;
+  private List<ByteString> held;
+  private long totalLength;
   private ByteString expectedDigest;
   private int chunkSize;
   private int expectedCount = -1;
   private int nextIndex;
-  private int written;
 
   /** @param maxBytes the largest payload this receiver accepts, so a lying header cannot exhaust memory */
   public ChunkAssembler(long maxBytes) {
@@ -47,11 +53,11 @@ public final class ChunkAssembler {
    * @throws TransferException if the chunk does not belong to this transfer or the payload's
    *     digest does not match; the transfer must start over
    */
-  public Optional<byte[]> accept(Chunk chunk) {
+  public Optional<ByteString> accept(Chunk chunk) {
     if (expectedCount < 0) {
       begin(chunk);
     } else if (chunk.getCount() != expectedCount
-        || chunk.getTotalLength() != buffer.length
+        || chunk.getTotalLength() != totalLength
         || chunk.getChunkSize() != chunkSize
         || !chunk.getPayloadDigest().equals(expectedDigest)) {
       throw new TransferException("chunk " + chunk.getIndex()
@@ -61,20 +67,20 @@ public final class ChunkAssembler {
       throw new TransferException("expected chunk " + nextIndex + " but received chunk " + chunk.getIndex());
     }
     ByteString data = chunk.getData();
-    int length = PayloadDigest.chunkLength(buffer.length, chunkSize, nextIndex);
-    if (data.size() != length) {
-      throw new TransferException("chunk " + chunk.getIndex() + " carries " + data.size() + " bytes, but a payload of "
-          + buffer.length + " bytes in chunks of " + chunkSize + " bytes has " + length + " there");
-    }
-    // Copied into place first, then hashed there: no per-chunk array, and a damaged chunk is simply
-    // overwritten by its resend.
-    data.copyTo(buffer, written);
-    byte[] sha256 = Digests.sha256(buffer, written, length);
+    // The hash first: a chunk damaged on the way is resent, whatever its length came to; one that
+    // matches its own hash but not the layout was sent wrong, and a resend would not mend it.
+    byte[] sha256 = Digests.sha256(data);
     if (!MessageDigest.isEqual(sha256, chunk.getChunkSha256().toByteArray())) {
       throw new CorruptChunkException(chunk.getIndex());
     }
+    int length = PayloadDigest.chunkLength(totalLength, chunkSize, nextIndex);
+    if (data.size() != length) {
+      throw new TransferException("chunk " + chunk.getIndex() + " carries " + data.size() + " bytes, but a payload of "
+          + totalLength + " bytes in chunks of " + chunkSize + " bytes has " + length + " there");
+    }
+    // A ByteString never changes, so the chunk is kept as it is; a damaged one was never added.
+    held.add(data);
     digest.add(sha256);
-    written += length;
     nextIndex++;
     if (!isComplete()) {
       return Optional.empty();
@@ -84,7 +90,9 @@ public final class ChunkAssembler {
           + Digests.shortHex(expectedDigest.toByteArray()) + ": each chunk matched its own SHA-256, so a chunk was"
           + " replaced or the sender announced another payload; start the transfer over");
     }
-    return Optional.of(buffer);
+    ByteString payload = ByteString.copyFrom(held);
+    held = List.of();
+    return Optional.of(payload);
   }
 
   private void begin(Chunk chunk) {
@@ -113,11 +121,12 @@ public final class ChunkAssembler {
       throw new TransferException("chunk count " + chunk.getCount() + " does not fit a payload of "
           + chunk.getTotalLength() + " bytes in chunks of " + chunk.getChunkSize() + " bytes, which has " + count);
     }
-    buffer = new byte[(int) chunk.getTotalLength()];
+    totalLength = chunk.getTotalLength();
     chunkSize = chunk.getChunkSize();
     expectedDigest = chunk.getPayloadDigest();
     expectedCount = count;
-    digest = new PayloadDigest(buffer.length, chunkSize, count);
+    held = new ArrayList<>(count);
+    digest = new PayloadDigest(totalLength, chunkSize, count);
   }
 
   /** The transfer cannot continue; the message says why. */

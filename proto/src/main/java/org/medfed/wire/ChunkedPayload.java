@@ -5,7 +5,6 @@ import com.google.protobuf.UnsafeByteOperations;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
-import java.security.MessageDigest;
 import java.util.stream.IntStream;
 import org.medfed.proto.v1.Chunk;
 
@@ -92,11 +91,7 @@ public final class ChunkedPayload {
     // Each byte is hashed once, for its chunk; the payload's digest is over the chunk digests, so the
     // chunks hash side by side on whatever cores are free.
     IntStream.range(0, chunkSha256.length).parallel().forEach(i -> {
-      MessageDigest chunk = Digests.newSha256();
-      for (ByteBuffer part : slice(i).asReadOnlyByteBufferList()) {
-        chunk.update(part);
-      }
-      chunkSha256[i] = UnsafeByteOperations.unsafeWrap(chunk.digest());
+      chunkSha256[i] = UnsafeByteOperations.unsafeWrap(Digests.sha256(slice(i)));
     });
     PayloadDigest digest = new PayloadDigest(content.length(), chunkSize, chunkSha256.length);
     for (ByteString each : chunkSha256) {

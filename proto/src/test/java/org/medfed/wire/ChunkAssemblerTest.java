@@ -25,13 +25,13 @@ class ChunkAssemblerTest {
     ChunkedPayload payload = new ChunkedPayload(data, 1000);
     ChunkAssembler assembler = new ChunkAssembler(1 << 20);
 
-    Optional<byte[]> result = Optional.empty();
+    Optional<ByteString> result = Optional.empty();
     for (int i = 0; i < payload.chunkCount(); i++) {
       result = assembler.accept(payload.chunk(i));
     }
 
     assertEquals(11, payload.chunkCount());
-    assertArrayEquals(data, result.orElseThrow());
+    assertArrayEquals(data, result.orElseThrow().toByteArray());
   }
 
   @Test
@@ -51,11 +51,11 @@ class ChunkAssemblerTest {
 
     assertEquals(2, e.index());
     assertEquals(2, assembler.nextIndex());
-    Optional<byte[]> result = Optional.empty();
+    Optional<ByteString> result = Optional.empty();
     for (int i = 2; i < payload.chunkCount(); i++) {
       result = assembler.accept(payload.chunk(i));
     }
-    assertArrayEquals(data, result.orElseThrow());
+    assertArrayEquals(data, result.orElseThrow().toByteArray());
   }
 
   @Test
@@ -67,7 +67,7 @@ class ChunkAssemblerTest {
     byte[] flipped = good.getData().toByteArray();
     flipped[0] ^= 1;
 
-    Optional<byte[]> result = Optional.empty();
+    Optional<ByteString> result = Optional.empty();
     for (int i = 0; i < payload.chunkCount(); i++) {
       if (i == 1500) {
         Chunk corrupt = good.toBuilder().setData(ByteString.copyFrom(flipped)).build();
@@ -77,7 +77,7 @@ class ChunkAssemblerTest {
     }
 
     assertEquals(3001, payload.chunkCount());
-    assertArrayEquals(data, result.orElseThrow());
+    assertArrayEquals(data, result.orElseThrow().toByteArray());
   }
 
   @Test
@@ -135,7 +135,7 @@ class ChunkAssemblerTest {
       ChunkedPayload fromBytes = new ChunkedPayload(encoded, chunkSize);
       assertArrayEquals(fromBytes.digest(), fromFloats.digest(), "chunk size " + chunkSize);
       ChunkAssembler assembler = new ChunkAssembler(1 << 20);
-      Optional<byte[]> result = Optional.empty();
+      Optional<ByteString> result = Optional.empty();
       for (int i = 0; i < fromFloats.chunkCount(); i++) {
         assertEquals(fromBytes.chunk(i), fromFloats.chunk(i), "chunk " + i + " of size " + chunkSize);
         result = assembler.accept(fromFloats.chunk(i));

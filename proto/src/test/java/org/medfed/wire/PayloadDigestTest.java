@@ -25,8 +25,8 @@ class PayloadDigestTest {
     return bytes;
   }
 
-  private static Optional<byte[]> feed(ChunkAssembler assembler, Chunk... chunks) {
-    Optional<byte[]> result = Optional.empty();
+  private static Optional<ByteString> feed(ChunkAssembler assembler, Chunk... chunks) {
+    Optional<ByteString> result = Optional.empty();
     for (Chunk chunk : chunks) {
       result = assembler.accept(chunk);
     }
@@ -105,9 +105,9 @@ class PayloadDigestTest {
 
     // The resumed stream comes from a sender that cut the same bytes again, as a restarted one would.
     ChunkedPayload again = new ChunkedPayload(data.clone(), 1_000);
-    Optional<byte[]> result = feed(assembler, again.chunk(2), again.chunk(3), again.chunk(4));
+    Optional<ByteString> result = feed(assembler, again.chunk(2), again.chunk(3), again.chunk(4));
 
-    assertArrayEquals(data, result.orElseThrow());
+    assertArrayEquals(data, result.orElseThrow().toByteArray());
   }
 
   /**
@@ -183,6 +183,6 @@ class PayloadDigestTest {
     ChunkedPayload empty = new ChunkedPayload(new byte[0], 1_000);
 
     assertEquals(1, empty.chunkCount());
-    assertArrayEquals(new byte[0], new ChunkAssembler(10).accept(empty.chunk(0)).orElseThrow());
+    assertArrayEquals(new byte[0], new ChunkAssembler(10).accept(empty.chunk(0)).orElseThrow().toByteArray());
   }
 }

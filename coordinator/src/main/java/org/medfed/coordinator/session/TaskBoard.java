@@ -1,6 +1,6 @@
 package org.medfed.coordinator.session;
 
-import java.nio.ByteBuffer;
+import com.google.protobuf.ByteString;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
@@ -183,7 +183,7 @@ public final class TaskBoard {
           + header.getTaskId() + "' is not open for an update: it was not issued to a selected node, or its "
           + "round has moved on; the update was not aggregated"));
     }
-    Optional<byte[]> payload;
+    Optional<ByteString> payload;
     synchronized (task) {
       if (task.upload == null || chunk.getIndex() == 0) {
         task.upload = new ChunkAssembler(maxUploadBytes);
@@ -208,8 +208,8 @@ public final class TaskBoard {
     if (task.isSecure()) {
       return acceptMasked(task, payload.get(), digest);
     }
-    Optional<String> problem = payload.get().length % Float.BYTES != 0
-        ? Optional.of("payload of " + payload.get().length + " bytes is not a float32 vector")
+    Optional<String> problem = payload.get().size() % Float.BYTES != 0
+        ? Optional.of("payload of " + payload.get().size() + " bytes is not a float32 vector")
         : Optional.empty();
     float[] update = problem.isPresent() ? new float[0] : Tensors.fromBytes(payload.get());
     if (problem.isEmpty()) {
@@ -228,15 +228,15 @@ public final class TaskBoard {
     return new UploadStep.Accepted(digest);
   }
 
-  private UploadStep acceptMasked(Issued task, byte[] payload, byte[] digest) {
-    if (payload.length != task.maskedLength * Integer.BYTES) {
-      String problem = "masked update has " + payload.length + " bytes, expected " + task.maskedLength * Integer.BYTES;
+  private UploadStep acceptMasked(Issued task, ByteString payload, byte[] digest) {
+    if (payload.size() != task.maskedLength * Integer.BYTES) {
+      String problem = "masked update has " + payload.size() + " bytes, expected " + task.maskedLength * Integer.BYTES;
       task.result.complete(new TaskResult.Rejected(problem));
       onRejected.run();
       return new UploadStep.Refused(io.grpc.Status.INVALID_ARGUMENT.withDescription(
           "masked update for task '" + task.taskId + "' rejected: " + problem));
     }
-    task.result.complete(new TaskResult.Masked(ByteBuffer.wrap(payload)));
+    task.result.complete(new TaskResult.Masked(payload.asReadOnlyByteBuffer()));
     return new UploadStep.Accepted(digest);
   }
 

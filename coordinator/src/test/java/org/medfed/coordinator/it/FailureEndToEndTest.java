@@ -359,7 +359,7 @@ class FailureEndToEndTest {
       Status status = closed.get(10, TimeUnit.SECONDS);
 
       assertEquals(Status.Code.FAILED_PRECONDITION, status.getCode());
-      assertEquals("protocol version 99 is not supported; this coordinator supports versions [3]; install an "
+      assertEquals("protocol version 99 is not supported; this coordinator supports versions [4]; install an "
           + "agent release that speaks one of them", status.getDescription());
     }
   }
