@@ -1,9 +1,8 @@
 package org.medfed.wire;
 
 import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import java.security.MessageDigest;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Optional;
 import org.medfed.proto.v1.Chunk;
 
@@ -15,9 +14,10 @@ import org.medfed.proto.v1.Chunk;
  * before it stay verified and still count in the payload digest. Not thread-safe: one assembler
  * belongs to one transfer.
  *
- * <p>Chunks are hashed in the buffers they arrived in and kept there: the payload is handed over as
- * those chunks joined ({@link ByteString#copyFrom(Iterable)} joins without copying), never copied into
- * one array here, so a receiver's one copy is the one into what it decodes the payload to.
+ * <p>Each chunk is hashed in the buffer it arrived in, then copied once into the payload's array.
+ * Keeping the chunks instead (and joining them without a copy) raised the receiving JVM's peak heap
+ * 2.6-fold at 100M parameters, likely because a 1 MiB chunk is a humongous object in G1 and each held
+ * one takes a region twice its size (docs/benchmarks.md, 2026-12-04 evening).
  */
 public final class ChunkAssembler {
   /** The largest array the JVM allocates: one transfer holds at most this, about 536M float32 values. */
@@ -25,8 +25,9 @@ public final class ChunkAssembler {
 
   private final long maxBytes;
   private PayloadDigest digest;
-  private List<ByteString> held;
+  private byte[] buffer;
   private long totalLength;
+  private int written;
   private ByteString expectedDigest;
   private int chunkSize;
   private int expectedCount = -1;
@@ -48,7 +49,8 @@ public final class ChunkAssembler {
   /**
    * Accepts the next chunk.
    *
-   * @return the whole payload once the last chunk arrived and the payload digest matched
+   * @return the whole payload once the last chunk arrived and the payload digest matched: a view of
+   *     the array this assembler filled, which nothing writes afterwards
    * @throws CorruptChunkException if the chunk's data does not match its hash; resend it
    * @throws TransferException if the chunk does not belong to this transfer or the payload's
    *     digest does not match; the transfer must start over
@@ -78,8 +80,9 @@ public final class ChunkAssembler {
       throw new TransferException("chunk " + chunk.getIndex() + " carries " + data.size() + " bytes, but a payload of "
           + totalLength + " bytes in chunks of " + chunkSize + " bytes has " + length + " there");
     }
-    // A ByteString never changes, so the chunk is kept as it is; a damaged one was never added.
-    held.add(data);
+    // Only verified bytes are copied in; a damaged chunk never was, so its resend goes to the same place.
+    data.copyTo(buffer, written);
+    written += length;
     digest.add(sha256);
     nextIndex++;
     if (!isComplete()) {
@@ -90,9 +93,7 @@ public final class ChunkAssembler {
           + Digests.shortHex(expectedDigest.toByteArray()) + ": each chunk matched its own SHA-256, so a chunk was"
           + " replaced or the sender announced another payload; start the transfer over");
     }
-    ByteString payload = ByteString.copyFrom(held);
-    held = List.of();
-    return Optional.of(payload);
+    return Optional.of(UnsafeByteOperations.unsafeWrap(buffer));
   }
 
   private void begin(Chunk chunk) {
@@ -125,7 +126,7 @@ public final class ChunkAssembler {
     chunkSize = chunk.getChunkSize();
     expectedDigest = chunk.getPayloadDigest();
     expectedCount = count;
-    held = new ArrayList<>(count);
+    buffer = new byte[(int) totalLength];
     digest = new PayloadDigest(totalLength, chunkSize, count);
   }
 
