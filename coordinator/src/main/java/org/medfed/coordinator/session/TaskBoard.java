@@ -236,7 +236,7 @@ public final class TaskBoard {
       return new UploadStep.Refused(io.grpc.Status.INVALID_ARGUMENT.withDescription(
           "masked update for task '" + task.taskId + "' rejected: " + problem));
     }
-    task.result.complete(new TaskResult.Masked(payload.asReadOnlyByteBuffer()));
+    task.result.complete(new TaskResult.Masked(payload.asReadOnlyByteBuffer().slice()));
     return new UploadStep.Accepted(digest);
   }
 

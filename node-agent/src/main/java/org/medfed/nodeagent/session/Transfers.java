@@ -64,7 +64,7 @@ final class Transfers {
     }
   }
 
-  /** The model's bytes as they arrived, in the chunks' own buffers (decode them with {@code Tensors.fromBytes}). */
+  /** The model's bytes, a view of the array they were assembled in (decode them with {@code Tensors.fromBytes}). */
   ByteString download(String modelId, Deadline deadline) {
     ChunkAssembler assembler = new ChunkAssembler(maxModelBytes);
     for (int attempt = 1; ; attempt++) {
