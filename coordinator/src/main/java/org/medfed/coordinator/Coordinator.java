@@ -41,6 +41,7 @@ import org.medfed.coordinator.store.NodeStore;
 import org.medfed.coordinator.store.StorageMonitor;
 import org.medfed.proto.v1.AdminServiceGrpc;
 import org.medfed.proto.v1.FederationServiceGrpc;
+import org.medfed.proto.v1.UpdateUploadMessage;
 import org.medfed.secagg.protocol.WarmUp;
 import org.medfed.telemetry.OpsEndpoint;
 import org.medfed.telemetry.WireBytes;
@@ -52,6 +53,7 @@ import org.medfed.trust.tls.PeerAuthorization;
 import org.medfed.trust.tls.SecurityEvents;
 import org.medfed.trust.tls.Tls;
 import org.medfed.trust.tls.TlsFiles;
+import org.medfed.wire.AliasingMarshaller;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -285,8 +287,11 @@ public final class Coordinator implements AutoCloseable {
     if (!resumed.isEmpty()) {
       log.info("resuming {} job(s) that were running when the coordinator stopped: {}", resumed.size(), resumed);
     }
-    services.addService(ServerInterceptors.intercept(new FederationService(nodes, tasks, models, approvals, config.allowedNodes(),
-        config.heartbeatInterval().toMillis()), FederationService.UPLOAD_TASK_HEADER));
+    // Uploaded chunks are parsed as views of the received bytes, not copied out of them again.
+    services.addService(ServerInterceptors.intercept(AliasingMarshaller.requests(new FederationService(nodes, tasks,
+        models, approvals, config.allowedNodes(), config.heartbeatInterval().toMillis()).bindService(),
+        FederationServiceGrpc.getUploadUpdateMethod(), UpdateUploadMessage.getDefaultInstance()),
+        FederationService.UPLOAD_TASK_HEADER));
     services.addService(new AdminService(jobs, directory, checkpoints, approvals, audit));
     Leadership lease = leadership;
     http.ifPresent(endpoint -> new Dashboard(jobs, directory, approvals, storage, lease::activeHolder).mount(endpoint));

@@ -5,8 +5,7 @@ import com.google.protobuf.UnsafeByteOperations;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
-import java.security.MessageDigest;
-import java.util.Arrays;
+import java.util.stream.IntStream;
 import org.medfed.proto.v1.Chunk;
 
 /**
@@ -14,7 +13,8 @@ import org.medfed.proto.v1.Chunk;
  * bounds a model's size. It keeps what it is given, never a copy: bytes it now owns, or a read-only
  * view of float32 values that it encodes chunk by chunk as they are sent (the wire form of {@link
  * Tensors}), so a published 400 MB model costs no second 400 MB. Every digest is computed once,
- * however many hospitals download the payload.
+ * however many hospitals download the payload: each chunk's SHA-256 and the payload's {@link
+ * PayloadDigest} over them.
  */
 public final class ChunkedPayload {
   /** 1 MiB: well under gRPC's default 4 MiB message limit, large enough to keep overhead tiny. */
@@ -29,7 +29,7 @@ public final class ChunkedPayload {
 
   private final Content content;
   private final int chunkSize;
-  private final ByteString payloadSha256;
+  private final ByteString payloadDigest;
   private final ByteString[] chunkSha256;
 
   /** @param data the payload, which this object now owns: the caller must not change it afterwards */
@@ -88,30 +88,30 @@ public final class ChunkedPayload {
     this.content = content;
     this.chunkSize = chunkSize;
     this.chunkSha256 = new ByteString[chunkCount()];
-    MessageDigest whole = Digests.newSha256();
-    MessageDigest chunk = Digests.newSha256();
-    for (int i = 0; i < chunkSha256.length; i++) {
-      ByteString data = slice(i);
-      for (ByteBuffer part : data.asReadOnlyByteBufferList()) {
-        chunk.update(part.duplicate());
-        whole.update(part.duplicate());
-      }
-      chunkSha256[i] = UnsafeByteOperations.unsafeWrap(chunk.digest());
+    // Each byte is hashed once, for its chunk; the payload's digest is over the chunk digests, so the
+    // chunks hash side by side on whatever cores are free.
+    IntStream.range(0, chunkSha256.length).parallel().forEach(i -> {
+      chunkSha256[i] = UnsafeByteOperations.unsafeWrap(Digests.sha256(slice(i)));
+    });
+    PayloadDigest digest = new PayloadDigest(content.length(), chunkSize, chunkSha256.length);
+    for (ByteString each : chunkSha256) {
+      digest.add(each.toByteArray());
     }
-    this.payloadSha256 = UnsafeByteOperations.unsafeWrap(whole.digest());
+    this.payloadDigest = UnsafeByteOperations.unsafeWrap(digest.finish());
   }
 
   /** An empty payload still travels as one (empty) chunk so that the receiver learns its digest. */
   public int chunkCount() {
-    return Math.max(1, (content.length() + chunkSize - 1) / chunkSize);
+    return PayloadDigest.chunkCount(content.length(), chunkSize);
   }
 
   public long totalLength() {
     return content.length();
   }
 
-  public byte[] sha256() {
-    return payloadSha256.toByteArray();
+  /** The payload's {@link PayloadDigest}, the name its receiver checks it by. */
+  public byte[] digest() {
+    return payloadDigest.toByteArray();
   }
 
   public Chunk chunk(int index) {
@@ -123,7 +123,8 @@ public final class ChunkedPayload {
         .setIndex(index)
         .setCount(chunkCount())
         .setTotalLength(content.length())
-        .setPayloadSha256(payloadSha256)
+        .setChunkSize(chunkSize)
+        .setPayloadDigest(payloadDigest)
         .setChunkSha256(chunkSha256[index])
         .setData(slice(index))
         .build();
@@ -131,16 +132,12 @@ public final class ChunkedPayload {
 
   private ByteString slice(int index) {
     int from = index * chunkSize;
-    return content.slice(from, Math.min(chunkSize, content.length() - from));
+    return content.slice(from, PayloadDigest.chunkLength(content.length(), chunkSize, index));
   }
 
   @Override
   public String toString() {
-    return "ChunkedPayload[" + content.length() + " bytes, " + chunkCount() + " chunks, sha256="
-        + Digests.shortHex(payloadSha256.toByteArray()) + "]";
-  }
-
-  static boolean sameDigest(ByteString a, byte[] b) {
-    return Arrays.equals(a.toByteArray(), b);
+    return "ChunkedPayload[" + content.length() + " bytes, " + chunkCount() + " chunks, digest="
+        + Digests.shortHex(payloadDigest.toByteArray()) + "]";
   }
 }

@@ -1,5 +1,7 @@
 package org.medfed.wire;
 
+import com.google.protobuf.ByteString;
+import java.nio.ByteBuffer;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
@@ -15,6 +17,15 @@ public final class Digests {
   public static byte[] sha256(byte[] data, int offset, int length) {
     MessageDigest digest = newSha256();
     digest.update(data, offset, length);
+    return digest.digest();
+  }
+
+  /** Hashed in the buffers the bytes already are in, without gathering them into one array. */
+  public static byte[] sha256(ByteString data) {
+    MessageDigest digest = newSha256();
+    for (ByteBuffer part : data.asReadOnlyByteBufferList()) {
+      digest.update(part);
+    }
     return digest.digest();
   }
 

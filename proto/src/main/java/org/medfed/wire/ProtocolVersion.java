@@ -22,6 +22,13 @@ import java.util.List;
  * before by its number on the session instead of its SHA-256, round keys carry no fingerprint, an
  * unmask request carries t − 1 signatures (not the recipient's own), and revealed shares travel packed
  * in the request's order. A version-3 agent would fail on every one of these: it is refused at hello.
+ *
+ * <p>Also in 4 (issue 16 item 3, the same release): a chunked transfer names its payload by
+ * {@link PayloadDigest}, a hash list over the chunks' SHA-256s (Chunk.payload_digest, with
+ * Chunk.chunk_size), instead of a plain SHA-256 of the whole payload (Chunk.payload_sha256, now
+ * reserved), so each byte is hashed once at each end. A version-3 agent's transfers would carry no
+ * payload digest and expect the old one: it is refused at hello, and a receiver given such a chunk
+ * says so ({@link ChunkAssembler}).
  */
 public final class ProtocolVersion {
   public static final int CURRENT = 4;

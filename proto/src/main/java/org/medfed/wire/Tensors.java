@@ -1,7 +1,10 @@
 package org.medfed.wire;
 
+import com.google.protobuf.ByteString;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.util.List;
 
 /** Encodes flat parameter vectors as little-endian float32 bytes, the wire format for every tensor. */
 public final class Tensors {
@@ -23,6 +26,24 @@ public final class Tensors {
     }
     float[] values = new float[bytes.length / Float.BYTES];
     ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(values);
+    return values;
+  }
+
+  /**
+   * Decodes straight from the buffers the bytes are in (a received payload's chunks), one copy.
+   *
+   * @throws IllegalArgumentException if the length is not a whole number of float32 values
+   */
+  public static float[] fromBytes(ByteString bytes) {
+    List<ByteBuffer> parts = bytes.asReadOnlyByteBufferList();
+    if (bytes.size() % Float.BYTES != 0 || parts.stream().anyMatch(part -> part.remaining() % Float.BYTES != 0)) {
+      return fromBytes(bytes.toByteArray());  // a value split between two parts; or refused there
+    }
+    float[] values = new float[bytes.size() / Float.BYTES];
+    FloatBuffer out = FloatBuffer.wrap(values);
+    for (ByteBuffer part : parts) {
+      out.put(part.order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer());
+    }
     return values;
   }
 

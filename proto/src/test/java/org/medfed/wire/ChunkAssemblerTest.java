@@ -25,13 +25,13 @@ class ChunkAssemblerTest {
     ChunkedPayload payload = new ChunkedPayload(data, 1000);
     ChunkAssembler assembler = new ChunkAssembler(1 << 20);
 
-    Optional<byte[]> result = Optional.empty();
+    Optional<ByteString> result = Optional.empty();
     for (int i = 0; i < payload.chunkCount(); i++) {
       result = assembler.accept(payload.chunk(i));
     }
 
     assertEquals(11, payload.chunkCount());
-    assertArrayEquals(data, result.orElseThrow());
+    assertArrayEquals(data, result.orElseThrow().toByteArray());
   }
 
   @Test
@@ -51,11 +51,11 @@ class ChunkAssemblerTest {
 
     assertEquals(2, e.index());
     assertEquals(2, assembler.nextIndex());
-    Optional<byte[]> result = Optional.empty();
+    Optional<ByteString> result = Optional.empty();
     for (int i = 2; i < payload.chunkCount(); i++) {
       result = assembler.accept(payload.chunk(i));
     }
-    assertArrayEquals(data, result.orElseThrow());
+    assertArrayEquals(data, result.orElseThrow().toByteArray());
   }
 
   @Test
@@ -67,7 +67,7 @@ class ChunkAssemblerTest {
     byte[] flipped = good.getData().toByteArray();
     flipped[0] ^= 1;
 
-    Optional<byte[]> result = Optional.empty();
+    Optional<ByteString> result = Optional.empty();
     for (int i = 0; i < payload.chunkCount(); i++) {
       if (i == 1500) {
         Chunk corrupt = good.toBuilder().setData(ByteString.copyFrom(flipped)).build();
@@ -77,7 +77,7 @@ class ChunkAssemblerTest {
     }
 
     assertEquals(3001, payload.chunkCount());
-    assertArrayEquals(data, result.orElseThrow());
+    assertArrayEquals(data, result.orElseThrow().toByteArray());
   }
 
   @Test
@@ -103,7 +103,7 @@ class ChunkAssemblerTest {
     assertTrue(e.getMessage().contains("larger than one transfer can hold"), e.getMessage());
   }
 
-  /** Each chunk passes its own check, yet one was swapped: only the whole payload's digest, fed chunk by chunk, sees it. */
+  /** Each chunk passes its own check, yet one was swapped: only the payload digest over the chunk digests sees it. */
   @Test
   void accept_swappedChunkWithItsOwnValidDigest_failsTheWholePayloadCheck() {
     ChunkedPayload payload = new ChunkedPayload(randomBytes(3000), 1000);
@@ -118,7 +118,7 @@ class ChunkAssemblerTest {
     ChunkAssembler.TransferException e =
         assertThrows(ChunkAssembler.TransferException.class, () -> assembler.accept(payload.chunk(2)));
 
-    assertTrue(e.getMessage().contains("does not match its SHA-256"), e.getMessage());
+    assertTrue(e.getMessage().contains("does not match its digest"), e.getMessage());
   }
 
   /** A published model is encoded chunk by chunk; chunk edges that split a float must not show on the wire. */
@@ -133,9 +133,9 @@ class ChunkAssemblerTest {
     for (int chunkSize : new int[] {1_001, 1_024, 4, 3, 20_000}) {
       ChunkedPayload fromFloats = ChunkedPayload.ofFloats(FloatBuffer.wrap(values).asReadOnlyBuffer(), chunkSize);
       ChunkedPayload fromBytes = new ChunkedPayload(encoded, chunkSize);
-      assertArrayEquals(fromBytes.sha256(), fromFloats.sha256(), "chunk size " + chunkSize);
+      assertArrayEquals(fromBytes.digest(), fromFloats.digest(), "chunk size " + chunkSize);
       ChunkAssembler assembler = new ChunkAssembler(1 << 20);
-      Optional<byte[]> result = Optional.empty();
+      Optional<ByteString> result = Optional.empty();
       for (int i = 0; i < fromFloats.chunkCount(); i++) {
         assertEquals(fromBytes.chunk(i), fromFloats.chunk(i), "chunk " + i + " of size " + chunkSize);
         result = assembler.accept(fromFloats.chunk(i));

@@ -1,5 +1,6 @@
 package org.medfed.coordinator.cli;
 
+import com.google.protobuf.ByteString;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.time.Duration;
@@ -55,9 +56,9 @@ final class ModelDownload {
       int before = assembler.nextIndex();
       String failure;
       try {
-        Optional<byte[]> whole = attempt(jobId, round, assembler);
+        Optional<ByteString> whole = attempt(jobId, round, assembler);
         if (whole.isPresent()) {
-          return whole.get();
+          return whole.get().toByteArray();
         }
         failure = "the stream ended before the last chunk (" + assembler.nextIndex() + " received so far)";
       } catch (ChunkAssembler.CorruptChunkException e) {
@@ -85,11 +86,11 @@ final class ModelDownload {
     }
   }
 
-  private Optional<byte[]> attempt(String jobId, int round, ChunkAssembler assembler) {
+  private Optional<ByteString> attempt(String jobId, int round, ChunkAssembler assembler) {
     Iterator<Chunk> chunks = admin.withDeadlineAfter(10, TimeUnit.MINUTES).downloadModel(AdminModelRequest
         .newBuilder().setJobId(jobId).setRound(round).setStartChunk(assembler.nextIndex()).build());
     while (chunks.hasNext()) {
-      Optional<byte[]> whole = assembler.accept(chunks.next());
+      Optional<ByteString> whole = assembler.accept(chunks.next());
       if (whole.isPresent()) {
         return whole;
       }

@@ -274,7 +274,7 @@ public final class FederationService extends FederationServiceGrpc.FederationSer
         if (step instanceof TaskBoard.UploadStep.Accepted accepted) {
           finished = true;
           responses.onNext(UploadReceipt.newBuilder().setTaskId(header.getTaskId())
-              .setSha256(com.google.protobuf.ByteString.copyFrom(accepted.sha256())).build());
+              .setPayloadDigest(com.google.protobuf.ByteString.copyFrom(accepted.payloadDigest())).build());
           responses.onCompleted();
         } else if (step instanceof TaskBoard.UploadStep.Refused refused) {
           log.warn("{}", refused.status().getDescription());

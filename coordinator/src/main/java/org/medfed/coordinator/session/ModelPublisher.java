@@ -30,7 +30,7 @@ public final class ModelPublisher {
    */
   public String publish(String jobId, int round, String purpose, FloatBuffer parameters) {
     ChunkedPayload payload = ChunkedPayload.ofFloats(parameters, chunkSize);
-    String id = jobId + "/r" + round + "/" + purpose + "/" + Digests.shortHex(payload.sha256());
+    String id = jobId + "/r" + round + "/" + purpose + "/" + Digests.shortHex(payload.digest());
     models.put(id, payload);
     return id;
   }

@@ -1,6 +1,6 @@
 package org.medfed.coordinator.session;
 
-import java.nio.ByteBuffer;
+import com.google.protobuf.ByteString;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
@@ -152,7 +152,7 @@ public final class TaskBoard {
   sealed interface UploadStep {
     record NeedMore() implements UploadStep {}
 
-    record Accepted(byte[] sha256) implements UploadStep {}
+    record Accepted(byte[] payloadDigest) implements UploadStep {}
 
     /** The whole update was refused and will not be aggregated. */
     record Refused(io.grpc.Status status) implements UploadStep {}
@@ -183,7 +183,7 @@ public final class TaskBoard {
           + header.getTaskId() + "' is not open for an update: it was not issued to a selected node, or its "
           + "round has moved on; the update was not aggregated"));
     }
-    Optional<byte[]> payload;
+    Optional<ByteString> payload;
     synchronized (task) {
       if (task.upload == null || chunk.getIndex() == 0) {
         task.upload = new ChunkAssembler(maxUploadBytes);
@@ -204,12 +204,12 @@ public final class TaskBoard {
     synchronized (task) {
       task.upload = null;  // the payload is whole: the assembler's buffer is no longer needed
     }
-    byte[] sha256 = chunk.getPayloadSha256().toByteArray();
+    byte[] digest = chunk.getPayloadDigest().toByteArray();
     if (task.isSecure()) {
-      return acceptMasked(task, payload.get(), sha256);
+      return acceptMasked(task, payload.get(), digest);
     }
-    Optional<String> problem = payload.get().length % Float.BYTES != 0
-        ? Optional.of("payload of " + payload.get().length + " bytes is not a float32 vector")
+    Optional<String> problem = payload.get().size() % Float.BYTES != 0
+        ? Optional.of("payload of " + payload.get().size() + " bytes is not a float32 vector")
         : Optional.empty();
     float[] update = problem.isPresent() ? new float[0] : Tensors.fromBytes(payload.get());
     if (problem.isEmpty()) {
@@ -225,19 +225,19 @@ public final class TaskBoard {
           "update for task '" + task.taskId + "' rejected and not aggregated: " + problem.get()));
     }
     task.result.complete(new TaskResult.Trained(update, header.getNumSamples(), header.getMetricsMap()));
-    return new UploadStep.Accepted(sha256);
+    return new UploadStep.Accepted(digest);
   }
 
-  private UploadStep acceptMasked(Issued task, byte[] payload, byte[] sha256) {
-    if (payload.length != task.maskedLength * Integer.BYTES) {
-      String problem = "masked update has " + payload.length + " bytes, expected " + task.maskedLength * Integer.BYTES;
+  private UploadStep acceptMasked(Issued task, ByteString payload, byte[] digest) {
+    if (payload.size() != task.maskedLength * Integer.BYTES) {
+      String problem = "masked update has " + payload.size() + " bytes, expected " + task.maskedLength * Integer.BYTES;
       task.result.complete(new TaskResult.Rejected(problem));
       onRejected.run();
       return new UploadStep.Refused(io.grpc.Status.INVALID_ARGUMENT.withDescription(
           "masked update for task '" + task.taskId + "' rejected: " + problem));
     }
-    task.result.complete(new TaskResult.Masked(ByteBuffer.wrap(payload)));
-    return new UploadStep.Accepted(sha256);
+    task.result.complete(new TaskResult.Masked(payload.asReadOnlyByteBuffer().slice()));
+    return new UploadStep.Accepted(digest);
   }
 
   int openCount() {

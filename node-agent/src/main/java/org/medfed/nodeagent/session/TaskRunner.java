@@ -308,8 +308,8 @@ final class TaskRunner {
         update.numSamples(), update.metrics(), deadline);
     // Accepted: the coordinator holds this round's control-variate change, so the hospital moves on too.
     update.keep().run();
-    log.info("job {} round {}: update sha256={} uploaded", task.getJobId(), task.getRound(),
-        Digests.shortHex(receipt.getSha256().toByteArray()));
+    log.info("job {} round {}: update digest={} uploaded", task.getJobId(), task.getRound(),
+        Digests.shortHex(receipt.getPayloadDigest().toByteArray()));
     logCpu(task, false, cpu);
     return update.global();
   }

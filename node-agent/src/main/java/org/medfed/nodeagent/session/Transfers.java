@@ -1,13 +1,18 @@
 package org.medfed.nodeagent.session;
 
+import com.google.protobuf.ByteString;
+import io.grpc.CallOptions;
 import io.grpc.Context;
 import io.grpc.Deadline;
 import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientCalls;
 import io.grpc.stub.ClientResponseObserver;
 import io.grpc.stub.MetadataUtils;
+import java.security.MessageDigest;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.Optional;
@@ -21,8 +26,10 @@ import org.medfed.proto.v1.ModelDownloadRequest;
 import org.medfed.proto.v1.UpdateUploadMessage;
 import org.medfed.proto.v1.UploadHeader;
 import org.medfed.proto.v1.UploadReceipt;
+import org.medfed.wire.AliasingMarshaller;
 import org.medfed.wire.ChunkAssembler;
 import org.medfed.wire.ChunkedPayload;
+import org.medfed.wire.Digests;
 import org.medfed.wire.TransferKeys;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,14 +42,18 @@ final class Transfers {
   private static final Logger log = LoggerFactory.getLogger(Transfers.class);
   static final int MAX_ATTEMPTS = 5;
 
+  /** Downloaded chunks are parsed as views of the received bytes, not copied out of them again. */
+  private static final MethodDescriptor<ModelDownloadRequest, Chunk> DOWNLOAD =
+      AliasingMarshaller.responses(FederationServiceGrpc.getDownloadModelMethod(), Chunk.getDefaultInstance());
+
+  private final io.grpc.Channel channel;
   private final FederationServiceGrpc.FederationServiceStub async;
-  private final FederationServiceGrpc.FederationServiceBlockingStub blocking;
   private final long maxModelBytes;
   private volatile int chunkSize = ChunkedPayload.DEFAULT_CHUNK_SIZE;
 
   Transfers(io.grpc.Channel channel, long maxModelBytes) {
     this.async = FederationServiceGrpc.newStub(channel);
-    this.blocking = FederationServiceGrpc.newBlockingStub(channel);
+    this.channel = channel;
     this.maxModelBytes = maxModelBytes;
   }
 
@@ -53,17 +64,19 @@ final class Transfers {
     }
   }
 
-  byte[] download(String modelId, Deadline deadline) {
+  /** The model's bytes, a view of the array they were assembled in (decode them with {@code Tensors.fromBytes}). */
+  ByteString download(String modelId, Deadline deadline) {
     ChunkAssembler assembler = new ChunkAssembler(maxModelBytes);
     for (int attempt = 1; ; attempt++) {
       int from = assembler.nextIndex();
       try (Context.CancellableContext context = Context.current().withCancellation()) {
         Context previous = context.attach();
         try {
-          Iterator<Chunk> chunks = blocking.withDeadline(deadline).downloadModel(
+          Iterator<Chunk> chunks = ClientCalls.blockingServerStreamingCall(channel, DOWNLOAD,
+              CallOptions.DEFAULT.withDeadline(deadline),
               ModelDownloadRequest.newBuilder().setModelId(modelId).setStartChunk(from).build());
           while (chunks.hasNext()) {
-            Optional<byte[]> payload = assembler.accept(chunks.next());
+            Optional<ByteString> payload = assembler.accept(chunks.next());
             if (payload.isPresent()) {
               return payload.get();
             }
@@ -91,7 +104,7 @@ final class Transfers {
       UploadHeader header = UploadHeader.newBuilder().setTaskId(taskId).setResumeFrom(from)
           .setNumSamples(numSamples).putAllMetrics(metrics).build();
       try {
-        return uploadOnce(payload, header, deadline);
+        return confirmed(uploadOnce(payload, header, deadline), payload);
       } catch (StatusRuntimeException e) {
         Status.Code code = e.getStatus().getCode();
         Metadata trailers = e.getTrailers();
@@ -104,6 +117,16 @@ final class Transfers {
         retryOrThrow(attempt, "upload for task " + taskId, e.getStatus().getDescription(), e);
       }
     }
+  }
+
+  /** The coordinator's receipt names the payload it verified: it must be the one sent. */
+  private static UploadReceipt confirmed(UploadReceipt receipt, ChunkedPayload sent) {
+    if (!MessageDigest.isEqual(receipt.getPayloadDigest().toByteArray(), sent.digest())) {
+      throw Status.DATA_LOSS.withDescription("the coordinator acknowledged task " + receipt.getTaskId()
+          + "'s update as payload " + Digests.shortHex(receipt.getPayloadDigest().toByteArray()) + " but this agent sent "
+          + Digests.shortHex(sent.digest()) + "; the coordinator and agent releases may differ").asRuntimeException();
+    }
+    return receipt;
   }
 
   /** Headers naming the upload's task, so the coordinator can hold it back before reading any of it. */
