@@ -202,6 +202,6 @@ final class JobRunner implements Runnable {
   }
 
   private static String sha256(GlobalModel model) {
-    return Digests.hex(Digests.sha256(Tensors.toBytes(model.parameters())));
+    return Digests.hex(Tensors.sha256(model.parameterView()));
   }
 }
