@@ -32,7 +32,9 @@ final class CoordinatorChild implements AutoCloseable {
         "data_dir: " + work.resolve("coordinator-data"), "http: false", "tls:",
         "  certificate: " + kit.resolve("coordinator.crt"), "  private_key: " + kit.resolve("coordinator.key"),
         "  ca: " + kit.resolve("ca.crt"), "  revocation_list: " + kit.resolve("revoked.crl"),
-        chunkKib.map(kib -> "chunk_size_kib: " + kib).orElse(""), ""));
+        // A loaded machine, or a heap dump taken to see what the heap holds, can pause the coordinator
+        // past the default 10 s lease; it would then stop driving the job as if a stand-by had taken over.
+        "lease_ttl_seconds: 120", chunkKib.map(kib -> "chunk_size_kib: " + kib).orElse(""), ""));
     gcLog = work.resolve("coordinator-gc.log");
     Path log = work.resolve("coordinator.log");
     ProcessBuilder builder = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"),
