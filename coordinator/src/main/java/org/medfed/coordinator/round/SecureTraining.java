@@ -257,12 +257,15 @@ final class SecureTraining {
           dropped, "unmasking");
       finished.addAll(unmasked.keySet());
       clock.lap("unmask shares");
-      List<Messages.UnmaskResponse> responses = new ArrayList<>();
-      unmasked.forEach((node, m) -> responses.add(new Messages.UnmaskResponse(ids.get(node),
-          m.getSecaggUnmask().getSelfMaskSharesMap().entrySet().stream().collect(
-              Collectors.toMap(Map.Entry::getKey, e -> e.getValue().toByteArray())),
-          m.getSecaggUnmask().getKeySharesMap().entrySet().stream().collect(
-              Collectors.toMap(Map.Entry::getKey, e -> e.getValue().toByteArray())))));
+      List<Messages.UnmaskResponse> responses = cpu.time(UnmaskingStep.UNMASK, () -> {
+        List<Messages.UnmaskResponse> decoded = new ArrayList<>();
+        unmasked.forEach((node, m) -> decoded.add(new Messages.UnmaskResponse(ids.get(node),
+            m.getSecaggUnmask().getSelfMaskSharesMap().entrySet().stream().collect(
+                Collectors.toMap(Map.Entry::getKey, e -> e.getValue().toByteArray())),
+            m.getSecaggUnmask().getKeySharesMap().entrySet().stream().collect(
+                Collectors.toMap(Map.Entry::getKey, e -> e.getValue().toByteArray())))));
+        return decoded;
+      });
       Means means = unmaskedMeans(server, responses, quantizer.sumDecoder(survivors.size()), layout, cpu);
       clock.lap("unmasking");
       log.info("job {} round {}: secure aggregation stage times {}", job.id(), round, clock);
