@@ -38,7 +38,8 @@ public final class Digests {
     return hex(digest).substring(0, Math.min(16, digest.length * 2));
   }
 
-  static MessageDigest newSha256() {
+  /** A fresh SHA-256, for a digest fed piece by piece. */
+  public static MessageDigest newSha256() {
     try {
       return MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {

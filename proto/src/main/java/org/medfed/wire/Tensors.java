@@ -1,14 +1,55 @@
 package org.medfed.wire;
 
 import com.google.protobuf.ByteString;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import java.security.MessageDigest;
 import java.util.List;
 
 /** Encodes flat parameter vectors as little-endian float32 bytes, the wire format for every tensor. */
 public final class Tensors {
+  /** How many bytes {@link #encodeInPieces} encodes at a time: small next to any model worth streaming. */
+  static final int PIECE_BYTES = 64 * 1024;
+
   private Tensors() {}
+
+  /** Receives the encoded bytes piece by piece; a piece's buffer is reused once {@link #accept} returns. */
+  @FunctionalInterface
+  public interface Pieces {
+    void accept(ByteBuffer piece) throws IOException;
+  }
+
+  /**
+   * The bytes {@link #toBytes} would give for {@code values}' remaining floats, in order, through one
+   * reused buffer of {@value #PIECE_BYTES} bytes: a model of hundreds of MB is written or hashed
+   * without a byte array of its size. {@code values} itself is left as it was.
+   */
+  public static void encodeInPieces(FloatBuffer values, Pieces sink) throws IOException {
+    FloatBuffer view = values.duplicate();
+    ByteBuffer piece = ByteBuffer.allocate(Math.min(PIECE_BYTES, Math.max(Float.BYTES, view.remaining() * Float.BYTES)))
+        .order(ByteOrder.LITTLE_ENDIAN);
+    while (view.hasRemaining()) {
+      int count = Math.min(view.remaining(), piece.capacity() / Float.BYTES);
+      piece.clear();
+      piece.asFloatBuffer().put(view.slice().limit(count));
+      view.position(view.position() + count);
+      piece.limit(count * Float.BYTES);
+      sink.accept(piece);
+    }
+  }
+
+  /** The SHA-256 of {@link #toBytes}{@code (values)}, without that array. */
+  public static byte[] sha256(FloatBuffer values) {
+    MessageDigest digest = Digests.newSha256();
+    try {
+      encodeInPieces(values, digest::update);
+    } catch (IOException e) {
+      throw new IllegalStateException("a digest does no I/O", e);
+    }
+    return digest.digest();
+  }
 
   public static byte[] toBytes(float[] values) {
     ByteBuffer buffer = ByteBuffer.allocate(values.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);

@@ -49,8 +49,6 @@ public final class JobManager implements AutoCloseable {
   private final JobStore store;
   private final StorageMonitor storage;
   private final List<Consumer<Job>> jobListeners = new CopyOnWriteArrayList<>();
-  /** Each job's initial model, which a runner needs to start or resume it. */
-  private final Map<String, GlobalModel> initials = new ConcurrentHashMap<>();
   /** Jobs with a runner now; a job not terminal and not here is paused. */
   private final Set<String> active = ConcurrentHashMap.newKeySet();
 
@@ -76,10 +74,10 @@ public final class JobManager implements AutoCloseable {
     List<String> resumed = new ArrayList<>();
     for (JobStore.StoredJob stored : store.loadAll()) {
       JobSpec spec;
-      GlobalModel initial;
       try {
         spec = JobSpecParser.parse(stored.specJson());
-        initial = ModelCatalog.initialModel(spec);
+        // Built to check that this release can still build it; a runner builds its own when it starts.
+        ModelCatalog.initialModel(spec);
       } catch (InvalidJobSpecException e) {
         // One job this release cannot read must not keep the coordinator, and every other job, down.
         log.error("job {} is in the database but cannot be loaded: {}", stored.id(), e.getMessage());
@@ -93,7 +91,6 @@ public final class JobManager implements AutoCloseable {
       Job job = Job.restored(stored.id(), spec, stored.digest(), stored.submittedBy(), services.clock(), store,
           stored.status(), stored.message(), stored.rounds(), stored.events());
       jobs.put(job.id(), job);
-      initials.put(job.id(), initial);
       jobListeners.forEach(l -> l.accept(job));
       if (!stored.status().isTerminal()) {
         resumed.add(job.id());
@@ -121,7 +118,6 @@ public final class JobManager implements AutoCloseable {
       throw storage.diagnose(e, needed).map(p -> (RuntimeException) new StorageUnwritableException(p, e)).orElse(e);
     }
     jobs.put(id, job);
-    initials.put(id, initial);
     jobListeners.forEach(l -> l.accept(job));
     try {
       services.checkpoints().writeSpec(id, specJson);
@@ -219,7 +215,8 @@ public final class JobManager implements AutoCloseable {
     if (runners.isShutdown() || job.status().isTerminal() || !active.add(job.id())) {
       return false;
     }
-    JobRunner runner = new JobRunner(job, initials.get(job.id()), services, storage, why);
+    // Not kept per job: a model per job, finished ones too, for as long as the coordinator runs.
+    JobRunner runner = new JobRunner(job, () -> ModelCatalog.initialModel(job.spec()), services, storage, why);
     try {
       runners.execute(() -> {
         try {

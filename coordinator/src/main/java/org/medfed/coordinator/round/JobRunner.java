@@ -3,6 +3,7 @@ package org.medfed.coordinator.round;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Supplier;
 import org.medfed.coordinator.job.Job;
 import org.medfed.coordinator.job.RoundRecord;
 import org.medfed.coordinator.model.GlobalModel;
@@ -27,18 +28,26 @@ final class JobRunner implements Runnable {
   private static final Logger log = LoggerFactory.getLogger(JobRunner.class);
 
   private final Job job;
-  private final GlobalModel initial;
+  /**
+   * Built when the job starts from round 1 (or a check needs its size), and not kept: from round 2 on
+   * the coordinator would otherwise hold it beside the global model and the round's arrays.
+   */
+  private final Supplier<GlobalModel> initialModel;
   private final RoundServices services;
   private final StorageMonitor storage;
   private final String resumeReason;
   private Optional<StorageProblem> paused = Optional.empty();
+  /** {@link CheckpointStore#roomForRound} of the job's model, once a model was at hand; 0 before. */
+  private long neededBytes;
 
   /**
+   * @param initialModel builds the job's initial model (deterministic for its spec)
    * @param resumeReason what stopped a running job, shown when it goes on: "coordinator restarted"
    */
-  JobRunner(Job job, GlobalModel initial, RoundServices services, StorageMonitor storage, String resumeReason) {
+  JobRunner(Job job, Supplier<GlobalModel> initialModel, RoundServices services, StorageMonitor storage,
+      String resumeReason) {
     this.job = job;
-    this.initial = initial;
+    this.initialModel = initialModel;
     this.services = services;
     this.storage = storage;
     this.resumeReason = resumeReason;
@@ -68,7 +77,8 @@ final class JobRunner implements Runnable {
         return;
       }
       job.started(resumeReason);
-      services.approvals().open(job, initial);
+      // The proposal needs the model's architecture and size, which every round's model shares.
+      services.approvals().open(job, model);
       int retries = 0;
       while (round <= job.spec().rounds()) {
         RoundOutcome outcome = rounds.run(round, model);
@@ -167,7 +177,10 @@ final class JobRunner implements Runnable {
   }
 
   private long neededBytes() {
-    return CheckpointStore.roomForRound(initial);
+    if (neededBytes == 0) {
+      neededBytes = CheckpointStore.roomForRound(initialModel.get());
+    }
+    return neededBytes;
   }
 
   private record ResumePoint(GlobalModel model, Optional<FeatureStatistics.Scaling> scaling) {}
@@ -178,11 +191,14 @@ final class JobRunner implements Runnable {
    */
   private ResumePoint resumePoint(Strategy strategy) {
     if (job.roundsCompleted() == 0) {
+      GlobalModel initial = initialModel.get();
+      neededBytes = CheckpointStore.roomForRound(initial);
       return new ResumePoint(initial, Optional.empty());
     }
     RoundRecord last = job.rounds().get(job.rounds().size() - 1);
     CheckpointStore.Checkpoint checkpoint = services.checkpoints().readVerified(job.id(), last.round(),
         last.checkpointSha256());
+    neededBytes = CheckpointStore.roomForRound(checkpoint.model());
     ScalingCheckpoint.Restored restored = ScalingCheckpoint.split(checkpoint.strategyState());
     strategy.restore(restored.strategy());
     services.audit().append("JOB_RESUMED", Map.of("job", job.id(), "rounds_completed", last.round(),
@@ -202,6 +218,6 @@ final class JobRunner implements Runnable {
   }
 
   private static String sha256(GlobalModel model) {
-    return Digests.hex(Digests.sha256(Tensors.toBytes(model.parameters())));
+    return Digests.hex(Tensors.sha256(model.parameterView()));
   }
 }

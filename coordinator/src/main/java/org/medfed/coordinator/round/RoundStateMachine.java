@@ -167,38 +167,13 @@ public final class RoundStateMachine {
         return new RoundOutcome.Failed(failed.get());
       }
     }
-    enter(round, Phase.TRAIN, "training on " + ids(selected));
-    services.audit().append("ROUND_STARTED", Map.of("job", job.id(), "round", round, "participants", ids(selected),
-        "model_sha256", Digests.hex(Digests.sha256(Tensors.toBytes(model.parameters()))), "digest", job.digest()));
-    Collected collected;
-    try (TrainingDownloads downloads = TrainingDownloads.forRound(services.models(), job.id(), round, model,
-        strategy.taskTensors(round, model.parameters()), scaling)) {
-      collected = collect(round, selected, model, downloads);
+    Trained trained = trainAndUpdate(round, model, selected, population);
+    if (trained instanceof Trained.Stopped stopped) {
+      return stopped.outcome();
     }
-    if (job.isCancelled()) {
-      return new RoundOutcome.Cancelled(job.cancellation().getNow("cancelled"));
-    }
-    if (collected instanceof Collected.TooFew tooFew) {
-      return new RoundOutcome.Failed(tooFew.reason());
-    }
-    Collected.Combined combined = (Collected.Combined) collected;
-    if (combined.contributors().size() < spec.minNodes()) {
-      return new RoundOutcome.Failed("round " + round + ": only " + combined.contributors().size()
-          + " nodes' updates are in the secure aggregate and min_nodes is " + spec.minNodes() + "; missing: "
-          + format(combined.dropped()));
-    }
-
-    enter(round, Phase.AGGREGATE, "aggregating " + combined.contributors().size() + " updates with " + strategy);
-    // Never below the contributors: a hospital may have connected between selection and now.
-    Aggregate aggregate = strategy.aggregate(round, model.parameters(),
-        combined.input().withPopulation(Math.max(population, combined.contributors().size())));
-    if (aggregate instanceof Aggregate.Skipped skipped) {
-      return new RoundOutcome.Failed("round " + round + ": " + skipped.reason());
-    }
-    Aggregate.Updated updated = (Aggregate.Updated) aggregate;
-    GlobalModel next = new GlobalModel(model.configJson(), updated.parameters());
-    Map<String, Double> metrics = new LinkedHashMap<>();
-    updated.metrics().forEach((name, value) -> metrics.put(name.startsWith("train_") ? name : "train_" + name, value));
+    Trained.Updated updated = (Trained.Updated) trained;
+    GlobalModel next = updated.next();
+    Map<String, Double> metrics = new LinkedHashMap<>(updated.metrics());
 
     enter(round, Phase.EVALUATE, "evaluating the new global model");
     Evaluation evaluation = evaluate(round, next);
@@ -210,8 +185,57 @@ public final class RoundStateMachine {
     String aggregateDigest = services.checkpoints().write(job.id(), round, next, metrics,
         ScalingCheckpoint.merge(strategy.state(), scaling));
     Duration took = Duration.between(started, services.clock().instant());
-    return new RoundOutcome.Completed(next, new RoundRecord(round, combined.contributors(), combined.dropped(), metrics,
+    return new RoundOutcome.Completed(next, new RoundRecord(round, updated.contributors(), updated.dropped(), metrics,
         took, aggregateDigest, evaluation.byHospital()));
+  }
+
+  /**
+   * How TRAIN and AGGREGATE ended: the new model, or the round's outcome when it stops there. The
+   * round's update is not part of it: once the strategy has turned it into the new model it is
+   * garbage, so evaluation and the checkpoint hold the old and the new model only (issue 16 item 2).
+   */
+  private sealed interface Trained {
+    record Updated(GlobalModel next, Map<String, Double> metrics, List<String> contributors,
+        Map<String, String> dropped) implements Trained {}
+
+    record Stopped(RoundOutcome outcome) implements Trained {}
+  }
+
+  private Trained trainAndUpdate(int round, GlobalModel model, List<NodeSession> selected, int population)
+      throws InterruptedException {
+    enter(round, Phase.TRAIN, "training on " + ids(selected));
+    services.audit().append("ROUND_STARTED", Map.of("job", job.id(), "round", round, "participants", ids(selected),
+        "model_sha256", Digests.hex(Tensors.sha256(model.parameterView())), "digest", job.digest()));
+    Collected collected;
+    try (TrainingDownloads downloads = TrainingDownloads.forRound(services.models(), job.id(), round, model,
+        strategy.taskTensors(round, model.parameters()), scaling)) {
+      collected = collect(round, selected, model, downloads);
+    }
+    if (job.isCancelled()) {
+      return new Trained.Stopped(new RoundOutcome.Cancelled(job.cancellation().getNow("cancelled")));
+    }
+    if (collected instanceof Collected.TooFew tooFew) {
+      return new Trained.Stopped(new RoundOutcome.Failed(tooFew.reason()));
+    }
+    Collected.Combined combined = (Collected.Combined) collected;
+    if (combined.contributors().size() < spec.minNodes()) {
+      return new Trained.Stopped(new RoundOutcome.Failed("round " + round + ": only " + combined.contributors().size()
+          + " nodes' updates are in the secure aggregate and min_nodes is " + spec.minNodes() + "; missing: "
+          + format(combined.dropped())));
+    }
+
+    enter(round, Phase.AGGREGATE, "aggregating " + combined.contributors().size() + " updates with " + strategy);
+    // Never below the contributors: a hospital may have connected between selection and now.
+    Aggregate aggregate = strategy.aggregate(round, model.parameters(),
+        combined.input().withPopulation(Math.max(population, combined.contributors().size())));
+    if (aggregate instanceof Aggregate.Skipped skipped) {
+      return new Trained.Stopped(new RoundOutcome.Failed("round " + round + ": " + skipped.reason()));
+    }
+    Aggregate.Updated updated = (Aggregate.Updated) aggregate;
+    GlobalModel next = new GlobalModel(model.configJson(), updated.parameters());
+    Map<String, Double> metrics = new LinkedHashMap<>();
+    updated.metrics().forEach((name, value) -> metrics.put(name.startsWith("train_") ? name : "train_" + name, value));
+    return new Trained.Updated(next, metrics, combined.contributors(), combined.dropped());
   }
 
   /** The consortium's feature scaling this machine measured or was given, for the job's checkpoints. */

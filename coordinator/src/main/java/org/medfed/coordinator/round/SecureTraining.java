@@ -256,14 +256,14 @@ final class SecureTraining {
           dropped, "unmasking");
       finished.addAll(unmasked.keySet());
       clock.lap("unmask shares");
-      int[] sum = cpu.time(UnmaskingStep.UNMASK, () -> {
-        List<Messages.UnmaskResponse> responses = new ArrayList<>();
+      List<Messages.UnmaskResponse> responses = cpu.time(UnmaskingStep.UNMASK, () -> {
+        List<Messages.UnmaskResponse> decoded = new ArrayList<>();
         unmasked.forEach((node, m) -> {
           Messages.UnmaskRequest asked = requests.get(ids.get(node));
           Optional<Map<Integer, byte[]>> selfMask = unpack(asked.survivors(), m.getSecaggUnmask().getSelfMaskShares());
           Optional<Map<Integer, byte[]>> maskingKeys = unpack(asked.dropouts(), m.getSecaggUnmask().getKeyShares());
           if (selfMask.isPresent() && maskingKeys.isPresent()) {
-            responses.add(new Messages.UnmaskResponse(ids.get(node), selfMask.get(), maskingKeys.get()));
+            decoded.add(new Messages.UnmaskResponse(ids.get(node), selfMask.get(), maskingKeys.get()));
           } else {
             dropped.put(node, "its unmask response carries " + m.getSecaggUnmask().getSelfMaskShares().size()
                 + " bytes of self-mask shares and " + m.getSecaggUnmask().getKeyShares().size() + " of masking-key"
@@ -271,13 +271,13 @@ final class SecureTraining {
                 + " and " + asked.dropouts().size() + " dropouts it was asked about (secure aggregation: unmasking)");
           }
         });
-        return server.unmask(responses);
+        return decoded;
       });
+      Means means = unmaskedMeans(server, responses, quantizer.sumDecoder(survivors.size()), layout, cpu);
       clock.lap("unmasking");
-      double[] sums = cpu.time(UnmaskingStep.DEQUANTIZE, () -> quantizer.dequantizeSum(sum, survivors.size()));
       log.info("job {} round {}: secure aggregation stage times {}", job.id(), round, clock);
       reportCpu(round, cpu);
-      return combine(sums, layout, settings, List.copyOf(survivors.keySet()), dropped);
+      return combine(means, settings, List.copyOf(survivors.keySet()), dropped);
     } catch (SecAggException e) {
       return new Collected.TooFew("round " + round + ": " + e.getMessage() + "; dropped: " + dropped);
     } finally {
@@ -407,27 +407,48 @@ final class SecureTraining {
     return Optional.of(shares);
   }
 
-  /** [sum w, sum w*delta..., sum w*extra..., sum w*loss] becomes the weighted mean of each vector and the loss. */
-  private Collected combine(double[] sums, UpdateLayout layout, SecureAggregationSpec settings,
+  /**
+   * The unmasked sum [sum w, sum w*delta..., sum w*extra..., sum w*loss] read into the weighted mean
+   * of each vector and the summed weight and loss. The masks are stripped from the server's own sum,
+   * and each mean is read from it straight into float32: besides the sum, only the means are
+   * model-sized, and the sum is garbage once this returns (issue 16 item 2).
+   */
+  private static Means unmaskedMeans(SecAggServer server, List<Messages.UnmaskResponse> responses,
+      Quantizer.SumDecoder decoder, UpdateLayout layout, StepCpu<UnmaskingStep> cpu) {
+    int[] sum = cpu.time(UnmaskingStep.UNMASK, () -> server.unmask(responses));
+    return cpu.time(UnmaskingStep.DEQUANTIZE, () -> {
+      double weight = decoder.value(sum[layout.maskedWeightIndex()]);
+      Map<String, float[]> means = new LinkedHashMap<>();
+      if (weight > 0) {
+        for (String vector : layout.vectors()) {
+          float[] mean = new float[layout.parameterCount()];
+          int offset = layout.maskedOffset(vector);
+          for (int i = 0; i < mean.length; i++) {
+            mean[i] = (float) (decoder.value(sum[offset + i]) / weight);
+          }
+          means.put(vector, mean);
+        }
+      }
+      return new Means(means, weight, decoder.value(sum[layout.maskedLossIndex()]));
+    });
+  }
+
+  /** The weighted mean of each vector, empty when the summed weight is not positive. */
+  private record Means(Map<String, float[]> byVector, double weight, double weightedLoss) {}
+
+  /** The means become the round's update; the loss and sample count come from the summed weight. */
+  private Collected combine(Means means, SecureAggregationSpec settings,
       List<String> contributors, Map<String, String> dropped) {
-    double weight = sums[layout.maskedWeightIndex()];
+    double weight = means.weight();
     if (!(weight > 0)) {
       return new Collected.TooFew("the summed sample weight is " + weight + "; no node reported training samples");
     }
-    Map<String, float[]> means = new LinkedHashMap<>();
-    for (String vector : layout.vectors()) {
-      float[] mean = new float[layout.parameterCount()];
-      int offset = layout.maskedOffset(vector);
-      for (int i = 0; i < mean.length; i++) {
-        mean[i] = (float) (sums[offset + i] / weight);
-      }
-      means.put(vector, mean);
-    }
-    Map<String, Double> metrics = Map.of("loss", sums[layout.maskedLossIndex()] / weight);
+    Map<String, float[]> extras = new LinkedHashMap<>(means.byVector());
+    Map<String, Double> metrics = Map.of("loss", means.weightedLoss() / weight);
     // The true total is an integer; the sum carries the quantization error (far below 0.5, docs/security.md).
     double samples = Math.round(weight * settings.maxSamplesPerNode());
-    float[] delta = means.remove(UpdateLayout.DELTA);
-    RoundUpdate update = new RoundUpdate(delta, means, samples, contributors.size(), metrics);
+    float[] delta = extras.remove(UpdateLayout.DELTA);
+    RoundUpdate update = new RoundUpdate(delta, extras, samples, contributors.size(), metrics);
     return new Collected.Combined(new RoundInput.Mean(update), contributors, dropped);
   }
 

@@ -106,12 +106,15 @@ public final class TaskBoard {
   public Issued issueSecure(String nodeId, int vectorLength) {
     Issued task = new Issued(UUID.randomUUID().toString(), nodeId, Kind.TRAIN, u -> Optional.empty(), vectorLength);
     open.put(task.taskId, task);
-    // However the task ends, its partial upload and its place among the assemblies go.
+    // However the task ends, its partial upload and its place among the assemblies go; a delivered
+    // vector's place only once the round has taken it into the sum (acceptMasked).
     task.result.whenComplete((result, error) -> {
       synchronized (task) {
         task.upload = null;
       }
-      maskedUploads.leave(task);
+      if (!(result instanceof TaskResult.Masked)) {
+        maskedUploads.leave(task);
+      }
     });
     return task;
   }
@@ -236,7 +239,10 @@ public final class TaskBoard {
       return new UploadStep.Refused(io.grpc.Status.INVALID_ARGUMENT.withDescription(
           "masked update for task '" + task.taskId + "' rejected: " + problem));
     }
+    // complete() runs the round's consumer, which adds the vector to the sum, before it returns; only
+    // then may the next upload allocate its buffer, so a vector and the next one's never coexist.
     task.result.complete(new TaskResult.Masked(payload.asReadOnlyByteBuffer().slice()));
+    maskedUploads.leave(task);
     return new UploadStep.Accepted(digest);
   }
 

@@ -13,8 +13,15 @@ import java.util.List;
  * place from its first chunk until its result is in (a resumed upload needs no second place).
  */
 final class UploadGate {
-  /** Two: one upload assembling while the previous one is added to the sum. */
-  static final int MASKED_ASSEMBLIES = 2;
+  /**
+   * One: with the global model and the running sum, the coordinator then holds at most three
+   * model-sized arrays while masked vectors arrive (issue 16 item 2's "3x the model"). A vector is
+   * added to the sum on the thread that completed its upload, before its place is given up (the
+   * round's consumer of the result runs before the place is given up, see TaskBoard#acceptMasked), so
+   * the next upload's buffer is never allocated beside it. The cost: uploads are assembled one after
+   * another, so one hospital's slow link delays the others' (docs/secure-aggregation.md, "Memory").
+   */
+  static final int MASKED_ASSEMBLIES = 1;
 
   private record Waiting(TaskBoard.Issued task, Runnable start) {}
 

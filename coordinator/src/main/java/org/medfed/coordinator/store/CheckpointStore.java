@@ -7,12 +7,13 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.DoubleBuffer;
+import java.nio.FloatBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.Arrays;
+import java.security.MessageDigest;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -112,8 +113,8 @@ public final class CheckpointStore {
     Path staging = jobDir(jobId).resolve(".staging-" + round + tokenSuffix(fencingToken));
     try {
       Files.createDirectories(staging);
-      byte[] params = Tensors.toBytes(model.parameters());
-      files.write(staging.resolve(PARAMS), params);
+      // Streamed from the model's own array: no model-sized byte array (issue 16 item 2).
+      files.writeFloats(staging.resolve(PARAMS), model.parameterView());
       files.write(staging.resolve("model.json"), model.configJson().getBytes(StandardCharsets.UTF_8));
       files.write(staging.resolve("metrics.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(metrics));
       if (!strategyState.isEmpty()) {
@@ -133,7 +134,7 @@ public final class CheckpointStore {
           deleteRecursively(older);
         }
       }
-      return digest(params, strategyState);
+      return digest(model.parameterView(), strategyState);
     } catch (IOException e) {
       // A half-written checkpoint on a full disk holds the very space the next try needs.
       try {
@@ -153,14 +154,17 @@ public final class CheckpointStore {
    * changed momentum or moment file is caught on resume like a changed model. A strategy without
    * state gives the digest of the parameters alone, as every checkpoint had before state was covered.
    */
-  static String digest(byte[] params, StrategyState strategyState) {
-    if (strategyState.isEmpty()) {
-      return Digests.hex(Digests.sha256(params));
+  static String digest(FloatBuffer params, StrategyState strategyState) {
+    MessageDigest sha256 = Digests.newSha256();
+    try {
+      Tensors.encodeInPieces(params, sha256::update);
+    } catch (IOException e) {
+      throw new IllegalStateException("a digest does no I/O", e);
     }
-    byte[] state = StrategyStateFile.encode(strategyState);
-    byte[] both = Arrays.copyOf(params, params.length + state.length);
-    System.arraycopy(state, 0, both, params.length, state.length);
-    return Digests.hex(Digests.sha256(both));
+    if (!strategyState.isEmpty()) {
+      sha256.update(StrategyStateFile.encode(strategyState));
+    }
+    return Digests.hex(sha256.digest());
   }
 
   public Optional<GlobalModel> read(String jobId, int round) {
@@ -186,7 +190,7 @@ public final class CheckpointStore {
     GlobalModel model = read(jobId, round).orElseThrow(() -> new IllegalStateException("the checkpoint of round "
         + round + " is missing: " + jobDir(jobId).resolve(roundDirName(round, 0)) + " (or a folder of it with a lease"
         + " token) does not exist; restore the data folder from a backup"));
-    byte[] params = Tensors.toBytes(model.parameters());
+    FloatBuffer params = model.parameterView();
     Path stateFile = dir.resolve(StrategyStateFile.NAME);
     Path legacyFile = dir.resolve(LEGACY_VELOCITY);
     StrategyState state;
@@ -199,7 +203,7 @@ public final class CheckpointStore {
         covered = PARAMS + " and " + StrategyStateFile.NAME;
       } else if (Files.exists(legacyFile)) {
         state = StrategyState.of(Map.of("velocity", readLegacyVelocity(legacyFile)));
-        actual = Digests.hex(Digests.sha256(params));
+        actual = digest(params, StrategyState.NONE);
         covered = PARAMS + " (" + LEGACY_VELOCITY + " predates state digests)";
       } else {
         state = StrategyState.NONE;

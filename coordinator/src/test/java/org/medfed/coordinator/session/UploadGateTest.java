@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.medfed.proto.v1.UploadHeader;
+import org.medfed.wire.ChunkedPayload;
 
 class UploadGateTest {
   private final TaskBoard board = new TaskBoard(1 << 20, () -> { });
@@ -66,5 +68,34 @@ class UploadGateTest {
 
     tasks.get(0).result().complete(new TaskResult.Failed("node disconnected"));
     assertEquals(UploadGate.MASKED_ASSEMBLIES + 1, started.size());
+  }
+
+  /**
+   * With one assembly, the coordinator holds at most one masked vector besides the sum: the next
+   * upload may start only once the round's consumer (which adds the vector to the sum) has run.
+   */
+  @Test
+  void aDeliveredMaskedVectorsPlace_passesOnOnlyAfterTheRoundTookIt() {
+    assertEquals(1, UploadGate.MASKED_ASSEMBLIES);
+    TaskBoard.Issued first = task();
+    TaskBoard.Issued second = task();
+    List<String> seenBySum = new ArrayList<>();
+    first.result().thenAccept(result -> {
+      seenBySum.add("summed while started " + started);
+      ((TaskResult.Masked) result).take();
+    });
+    board.whenUploadMayStart(first.taskId(), () -> started.add("first"));
+    board.whenUploadMayStart(second.taskId(), () -> started.add("second"));
+    assertEquals(List.of("first"), started);
+    ChunkedPayload masked = new ChunkedPayload(new byte[4 * Integer.BYTES], 8);
+    UploadHeader header = UploadHeader.newBuilder().setTaskId(first.taskId()).build();
+
+    assertEquals(new TaskBoard.UploadStep.NeedMore(), board.acceptChunk(header, masked.chunk(0)));
+    assertEquals(List.of("first"), started);
+    TaskBoard.UploadStep last = board.acceptChunk(header, masked.chunk(1));
+
+    assertEquals(TaskBoard.UploadStep.Accepted.class, last.getClass());
+    assertEquals(List.of("summed while started [first]"), seenBySum);
+    assertEquals(List.of("first", "second"), started);
   }
 }

@@ -104,6 +104,35 @@ class CheckpointStoreTest {
         Tensors.toBytes(model.parameters())))), withState + " " + otherState);
   }
 
+  /**
+   * Parameters are streamed to the file and into the digest (no model-sized byte array), and give
+   * what the whole-array encoding gave: checkpoints written before still verify, and a stand-in
+   * disk that only takes whole byte arrays gets the same file.
+   */
+  @Test
+  void streamedCheckpoint_writesAndDigestsTheBytesTheWholeArrayEncodingGave() throws Exception {
+    float[] values = new float[100_003];  // more than one piece, and not a whole number of them
+    for (int i = 0; i < values.length; i++) {
+      values[i] = (float) Math.sin(i) * i;
+    }
+    GlobalModel large = new GlobalModel("{}", values);
+    byte[] whole = Tensors.toBytes(values);
+    byte[] state = StrategyStateFile.encode(moments);
+    byte[] wholeAndState = Arrays.copyOf(whole, whole.length + state.length);
+    System.arraycopy(state, 0, wholeAndState, whole.length, state.length);
+    Path standIn = dir.resolve("stand-in");
+
+    String streamed = new CheckpointStore(dir).write("job", 1, large, Map.of(), moments);
+    String viaBytes = new CheckpointStore(standIn, (file, bytes) -> DataFiles.local().write(file, bytes))
+        .write("job", 1, large, Map.of(), moments);
+
+    assertArrayEquals(whole, Files.readAllBytes(dir.resolve("job/round-0001/params.f32")));
+    assertArrayEquals(whole, Files.readAllBytes(standIn.resolve("job/round-0001/params.f32")));
+    assertEquals(Digests.hex(Digests.sha256(wholeAndState)), streamed);
+    assertEquals(streamed, viaBytes);
+    assertEquals(large, new CheckpointStore(dir).readVerified("job", 1, streamed).model());
+  }
+
   @Test
   void readVerified_tamperedStateFile_isRefusedNamingTheFile() throws Exception {
     CheckpointStore checkpoints = new CheckpointStore(dir);

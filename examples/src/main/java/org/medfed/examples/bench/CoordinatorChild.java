@@ -32,8 +32,9 @@ final class CoordinatorChild implements AutoCloseable {
         "data_dir: " + work.resolve("coordinator-data"), "http: false", "tls:",
         "  certificate: " + kit.resolve("coordinator.crt"), "  private_key: " + kit.resolve("coordinator.key"),
         "  ca: " + kit.resolve("ca.crt"), "  revocation_list: " + kit.resolve("revoked.crl"),
-        // A bench's coordinator has no stand-by, and under a thousand simulated hospitals on two cores a
-        // renewal can starve past the default 10 s: losing the lease would stop the job it measures.
+        // A bench's coordinator has no stand-by. Under a thousand simulated hospitals on two cores, or a
+        // heap dump taken to see what the heap holds, a renewal can starve past the default 10 s lease:
+        // the coordinator would then stop driving the job it measures, as if a stand-by had taken over.
         "lease_ttl_seconds: 120", chunkKib.map(kib -> "chunk_size_kib: " + kib).orElse(""), ""));
     gcLog = work.resolve("coordinator-gc.log");
     Path log = work.resolve("coordinator.log");

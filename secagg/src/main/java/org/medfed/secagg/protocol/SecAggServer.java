@@ -190,9 +190,11 @@ public final class SecAggServer {
 
   /**
    * Stage 5: reconstructs the survivors' self masks and the dropouts' masking keys from at least t
-   * shares each, verifies every reconstruction, and strips the masks.
+   * shares each, verifies every reconstruction, and only then strips the masks. The masks are
+   * stripped from the running sum itself, which is handed over: no second model-sized array (issue
+   * 16 item 2). A failed reconstruction aborts before the sum is touched.
    *
-   * @return the sum of the survivors' inputs mod 2^32
+   * @return the sum of the survivors' inputs mod 2^32; this server holds it no longer
    */
   public int[] unmask(List<Messages.UnmaskResponse> responses) {
     expect(Stage.UNMASKING);
@@ -209,13 +211,13 @@ public final class SecAggServer {
           keyShares.computeIfAbsent(owner, o -> new TreeMap<>()).put(response.from(), share));
     }
     requireThreshold(responders.size(), "answered the unmasking request");
-    int[] result = sum.clone();
+    List<Mask> masks = new ArrayList<>();
     for (int u : survivors) {
       byte[] seed = reconstruct(u, "self-mask seed", selfShares.getOrDefault(u, Map.of()));
       if (!MessageDigest.isEqual(Session.commitment(sessionId, seed), commitments.get(u))) {
         throw abort("the self-mask seed reconstructed for node " + u + " does not match its commitment");
       }
-      MaskExpander.apply(result, seed, -1);
+      masks.add(new Mask(seed, -1));
     }
     for (int v : commitments.keySet()) {
       if (survivors.contains(v)) {
@@ -227,15 +229,19 @@ public final class SecAggServer {
       }
       for (int w : config.graph().neighbours(v)) {
         if (survivors.contains(w)) {
-          byte[] seed = Session.pairSeed(maskingKey, keys.get(w).maskingKey(), sessionId);
-          MaskExpander.apply(result, seed, -Session.pairSign(w, v));
+          masks.add(new Mask(Session.pairSeed(maskingKey, keys.get(w).maskingKey(), sessionId), -Session.pairSign(w, v)));
         }
       }
     }
+    int[] result = sum;
     sum = null;
     stage = Stage.DONE;
+    masks.forEach(mask -> MaskExpander.apply(result, mask.seed(), mask.sign()));
     return result;
   }
+
+  /** A mask to strip from the sum: the expansion of {@code seed}, added {@code sign} times. */
+  private record Mask(byte[] seed, int sign) {}
 
   private byte[] reconstruct(int owner, String what, Map<Integer, byte[]> shares) {
     if (shares.size() < config.threshold()) {

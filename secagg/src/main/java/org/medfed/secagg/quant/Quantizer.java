@@ -89,13 +89,31 @@ public record Quantizer(double clip, int bits) {
    * @throws IllegalArgumentException if more participants are claimed than the bit width allows
    */
   public double[] dequantizeSum(int[] sum, int participants) {
+    SumDecoder decoder = sumDecoder(participants);
+    double[] out = new double[sum.length];
+    for (int i = 0; i < sum.length; i++) {
+      out[i] = decoder.value(sum[i]);
+    }
+    return out;
+  }
+
+  /**
+   * Reads one value of the modular sum of {@code participants} quantized vectors at a time, so a
+   * caller can turn a model-sized sum into float32 means without a float64 copy of it.
+   *
+   * @throws IllegalArgumentException if more participants are claimed than the bit width allows
+   */
+  public SumDecoder sumDecoder(int participants) {
     if ((long) participants * (1L << bits) > (1L << 32)) {
       throw new IllegalArgumentException(participants + " participants overflow " + bits + "-bit quantization");
     }
-    double[] out = new double[sum.length];
-    for (int i = 0; i < sum.length; i++) {
-      out[i] = Integer.toUnsignedLong(sum[i]) * step() - participants * clip;
+    return new SumDecoder(step(), participants * clip);
+  }
+
+  /** The real sum behind one word of a modular sum: word * step - participants * clip. */
+  public record SumDecoder(double step, double offset) {
+    public double value(int word) {
+      return Integer.toUnsignedLong(word) * step - offset;
     }
-    return out;
   }
 }

@@ -82,6 +82,21 @@ class QuantizerTest {
   }
 
   @Test
+  void sumDecoder_readsEachWordAsDequantizeSumDoes() {
+    Quantizer q = Quantizer.forParticipants(0.5, 7);
+    int[] sum = {0, 1, 12345, Integer.MAX_VALUE, -1, Integer.MIN_VALUE};
+
+    double[] whole = q.dequantizeSum(sum, 7);
+    Quantizer.SumDecoder decoder = q.sumDecoder(7);
+
+    for (int i = 0; i < sum.length; i++) {
+      assertEquals(whole[i], decoder.value(sum[i]), 0.0, "word " + sum[i]);
+    }
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new Quantizer(1, 30).sumDecoder(5));
+    assertEquals("5 participants overflow 30-bit quantization", e.getMessage());
+  }
+
+  @Test
   void tooManyParticipantsForTheBits_isRefused() {
     Quantizer q = new Quantizer(1, 30);
 
